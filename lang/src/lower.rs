@@ -50,6 +50,22 @@ impl Lowerer<'_> {
         )
     }
 
+    /// The range of a pair without the whitespace and comments pest leaves at its end when an
+    /// optional last part (`block?`, `(by names)?`) is absent.
+    fn trimmed_range(&self, pair: &Pair<'_, Rule>) -> TextRange {
+        let full = self.range(pair);
+        let last_end = pair
+            .clone()
+            .into_inner()
+            .filter(|p| !matches!(p.as_rule(), Rule::COMMENT | Rule::EOI))
+            .last()
+            .map(|p| self.offset + p.as_span().end() as u32);
+        match last_end {
+            Some(end) => TextRange::new(full.start, end),
+            None => full,
+        }
+    }
+
     fn error(&mut self, kind: ParseErrorKind, message: String, range: TextRange, help: &str) {
         self.errors.push(ParseError {
             kind,
@@ -79,7 +95,7 @@ impl Lowerer<'_> {
     }
 
     pub fn decl(&mut self, pair: Pair<'_, Rule>) -> Option<Decl> {
-        let range = self.range(&pair);
+        let range = self.trimmed_range(&pair);
         let mut kinds = kids(pair);
         let keyword = kinds.next()?;
         let kind = DeclKind::from_keyword(keyword.as_str())?;
@@ -120,7 +136,7 @@ impl Lowerer<'_> {
     }
 
     fn flow_spec(&mut self, pair: Pair<'_, Rule>) -> FlowSpec {
-        let range = self.range(&pair);
+        let range = self.trimmed_range(&pair);
         let mut from = None;
         let mut to = None;
         let mut bidirectional = false;
@@ -201,7 +217,7 @@ impl Lowerer<'_> {
     }
 
     fn stmt(&mut self, pair: Pair<'_, Rule>) -> Option<Stmt> {
-        let range = self.range(&pair);
+        let range = self.trimmed_range(&pair);
         let rule = pair.as_rule();
         let kind = match rule {
             Rule::property => StmtKind::Property(self.property(pair)),
