@@ -1,3 +1,50 @@
-fn main() {
-    println!("Hello, world!");
+//! The `ward` binary: the command line over the compiler.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod commands;
+mod files;
+mod render;
+
+/// Policy-as-code for IoT security: threats, mitigations, device classes, segments, flows,
+/// security profiles and detection rules, checked and compiled.
+#[derive(Parser)]
+#[command(name = "ward", version, about, max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check policies: syntax, names and declarations, with the standard library.
+    Check(commands::check::Args),
+    /// Rewrite policies in the canonical layout.
+    Fmt(commands::fmt::Args),
+    /// Explain a diagnostic code, such as `ward explain E0100`.
+    Explain(commands::explain::Args),
+}
+
+/// What a command's outcome means for the exit code: 0 clean, 1 findings, 2 usage or IO.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Clean,
+    Findings,
+    Failure,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Check(args) => commands::check::run(args),
+        Command::Fmt(args) => commands::fmt::run(args),
+        Command::Explain(args) => commands::explain::run(args),
+    };
+    match outcome {
+        Outcome::Clean => ExitCode::SUCCESS,
+        Outcome::Findings => ExitCode::from(1),
+        Outcome::Failure => ExitCode::from(2),
+    }
 }

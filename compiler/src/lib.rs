@@ -1,14 +1,19 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! The ward compiler: the item index, name resolution, the checks of a policy and the
+//! registry of diagnostic codes.
+//!
+//! It depends on `ward-lang` for syntax and knows nothing of terminals or editors: it returns
+//! diagnostics as data, and the binary or the language server renders them.
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+pub mod check;
+pub mod codes;
+pub mod diagnostic;
+pub mod index;
+pub mod resolve;
+pub mod schema;
+mod structure;
+pub mod suggest;
+pub mod workspace;
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+pub use check::{CheckResult, check};
+pub use diagnostic::{Diagnostic, Label, Severity, Suggestion};
+pub use workspace::{FileId, SourceFile, Workspace};

@@ -1,0 +1,121 @@
+//! `ward fmt [PATH...]`: rewrite files in the canonical layout. `--check` rewrites nothing
+//! and exits 1 listing the files that would change. A file with syntax errors is left
+//! untouched.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use ward_compiler::{Diagnostic, Workspace};
+
+use crate::Outcome;
+use crate::commands::check::plural;
+use crate::files;
+use crate::render::Renderer;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Files or folders to format (folders are searched for `.ward` files).
+    #[arg(default_value = ".")]
+    paths: Vec<PathBuf>,
+    /// Rewrite nothing; list the files that are not formatted and exit 1 if there are any.
+    #[arg(long)]
+    check: bool,
+}
+
+pub fn run(args: Args) -> Outcome {
+    let (paths, mut errors) = files::collect(&args.paths);
+    let renderer = Renderer::new();
+    let mut unformatted = Vec::new();
+    let mut broken = 0;
+    for path in &paths {
+        let text = match files::read(path) {
+            Ok(text) => text,
+            Err(error) => {
+                errors.push(error);
+                continue;
+            }
+        };
+        match ward_lang::format(&text) {
+            Ok(formatted) if formatted == text => {}
+            Ok(formatted) => {
+                if !args.check
+                    && let Err(error) = write_in_place(path, &formatted)
+                {
+                    errors.push(files::FileError {
+                        path: path.clone(),
+                        message: format!("cannot write: {error}"),
+                    });
+                    continue;
+                }
+                unformatted.push(path);
+            }
+            Err(error) => {
+                broken += 1;
+                eprintln!("error: {}: {error}; left untouched", files::display(path));
+                let mut workspace = Workspace::default();
+                let id = workspace.add_file(files::display(path), text);
+                for parse_error in &error.errors {
+                    let diagnostic = Diagnostic::from_parse_error(id, parse_error);
+                    eprint!("{}", renderer.render(&workspace, &diagnostic));
+                }
+            }
+        }
+    }
+    for error in &errors {
+        eprintln!("error: {error}");
+    }
+    for path in &unformatted {
+        if args.check {
+            println!("would reformat {}", files::display(path));
+        } else {
+            println!("formatted {}", files::display(path));
+        }
+    }
+    let verb = if args.check {
+        "would be reformatted"
+    } else {
+        "reformatted"
+    };
+    println!(
+        "{}: {} {verb}{}",
+        plural(paths.len(), "file"),
+        unformatted.len(),
+        if broken > 0 {
+            format!(", {} with syntax errors left untouched", broken)
+        } else {
+            String::new()
+        }
+    );
+    if !errors.is_empty() {
+        Outcome::Failure
+    } else if broken > 0 || (args.check && !unformatted.is_empty()) {
+        Outcome::Findings
+    } else {
+        Outcome::Clean
+    }
+}
+
+/// Replaces the file's contents through a temporary file in the same folder and a rename,
+/// so that an interrupted write never leaves a half-written policy.
+fn write_in_place(path: &Path, text: &str) -> std::io::Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
+    let dir = dir.unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temp = dir.join(format!(".{name}.ward-fmt-{}", std::process::id()));
+    let result = (|| {
+        let mut file = std::fs::File::create(&temp)?;
+        file.write_all(text.as_bytes())?;
+        file.sync_all()?;
+        if let Ok(meta) = std::fs::metadata(path) {
+            std::fs::set_permissions(&temp, meta.permissions())?;
+        }
+        std::fs::rename(&temp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result
+}

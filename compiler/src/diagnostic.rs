@@ -1,0 +1,110 @@
+//! Diagnostics as plain data. Rendering (miette for people, JSON, SARIF) happens at the edge,
+//! in the binary; the compiler only says what is wrong and where.
+
+use ward_lang::TextRange;
+
+use crate::codes::{self, Code};
+use crate::workspace::FileId;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// Shown, never fails a check.
+    Note,
+    /// Fails a check only with `--deny warnings`.
+    Warning,
+    /// The policy cannot be built.
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Note => "note",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// A place in a file with a message: the secondary labels of a diagnostic.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Label {
+    pub file: FileId,
+    pub range: TextRange,
+    pub message: String,
+}
+
+/// A machine-applicable edit: replace `range` of the diagnostic's file by `replacement`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Suggestion {
+    pub message: String,
+    pub range: TextRange,
+    pub replacement: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub code: &'static Code,
+    pub severity: Severity,
+    /// Lowercase, user input in backticks, no trailing period.
+    pub message: String,
+    pub file: FileId,
+    /// The primary range; its label is `primary_label` (or the message when empty).
+    pub range: TextRange,
+    pub primary_label: String,
+    pub labels: Vec<Label>,
+    pub help: Option<String>,
+    pub suggestion: Option<Suggestion>,
+}
+
+impl Diagnostic {
+    /// A diagnostic with the default severity of its code.
+    pub fn new(code: &'static Code, file: FileId, range: TextRange, message: String) -> Self {
+        Self {
+            code,
+            severity: code.severity,
+            message,
+            file,
+            range,
+            primary_label: String::new(),
+            labels: Vec::new(),
+            help: None,
+            suggestion: None,
+        }
+    }
+
+    pub fn with_label(mut self, label: impl Into<String>) -> Self {
+        self.primary_label = label.into();
+        self
+    }
+
+    pub fn with_secondary(mut self, file: FileId, range: TextRange, message: String) -> Self {
+        self.labels.push(Label {
+            file,
+            range,
+            message,
+        });
+        self
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn with_suggestion(mut self, suggestion: Suggestion) -> Self {
+        self.suggestion = Some(suggestion);
+        self
+    }
+
+    /// The parse errors of `ward-lang`, under their codes.
+    pub fn from_parse_error(file: FileId, error: &ward_lang::ParseError) -> Self {
+        let code = match error.kind {
+            ward_lang::ParseErrorKind::Syntax => &codes::SYNTAX_ERROR,
+            ward_lang::ParseErrorKind::InvalidLiteral => &codes::INVALID_LITERAL,
+        };
+        let mut diagnostic = Diagnostic::new(code, file, error.range, error.message.clone());
+        diagnostic.help = error.help.clone();
+        diagnostic
+    }
+}

@@ -1,0 +1,428 @@
+//! What each kind of declaration may contain: its statements, its properties and the type of
+//! each property's value. The grammar accepts any property in any block; this table decides,
+//! so that a misplaced key gets a message naming the declaration and the keys it does take.
+
+use ward_lang::ast::DeclKind;
+
+/// A fixed set of words, such as the levels `low`, `moderate`, `high`.
+#[derive(Debug)]
+pub struct Vocabulary {
+    /// What a word of the set is called in messages: "level", "threat target".
+    pub what: &'static str,
+    pub words: &'static [&'static str],
+}
+
+impl Vocabulary {
+    pub fn contains(&self, word: &str) -> bool {
+        self.words.contains(&word)
+    }
+}
+
+pub static LEVELS: Vocabulary = Vocabulary {
+    what: "level",
+    words: &["low", "moderate", "high"],
+};
+/// fig31's columns: T-arch, T-dev, T-nwk, T-app.
+pub static TARGETS: Vocabulary = Vocabulary {
+    what: "threat target",
+    words: &["arch", "device", "network", "application"],
+};
+/// fig32's columns: L-make, L-conf, L-oper, L-upd, L-dec, L-after.
+pub static LIFECYCLE: Vocabulary = Vocabulary {
+    what: "lifecycle moment",
+    words: &[
+        "make",
+        "commission",
+        "operation",
+        "update",
+        "decommission",
+        "after_decommission",
+    ],
+};
+pub static COMMUNICATION: Vocabulary = Vocabulary {
+    what: "communication direction",
+    words: &["unidirectional", "bidirectional", "mixed"],
+};
+pub static GATEWAY_USE: Vocabulary = Vocabulary {
+    what: "gateway use",
+    words: &["none", "optional", "required"],
+};
+/// What a class of things does (section 10.1 groups things "by function").
+pub static FUNCTIONS: Vocabulary = Vocabulary {
+    what: "function",
+    words: &[
+        "sensing",
+        "actuation",
+        "control",
+        "monitoring",
+        "access_control",
+        "surveillance",
+        "ordering",
+        "media",
+        "infrastructure",
+    ],
+};
+/// Personal data a class handles, for the privacy impact assessment.
+pub static PERSONAL_DATA: Vocabulary = Vocabulary {
+    what: "kind of personal data",
+    words: &[
+        "location",
+        "presence",
+        "health",
+        "identity",
+        "audio",
+        "video",
+        "behaviour",
+    ],
+};
+pub static SEVERITIES: Vocabulary = Vocabulary {
+    what: "severity",
+    words: &["info", "low", "medium", "high", "critical"],
+};
+pub static PROTOCOLS: Vocabulary = Vocabulary {
+    what: "protocol",
+    words: &["tcp", "udp", "icmp", "icmpv6", "any"],
+};
+/// Fields of an RFC 5424 syslog message that a detection rule can match.
+pub static SYSLOG_FIELDS: Vocabulary = Vocabulary {
+    what: "syslog field",
+    words: &[
+        "app", "host", "msg", "msgid", "procid", "facility", "severity",
+    ],
+};
+/// Where `match` statements take their input from, per declaration kind.
+pub static CLASS_MATCH_SOURCES: Vocabulary = Vocabulary {
+    what: "match source of a class",
+    words: &["mud"],
+};
+pub static DETECT_MATCH_SOURCES: Vocabulary = Vocabulary {
+    what: "match source of a detection rule",
+    words: &["syslog"],
+};
+pub static METRICS: Vocabulary = Vocabulary {
+    what: "metric",
+    words: &["count"],
+};
+/// What a detection rule does when it fires (PAVA's outputs, section 8).
+pub static ACTIONS: Vocabulary = Vocabulary {
+    what: "action",
+    words: &["report", "quarantine", "raise_profile", "revoke_credentials"],
+};
+pub static REPORT_TARGETS: Vocabulary = Vocabulary {
+    what: "report recipient",
+    words: &["user", "manufacturer", "platform"],
+};
+pub static PARAM_TYPES: Vocabulary = Vocabulary {
+    what: "parameter type",
+    words: &["duration", "integer", "string"],
+};
+
+/// The type of a property's value.
+#[derive(Debug)]
+pub enum ValueType {
+    /// A name declared as one of these kinds.
+    Ref(&'static [DeclKind]),
+    Word(&'static Vocabulary),
+    /// Any single word, such as a flow's `action = unlock`.
+    AnyWord,
+    Int,
+    Duration,
+    Str,
+    /// An IPv4 or IPv6 prefix: `10.20.2.0/24`.
+    Subnet,
+    /// An address or a prefix.
+    Address,
+    List(&'static ValueType),
+}
+
+impl ValueType {
+    /// "a list of classes", "a duration", "a level".
+    pub fn describe(&self) -> String {
+        match self {
+            ValueType::Ref(kinds) => describe_kinds(kinds, true),
+            ValueType::Word(vocabulary) => format!("a {}", vocabulary.what),
+            ValueType::AnyWord => "a word".to_string(),
+            ValueType::Int => "an integer".to_string(),
+            ValueType::Duration => "a duration such as `30d`".to_string(),
+            ValueType::Str => "a string".to_string(),
+            ValueType::Subnet => "a subnet such as `10.20.0.0/24`".to_string(),
+            ValueType::Address => "an IP address or subnet".to_string(),
+            ValueType::List(item) => format!("a list of {}", plural(&item.describe())),
+        }
+    }
+}
+
+/// "a class", "a class or a service".
+pub fn describe_kinds(kinds: &[DeclKind], article: bool) -> String {
+    let words: Vec<String> = kinds
+        .iter()
+        .map(|k| {
+            if article {
+                k.with_article()
+            } else {
+                k.noun().to_string()
+            }
+        })
+        .collect();
+    match words.as_slice() {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+/// "a class" -> "classes"; good enough for the nouns of this module.
+fn plural(described: &str) -> String {
+    let bare = described
+        .strip_prefix("an ")
+        .or_else(|| described.strip_prefix("a "))
+        .unwrap_or(described);
+    let bare = bare.split(" such as").next().unwrap_or(bare);
+    bare.split(" or ")
+        .map(|noun| {
+            let noun = noun
+                .strip_prefix("an ")
+                .or_else(|| noun.strip_prefix("a "))
+                .unwrap_or(noun);
+            if noun.ends_with('s') {
+                format!("{noun}es")
+            } else if let Some(stem) = noun.strip_suffix('y') {
+                format!("{stem}ies")
+            } else {
+                format!("{noun}s")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" or ")
+}
+
+/// What may stand between a property's key and its `=`: `likelihood T22 = low`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    /// No subject.
+    None,
+    /// A threat, a threat target (`device`) or `default`.
+    ThreatOrTarget,
+}
+
+#[derive(Debug)]
+pub struct PropertySpec {
+    pub key: &'static str,
+    pub ty: ValueType,
+    pub required: bool,
+    pub subject: Subject,
+}
+
+const fn prop(key: &'static str, ty: ValueType) -> PropertySpec {
+    PropertySpec {
+        key,
+        ty,
+        required: false,
+        subject: Subject::None,
+    }
+}
+
+const fn required(key: &'static str, ty: ValueType) -> PropertySpec {
+    PropertySpec {
+        key,
+        ty,
+        required: true,
+        subject: Subject::None,
+    }
+}
+
+const fn per_subject(key: &'static str, ty: ValueType) -> PropertySpec {
+    PropertySpec {
+        key,
+        ty,
+        required: false,
+        subject: Subject::ThreatOrTarget,
+    }
+}
+
+/// The statements other than properties, for [`DeclSpec::statements`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StmtTag {
+    Mitigate,
+    Param,
+    Bound,
+    Match,
+    When,
+    Then,
+    FlowAssert,
+    Expect,
+}
+
+#[derive(Debug)]
+pub struct DeclSpec {
+    pub properties: &'static [PropertySpec],
+    pub statements: &'static [StmtTag],
+}
+
+impl DeclSpec {
+    pub fn property(&self, key: &str) -> Option<&'static PropertySpec> {
+        self.properties.iter().find(|p| p.key == key)
+    }
+}
+
+const DESCRIPTION: PropertySpec = prop("description", ValueType::Str);
+const ENDPOINT_KINDS: &[DeclKind] = &[DeclKind::Class, DeclKind::Service, DeclKind::Gateway];
+
+/// The specification of a declaration kind.
+pub fn spec(kind: DeclKind) -> &'static DeclSpec {
+    match kind {
+        DeclKind::Threat => &THREAT,
+        DeclKind::Mitigation => &MITIGATION,
+        DeclKind::Capability => &CAPABILITY,
+        DeclKind::Profile => &PROFILE,
+        DeclKind::Environment => &ENVIRONMENT,
+        DeclKind::Class => &CLASS,
+        DeclKind::Service => &SERVICE,
+        DeclKind::Gateway => &GATEWAY,
+        DeclKind::Segment => &SEGMENT,
+        DeclKind::Flow => &FLOW,
+        DeclKind::Detect => &DETECT,
+        DeclKind::Test => &TEST,
+    }
+}
+
+/// The kinds a flow endpoint may be.
+pub fn endpoint_kinds() -> &'static [DeclKind] {
+    ENDPOINT_KINDS
+}
+
+static THREAT: DeclSpec = DeclSpec {
+    properties: &[
+        required("targets", ValueType::List(&ValueType::Word(&TARGETS))),
+        required("lifecycle", ValueType::List(&ValueType::Word(&LIFECYCLE))),
+        DESCRIPTION,
+    ],
+    statements: &[],
+};
+
+static MITIGATION: DeclSpec = DeclSpec {
+    properties: &[
+        prop(
+            "needs",
+            ValueType::List(&ValueType::Ref(&[DeclKind::Capability])),
+        ),
+        DESCRIPTION,
+    ],
+    statements: &[StmtTag::Param],
+};
+
+static CAPABILITY: DeclSpec = DeclSpec {
+    properties: &[DESCRIPTION],
+    statements: &[],
+};
+
+static PROFILE: DeclSpec = DeclSpec {
+    properties: &[
+        required("level", ValueType::Int),
+        required("communication", ValueType::Word(&COMMUNICATION)),
+        required("gateway", ValueType::Word(&GATEWAY_USE)),
+        prop("example", ValueType::Str),
+        DESCRIPTION,
+    ],
+    statements: &[StmtTag::Mitigate, StmtTag::Bound],
+};
+
+static ENVIRONMENT: DeclSpec = DeclSpec {
+    properties: &[
+        per_subject("likelihood", ValueType::Word(&LEVELS)),
+        per_subject("impact", ValueType::Word(&LEVELS)),
+        DESCRIPTION,
+    ],
+    statements: &[],
+};
+
+static CLASS: DeclSpec = DeclSpec {
+    properties: &[
+        required("function", ValueType::Word(&FUNCTIONS)),
+        prop("environment", ValueType::Ref(&[DeclKind::Environment])),
+        prop(
+            "capabilities",
+            ValueType::List(&ValueType::Ref(&[DeclKind::Capability])),
+        ),
+        prop("profile", ValueType::Ref(&[DeclKind::Profile])),
+        prop("data", ValueType::List(&ValueType::Word(&PERSONAL_DATA))),
+        prop("impact", ValueType::Word(&LEVELS)),
+        prop("credential_refresh", ValueType::Duration),
+        prop("manufacturer", ValueType::Str),
+        prop("model", ValueType::Str),
+        DESCRIPTION,
+    ],
+    statements: &[StmtTag::Match],
+};
+
+static SERVICE: DeclSpec = DeclSpec {
+    properties: &[
+        prop("host", ValueType::Str),
+        prop("address", ValueType::Address),
+        prop("profile", ValueType::Ref(&[DeclKind::Profile])),
+        DESCRIPTION,
+    ],
+    statements: &[],
+};
+
+static GATEWAY: DeclSpec = DeclSpec {
+    properties: &[
+        prop("address", ValueType::Address),
+        prop("profile", ValueType::Ref(&[DeclKind::Profile])),
+        DESCRIPTION,
+    ],
+    statements: &[],
+};
+
+static SEGMENT: DeclSpec = DeclSpec {
+    properties: &[
+        required("classes", ValueType::List(&ValueType::Ref(&[DeclKind::Class]))),
+        prop("subnet", ValueType::Subnet),
+        prop("gateway", ValueType::Ref(&[DeclKind::Gateway])),
+        prop("vlan", ValueType::Int),
+        DESCRIPTION,
+    ],
+    statements: &[],
+};
+
+static FLOW: DeclSpec = DeclSpec {
+    properties: &[
+        prop("action", ValueType::AnyWord),
+        prop("via", ValueType::Ref(&[DeclKind::Gateway])),
+        DESCRIPTION,
+    ],
+    statements: &[],
+};
+
+static DETECT: DeclSpec = DeclSpec {
+    properties: &[
+        required("threat", ValueType::Ref(&[DeclKind::Threat])),
+        required("severity", ValueType::Word(&SEVERITIES)),
+        DESCRIPTION,
+    ],
+    statements: &[StmtTag::Match, StmtTag::When, StmtTag::Then],
+};
+
+static TEST: DeclSpec = DeclSpec {
+    properties: &[],
+    statements: &[StmtTag::FlowAssert, StmtTag::Expect],
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptions_read_well() {
+        let classes = ValueType::List(&ValueType::Ref(&[DeclKind::Class]));
+        assert_eq!(classes.describe(), "a list of classes");
+        let caps = ValueType::List(&ValueType::Ref(&[DeclKind::Capability]));
+        assert_eq!(caps.describe(), "a list of capabilities");
+        let targets = ValueType::List(&ValueType::Word(&TARGETS));
+        assert_eq!(targets.describe(), "a list of threat targets");
+        assert_eq!(
+            ValueType::Ref(ENDPOINT_KINDS).describe(),
+            "a class, a service or a management gateway"
+        );
+    }
+}

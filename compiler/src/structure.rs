@@ -1,0 +1,627 @@
+//! The shape of each declaration against its specification (schema.rs): known properties of
+//! the right type, allowed statements, required properties present, and every name resolved.
+
+use std::collections::HashMap;
+
+use ward_lang::TextRange;
+use ward_lang::ast::*;
+
+use crate::codes;
+use crate::diagnostic::{Diagnostic, Suggestion};
+use crate::index::Def;
+use crate::resolve::Resolver;
+use crate::schema::{self, DeclSpec, PropertySpec, StmtTag, Subject, ValueType, Vocabulary};
+use crate::suggest::closest;
+use crate::workspace::FileId;
+
+/// Checks one declaration.
+pub fn check_decl(r: &mut Resolver<'_>, file: FileId, decl: &Decl) {
+    let spec = schema::spec(decl.kind);
+    if let Some(flow) = &decl.flow {
+        flow_spec(r, file, flow);
+    }
+    let mut seen: HashMap<(&str, Option<&str>), TextRange> = HashMap::new();
+    for stmt in &decl.body {
+        let StmtKind::Property(property) = &stmt.kind else {
+            statement(r, file, decl, spec, stmt);
+            continue;
+        };
+        let Some(property_spec) = spec.property(&property.key.text) else {
+            unknown_property(r, file, decl, spec, property);
+            continue;
+        };
+        let subject = property.subject.as_ref().map(|s| s.text.as_str());
+        if let Some(first) = seen.insert((property.key.text.as_str(), subject), property.key.range)
+        {
+            r.report(
+                Diagnostic::new(
+                    &codes::DUPLICATE_PROPERTY,
+                    file,
+                    property.key.range,
+                    format!("`{}` is set twice", property_text(property)),
+                )
+                .with_label("set again here")
+                .with_secondary(file, first, "first set here".to_string())
+                .with_help("remove one of them"),
+            );
+        }
+        subject_of(r, file, property, property_spec);
+        value(r, file, &property.value, &property_spec.ty);
+    }
+    for property_spec in spec.properties.iter().filter(|p| p.required) {
+        if !seen.keys().any(|(key, _)| *key == property_spec.key) {
+            missing(r, file, decl, property_spec);
+        }
+    }
+}
+
+fn property_text(property: &Property) -> String {
+    match &property.subject {
+        Some(subject) => format!("{} {}", property.key.text, subject.text),
+        None => property.key.text.clone(),
+    }
+}
+
+/// Where a declaration-level diagnostic points: its name, or its keyword.
+fn decl_anchor(decl: &Decl) -> TextRange {
+    match (&decl.name, &decl.flow) {
+        (Some(name), _) => name.range,
+        (None, Some(flow)) => flow.range,
+        _ => TextRange::new(
+            decl.range.start,
+            decl.range.start + decl.kind.keyword().len() as u32,
+        ),
+    }
+}
+
+fn missing(r: &mut Resolver<'_>, file: FileId, decl: &Decl, property: &PropertySpec) {
+    r.report(
+        Diagnostic::new(
+            &codes::MISSING_PROPERTY,
+            file,
+            decl_anchor(decl),
+            format!(
+                "{} `{}` has no `{}`",
+                decl.kind.noun(),
+                decl.label(),
+                property.key
+            ),
+        )
+        .with_label(format!("`{}` is required", property.key))
+        .with_help(format!(
+            "add `{} = ...` with {}",
+            property.key,
+            property.ty.describe()
+        )),
+    );
+}
+
+fn unknown_property(
+    r: &mut Resolver<'_>,
+    file: FileId,
+    decl: &Decl,
+    spec: &DeclSpec,
+    property: &Property,
+) {
+    let key = &property.key;
+    let mut diagnostic = Diagnostic::new(
+        &codes::UNKNOWN_PROPERTY,
+        file,
+        key.range,
+        format!("unknown property `{}` of {}", key.text, decl.kind.with_article()),
+    )
+    .with_label("not a property of this declaration");
+    let keys: Vec<&str> = spec.properties.iter().map(|p| p.key).collect();
+    let accepted = keys
+        .iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let help = match closest(&key.text, keys.iter().copied()) {
+        Some(better) => {
+            diagnostic = diagnostic.with_suggestion(Suggestion {
+                message: format!("use `{better}`"),
+                range: key.range,
+                replacement: better.to_string(),
+            });
+            format!("did you mean `{better}`?")
+        }
+        None if keys.is_empty() => format!("{} takes no properties", decl.kind.with_article()),
+        None => format!("{} takes {accepted}", decl.kind.with_article()),
+    };
+    r.report(diagnostic.with_help(help));
+}
+
+/// The subject of `likelihood T22 = low`: a threat, a threat target or `default`.
+fn subject_of(r: &mut Resolver<'_>, file: FileId, property: &Property, spec: &PropertySpec) {
+    match (spec.subject, &property.subject) {
+        (Subject::None, None) => {}
+        (Subject::None, Some(subject)) => r.report(
+            Diagnostic::new(
+                &codes::SYNTAX_ERROR,
+                file,
+                subject.range,
+                format!(
+                    "`{}` takes no subject: write `{} = ...`",
+                    property.key.text, property.key.text
+                ),
+            )
+            .with_label("unexpected name before `=`"),
+        ),
+        (Subject::ThreatOrTarget, None) => r.report(
+            Diagnostic::new(
+                &codes::MISSING_PROPERTY,
+                file,
+                property.key.range,
+                format!("`{}` needs a subject", property.key.text),
+            )
+            .with_label("a threat, a threat target or `default` goes here")
+            .with_help(format!(
+                "write `{} T22 = low`, `{} device = low` or `{} default = low`",
+                property.key.text, property.key.text, property.key.text
+            )),
+        ),
+        (Subject::ThreatOrTarget, Some(subject)) => {
+            let text = subject.text.as_str();
+            if text == "default" || schema::TARGETS.contains(text) {
+                return;
+            }
+            r.reference(file, subject, &[DeclKind::Threat]);
+        }
+    }
+}
+
+/// Checks a value against its type, resolving the names in it.
+pub fn value(r: &mut Resolver<'_>, file: FileId, value: &Value, ty: &ValueType) {
+    match (ty, &value.kind) {
+        (_, ValueKind::Invalid) => {}
+        (ValueType::Ref(kinds), ValueKind::Name(name)) => {
+            r.reference_text(file, name, value.range, kinds);
+        }
+        (ValueType::Word(vocabulary), ValueKind::Name(word)) => {
+            r.word(file, word, value.range, vocabulary);
+        }
+        (ValueType::AnyWord, ValueKind::Name(_))
+        | (ValueType::Int, ValueKind::Int(_))
+        | (ValueType::Duration, ValueKind::Duration(_))
+        | (ValueType::Str, ValueKind::Str(_))
+        | (ValueType::Subnet, ValueKind::Cidr(..))
+        | (ValueType::Address, ValueKind::Ip(_) | ValueKind::Cidr(..)) => {}
+        (ValueType::List(item), ValueKind::List(items)) => {
+            for element in items {
+                self::value(r, file, element, item);
+            }
+        }
+        (ValueType::List(item), _) => {
+            let diagnostic = wrong_type(file, value, ty);
+            // A single element where a list is expected: offer the brackets.
+            let text = &r.workspace.file(file).text[value.range.as_usize()];
+            let fits = matches!(
+                (item, &value.kind),
+                (ValueType::Ref(_) | ValueType::Word(_), ValueKind::Name(_))
+            );
+            let diagnostic = if fits {
+                diagnostic
+                    .with_help(format!("write a list: `[{text}]`"))
+                    .with_suggestion(Suggestion {
+                        message: "make it a list".to_string(),
+                        range: value.range,
+                        replacement: format!("[{text}]"),
+                    })
+            } else {
+                diagnostic
+            };
+            r.report(diagnostic);
+        }
+        (ValueType::Duration, ValueKind::Int(n)) => {
+            let diagnostic = wrong_type(file, value, ty).with_help(format!(
+                "give the unit: `{n}s`, `{n}m`, `{n}h` or `{n}d`"
+            ));
+            r.report(diagnostic);
+        }
+        (ValueType::Subnet, ValueKind::Ip(ip)) => {
+            let prefix = if ip.is_ipv4() { 32 } else { 128 };
+            let diagnostic = wrong_type(file, value, ty)
+                .with_help(format!("give the prefix length, as in `{ip}/{prefix}`"));
+            r.report(diagnostic);
+        }
+        _ => {
+            let diagnostic = wrong_type(file, value, ty);
+            r.report(diagnostic);
+        }
+    }
+}
+
+fn wrong_type(file: FileId, value: &Value, ty: &ValueType) -> Diagnostic {
+    Diagnostic::new(
+        &codes::WRONG_VALUE_TYPE,
+        file,
+        value.range,
+        format!(
+            "expected {}, found {}",
+            ty.describe(),
+            value.kind.describe()
+        ),
+    )
+    .with_label(format!("expected {}", ty.describe()))
+}
+
+fn statement_tag(kind: &StmtKind) -> Option<StmtTag> {
+    Some(match kind {
+        StmtKind::Property(_) => return None,
+        StmtKind::Mitigate { .. } => StmtTag::Mitigate,
+        StmtKind::Param { .. } => StmtTag::Param,
+        StmtKind::Bound { .. } => StmtTag::Bound,
+        StmtKind::Match { .. } => StmtTag::Match,
+        StmtKind::When { .. } => StmtTag::When,
+        StmtKind::Then { .. } => StmtTag::Then,
+        StmtKind::FlowAssert { .. } => StmtTag::FlowAssert,
+        StmtKind::Expect { .. } | StmtKind::ExpectDetect { .. } => StmtTag::Expect,
+    })
+}
+
+/// Where a statement belongs, for the help of `misplaced-statement`.
+fn home_of(tag: StmtTag) -> &'static str {
+    match tag {
+        StmtTag::Mitigate | StmtTag::Bound => "a security profile",
+        StmtTag::Param => "a mitigation",
+        StmtTag::Match => "a class (`match mud`) or a detection rule (`match syslog`)",
+        StmtTag::When | StmtTag::Then => "a detection rule",
+        StmtTag::FlowAssert | StmtTag::Expect => "a test",
+    }
+}
+
+fn statement(r: &mut Resolver<'_>, file: FileId, decl: &Decl, spec: &DeclSpec, stmt: &Stmt) {
+    let Some(tag) = statement_tag(&stmt.kind) else {
+        return;
+    };
+    if !spec.statements.contains(&tag) {
+        let keyword_end = stmt.range.start + stmt.kind.describe().trim_matches('`').len() as u32;
+        let range = TextRange::new(stmt.range.start, keyword_end.min(stmt.range.end));
+        r.report(
+            Diagnostic::new(
+                &codes::MISPLACED_STATEMENT,
+                file,
+                range,
+                format!(
+                    "{} is not allowed in {}",
+                    stmt.kind.describe(),
+                    decl.kind.with_article()
+                ),
+            )
+            .with_label(format!("not allowed in {}", decl.kind.with_article()))
+            .with_help(format!("{} belongs in {}", stmt.kind.describe(), home_of(tag))),
+        );
+        return;
+    }
+    match &stmt.kind {
+        StmtKind::Property(_) => {}
+        StmtKind::Mitigate {
+            threats,
+            mitigations,
+        } => {
+            for threat in threats {
+                r.reference(file, threat, &[DeclKind::Threat]);
+            }
+            for mitigation in mitigations {
+                r.reference(file, mitigation, &[DeclKind::Mitigation]);
+            }
+        }
+        StmtKind::Param { ty, default, .. } => {
+            if r.word(file, &ty.text, ty.range, &schema::PARAM_TYPES) {
+                value(r, file, default, param_type(&ty.text));
+            }
+        }
+        StmtKind::Bound {
+            path,
+            value: bound,
+            ..
+        } => bound_stmt(r, file, path, bound),
+        StmtKind::Match { source, pattern } => match_stmt(r, file, decl, source, pattern),
+        StmtKind::When {
+            metric,
+            threshold,
+            window,
+            ..
+        } => {
+            r.word(file, &metric.text, metric.range, &schema::METRICS);
+            value(r, file, threshold, &ValueType::Int);
+            if let Some(window) = window {
+                value(r, file, window, &ValueType::Duration);
+            }
+        }
+        StmtKind::Then { actions } => {
+            for action in actions {
+                action_stmt(r, file, action);
+            }
+        }
+        StmtKind::FlowAssert { flow, .. } => flow_spec(r, file, flow),
+        StmtKind::Expect {
+            subject,
+            value: expected,
+            ..
+        } => expect(r, file, subject, expected),
+        StmtKind::ExpectDetect { rule, count, .. } => {
+            r.reference(file, rule, &[DeclKind::Detect]);
+            value(r, file, count, &ValueType::Int);
+        }
+    }
+}
+
+fn param_type(word: &str) -> &'static ValueType {
+    match word {
+        "duration" => &ValueType::Duration,
+        "integer" => &ValueType::Int,
+        _ => &ValueType::Str,
+    }
+}
+
+fn bound_stmt(r: &mut Resolver<'_>, file: FileId, path: &[Ident], bound: &Value) {
+    let [mitigation, param] = path else {
+        let range = path
+            .first()
+            .map(|p| p.range)
+            .unwrap_or_default()
+            .cover(path.last().map(|p| p.range).unwrap_or_default());
+        r.report(
+            Diagnostic::new(
+                &codes::UNKNOWN_PARAMETER,
+                file,
+                range,
+                "a bound names a mitigation and one of its parameters".to_string(),
+            )
+            .with_label("expected `mitigation.parameter`")
+            .with_help("write it as `bound M11.refresh <= 30d`"),
+        );
+        return;
+    };
+    let Some(def) = r.reference(file, mitigation, &[DeclKind::Mitigation]) else {
+        return;
+    };
+    let Some(decl) = r.index.decl(r.workspace, &def) else {
+        return;
+    };
+    let declared = decl.body.iter().find_map(|stmt| match &stmt.kind {
+        StmtKind::Param { name, ty, .. } if name.text == param.text => Some(ty.text.clone()),
+        _ => None,
+    });
+    match declared {
+        Some(ty) => value(r, file, bound, param_type(&ty)),
+        None => {
+            let params: Vec<&str> = decl
+                .body
+                .iter()
+                .filter_map(|stmt| match &stmt.kind {
+                    StmtKind::Param { name, .. } => Some(name.text.as_str()),
+                    _ => None,
+                })
+                .collect();
+            let mut diagnostic = Diagnostic::new(
+                &codes::UNKNOWN_PARAMETER,
+                file,
+                param.range,
+                format!(
+                    "mitigation `{}` has no parameter `{}`",
+                    mitigation.text, param.text
+                ),
+            )
+            .with_label("no such parameter")
+            .with_secondary(
+                def.file,
+                def.name_range,
+                format!("`{}` is declared here", mitigation.text),
+            );
+            diagnostic = match closest(&param.text, params.iter().copied()) {
+                Some(better) => diagnostic
+                    .with_help(format!("did you mean `{better}`?"))
+                    .with_suggestion(Suggestion {
+                        message: format!("use `{better}`"),
+                        range: param.range,
+                        replacement: better.to_string(),
+                    }),
+                None if params.is_empty() => {
+                    diagnostic.with_help(format!("`{}` declares no parameters", mitigation.text))
+                }
+                None => diagnostic.with_help(format!("its parameters: {}", params.join(", "))),
+            };
+            r.report(diagnostic);
+        }
+    }
+}
+
+fn match_stmt(
+    r: &mut Resolver<'_>,
+    file: FileId,
+    decl: &Decl,
+    source: &Ident,
+    pattern: &MatchPattern,
+) {
+    let (sources, wants_fields): (&Vocabulary, bool) = match decl.kind {
+        DeclKind::Detect => (&schema::DETECT_MATCH_SOURCES, true),
+        _ => (&schema::CLASS_MATCH_SOURCES, false),
+    };
+    if !r.word(file, &source.text, source.range, sources) {
+        return;
+    }
+    match (pattern, wants_fields) {
+        (MatchPattern::Fields(fields), true) => {
+            for field in fields {
+                r.word(file, &field.key.text, field.key.range, &schema::SYSLOG_FIELDS);
+                if !matches!(
+                    field.value.kind,
+                    ValueKind::Regex { .. } | ValueKind::Str(_) | ValueKind::Int(_)
+                ) {
+                    r.report(
+                        Diagnostic::new(
+                            &codes::WRONG_VALUE_TYPE,
+                            file,
+                            field.value.range,
+                            format!(
+                                "expected a regex, a string or an integer, found {}",
+                                field.value.kind.describe()
+                            ),
+                        )
+                        .with_label("a field matches a regex, a string or an integer"),
+                    );
+                }
+            }
+        }
+        (MatchPattern::Text(_), false) => {}
+        (MatchPattern::Text(text), true) => r.report(
+            Diagnostic::new(
+                &codes::WRONG_VALUE_TYPE,
+                file,
+                text.range,
+                format!("`match {}` takes fields, not a string", source.text),
+            )
+            .with_label("expected `{ field = /regex/ }`")
+            .with_help("write `match syslog { app = /sshd/, msg = /Failed password/ }`"),
+        ),
+        (MatchPattern::Fields(_), false) => r.report(
+            Diagnostic::new(
+                &codes::WRONG_VALUE_TYPE,
+                file,
+                source.range,
+                format!("`match {}` takes a string", source.text),
+            )
+            .with_label("expected a string after this")
+            .with_help("write `match mud \"https://example.com/device.json\"`"),
+        ),
+    }
+}
+
+fn action_stmt(r: &mut Resolver<'_>, file: FileId, action: &Action) {
+    if !r.word(file, &action.name.text, action.name.range, &schema::ACTIONS) {
+        return;
+    }
+    match action.name.text.as_str() {
+        "report" => {
+            if action.args.is_empty() {
+                r.report(
+                    Diagnostic::new(
+                        &codes::MISSING_PROPERTY,
+                        file,
+                        action.range,
+                        "`report` needs its recipients".to_string(),
+                    )
+                    .with_label("report to whom?")
+                    .with_help("write `report user, manufacturer, platform`"),
+                );
+            }
+            for arg in &action.args {
+                value(r, file, arg, &ValueType::Word(&schema::REPORT_TARGETS));
+            }
+        }
+        "raise_profile" => match action.args.as_slice() {
+            [profile] => value(r, file, profile, &ValueType::Ref(&[DeclKind::Profile])),
+            _ => r.report(
+                Diagnostic::new(
+                    &codes::WRONG_VALUE_TYPE,
+                    file,
+                    action.range,
+                    "`raise_profile` takes one security profile".to_string(),
+                )
+                .with_label("expected one profile")
+                .with_help("write `raise_profile SecProf_3`"),
+            ),
+        },
+        name => {
+            if let Some(first) = action.args.first() {
+                let range = first
+                    .range
+                    .cover(action.args.last().map_or(first.range, |a| a.range));
+                r.report(
+                    Diagnostic::new(
+                        &codes::WRONG_VALUE_TYPE,
+                        file,
+                        range,
+                        format!("`{name}` takes no arguments"),
+                    )
+                    .with_label("unexpected arguments"),
+                );
+            }
+        }
+    }
+}
+
+fn flow_spec(r: &mut Resolver<'_>, file: FileId, flow: &FlowSpec) {
+    r.reference(file, &flow.from, schema::endpoint_kinds());
+    r.reference(file, &flow.to, schema::endpoint_kinds());
+    for port in &flow.ports {
+        let protocol = &port.protocol;
+        if !r.word(file, &protocol.text, protocol.range, &schema::PROTOCOLS) {
+            continue;
+        }
+        if port.ports.is_some() && matches!(protocol.text.as_str(), "icmp" | "icmpv6" | "any") {
+            r.report(
+                Diagnostic::new(
+                    &codes::WRONG_VALUE_TYPE,
+                    file,
+                    port.range,
+                    format!("`{}` has no ports", protocol.text),
+                )
+                .with_label("ports apply to tcp and udp only")
+                .with_help(format!("write `{}` alone", protocol.text)),
+            );
+        }
+    }
+}
+
+fn expect(r: &mut Resolver<'_>, file: FileId, subject: &ExpectSubject, expected: &Value) {
+    match subject {
+        ExpectSubject::Path(path) => {
+            let Some(first) = path.first() else { return };
+            let kinds = [DeclKind::Class, DeclKind::Service, DeclKind::Gateway];
+            let def: Option<Def> = r.reference(file, first, &kinds);
+            if let Some(attribute) = path.get(1)
+                && def.is_some()
+            {
+                match attribute.text.as_str() {
+                    "profile" => value(r, file, expected, &ValueType::Ref(&[DeclKind::Profile])),
+                    "level" => value(r, file, expected, &ValueType::Int),
+                    _ => r.report(
+                        Diagnostic::new(
+                            &codes::UNKNOWN_PROPERTY,
+                            file,
+                            attribute.range,
+                            format!("cannot test `{}` of `{}`", attribute.text, first.text),
+                        )
+                        .with_label("not a testable attribute")
+                        .with_help("tests can check `.profile` and `.level`"),
+                    ),
+                }
+            }
+        }
+        ExpectSubject::Call { function, args } => {
+            if function.text != "risk" {
+                r.report(
+                    Diagnostic::new(
+                        &codes::UNKNOWN_NAME,
+                        file,
+                        function.range,
+                        format!("unknown function `{}`", function.text),
+                    )
+                    .with_label("not a function")
+                    .with_help("tests can call `risk(class, threat)`"),
+                );
+                return;
+            }
+            match args.as_slice() {
+                [class, threat] => {
+                    value(r, file, class, &ValueType::Ref(&[DeclKind::Class]));
+                    value(r, file, threat, &ValueType::Ref(&[DeclKind::Threat]));
+                    value(r, file, expected, &ValueType::Word(&schema::LEVELS));
+                }
+                _ => r.report(
+                    Diagnostic::new(
+                        &codes::WRONG_VALUE_TYPE,
+                        file,
+                        function.range,
+                        format!("`risk` takes a class and a threat, found {} arguments", args.len()),
+                    )
+                    .with_label("expected `risk(class, threat)`"),
+                ),
+            }
+        }
+    }
+}
