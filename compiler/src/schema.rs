@@ -414,12 +414,18 @@ mod tests {
 
     #[test]
     fn descriptions_read_well() {
-        let classes = ValueType::List(&ValueType::Ref(&[DeclKind::Class]));
-        assert_eq!(classes.describe(), "a list of classes");
-        let caps = ValueType::List(&ValueType::Ref(&[DeclKind::Capability]));
-        assert_eq!(caps.describe(), "a list of capabilities");
-        let targets = ValueType::List(&ValueType::Word(&TARGETS));
-        assert_eq!(targets.describe(), "a list of threat targets");
+        static CLASSES: ValueType = ValueType::Ref(&[DeclKind::Class]);
+        static CAPABILITIES: ValueType = ValueType::Ref(&[DeclKind::Capability]);
+        static TARGET: ValueType = ValueType::Word(&TARGETS);
+        assert_eq!(ValueType::List(&CLASSES).describe(), "a list of classes");
+        assert_eq!(
+            ValueType::List(&CAPABILITIES).describe(),
+            "a list of capabilities"
+        );
+        assert_eq!(
+            ValueType::List(&TARGET).describe(),
+            "a list of threat targets"
+        );
         assert_eq!(
             ValueType::Ref(ENDPOINT_KINDS).describe(),
             "a class, a service or a management gateway"

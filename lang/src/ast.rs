@@ -76,6 +76,10 @@ pub struct Comment {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "nearly every item is a declaration; boxing them would only add indirection"
+)]
 pub enum Item {
     Decl(Decl),
     /// A declaration that did not parse; the parse errors say why.
@@ -415,7 +419,7 @@ impl CmpOp {
         }
     }
 
-    pub fn from_str(text: &str) -> Option<CmpOp> {
+    pub fn parse(text: &str) -> Option<CmpOp> {
         Some(match text {
             "<" => CmpOp::Lt,
             "<=" => CmpOp::Le,

@@ -17,10 +17,15 @@ pub(crate) fn describe_error(text: &str, offset: usize, error: &Error<Rule>) -> 
         InputLocation::Span((start, _)) => start,
     };
     let at = (offset + relative).min(text.len());
-    let expected = match &error.variant {
+    let mut expected = match &error.variant {
         ErrorVariant::ParsingError { positives, .. } => expected_words(positives),
         ErrorVariant::CustomError { message } => vec![message.clone()],
     };
+    if expected.is_empty() && at == offset {
+        // Nothing of a declaration matched at all: pest names no rule, but we know what
+        // may start one.
+        expected.push("a declaration (`class`, `segment`, `flow`, ...)".to_string());
+    }
     let found = found_token(text, at);
     let context = context_before(text, offset, at);
     let expected = simplify(expected, context.as_deref());

@@ -262,7 +262,7 @@ impl Lowerer<'_> {
                     match child.as_rule() {
                         Rule::kw_bound => {}
                         Rule::path => path = self.idents(child),
-                        Rule::cmp_op => op = CmpOp::from_str(child.as_str()).unwrap_or(op),
+                        Rule::cmp_op => op = CmpOp::parse(child.as_str()).unwrap_or(op),
                         _ => value = Some(self.value(child)),
                     }
                 }
@@ -310,7 +310,7 @@ impl Lowerer<'_> {
                         Rule::kw_when | Rule::kw_by => {}
                         Rule::kw_within => after_within = true,
                         Rule::name if metric.is_none() => metric = Some(self.ident(child)),
-                        Rule::cmp_op => op = CmpOp::from_str(child.as_str()).unwrap_or(op),
+                        Rule::cmp_op => op = CmpOp::parse(child.as_str()).unwrap_or(op),
                         Rule::name_list => group_by = self.idents(child),
                         _ if after_within => window = Some(self.value(child)),
                         _ => values.push(self.value(child)),
@@ -390,7 +390,7 @@ impl Lowerer<'_> {
                             let args = parts.map(|a| self.value(a)).collect();
                             subject = Some(ExpectSubject::Call { function, args });
                         }
-                        Rule::cmp_op => op = CmpOp::from_str(child.as_str()).unwrap_or(op),
+                        Rule::cmp_op => op = CmpOp::parse(child.as_str()).unwrap_or(op),
                         _ => value = Some(self.value(child)),
                     }
                 }
