@@ -29,9 +29,16 @@ fn ward_files(dir: &Path, out: &mut Vec<PathBuf>) {
 fn corpus() -> Vec<PathBuf> {
     let root = workspace_root();
     let mut files = Vec::new();
-    for dir in ["lang/tests/format", "stdlib/ward", "policies"] {
+    for dir in [
+        "lang/tests/format",
+        "stdlib/ward",
+        "policies",
+        "compiler/tests/diagnostics",
+    ] {
         ward_files(&root.join(dir), &mut files);
     }
+    // Files with syntax errors are there to test errors, not layout.
+    files.retain(|path| !parse(&read(path)).has_errors());
     assert!(files.len() >= 12, "the corpus is missing files: {files:?}");
     files
 }

@@ -1,0 +1,164 @@
+//! Diagnostics from annotated fixtures: each `.ward` file under `tests/diagnostics/` is
+//! checked on its own (with the standard library), and every diagnostic must match an
+//! annotation on the line where it starts:
+//!
+//! ```text
+//! profile = SecProf2 //~ E0100 "did you mean `SecProf_2`?"
+//! ```
+//!
+//! An annotation lists codes, each optionally followed by a quoted text the message or help
+//! must contain. A line without annotation must have no diagnostic: files also show silence.
+
+use std::path::Path;
+
+use ward_compiler::{Workspace, check};
+
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord, Clone)]
+struct Expected {
+    line: usize,
+    code: String,
+    text: Option<String>,
+}
+
+fn annotations(text: &str) -> Vec<Expected> {
+    let mut expected = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        let Some((_, spec)) = line.split_once("//~") else {
+            continue;
+        };
+        let mut rest = spec.trim();
+        while !rest.is_empty() {
+            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            let code = rest[..end].to_string();
+            rest = rest[end..].trim_start();
+            let mut quoted = None;
+            if let Some(after) = rest.strip_prefix('"') {
+                let close = after.find('"').expect("closing quote in annotation");
+                quoted = Some(after[..close].to_string());
+                rest = after[close + 1..].trim_start();
+            }
+            expected.push(Expected {
+                line: index + 1,
+                code,
+                text: quoted,
+            });
+        }
+    }
+    expected.sort();
+    expected
+}
+
+fn line_of(text: &str, offset: u32) -> usize {
+    text[..offset as usize].matches('\n').count() + 1
+}
+
+#[test]
+fn annotated_fixtures() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/diagnostics");
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .expect("fixture folder")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "ward"))
+        .collect();
+    paths.sort();
+    assert!(paths.len() >= 4);
+    let mut failures = Vec::new();
+    for path in &paths {
+        let text = std::fs::read_to_string(path).expect("fixture");
+        let mut workspace = Workspace::with_stdlib();
+        let file = workspace.add_file(path.display().to_string(), text.clone());
+        let result = check(&workspace);
+        let mut expected = annotations(&text);
+        for diagnostic in &result.diagnostics {
+            assert_eq!(diagnostic.file, file, "a diagnostic in the stdlib: {diagnostic:#?}");
+            let line = line_of(&text, diagnostic.range.start);
+            let full = format!(
+                "{} {}",
+                diagnostic.message,
+                diagnostic.help.clone().unwrap_or_default()
+            );
+            let position = expected.iter().position(|e| {
+                e.line == line
+                    && e.code == diagnostic.code.code
+                    && e.text.as_ref().is_none_or(|t| full.contains(t))
+            });
+            match position {
+                Some(i) => {
+                    expected.remove(i);
+                }
+                None => failures.push(format!(
+                    "{}:{line}: unexpected {} {:?} (help: {:?})",
+                    path.display(),
+                    diagnostic.code.code,
+                    diagnostic.message,
+                    diagnostic.help
+                )),
+            }
+        }
+        for missing in expected {
+            failures.push(format!(
+                "{}:{}: expected {} {:?}, not reported",
+                path.display(),
+                missing.line,
+                missing.code,
+                missing.text
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "\n{}\n", failures.join("\n"));
+}
+
+#[test]
+fn diagnostics_come_in_a_stable_order() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/diagnostics/structure.ward"),
+    )
+    .expect("fixture");
+    let run = || {
+        let mut workspace = Workspace::with_stdlib();
+        workspace.add_file("structure.ward", text.clone());
+        check(&workspace)
+            .diagnostics
+            .into_iter()
+            .map(|d| (d.range.start, d.code.code, d.message))
+            .collect::<Vec<_>>()
+    };
+    let first = run();
+    assert!(first.windows(2).all(|w| w[0].0 <= w[1].0), "sorted by position");
+    for _ in 0..5 {
+        assert_eq!(run(), first);
+    }
+}
+
+#[test]
+fn suggestions_replace_the_misspelled_name() {
+    let text = "class c \"C\" { function = sensing, profile = SecProf2 }";
+    let mut workspace = Workspace::with_stdlib();
+    workspace.add_file("c.ward", text);
+    let result = check(&workspace);
+    let suggestion = result.diagnostics[0]
+        .suggestion
+        .clone()
+        .expect("a suggestion");
+    let mut fixed = text.to_string();
+    fixed.replace_range(suggestion.range.as_usize(), &suggestion.replacement);
+    let mut workspace = Workspace::with_stdlib();
+    workspace.add_file("c.ward", fixed);
+    assert!(check(&workspace).diagnostics.is_empty());
+}
+
+#[test]
+fn hundreds_of_errors_are_all_reported() {
+    let mut text = String::new();
+    for i in 0..500 {
+        text.push_str(&format!("class c{i} {{ function = sensing, profile = nope{i} }}\n"));
+        if i % 50 == 0 {
+            text.push_str("class broken{i} = {}\n");
+        }
+    }
+    let mut workspace = Workspace::with_stdlib();
+    workspace.add_file("many.ward", text);
+    let result = check(&workspace);
+    assert_eq!(result.diagnostics.len(), 510);
+}
