@@ -36,6 +36,20 @@ fn is_trivia(rule: Rule) -> bool {
     )
 }
 
+/// Where the last token of a pair ends, looking through trailing comments and the
+/// whitespace that repetitions swallow, down to the last leaf.
+fn content_end(pair: &Pair<'_, Rule>) -> usize {
+    let last = pair
+        .clone()
+        .into_inner()
+        .filter(|p| !matches!(p.as_rule(), Rule::COMMENT | Rule::EOI))
+        .last();
+    match last {
+        Some(child) => content_end(&child),
+        None => pair.as_span().end(),
+    }
+}
+
 /// The children of a pair that carry meaning: comments and end-of-input markers skipped.
 fn kids(pair: Pair<'_, Rule>) -> impl Iterator<Item = Pair<'_, Rule>> {
     pair.into_inner().filter(|p| !is_trivia(p.as_rule()))
@@ -51,19 +65,10 @@ impl Lowerer<'_> {
     }
 
     /// The range of a pair without the whitespace and comments pest leaves at its end when an
-    /// optional last part (`block?`, `(by names)?`) is absent.
+    /// optional or repeated last part (`block?`, `(comma ~ name)*`) is absent.
     fn trimmed_range(&self, pair: &Pair<'_, Rule>) -> TextRange {
         let full = self.range(pair);
-        let last_end = pair
-            .clone()
-            .into_inner()
-            .filter(|p| !matches!(p.as_rule(), Rule::COMMENT | Rule::EOI))
-            .last()
-            .map(|p| self.offset + p.as_span().end() as u32);
-        match last_end {
-            Some(end) => TextRange::new(full.start, end),
-            None => full,
-        }
+        TextRange::new(full.start, self.offset + content_end(pair) as u32)
     }
 
     fn error(&mut self, kind: ParseErrorKind, message: String, range: TextRange, help: &str) {
