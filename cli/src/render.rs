@@ -5,9 +5,7 @@
 use std::fmt;
 use std::io::IsTerminal;
 
-use miette::{
-    GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan,
-};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
 use ward_compiler::{Diagnostic, Severity, Workspace};
 
 /// One diagnostic in miette's terms.

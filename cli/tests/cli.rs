@@ -63,8 +63,11 @@ fn non_utf8_and_unreadable_files_get_clear_errors() {
     std::fs::write(dir.path().join("latin1.ward"), b"class caf\xe9 {}\n").expect("write");
     #[cfg(unix)]
     std::os::unix::fs::symlink("gone.ward", dir.path().join("dangling.ward")).expect("symlink");
-    std::fs::write(dir.path().join("ok.ward"), "class ok { function = sensing }\n")
-        .expect("write");
+    std::fs::write(
+        dir.path().join("ok.ward"),
+        "class ok { function = sensing }\n",
+    )
+    .expect("write");
     let output = ward(dir.path(), &["check", "."]);
     assert_eq!(output.status.code(), Some(2));
     let errors = stderr(&output);
@@ -168,5 +171,8 @@ fn explain_prints_the_long_explanation() {
 fn explain_an_unknown_code_is_an_error() {
     let output = ward(&root(), &["explain", "unknown-nam"]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("unknown diagnostic code `unknown-nam`; did you mean `unknown-name`?"));
+    assert!(
+        stderr(&output)
+            .contains("unknown diagnostic code `unknown-nam`; did you mean `unknown-name`?")
+    );
 }

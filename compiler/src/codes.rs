@@ -338,7 +338,11 @@ mod tests {
                 "{} has no example",
                 code.code
             );
-            assert!(!code.summary.ends_with('.'), "{}: summary ends with a period", code.code);
+            assert!(
+                !code.summary.ends_with('.'),
+                "{}: summary ends with a period",
+                code.code
+            );
         }
     }
 

@@ -47,7 +47,13 @@ impl Index {
 
     /// The declaration a definition points at.
     pub fn decl<'w>(&self, workspace: &'w Workspace, def: &Def) -> Option<&'w Decl> {
-        match workspace.file(def.file).parse.file.items.get(def.item as usize)? {
+        match workspace
+            .file(def.file)
+            .parse
+            .file
+            .items
+            .get(def.item as usize)?
+        {
             Item::Decl(decl) => Some(decl),
             Item::Error(_) => None,
         }

@@ -106,7 +106,12 @@ pub static METRICS: Vocabulary = Vocabulary {
 /// What a detection rule does when it fires (PAVA's outputs, section 8).
 pub static ACTIONS: Vocabulary = Vocabulary {
     what: "action",
-    words: &["report", "quarantine", "raise_profile", "revoke_credentials"],
+    words: &[
+        "report",
+        "quarantine",
+        "raise_profile",
+        "revoke_credentials",
+    ],
 };
 pub static REPORT_TARGETS: Vocabulary = Vocabulary {
     what: "report recipient",
@@ -376,7 +381,10 @@ static GATEWAY: DeclSpec = DeclSpec {
 
 static SEGMENT: DeclSpec = DeclSpec {
     properties: &[
-        required("classes", ValueType::List(&ValueType::Ref(&[DeclKind::Class]))),
+        required(
+            "classes",
+            ValueType::List(&ValueType::Ref(&[DeclKind::Class])),
+        ),
         prop("subnet", ValueType::Subnet),
         prop("gateway", ValueType::Ref(&[DeclKind::Gateway])),
         prop("vlan", ValueType::Int),

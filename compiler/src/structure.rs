@@ -108,7 +108,11 @@ fn unknown_property(
         &codes::UNKNOWN_PROPERTY,
         file,
         key.range,
-        format!("unknown property `{}` of {}", key.text, decl.kind.with_article()),
+        format!(
+            "unknown property `{}` of {}",
+            key.text,
+            decl.kind.with_article()
+        ),
     )
     .with_label("not a property of this declaration");
     let keys: Vec<&str> = spec.properties.iter().map(|p| p.key).collect();
@@ -214,9 +218,8 @@ pub fn value(r: &mut Resolver<'_>, file: FileId, value: &Value, ty: &ValueType) 
             r.report(diagnostic);
         }
         (ValueType::Duration, ValueKind::Int(n)) => {
-            let diagnostic = wrong_type(file, value, ty).with_help(format!(
-                "give the unit: `{n}s`, `{n}m`, `{n}h` or `{n}d`"
-            ));
+            let diagnostic = wrong_type(file, value, ty)
+                .with_help(format!("give the unit: `{n}s`, `{n}m`, `{n}h` or `{n}d`"));
             r.report(diagnostic);
         }
         (ValueType::Subnet, ValueKind::Ip(ip)) => {
@@ -290,7 +293,11 @@ fn statement(r: &mut Resolver<'_>, file: FileId, decl: &Decl, spec: &DeclSpec, s
                 ),
             )
             .with_label(format!("not allowed in {}", decl.kind.with_article()))
-            .with_help(format!("{} belongs in {}", stmt.kind.describe(), home_of(tag))),
+            .with_help(format!(
+                "{} belongs in {}",
+                stmt.kind.describe(),
+                home_of(tag)
+            )),
         );
         return;
     }
@@ -313,9 +320,7 @@ fn statement(r: &mut Resolver<'_>, file: FileId, decl: &Decl, spec: &DeclSpec, s
             }
         }
         StmtKind::Bound {
-            path,
-            value: bound,
-            ..
+            path, value: bound, ..
         } => bound_stmt(r, file, path, bound),
         StmtKind::Match { source, pattern } => match_stmt(r, file, decl, source, pattern),
         StmtKind::When {
@@ -446,7 +451,12 @@ fn match_stmt(
     match (pattern, wants_fields) {
         (MatchPattern::Fields(fields), true) => {
             for field in fields {
-                r.word(file, &field.key.text, field.key.range, &schema::SYSLOG_FIELDS);
+                r.word(
+                    file,
+                    &field.key.text,
+                    field.key.range,
+                    &schema::SYSLOG_FIELDS,
+                );
                 if !matches!(
                     field.value.kind,
                     ValueKind::Regex { .. } | ValueKind::Str(_) | ValueKind::Int(_)
@@ -617,7 +627,10 @@ fn expect(r: &mut Resolver<'_>, file: FileId, subject: &ExpectSubject, expected:
                         &codes::WRONG_VALUE_TYPE,
                         file,
                         function.range,
-                        format!("`risk` takes a class and a threat, found {} arguments", args.len()),
+                        format!(
+                            "`risk` takes a class and a threat, found {} arguments",
+                            args.len()
+                        ),
                     )
                     .with_label("expected `risk(class, threat)`"),
                 ),

@@ -43,6 +43,10 @@ mod tests {
         assert_eq!(closest("dor_lock", names), Some("door_lock"));
         assert_eq!(closest("secprof_2", names), Some("SecProf_2"));
         assert_eq!(closest("thermostat", names), None);
-        assert_eq!(closest("camera", names), None, "an exact match is not a suggestion");
+        assert_eq!(
+            closest("camera", names),
+            None,
+            "an exact match is not a suggestion"
+        );
     }
 }

@@ -71,7 +71,10 @@ fn annotated_fixtures() {
         let result = check(&workspace);
         let mut expected = annotations(&text);
         for diagnostic in &result.diagnostics {
-            assert_eq!(diagnostic.file, file, "a diagnostic in the stdlib: {diagnostic:#?}");
+            assert_eq!(
+                diagnostic.file, file,
+                "a diagnostic in the stdlib: {diagnostic:#?}"
+            );
             let line = line_of(&text, diagnostic.range.start);
             let full = format!(
                 "{} {}",
@@ -125,7 +128,10 @@ fn diagnostics_come_in_a_stable_order() {
             .collect::<Vec<_>>()
     };
     let first = run();
-    assert!(first.windows(2).all(|w| w[0].0 <= w[1].0), "sorted by position");
+    assert!(
+        first.windows(2).all(|w| w[0].0 <= w[1].0),
+        "sorted by position"
+    );
     for _ in 0..5 {
         assert_eq!(run(), first);
     }
@@ -152,7 +158,9 @@ fn suggestions_replace_the_misspelled_name() {
 fn hundreds_of_errors_are_all_reported() {
     let mut text = String::new();
     for i in 0..500 {
-        text.push_str(&format!("class c{i} {{ function = sensing, profile = nope{i} }}\n"));
+        text.push_str(&format!(
+            "class c{i} {{ function = sensing, profile = nope{i} }}\n"
+        ));
         if i % 50 == 0 {
             text.push_str("class broken{i} = {}\n");
         }

@@ -10,11 +10,15 @@ const FIGURES: &str = include_str!("fixtures/draft-fig31-fig32.txt");
 
 /// Parses one of the draft's ASCII tables into threat number -> columns marked `y`.
 fn table(figure: &str, columns: &[&str]) -> BTreeMap<u32, Vec<String>> {
-    let end = FIGURES.find(&format!("{{: #{figure}")).expect("figure in fixture");
+    let end = FIGURES
+        .find(&format!("{{: #{figure}"))
+        .expect("figure in fixture");
     let start = FIGURES[..end].rfind("~~~~\n\n").expect("table start");
     let mut rows = BTreeMap::new();
     for line in FIGURES[start..end].lines() {
-        let Some(rest) = line.strip_prefix('|') else { continue };
+        let Some(rest) = line.strip_prefix('|') else {
+            continue;
+        };
         let mut cells = rest.split('|');
         let Some(Ok(number)) = cells.next().map(|c| c.trim().parse::<u32>()) else {
             continue;
@@ -69,11 +73,7 @@ fn threat_rows(key: &str) -> BTreeMap<u32, Vec<String>> {
 #[test]
 fn the_standard_library_checks_clean() {
     let result = check(&Workspace::with_stdlib());
-    assert!(
-        result.diagnostics.is_empty(),
-        "{:#?}",
-        result.diagnostics
-    );
+    assert!(result.diagnostics.is_empty(), "{:#?}", result.diagnostics);
 }
 
 #[test]
@@ -102,7 +102,13 @@ fn spot_checks_from_the_issue() {
     let targets = threat_rows("targets");
     assert_eq!(
         lifecycle[&16],
-        ["commission", "operation", "update", "decommission", "after_decommission"],
+        [
+            "commission",
+            "operation",
+            "update",
+            "decommission",
+            "after_decommission"
+        ],
         "T16 has every lifecycle moment but manufacturing"
     );
     assert_eq!(lifecycle[&24], ["operation", "after_decommission"]);
@@ -116,15 +122,31 @@ fn threat_titles_and_descriptions() {
     let title = |n: usize| threats[n - 1].title.as_ref().map(|t| t.value.clone());
     assert_eq!(title(1).as_deref(), Some("Cloning of things"));
     assert_eq!(title(2).as_deref(), Some("Counterfeiting"));
-    assert_eq!(title(22).as_deref(), Some("Denial-of-Service attack on device"));
+    assert_eq!(
+        title(22).as_deref(),
+        Some("Denial-of-Service attack on device")
+    );
     assert_eq!(
         title(24).as_deref(),
         Some("Store and decrypt attack (Quantum-resistance)")
     );
     // Described threats carry the draft's text as doc comments; title-only ones none.
-    assert!(threats[0].docs.join(" ").contains("an untrusted factory can easily clone"));
-    assert!(threats[7].docs.join(" ").contains("replacing the thing's software"));
-    assert!(threats[1].docs.is_empty(), "the draft gives T2 a title only");
+    assert!(
+        threats[0]
+            .docs
+            .join(" ")
+            .contains("an untrusted factory can easily clone")
+    );
+    assert!(
+        threats[7]
+            .docs
+            .join(" ")
+            .contains("replacing the thing's software")
+    );
+    assert!(
+        threats[1].docs.is_empty(),
+        "the draft gives T2 a title only"
+    );
 }
 
 #[test]
@@ -137,8 +159,16 @@ fn mitigations_m1_to_m11_with_m4_and_m5_both_encryption() {
     let expected: Vec<_> = (1..=11).map(|n| format!("M{n}")).collect();
     assert_eq!(names, expected);
     let title = |m: &Decl| m.title.as_ref().map(|t| t.value.clone());
-    assert_eq!(title(&mitigations[3]), title(&mitigations[4]), "M4 and M5 are the draft's duplicate");
-    assert_eq!(words(&mitigations[2], "needs"), ["tls", "x509"], "M3 needs an X.509 identity");
+    assert_eq!(
+        title(&mitigations[3]),
+        title(&mitigations[4]),
+        "M4 and M5 are the draft's duplicate"
+    );
+    assert_eq!(
+        words(&mitigations[2], "needs"),
+        ["tls", "x509"],
+        "M3 needs an X.509 identity"
+    );
     assert_eq!(words(&mitigations[10], "needs"), ["credential_rotation"]);
 }
 
@@ -198,22 +228,34 @@ fn profiles_2_to_4_quote_their_must_sentences_and_bound_credentials() {
         .expect("profiles file");
     for profile in stdlib_decls(DeclKind::Profile).iter().skip(1) {
         let source = &text[profile.range.as_usize()];
-        for line in source.lines().filter(|l| l.trim_start().starts_with("mitigate")) {
+        for line in source
+            .lines()
+            .filter(|l| l.trim_start().starts_with("mitigate"))
+        {
             let at = source.find(line).expect("line in source");
             let before = source[..at].trim_end();
             assert!(
                 before.ends_with("basis.\"")
-                    || before.lines().last().is_some_and(|l| l.trim_start().starts_with("//")),
+                    || before
+                        .lines()
+                        .last()
+                        .is_some_and(|l| l.trim_start().starts_with("//")),
                 "{}: `{}` has no quoted sentence above it",
                 profile.label(),
                 line.trim()
             );
         }
         assert!(
-            profile.body.iter().any(|s| matches!(s.kind, StmtKind::Bound { .. })),
+            profile
+                .body
+                .iter()
+                .any(|s| matches!(s.kind, StmtKind::Bound { .. })),
             "{} bounds the credential refresh",
             profile.label()
         );
-        assert!(profile_table(profile).contains_key("T19"), "credentials are refreshed");
+        assert!(
+            profile_table(profile).contains_key("T19"),
+            "credentials are refreshed"
+        );
     }
 }

@@ -181,7 +181,9 @@ impl DeclKind {
     }
 
     pub fn from_keyword(word: &str) -> Option<DeclKind> {
-        DeclKind::ALL.into_iter().find(|kind| kind.keyword() == word)
+        DeclKind::ALL
+            .into_iter()
+            .find(|kind| kind.keyword() == word)
     }
 }
 
@@ -325,7 +327,10 @@ pub enum StmtKind {
         value: Value,
     },
     /// `match mud "https://..."` or `match syslog { app = /sshd/ }`
-    Match { source: Ident, pattern: MatchPattern },
+    Match {
+        source: Ident,
+        pattern: MatchPattern,
+    },
     /// `when count >= 5 within 10m by src`
     When {
         metric: Ident,

@@ -56,33 +56,18 @@ fn rule_words(rule: Rule) -> Option<&'static str> {
     Some(match rule {
         Rule::EOI => "the end of the file",
         Rule::name => "a name",
+        Rule::value_name => "a value",
         Rule::title => "a title string",
         Rule::string | Rule::quoted | Rule::raw_string => "a string",
         Rule::block => "`{`",
         Rule::field_block | Rule::action_block => "`{`",
-        Rule::kw_threat
-        | Rule::kw_mitigation
+        Rule::decl_keyword
         | Rule::kw_capability
-        | Rule::kw_profile
-        | Rule::kw_environment
-        | Rule::kw_class
-        | Rule::kw_service
-        | Rule::kw_gateway
-        | Rule::kw_segment
         | Rule::kw_flow
-        | Rule::kw_detect
-        | Rule::kw_test => "a declaration (`class`, `segment`, `flow`, ...)",
-        Rule::threat_decl
-        | Rule::mitigation_decl
+        | Rule::kw_test
+        | Rule::named_decl
         | Rule::capability_decl
-        | Rule::profile_decl
-        | Rule::environment_decl
-        | Rule::class_decl
-        | Rule::service_decl
-        | Rule::gateway_decl
-        | Rule::segment_decl
         | Rule::flow_decl
-        | Rule::detect_decl
         | Rule::test_decl => "a declaration (`class`, `segment`, `flow`, ...)",
         Rule::flow_spec => "a flow such as `a -> b : tcp/443`",
         Rule::arrow => "`->` or `<->`",
@@ -108,12 +93,9 @@ fn rule_words(rule: Rule) -> Option<&'static str> {
         Rule::name_list => "a name",
         Rule::path => "a name",
         Rule::cmp_op => "a comparison (`==`, `<=`, `>=`, ...)",
-        Rule::list
-        | Rule::regex
-        | Rule::ipv4
-        | Rule::ipv6
-        | Rule::duration
-        | Rule::integer => "a value",
+        Rule::list | Rule::regex | Rule::ipv4 | Rule::ipv6 | Rule::duration | Rule::integer => {
+            "a value"
+        }
         Rule::eq => "`=`",
         Rule::colon => "`:`",
         Rule::rbrace => "`}`",

@@ -380,7 +380,8 @@ impl<'a> Printer<'a> {
             }
             StmtKind::Then { actions } => self.then(actions, stmt.range),
             StmtKind::FlowAssert { allow, flow } => {
-                self.out.push_str(if *allow { "allow flow " } else { "deny flow " });
+                self.out
+                    .push_str(if *allow { "allow flow " } else { "deny flow " });
                 self.flow_spec(flow);
             }
             StmtKind::Expect { subject, op, value } => {

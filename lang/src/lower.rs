@@ -42,8 +42,8 @@ fn content_end(pair: &Pair<'_, Rule>) -> usize {
     let last = pair
         .clone()
         .into_inner()
-        .filter(|p| !matches!(p.as_rule(), Rule::COMMENT | Rule::EOI))
-        .last();
+        .rev()
+        .find(|p| !matches!(p.as_rule(), Rule::COMMENT | Rule::EOI));
     match last {
         Some(child) => content_end(&child),
         None => pair.as_span().end(),
@@ -358,10 +358,7 @@ impl Lowerer<'_> {
                         _ => {}
                     }
                 }
-                StmtKind::FlowAssert {
-                    allow,
-                    flow: flow?,
-                }
+                StmtKind::FlowAssert { allow, flow: flow? }
             }
             Rule::expect_detect => {
                 let mut rule_name = None;
@@ -533,7 +530,7 @@ impl Lowerer<'_> {
         let range = self.range(&pair);
         let text = pair.as_str();
         let kind = match pair.as_rule() {
-            Rule::name => ValueKind::Name(text.to_string()),
+            Rule::name | Rule::value_name => ValueKind::Name(text.to_string()),
             Rule::string => ValueKind::Str(self.string(pair).value),
             Rule::integer => match text.parse::<i64>() {
                 Ok(n) => ValueKind::Int(n),

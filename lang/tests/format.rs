@@ -58,17 +58,27 @@ fn meaning(text: &str) -> String {
                 rest.find('}').map_or(rest.len(), |i| i + 1)
             } else {
                 let digits = &rest[marker.len()..];
-                marker.len() + digits.find(|c: char| !c.is_ascii_digit()).unwrap_or(digits.len())
+                marker.len()
+                    + digits
+                        .find(|c: char| !c.is_ascii_digit())
+                        .unwrap_or(digits.len())
             };
             debug.replace_range(start..start + end, "");
         }
     }
     // `flow a -> b {}` is printed as `flow a -> b`: an empty optional block means nothing.
-    debug.replace("has_block: true, ", "").replace("has_block: false, ", "")
+    debug
+        .replace("has_block: true, ", "")
+        .replace("has_block: false, ", "")
 }
 
 fn comment_texts(text: &str) -> Vec<String> {
-    parse(text).file.comments.into_iter().map(|c| c.text).collect()
+    parse(text)
+        .file
+        .comments
+        .into_iter()
+        .map(|c| c.text)
+        .collect()
 }
 
 #[test]
@@ -77,11 +87,19 @@ fn golden_files() {
     let mut checked = 0;
     let mut inputs = Vec::new();
     ward_files(&dir, &mut inputs);
-    for input in inputs.iter().filter(|p| p.to_string_lossy().ends_with(".in.ward")) {
+    for input in inputs
+        .iter()
+        .filter(|p| p.to_string_lossy().ends_with(".in.ward"))
+    {
         let expected_path = PathBuf::from(input.to_string_lossy().replace(".in.ward", ".out.ward"));
         let formatted = format(&read(input)).unwrap_or_else(|e| panic!("{}: {e}", input.display()));
         let expected = read(&expected_path);
-        assert_eq!(formatted, expected, "{} differs from its golden file", input.display());
+        assert_eq!(
+            formatted,
+            expected,
+            "{} differs from its golden file",
+            input.display()
+        );
         checked += 1;
     }
     assert!(checked >= 4);
@@ -92,7 +110,12 @@ fn formatting_is_idempotent() {
     for path in corpus() {
         let once = format(&read(&path)).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let twice = format(&once).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        assert_eq!(once, twice, "formatting {} twice changes it", path.display());
+        assert_eq!(
+            once,
+            twice,
+            "formatting {} twice changes it",
+            path.display()
+        );
     }
 }
 
@@ -101,7 +124,12 @@ fn formatting_keeps_meaning_and_comments() {
     for path in corpus() {
         let text = read(&path);
         let formatted = format(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        assert_eq!(meaning(&text), meaning(&formatted), "{} changed meaning", path.display());
+        assert_eq!(
+            meaning(&text),
+            meaning(&formatted),
+            "{} changed meaning",
+            path.display()
+        );
         assert_eq!(
             comment_texts(&text),
             comment_texts(&formatted),
@@ -120,7 +148,11 @@ fn stdlib_and_policies_are_formatted() {
     for path in files {
         let text = read(&path);
         let formatted = format(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        assert!(formatted == text, "{} is not formatted: run `ward fmt`", path.display());
+        assert!(
+            formatted == text,
+            "{} is not formatted: run `ward fmt`",
+            path.display()
+        );
     }
 }
 
@@ -128,12 +160,18 @@ fn stdlib_and_policies_are_formatted() {
 fn a_file_with_syntax_errors_is_refused() {
     let error = format("class a { function = }\nclass b {}").expect_err("must refuse");
     assert_eq!(error.errors.len(), 1);
-    assert_eq!(error.to_string(), "the file has 1 syntax error; fix it before formatting");
+    assert_eq!(
+        error.to_string(),
+        "the file has 1 syntax error; fix it before formatting"
+    );
 }
 
 #[test]
 fn empty_and_comment_only_files() {
     assert_eq!(format("").as_deref(), Ok(""));
     assert_eq!(format("\n\n").as_deref(), Ok(""));
-    assert_eq!(format("// only\n\n\n// comments").as_deref(), Ok("// only\n\n// comments\n"));
+    assert_eq!(
+        format("// only\n\n\n// comments").as_deref(),
+        Ok("// only\n\n// comments\n")
+    );
 }

@@ -9,7 +9,11 @@ use ward_lang::{ParseErrorKind, parse};
 /// Parses text that must be free of errors and returns its declarations.
 fn decls(text: &str) -> Vec<Decl> {
     let parse = parse(text);
-    assert!(parse.errors.is_empty(), "unexpected errors: {:#?}", parse.errors);
+    assert!(
+        parse.errors.is_empty(),
+        "unexpected errors: {:#?}",
+        parse.errors
+    );
     parse.file.decls().cloned().collect()
 }
 
@@ -37,7 +41,10 @@ fn threat_with_title_lists_and_doc_comment() {
     let decl = one(text);
     assert_eq!(decl.kind, DeclKind::Threat);
     assert_eq!(decl.name.as_ref().map(|n| n.text.as_str()), Some("T1"));
-    assert_eq!(decl.title.as_ref().map(|t| t.value.as_str()), Some("Cloning"));
+    assert_eq!(
+        decl.title.as_ref().map(|t| t.value.as_str()),
+        Some("Cloning")
+    );
     assert_eq!(decl.docs, vec!["Cloning of things.", "Second line."]);
     let ValueKind::List(targets) = property_value(&decl, "targets") else {
         panic!("targets is not a list")
@@ -53,14 +60,19 @@ fn threat_with_title_lists_and_doc_comment() {
 fn doc_comments_attach_only_when_adjacent() {
     let text = "/// Detached.\n\nclass a { function = sensing }\n// plain\nclass b { function = sensing }\n";
     let all = decls(text);
-    assert!(all[0].docs.is_empty(), "a blank line detaches a doc comment");
+    assert!(
+        all[0].docs.is_empty(),
+        "a blank line detaches a doc comment"
+    );
     assert!(all[1].docs.is_empty(), "`//` is not a doc comment");
     assert_eq!(parse(text).file.comments.len(), 2);
 }
 
 #[test]
 fn mitigation_with_param() {
-    let decl = one("mitigation M11 \"Refresh\" { needs = [credential_rotation]\n param refresh: duration = 90d }");
+    let decl = one(
+        "mitigation M11 \"Refresh\" { needs = [credential_rotation]\n param refresh: duration = 90d }",
+    );
     let param = decl
         .body
         .iter()
@@ -102,7 +114,10 @@ fn profile_with_mitigate_and_bound() {
         ["T5", "T6"]
     );
     assert_eq!(
-        mitigations.iter().map(|t| t.text.as_str()).collect::<Vec<_>>(),
+        mitigations
+            .iter()
+            .map(|t| t.text.as_str())
+            .collect::<Vec<_>>(),
         ["M2", "M3"]
     );
     let StmtKind::Bound { path, op, value } = kinds[2] else {
@@ -115,7 +130,9 @@ fn profile_with_mitigate_and_bound() {
 
 #[test]
 fn environment_properties_with_subjects() {
-    let decl = one("environment home { likelihood T22 = low\n impact device = high\n likelihood default = moderate }");
+    let decl = one(
+        "environment home { likelihood T22 = low\n impact device = high\n likelihood default = moderate }",
+    );
     let subjects: Vec<_> = decl
         .properties()
         .map(|p| {
@@ -155,16 +172,34 @@ fn class_with_match_and_every_value_kind() {
   escaped = "tab\there \"quoted\" \u{1F512}"
   empty = []
 }"#);
-    assert_eq!(property_value(&decl, "refresh"), ValueKind::Duration(5_400_000));
+    assert_eq!(
+        property_value(&decl, "refresh"),
+        ValueKind::Duration(5_400_000)
+    );
     assert_eq!(property_value(&decl, "count"), ValueKind::Int(42));
-    assert_eq!(property_value(&decl, "negative"), ValueKind::Duration(-300_000));
+    assert_eq!(
+        property_value(&decl, "negative"),
+        ValueKind::Duration(-300_000)
+    );
     assert_eq!(property_value(&decl, "millis"), ValueKind::Duration(250));
     let ip = |s: &str| s.parse::<IpAddr>().expect("test address");
-    assert_eq!(property_value(&decl, "address"), ValueKind::Ip(ip("10.20.2.1")));
-    assert_eq!(property_value(&decl, "subnet"), ValueKind::Cidr(ip("10.20.2.0"), 24));
+    assert_eq!(
+        property_value(&decl, "address"),
+        ValueKind::Ip(ip("10.20.2.1"))
+    );
+    assert_eq!(
+        property_value(&decl, "subnet"),
+        ValueKind::Cidr(ip("10.20.2.0"), 24)
+    );
     assert_eq!(property_value(&decl, "v6"), ValueKind::Ip(ip("fd00::1")));
-    assert_eq!(property_value(&decl, "v6net"), ValueKind::Cidr(ip("2001:db8::"), 32));
-    assert_eq!(property_value(&decl, "mapped"), ValueKind::Ip(ip("::ffff:192.0.2.1")));
+    assert_eq!(
+        property_value(&decl, "v6net"),
+        ValueKind::Cidr(ip("2001:db8::"), 32)
+    );
+    assert_eq!(
+        property_value(&decl, "mapped"),
+        ValueKind::Ip(ip("::ffff:192.0.2.1"))
+    );
     let ValueKind::Regex { pattern, flags, .. } = property_value(&decl, "pattern") else {
         panic!("not a regex")
     };
@@ -200,7 +235,11 @@ fn service_gateway_and_segment() {
         kinds,
         [DeclKind::Service, DeclKind::Gateway, DeclKind::Segment]
     );
-    assert_eq!(all[2].body.len(), 2, "commas separate properties on one line");
+    assert_eq!(
+        all[2].body.len(),
+        2,
+        "commas separate properties on one line"
+    );
 }
 
 #[test]
@@ -255,13 +294,23 @@ fn detection_rule() {
                 assert_eq!(metric.text, "count");
                 assert_eq!(*op, CmpOp::Ge);
                 assert_eq!(threshold.kind, ValueKind::Int(5));
-                assert_eq!(window.as_ref().map(|w| w.kind.clone()), Some(ValueKind::Duration(600_000)));
-                assert_eq!(group_by.iter().map(|g| g.text.as_str()).collect::<Vec<_>>(), ["src", "host"]);
+                assert_eq!(
+                    window.as_ref().map(|w| w.kind.clone()),
+                    Some(ValueKind::Duration(600_000))
+                );
+                assert_eq!(
+                    group_by.iter().map(|g| g.text.as_str()).collect::<Vec<_>>(),
+                    ["src", "host"]
+                );
                 saw += 1;
             }
             StmtKind::Then { actions } => {
                 let names: Vec<_> = actions.iter().map(|a| a.name.text.as_str()).collect();
-                assert_eq!(names, ["report", "quarantine", "raise_profile"], "a new line starts a new action");
+                assert_eq!(
+                    names,
+                    ["report", "quarantine", "raise_profile"],
+                    "a new line starts a new action"
+                );
                 assert_eq!(actions[0].args.len(), 2);
                 assert!(actions[1].args.is_empty());
                 saw += 1;
@@ -290,8 +339,13 @@ fn test_declaration_with_assertions() {
         Some("the button cannot open the lock")
     );
     let kinds: Vec<_> = decl.body.iter().map(|s| &s.kind).collect();
-    assert!(matches!(kinds[0], StmtKind::FlowAssert { allow: false, .. }));
-    assert!(matches!(kinds[1], StmtKind::FlowAssert { allow: true, flow } if flow.ports.len() == 1));
+    assert!(matches!(
+        kinds[0],
+        StmtKind::FlowAssert { allow: false, .. }
+    ));
+    assert!(
+        matches!(kinds[1], StmtKind::FlowAssert { allow: true, flow } if flow.ports.len() == 1)
+    );
     assert!(
         matches!(kinds[2], StmtKind::Expect { subject: ExpectSubject::Path(p), .. } if p.len() == 2)
     );
@@ -472,4 +526,56 @@ fn garbage_never_panics() {
     for (end, _) in policy.char_indices().step_by(7) {
         let _ = parse(&policy[..end]);
     }
+}
+
+/// Large files are parsed in pieces on several threads; the result must be the same tree as
+/// one sequential parse, including when a cut would fall inside a block or a raw string.
+#[test]
+fn large_files_parse_the_same_in_pieces() {
+    let unit = "/// Doc ü.\nclass c_NUM \"Ünïcode title\" {\n  function = sensing // note\n}\n\nflow c_NUM -> svc : tcp/443\n";
+    let mut text = String::new();
+    let mut i = 0;
+    while text.len() < 600 * 1024 {
+        text.push_str(&unit.replace("NUM", &i.to_string()));
+        i += 1;
+    }
+    let parse_big = parse(&text);
+    assert!(parse_big.errors.is_empty());
+    assert_eq!(parse_big.file.items.len(), 2 * i);
+    // The same declarations, parsed one by one through the recovery path, agree.
+    let first = &parse_big
+        .file
+        .decls()
+        .next()
+        .expect("a declaration")
+        .clone();
+    assert_eq!(first.docs, vec!["Doc ü."]);
+    let last = parse_big.file.decls().last().expect("a declaration");
+    assert_eq!(
+        &text[last.range.as_usize()],
+        format!("flow c_{} -> svc : tcp/443", i - 1)
+    );
+    assert_eq!(parse_big.file.comments.len(), 2 * i);
+
+    // A test whose raw string holds lines that look like declarations.
+    let mut tricky = text.clone();
+    let raw = "test \"t\" {\n  expect detect d fires 1 on \"\"\"\nclass fake { function = sensing }\n\"\"\"\n}\n";
+    let middle = tricky.len() / 3
+        + tricky[tricky.len() / 3..]
+            .find("\n/// Doc")
+            .expect("a unit")
+        + 1;
+    tricky.insert_str(middle, &raw.repeat(4000));
+    let parse_tricky = parse(&tricky);
+    assert!(
+        parse_tricky.errors.is_empty(),
+        "{:?}",
+        parse_tricky.errors.first()
+    );
+    assert!(
+        parse_tricky
+            .file
+            .decls()
+            .all(|d| d.name.as_ref().is_none_or(|n| n.text != "fake"))
+    );
 }
