@@ -1,14 +1,3 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+//! The ward language server. It will speak LSP over stdio with tower-lsp-server, over the
+//! same compiler database as `ward check`; handlers stay thin: convert positions, call one
+//! compiler IDE query, convert back. Only this crate knows LSP types.
