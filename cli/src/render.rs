@@ -6,7 +6,7 @@ use std::fmt;
 use std::io::IsTerminal;
 
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
-use ward_compiler::{Diagnostic, Severity, Workspace};
+use ward_compiler::{Db, Diagnostic, Severity};
 
 /// One diagnostic in miette's terms.
 #[derive(Debug)]
@@ -75,8 +75,8 @@ fn span(range: ward_lang::TextRange) -> SourceSpan {
     SourceSpan::new((range.start as usize).into(), range.len() as usize)
 }
 
-fn to_report(workspace: &Workspace, diagnostic: &Diagnostic) -> Report {
-    let file = workspace.file(diagnostic.file);
+fn to_report(db: &dyn Db, diagnostic: &Diagnostic) -> Report {
+    let file = diagnostic.file;
     let primary = if diagnostic.primary_label.is_empty() {
         None
     } else {
@@ -94,14 +94,14 @@ fn to_report(workspace: &Workspace, diagnostic: &Diagnostic) -> Report {
                 span(label.range),
             ));
         } else {
-            let other = workspace.file(label.file);
+            let other = label.file;
             related.push(Report {
                 message: label.message.clone(),
                 code: None,
                 severity: miette::Severity::Advice,
                 help: None,
                 labels: vec![LabeledSpan::new_primary_with_span(None, span(label.range))],
-                source: NamedSource::new(other.path.clone(), other.text.clone()),
+                source: NamedSource::new(other.path(db).clone(), other.text(db).clone()),
                 related: Vec::new(),
             });
         }
@@ -112,7 +112,7 @@ fn to_report(workspace: &Workspace, diagnostic: &Diagnostic) -> Report {
         severity: severity(diagnostic.severity),
         help: diagnostic.help.clone(),
         labels,
-        source: NamedSource::new(file.path.clone(), file.text.clone()),
+        source: NamedSource::new(file.path(db).clone(), file.text(db).clone()),
         related,
     }
 }
@@ -145,8 +145,8 @@ impl Renderer {
     }
 
     /// The diagnostic as text, ending with a newline.
-    pub fn render(&self, workspace: &Workspace, diagnostic: &Diagnostic) -> String {
-        let report = to_report(workspace, diagnostic);
+    pub fn render(&self, db: &dyn Db, diagnostic: &Diagnostic) -> String {
+        let report = to_report(db, diagnostic);
         let mut out = String::new();
         if self.handler.render_report(&mut out, &report).is_err() {
             // Rendering into a String cannot fail short of a bug in miette; fall back to

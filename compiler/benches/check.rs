@@ -3,7 +3,7 @@
 //! Run with `cargo bench -p ward-compiler`.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use ward_compiler::{Workspace, check};
+use ward_compiler::Policy;
 
 fn bench(c: &mut Criterion) {
     let text = xtask::policy(50_000);
@@ -11,9 +11,9 @@ fn bench(c: &mut Criterion) {
     group.throughput(Throughput::Bytes(text.len() as u64));
     group.sample_size(20);
     {
-        let mut workspace = Workspace::with_stdlib();
-        workspace.add_file("gen.ward", text.clone());
-        let result = check(&workspace);
+        let mut policy = Policy::default();
+        policy.add_file("gen.ward", text.clone());
+        let result = policy.check();
         assert!(
             result.diagnostics.is_empty(),
             "{:?}",
@@ -22,9 +22,9 @@ fn bench(c: &mut Criterion) {
     }
     group.bench_function("parse_resolve_check", |b| {
         b.iter(|| {
-            let mut workspace = Workspace::with_stdlib();
-            workspace.add_file("gen.ward", text.clone());
-            check(&workspace)
+            let mut policy = Policy::default();
+            policy.add_file("gen.ward", text.clone());
+            policy.check()
         })
     });
     group.finish();

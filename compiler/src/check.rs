@@ -1,15 +1,23 @@
 //! `check`: every diagnostic of a workspace, in a stable order.
+//!
+//! Diagnostics are computed per file (`file_diagnostics`), a query of its own, so that an
+//! edit re-checks the edited file and whatever its meaning reaches, not the whole policy.
 
+use std::collections::HashMap;
+
+use ward_lang::ast::Decl;
+
+use crate::codes;
+use crate::db::{Db, SourceFile, Workspace};
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::index::build_index;
+use crate::queries::{decl_at, definition_of, file_decl_map, owner_of, parsed};
 use crate::resolve::Resolver;
 use crate::structure::check_decl;
-use crate::workspace::Workspace;
 
 /// The outcome of checking a workspace.
 #[derive(Debug, Default)]
 pub struct CheckResult {
-    /// Sorted by file, position and code.
+    /// Sorted by file (in workspace order), position and code.
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -26,34 +34,92 @@ impl CheckResult {
     }
 }
 
-/// Checks the whole workspace: syntax, names and the shape of every declaration.
-pub fn check(workspace: &Workspace) -> CheckResult {
-    let mut diagnostics = Vec::new();
-    for (id, file) in workspace.files() {
-        diagnostics.extend(
-            file.parse
-                .errors
-                .iter()
-                .map(|error| Diagnostic::from_parse_error(id, error)),
-        );
-    }
-    let (index, duplicates) = build_index(workspace);
-    diagnostics.extend(duplicates);
-    let mut resolver = Resolver::new(workspace, &index);
-    for (id, file) in workspace.files() {
-        for decl in file.parse.file.decls() {
-            check_decl(&mut resolver, id, decl);
-        }
-    }
-    diagnostics.extend(resolver.diagnostics);
+/// Checks the whole workspace.
+pub fn check(db: &dyn Db, workspace: Workspace) -> CheckResult {
+    let files = workspace.files(db);
+    let order: HashMap<SourceFile, usize> =
+        files.iter().enumerate().map(|(i, f)| (*f, i)).collect();
+    let mut diagnostics: Vec<Diagnostic> = files
+        .iter()
+        .flat_map(|&file| file_diagnostics(db, workspace, file).iter().cloned())
+        .collect();
     diagnostics.sort_by(|a, b| {
-        (a.file, a.range.start, a.code.code, a.range.end, &a.message).cmp(&(
-            b.file,
-            b.range.start,
-            b.code.code,
-            b.range.end,
-            &b.message,
-        ))
+        let key = |d: &Diagnostic| (order.get(&d.file).copied(), d.range.start, d.code.code);
+        key(a)
+            .cmp(&key(b))
+            .then_with(|| (a.range.end, &a.message).cmp(&(b.range.end, &b.message)))
     });
     CheckResult { diagnostics }
+}
+
+/// The diagnostics of one file: syntax, names, the shape of each declaration.
+#[salsa::tracked(returns(ref))]
+pub fn file_diagnostics(db: &dyn Db, workspace: Workspace, file: SourceFile) -> Vec<Diagnostic> {
+    let parse = parsed(db, file);
+    let mut diagnostics: Vec<Diagnostic> = parse
+        .errors
+        .iter()
+        .map(|error| Diagnostic::from_parse_error(file, error))
+        .collect();
+    let mut resolver = Resolver::new(db, workspace);
+    for (item, entry) in parse.file.items.iter().enumerate() {
+        let ward_lang::ast::Item::Decl(decl) = entry else {
+            continue;
+        };
+        duplicate(&mut resolver, file, item as u32, decl);
+        check_decl(&mut resolver, file, decl);
+    }
+    diagnostics.extend(resolver.diagnostics);
+    diagnostics
+}
+
+/// Reports a declaration whose name was declared before it, in this file or an earlier one.
+fn duplicate(r: &mut Resolver<'_>, file: SourceFile, item: u32, decl: &Decl) {
+    let Some(name) = &decl.name else { return };
+    let Some((first_kind, first_file)) = owner_of(r.db, r.workspace, &name.text) else {
+        return;
+    };
+    let (first_range, first_is_stdlib) = if first_file == file {
+        let first_item = file_decl_map(r.db, file).get(&name.text).copied();
+        if first_item == Some(item) {
+            return;
+        }
+        let range = first_item
+            .and_then(|i| decl_at(r.db, file, i))
+            .and_then(|d| d.name.as_ref().map(|n| n.range));
+        (range, false)
+    } else {
+        let def = definition_of(r.db, r.workspace, &name.text);
+        (def.map(|d| d.name_range), first_file.is_stdlib(r.db))
+    };
+    let message = if first_kind == decl.kind {
+        format!("{} `{}` is declared twice", decl.kind.noun(), name.text)
+    } else {
+        format!(
+            "`{}` is declared as {} and as {}",
+            name.text,
+            first_kind.with_article(),
+            decl.kind.with_article()
+        )
+    };
+    let help = if first_is_stdlib {
+        format!(
+            "`{}` is a name of the standard library; choose another name",
+            name.text
+        )
+    } else {
+        "all declarations share one namespace, across files and kinds; rename one of them"
+            .to_string()
+    };
+    let mut diagnostic = Diagnostic::new(&codes::DUPLICATE_DEFINITION, file, name.range, message)
+        .with_label("declared again here")
+        .with_help(help);
+    if let Some(range) = first_range {
+        diagnostic = diagnostic.with_secondary(
+            first_file,
+            range,
+            format!("first declared here, as {}", first_kind.with_article()),
+        );
+    }
+    r.report(diagnostic);
 }

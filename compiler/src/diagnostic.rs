@@ -4,7 +4,7 @@
 use ward_lang::TextRange;
 
 use crate::codes::{self, Code};
-use crate::workspace::FileId;
+use crate::db::SourceFile;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
@@ -29,7 +29,7 @@ impl Severity {
 /// A place in a file with a message: the secondary labels of a diagnostic.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Label {
-    pub file: FileId,
+    pub file: SourceFile,
     pub range: TextRange,
     pub message: String,
 }
@@ -48,7 +48,7 @@ pub struct Diagnostic {
     pub severity: Severity,
     /// Lowercase, user input in backticks, no trailing period.
     pub message: String,
-    pub file: FileId,
+    pub file: SourceFile,
     /// The primary range; its label is `primary_label` (or the message when empty).
     pub range: TextRange,
     pub primary_label: String,
@@ -59,7 +59,7 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// A diagnostic with the default severity of its code.
-    pub fn new(code: &'static Code, file: FileId, range: TextRange, message: String) -> Self {
+    pub fn new(code: &'static Code, file: SourceFile, range: TextRange, message: String) -> Self {
         Self {
             code,
             severity: code.severity,
@@ -78,7 +78,7 @@ impl Diagnostic {
         self
     }
 
-    pub fn with_secondary(mut self, file: FileId, range: TextRange, message: String) -> Self {
+    pub fn with_secondary(mut self, file: SourceFile, range: TextRange, message: String) -> Self {
         self.labels.push(Label {
             file,
             range,
@@ -98,7 +98,7 @@ impl Diagnostic {
     }
 
     /// The parse errors of `ward-lang`, under their codes.
-    pub fn from_parse_error(file: FileId, error: &ward_lang::ParseError) -> Self {
+    pub fn from_parse_error(file: SourceFile, error: &ward_lang::ParseError) -> Self {
         let code = match error.kind {
             ward_lang::ParseErrorKind::Syntax => &codes::SYNTAX_ERROR,
             ward_lang::ParseErrorKind::InvalidLiteral => &codes::INVALID_LITERAL,

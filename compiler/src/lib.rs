@@ -1,19 +1,20 @@
-//! The ward compiler: the item index, name resolution, the checks of a policy and the
-//! registry of diagnostic codes.
+//! The ward compiler: a salsa database over the files of a policy, the item index, name
+//! resolution, the semantic model, the checks and the registry of diagnostic codes.
 //!
 //! It depends on `ward-lang` for syntax and knows nothing of terminals or editors: it returns
 //! diagnostics as data, and the binary or the language server renders them.
 
 pub mod check;
 pub mod codes;
+pub mod db;
 pub mod diagnostic;
-pub mod index;
+pub mod model;
+pub mod queries;
 pub mod resolve;
 pub mod schema;
 mod structure;
 pub mod suggest;
-pub mod workspace;
 
 pub use check::{CheckResult, check};
+pub use db::{Db, EventLog, Policy, RootDatabase, SourceFile, Workspace};
 pub use diagnostic::{Diagnostic, Label, Severity, Suggestion};
-pub use workspace::{FileId, SourceFile, Workspace};

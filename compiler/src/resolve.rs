@@ -1,29 +1,48 @@
 //! Name resolution: a reference to a declaration, or a word of a fixed vocabulary, checked
-//! against the index, with "did you mean" suggestions when it is not found.
+//! against the item index, with "did you mean" suggestions when it is not found.
+//!
+//! A resolved reference depends on `name_owner` for that one name; the whole index is read
+//! only to suggest a name for an unknown one.
+
+use std::collections::HashMap;
 
 use ward_lang::TextRange;
 use ward_lang::ast::{DeclKind, Ident};
 
 use crate::codes;
+use crate::db::{Db, SourceFile, Workspace};
 use crate::diagnostic::{Diagnostic, Suggestion};
-use crate::index::{Def, Index};
+use crate::queries::{definition_of, item_index, owner_of};
 use crate::schema::{Vocabulary, describe_kinds};
 use crate::suggest::closest;
-use crate::workspace::{FileId, Workspace};
 
 pub struct Resolver<'a> {
-    pub workspace: &'a Workspace,
-    pub index: &'a Index,
+    pub db: &'a dyn Db,
+    pub workspace: Workspace,
     pub diagnostics: Vec<Diagnostic>,
+    /// Answers of `owner_of` already asked while checking this file: a file names the same
+    /// declarations many times, and a local map is cheaper than interning and a query call.
+    owners: HashMap<String, Option<DeclKind>>,
 }
 
 impl<'a> Resolver<'a> {
-    pub fn new(workspace: &'a Workspace, index: &'a Index) -> Self {
+    pub fn new(db: &'a dyn Db, workspace: Workspace) -> Self {
         Self {
+            db,
             workspace,
-            index,
             diagnostics: Vec::new(),
+            owners: HashMap::new(),
         }
+    }
+
+    /// The kind of the declaration `name` refers to.
+    pub fn kind_of(&mut self, name: &str) -> Option<DeclKind> {
+        if let Some(kind) = self.owners.get(name) {
+            return *kind;
+        }
+        let kind = owner_of(self.db, self.workspace, name).map(|(kind, _)| kind);
+        self.owners.insert(name.to_string(), kind);
+        kind
     }
 
     pub fn report(&mut self, diagnostic: Diagnostic) {
@@ -32,23 +51,28 @@ impl<'a> Resolver<'a> {
 
     /// Resolves `name` to a declaration of one of `kinds`; reports `unknown-name` or
     /// `wrong-kind` otherwise.
-    pub fn reference(&mut self, file: FileId, name: &Ident, kinds: &[DeclKind]) -> Option<Def> {
+    pub fn reference(
+        &mut self,
+        file: SourceFile,
+        name: &Ident,
+        kinds: &[DeclKind],
+    ) -> Option<DeclKind> {
         self.reference_text(file, &name.text, name.range, kinds)
     }
 
     pub fn reference_text(
         &mut self,
-        file: FileId,
+        file: SourceFile,
         text: &str,
         range: TextRange,
         kinds: &[DeclKind],
-    ) -> Option<Def> {
-        let Some(def) = self.index.get(text).copied() else {
+    ) -> Option<DeclKind> {
+        let Some(kind) = self.kind_of(text) else {
             self.unknown(file, text, range, kinds);
             return None;
         };
-        if kinds.contains(&def.kind) {
-            return Some(def);
+        if kinds.contains(&kind) {
+            return Some(kind);
         }
         let expected = describe_kinds(kinds, true);
         let mut diagnostic = Diagnostic::new(
@@ -57,15 +81,17 @@ impl<'a> Resolver<'a> {
             range,
             format!(
                 "`{text}` is {}, but {expected} is expected here",
-                def.kind.with_article()
+                kind.with_article()
             ),
         )
-        .with_label(format!("expected {expected}"))
-        .with_secondary(
-            def.file,
-            def.name_range,
-            format!("`{text}` is declared here as {}", def.kind.with_article()),
-        );
+        .with_label(format!("expected {expected}"));
+        if let Some(def) = definition_of(self.db, self.workspace, text) {
+            diagnostic = diagnostic.with_secondary(
+                def.file,
+                def.name_range,
+                format!("`{text}` is declared here as {}", kind.with_article()),
+            );
+        }
         if let Some(better) = self.closest_of_kinds(text, kinds) {
             diagnostic = diagnostic
                 .with_help(format!("did you mean `{better}`?"))
@@ -80,18 +106,18 @@ impl<'a> Resolver<'a> {
     }
 
     fn closest_of_kinds(&self, text: &str, kinds: &[DeclKind]) -> Option<String> {
-        let candidates = self
-            .index
-            .names()
-            .filter(|(_, def)| kinds.contains(&def.kind))
-            .map(|(name, _)| name);
+        let index = item_index(self.db, self.workspace);
         // The index is a hash map: sort candidates so that ties resolve the same way every run.
-        let mut sorted: Vec<&str> = candidates.collect();
-        sorted.sort_unstable();
-        closest(text, sorted).map(str::to_string)
+        let mut candidates: Vec<&str> = index
+            .names()
+            .filter(|(_, kind)| kinds.contains(kind))
+            .map(|(name, _)| name)
+            .collect();
+        candidates.sort_unstable();
+        closest(text, candidates).map(str::to_string)
     }
 
-    fn unknown(&mut self, file: FileId, text: &str, range: TextRange, kinds: &[DeclKind]) {
+    fn unknown(&mut self, file: SourceFile, text: &str, range: TextRange, kinds: &[DeclKind]) {
         let what = describe_kinds(kinds, false);
         let mut diagnostic = Diagnostic::new(
             &codes::UNKNOWN_NAME,
@@ -120,7 +146,7 @@ impl<'a> Resolver<'a> {
     /// Checks that `word` belongs to `vocabulary`; reports `unknown-word` otherwise.
     pub fn word(
         &mut self,
-        file: FileId,
+        file: SourceFile,
         word: &str,
         range: TextRange,
         vocabulary: &Vocabulary,

@@ -7,15 +7,15 @@ use ward_lang::TextRange;
 use ward_lang::ast::*;
 
 use crate::codes;
+use crate::db::SourceFile;
 use crate::diagnostic::{Diagnostic, Suggestion};
-use crate::index::Def;
+use crate::model::mitigation_info;
 use crate::resolve::Resolver;
 use crate::schema::{self, DeclSpec, PropertySpec, StmtTag, Subject, ValueType, Vocabulary};
 use crate::suggest::closest;
-use crate::workspace::FileId;
 
 /// Checks one declaration.
-pub fn check_decl(r: &mut Resolver<'_>, file: FileId, decl: &Decl) {
+pub fn check_decl(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
     let spec = schema::spec(decl.kind);
     if let Some(flow) = &decl.flow {
         flow_spec(r, file, flow);
@@ -74,7 +74,7 @@ fn decl_anchor(decl: &Decl) -> TextRange {
     }
 }
 
-fn missing(r: &mut Resolver<'_>, file: FileId, decl: &Decl, property: &PropertySpec) {
+fn missing(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl, property: &PropertySpec) {
     r.report(
         Diagnostic::new(
             &codes::MISSING_PROPERTY,
@@ -98,7 +98,7 @@ fn missing(r: &mut Resolver<'_>, file: FileId, decl: &Decl, property: &PropertyS
 
 fn unknown_property(
     r: &mut Resolver<'_>,
-    file: FileId,
+    file: SourceFile,
     decl: &Decl,
     spec: &DeclSpec,
     property: &Property,
@@ -137,7 +137,7 @@ fn unknown_property(
 }
 
 /// The subject of `likelihood T22 = low`: a threat, a threat target or `default`.
-fn subject_of(r: &mut Resolver<'_>, file: FileId, property: &Property, spec: &PropertySpec) {
+fn subject_of(r: &mut Resolver<'_>, file: SourceFile, property: &Property, spec: &PropertySpec) {
     match (spec.subject, &property.subject) {
         (Subject::None, None) => {}
         (Subject::None, Some(subject)) => r.report(
@@ -176,7 +176,7 @@ fn subject_of(r: &mut Resolver<'_>, file: FileId, property: &Property, spec: &Pr
 }
 
 /// Checks a value against its type, resolving the names in it.
-pub fn value(r: &mut Resolver<'_>, file: FileId, value: &Value, ty: &ValueType) {
+pub fn value(r: &mut Resolver<'_>, file: SourceFile, value: &Value, ty: &ValueType) {
     match (ty, &value.kind) {
         (_, ValueKind::Invalid) => {}
         (ValueType::Ref(kinds), ValueKind::Name(name)) => {
@@ -199,7 +199,7 @@ pub fn value(r: &mut Resolver<'_>, file: FileId, value: &Value, ty: &ValueType) 
         (ValueType::List(item), _) => {
             let diagnostic = wrong_type(file, value, ty);
             // A single element where a list is expected: offer the brackets.
-            let text = &r.workspace.file(file).text[value.range.as_usize()];
+            let text = &file.text(r.db)[value.range.as_usize()];
             let fits = matches!(
                 (item, &value.kind),
                 (ValueType::Ref(_) | ValueType::Word(_), ValueKind::Name(_))
@@ -235,7 +235,7 @@ pub fn value(r: &mut Resolver<'_>, file: FileId, value: &Value, ty: &ValueType) 
     }
 }
 
-fn wrong_type(file: FileId, value: &Value, ty: &ValueType) -> Diagnostic {
+fn wrong_type(file: SourceFile, value: &Value, ty: &ValueType) -> Diagnostic {
     Diagnostic::new(
         &codes::WRONG_VALUE_TYPE,
         file,
@@ -274,7 +274,7 @@ fn home_of(tag: StmtTag) -> &'static str {
     }
 }
 
-fn statement(r: &mut Resolver<'_>, file: FileId, decl: &Decl, spec: &DeclSpec, stmt: &Stmt) {
+fn statement(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl, spec: &DeclSpec, stmt: &Stmt) {
     let Some(tag) = statement_tag(&stmt.kind) else {
         return;
     };
@@ -361,7 +361,7 @@ fn param_type(word: &str) -> &'static ValueType {
     }
 }
 
-fn bound_stmt(r: &mut Resolver<'_>, file: FileId, path: &[Ident], bound: &Value) {
+fn bound_stmt(r: &mut Resolver<'_>, file: SourceFile, path: &[Ident], bound: &Value) {
     let [mitigation, param] = path else {
         let range = path
             .first()
@@ -380,27 +380,18 @@ fn bound_stmt(r: &mut Resolver<'_>, file: FileId, path: &[Ident], bound: &Value)
         );
         return;
     };
-    let Some(def) = r.reference(file, mitigation, &[DeclKind::Mitigation]) else {
+    if r.reference(file, mitigation, &[DeclKind::Mitigation])
+        .is_none()
+    {
+        return;
+    }
+    let Some(info) = mitigation_info(r.db, r.workspace, &mitigation.text) else {
         return;
     };
-    let Some(decl) = r.index.decl(r.workspace, &def) else {
-        return;
-    };
-    let declared = decl.body.iter().find_map(|stmt| match &stmt.kind {
-        StmtKind::Param { name, ty, .. } if name.text == param.text => Some(ty.text.clone()),
-        _ => None,
-    });
-    match declared {
-        Some(ty) => value(r, file, bound, param_type(&ty)),
+    match info.params.iter().find(|p| p.name == param.text) {
+        Some(declared) => value(r, file, bound, param_type(&declared.ty)),
         None => {
-            let params: Vec<&str> = decl
-                .body
-                .iter()
-                .filter_map(|stmt| match &stmt.kind {
-                    StmtKind::Param { name, .. } => Some(name.text.as_str()),
-                    _ => None,
-                })
-                .collect();
+            let params: Vec<&str> = info.params.iter().map(|p| p.name.as_str()).collect();
             let mut diagnostic = Diagnostic::new(
                 &codes::UNKNOWN_PARAMETER,
                 file,
@@ -410,12 +401,7 @@ fn bound_stmt(r: &mut Resolver<'_>, file: FileId, path: &[Ident], bound: &Value)
                     mitigation.text, param.text
                 ),
             )
-            .with_label("no such parameter")
-            .with_secondary(
-                def.file,
-                def.name_range,
-                format!("`{}` is declared here", mitigation.text),
-            );
+            .with_label("no such parameter");
             diagnostic = match closest(&param.text, params.iter().copied()) {
                 Some(better) => diagnostic
                     .with_help(format!("did you mean `{better}`?"))
@@ -436,7 +422,7 @@ fn bound_stmt(r: &mut Resolver<'_>, file: FileId, path: &[Ident], bound: &Value)
 
 fn match_stmt(
     r: &mut Resolver<'_>,
-    file: FileId,
+    file: SourceFile,
     decl: &Decl,
     source: &Ident,
     pattern: &MatchPattern,
@@ -500,7 +486,7 @@ fn match_stmt(
     }
 }
 
-fn action_stmt(r: &mut Resolver<'_>, file: FileId, action: &Action) {
+fn action_stmt(r: &mut Resolver<'_>, file: SourceFile, action: &Action) {
     if !r.word(file, &action.name.text, action.name.range, &schema::ACTIONS) {
         return;
     }
@@ -554,7 +540,7 @@ fn action_stmt(r: &mut Resolver<'_>, file: FileId, action: &Action) {
     }
 }
 
-fn flow_spec(r: &mut Resolver<'_>, file: FileId, flow: &FlowSpec) {
+fn flow_spec(r: &mut Resolver<'_>, file: SourceFile, flow: &FlowSpec) {
     r.reference(file, &flow.from, schema::endpoint_kinds());
     r.reference(file, &flow.to, schema::endpoint_kinds());
     for port in &flow.ports {
@@ -577,12 +563,12 @@ fn flow_spec(r: &mut Resolver<'_>, file: FileId, flow: &FlowSpec) {
     }
 }
 
-fn expect(r: &mut Resolver<'_>, file: FileId, subject: &ExpectSubject, expected: &Value) {
+fn expect(r: &mut Resolver<'_>, file: SourceFile, subject: &ExpectSubject, expected: &Value) {
     match subject {
         ExpectSubject::Path(path) => {
             let Some(first) = path.first() else { return };
             let kinds = [DeclKind::Class, DeclKind::Service, DeclKind::Gateway];
-            let def: Option<Def> = r.reference(file, first, &kinds);
+            let def = r.reference(file, first, &kinds);
             if let Some(attribute) = path.get(1)
                 && def.is_some()
             {

@@ -11,7 +11,7 @@
 
 use std::path::Path;
 
-use ward_compiler::{Workspace, check};
+use ward_compiler::Policy;
 
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord, Clone)]
 struct Expected {
@@ -66,9 +66,9 @@ fn annotated_fixtures() {
     let mut failures = Vec::new();
     for path in &paths {
         let text = std::fs::read_to_string(path).expect("fixture");
-        let mut workspace = Workspace::with_stdlib();
-        let file = workspace.add_file(path.display().to_string(), text.clone());
-        let result = check(&workspace);
+        let mut policy = Policy::default();
+        let file = policy.add_file(path.display().to_string(), text.clone());
+        let result = policy.check();
         let mut expected = annotations(&text);
         for diagnostic in &result.diagnostics {
             assert_eq!(
@@ -119,9 +119,10 @@ fn diagnostics_come_in_a_stable_order() {
     )
     .expect("fixture");
     let run = || {
-        let mut workspace = Workspace::with_stdlib();
-        workspace.add_file("structure.ward", text.clone());
-        check(&workspace)
+        let mut policy = Policy::default();
+        policy.add_file("structure.ward", text.clone());
+        policy
+            .check()
             .diagnostics
             .into_iter()
             .map(|d| (d.range.start, d.code.code, d.message))
@@ -140,18 +141,18 @@ fn diagnostics_come_in_a_stable_order() {
 #[test]
 fn suggestions_replace_the_misspelled_name() {
     let text = "class c \"C\" { function = sensing, profile = SecProf2 }";
-    let mut workspace = Workspace::with_stdlib();
-    workspace.add_file("c.ward", text);
-    let result = check(&workspace);
+    let mut policy = Policy::default();
+    policy.add_file("c.ward", text);
+    let result = policy.check();
     let suggestion = result.diagnostics[0]
         .suggestion
         .clone()
         .expect("a suggestion");
     let mut fixed = text.to_string();
     fixed.replace_range(suggestion.range.as_usize(), &suggestion.replacement);
-    let mut workspace = Workspace::with_stdlib();
-    workspace.add_file("c.ward", fixed);
-    assert!(check(&workspace).diagnostics.is_empty());
+    let mut policy = Policy::default();
+    policy.add_file("c.ward", fixed);
+    assert!(policy.check().diagnostics.is_empty());
 }
 
 #[test]
@@ -165,8 +166,8 @@ fn hundreds_of_errors_are_all_reported() {
             text.push_str("class broken{i} = {}\n");
         }
     }
-    let mut workspace = Workspace::with_stdlib();
-    workspace.add_file("many.ward", text);
-    let result = check(&workspace);
+    let mut policy = Policy::default();
+    policy.add_file("many.ward", text);
+    let result = policy.check();
     assert_eq!(result.diagnostics.len(), 510);
 }

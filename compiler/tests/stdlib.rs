@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use ward_compiler::{Workspace, check};
+use ward_compiler::Policy;
 use ward_lang::ast::{Decl, DeclKind, StmtKind, ValueKind};
 
 const FIGURES: &str = include_str!("fixtures/draft-fig31-fig32.txt");
@@ -35,10 +35,15 @@ fn table(figure: &str, columns: &[&str]) -> BTreeMap<u32, Vec<String>> {
 }
 
 fn stdlib_decls(kind: DeclKind) -> Vec<Decl> {
-    let workspace = Workspace::with_stdlib();
-    workspace
-        .files()
-        .flat_map(|(_, f)| f.parse.file.decls().cloned().collect::<Vec<_>>())
+    ward_stdlib::FILES
+        .iter()
+        .flat_map(|f| {
+            ward_lang::parse(f.text)
+                .file
+                .decls()
+                .cloned()
+                .collect::<Vec<_>>()
+        })
         .filter(|d| d.kind == kind)
         .collect()
 }
@@ -72,7 +77,7 @@ fn threat_rows(key: &str) -> BTreeMap<u32, Vec<String>> {
 
 #[test]
 fn the_standard_library_checks_clean() {
-    let result = check(&Workspace::with_stdlib());
+    let result = Policy::default().check();
     assert!(result.diagnostics.is_empty(), "{:#?}", result.diagnostics);
 }
 

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use ward_compiler::{Severity, Workspace};
+use ward_compiler::{Policy, Severity};
 
 use crate::Outcome;
 use crate::files;
@@ -21,11 +21,11 @@ pub struct Args {
 
 pub fn run(args: Args) -> Outcome {
     let (paths, mut errors) = files::collect(&args.paths);
-    let mut workspace = Workspace::with_stdlib();
+    let mut policy = Policy::default();
     for path in &paths {
         match files::read(path) {
             Ok(text) => {
-                workspace.add_file(files::display(path), text);
+                policy.add_file(files::display(path), text);
             }
             Err(error) => errors.push(error),
         }
@@ -45,7 +45,7 @@ pub fn run(args: Args) -> Outcome {
         return Outcome::Failure;
     }
 
-    let result = ward_compiler::check(&workspace);
+    let result = policy.check();
     let renderer = Renderer::new();
     let shown = if args.max_diagnostics == 0 {
         result.diagnostics.len()
@@ -53,7 +53,7 @@ pub fn run(args: Args) -> Outcome {
         args.max_diagnostics.min(result.diagnostics.len())
     };
     for diagnostic in &result.diagnostics[..shown] {
-        print!("{}", renderer.render(&workspace, diagnostic));
+        print!("{}", renderer.render(policy.db(), diagnostic));
         println!();
     }
     if shown < result.diagnostics.len() {
@@ -66,7 +66,7 @@ pub fn run(args: Args) -> Outcome {
     let warning_count = result.count(Severity::Warning);
     println!(
         "checked {}: {}, {}",
-        plural(workspace.user_file_count(), "file"),
+        plural(policy.user_files().len(), "file"),
         plural(error_count, "error"),
         plural(warning_count, "warning"),
     );

@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use ward_compiler::{Diagnostic, Workspace};
+use ward_compiler::{Diagnostic, Policy};
 
 use crate::Outcome;
 use crate::commands::check::plural;
@@ -52,11 +52,11 @@ pub fn run(args: Args) -> Outcome {
             Err(error) => {
                 broken += 1;
                 eprintln!("error: {}: {error}; left untouched", files::display(path));
-                let mut workspace = Workspace::default();
-                let id = workspace.add_file(files::display(path), text);
+                let mut policy = Policy::default();
+                let file = policy.add_file(files::display(path), text);
                 for parse_error in &error.errors {
-                    let diagnostic = Diagnostic::from_parse_error(id, parse_error);
-                    eprint!("{}", renderer.render(&workspace, &diagnostic));
+                    let diagnostic = Diagnostic::from_parse_error(file, parse_error);
+                    eprint!("{}", renderer.render(policy.db(), &diagnostic));
                 }
             }
         }
