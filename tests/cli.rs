@@ -65,7 +65,7 @@ fn non_utf8_and_unreadable_files_get_clear_errors() {
     std::os::unix::fs::symlink("gone.ward", dir.path().join("dangling.ward")).expect("symlink");
     std::fs::write(
         dir.path().join("ok.ward"),
-        "class ok { function = sensing }\n",
+        "class ok { function = sensing }\nsegment oks { classes = [ok] }\n",
     )
     .expect("write");
     let output = ward(dir.path(), &["check", "."]);
@@ -98,7 +98,9 @@ fn usage_errors_exit_2() {
 fn output_is_capped_with_a_count() {
     let dir = tempfile::tempdir().expect("temp dir");
     let text: String = (0..30)
-        .map(|i| format!("class c{i} {{ function = sensing, profile = nope }}\n"))
+        .map(|i| {
+            format!("class c{i} {{ function = sensing, profile = nope }}\nsegment s{i} {{ classes = [c{i}] }}\n")
+        })
         .collect();
     std::fs::write(dir.path().join("many.ward"), text).expect("write");
     let output = ward(dir.path(), &["check", "--max-diagnostics", "3"]);
@@ -114,6 +116,7 @@ fn fmt_check_lists_files_and_fmt_rewrites_them() {
     let dir = tempfile::tempdir().expect("temp dir");
     let messy = "class a   {function=sensing}\n";
     let tidy = "class a { function = sensing }\n";
+    // (Only the layout matters here; the policy itself need not check clean.)
     std::fs::write(dir.path().join("messy.ward"), messy).expect("write");
     std::fs::write(dir.path().join("tidy.ward"), tidy).expect("write");
 

@@ -1,7 +1,9 @@
 //! The registry of diagnostic codes. A code never changes meaning once released: tools and
 //! reviewers key on it (SARIF rule ids, `ward explain`, suppression lists).
 //!
-//! Numbering: E00xx syntax, E01xx names, E02xx declaration structure.
+//! Numbering: the letter is the default severity (E error, W warning, N note); E00xx syntax,
+//! E01xx names, E02xx declaration structure, E03xx flows, E04xx profiles and risk, E05xx
+//! segments, E06xx detection rules.
 
 use crate::diagnostic::Severity;
 
@@ -288,6 +290,329 @@ Fixed:
 ",
 };
 
+pub static FLOW_TO_HIGHER_PROFILE: Code = Code {
+    code: "E0300",
+    name: "flow-to-higher-profile",
+    severity: Severity::Error,
+    summary: "a thing of a lower security profile connects to one of a higher profile",
+    explanation: "\
+The draft: \"It is considered best practice in the security world to allow higher security
+profiles to connect to lower security profiles, but to never let lower security profiles
+connect to higher security profiles.\" A flow goes from its left endpoint to its right one; a
+`<->` flow goes both ways, so its endpoints must have the same level. The profile of a class
+is the one it declares, or the one the risk assessment assigns; a service or gateway counts
+when it declares a profile.
+
+Example:
+
+    flow banana_button -> front_door_lock : tcp/8883   // SecProf_1 -> SecProf_2: error
+
+Fixed: let the higher profile start the connection, or route the request through a
+management gateway that holds the higher profile and decides.
+",
+};
+
+pub static FLOW_BYPASSES_GATEWAY: Code = Code {
+    code: "E0301",
+    name: "flow-bypasses-gateway",
+    severity: Severity::Error,
+    summary: "a flow between segments does not pass the management gateway its profile requires",
+    explanation: "\
+SecProf_2 and SecProf_4 say: \"All communication with specific services as well as other smart
+objects MUST go through the management gateway.\" A flow whose endpoints are not in one segment
+must name the gateway it passes (`via = gateway_name`) when either endpoint's profile has
+`gateway = required`. Flows to or from the gateway itself pass it by definition.
+
+Example:
+
+    flow front_door_lock -> lock_vendor : tcp/443            // error
+
+Fixed:
+
+    flow front_door_lock -> lock_vendor : tcp/443 { via = home_hub }
+",
+};
+
+pub static UNIDIRECTIONAL_PROFILE: Code = Code {
+    code: "E0302",
+    name: "unidirectional-profile-violated",
+    severity: Severity::Error,
+    summary: "a thing of a unidirectional profile receives traffic or talks to several services",
+    explanation: "\
+SecProf_1 \"requires unidirectional communication from the thing to a specific service.\" A
+class whose profile has `communication = unidirectional` may have flows out of it to one
+endpoint only, and no flow into it (a `<->` flow counts as both).
+
+Example:
+
+    flow banana_button -> banana_shop : tcp/443
+    flow banana_button -> analytics : tcp/443      // error: a second service
+    flow banana_shop -> banana_button : tcp/8883   // error: traffic into the button
+",
+};
+
+pub static UNMITIGATED_THREAT: Code = Code {
+    code: "E0400",
+    name: "unmitigated-threat",
+    severity: Severity::Error,
+    summary: "a profile lists a threat without any mitigation",
+    explanation: "\
+A line `mitigate T9` without `with` names a threat the profile applies to but does not
+mitigate. Every threat of a profile's table needs at least one mitigation.
+
+Example:
+
+    profile strict \"Strict\" {
+      level = 4
+      communication = mixed
+      gateway = required
+      mitigate T9                 // error
+    }
+
+Fixed:
+
+    mitigate T9 with M9
+",
+};
+
+pub static MISSING_CAPABILITY: Code = Code {
+    code: "E0401",
+    name: "missing-capability",
+    severity: Severity::Error,
+    summary: "a class lacks a capability that a mitigation of its profile needs",
+    explanation: "\
+A profile's mitigations need capabilities of the thing: client authentication (M3) needs an
+X.509 identity and TLS, authenticated updates (M1) need `secure_update`, and so on (see the
+`needs` of each mitigation in the standard library). A class holding the profile must list
+them in `capabilities`.
+
+Example:
+
+    class camera \"Camera\" {
+      function = surveillance
+      capabilities = [tls]          // error: SecProf_2's M3 needs `x509`
+      profile = SecProf_2
+    }
+",
+};
+
+pub static PROFILE_BELOW_REQUIRED: Code = Code {
+    code: "E0402",
+    name: "profile-below-required",
+    severity: Severity::Error,
+    summary: "a class's profile is lower than its risk assessment requires",
+    explanation: "\
+ward runs the draft's risk assessment (RA) and privacy impact assessment (PIA) for each class
+in each of its environments: likelihood (from the environment) times impact (from the class's
+function, its personal data and the environment) gives a risk per threat on a 3x3 matrix.
+Moderate and high risks must be mitigated. The required profile is the lowest one whose table
+mitigates all of them and whose mitigations the class can perform. A class that declares a
+lower profile is an error naming the threats left unmitigated; `ward check --explain-risk
+CLASS` shows the whole assessment.
+
+Example:
+
+    class front_door_lock \"Smart door lock\" {
+      function = access_control     // high impact
+      environment = managed_home     // moderate likelihood: high risks
+      profile = SecProf_1           // error: SecProf_2 is required
+    }
+",
+};
+
+pub static PARAMETER_OUT_OF_BOUND: Code = Code {
+    code: "E0403",
+    name: "parameter-out-of-bound",
+    severity: Severity::Error,
+    summary: "a parameter is outside the bound its profile sets",
+    explanation: "\
+Profiles bound the parameters of their mitigations: `bound M11.refresh <= 30d` means
+credentials are refreshed at least every 30 days. A class sets the refresh period with
+`credential_refresh`; without it, the mitigation's default applies.
+
+Example:
+
+    class camera \"Camera\" {
+      function = surveillance
+      profile = SecProf_4
+      credential_refresh = 90d      // error: SecProf_4 bounds it to 30d
+    }
+",
+};
+
+pub static NO_PROFILE_FITS: Code = Code {
+    code: "E0404",
+    name: "no-profile-fits",
+    severity: Severity::Error,
+    summary: "no profile mitigates a class's risks with the capabilities it has",
+    explanation: "\
+The risk assessment found moderate or high risks, and no profile both mitigates them all and
+asks only for mitigations the class can perform. The message says, per profile, what is
+missing: usually a capability (add it, if the things have it) or a threat no profile covers
+at that level.
+
+Example:
+
+    class sensor \"Sensor\" {
+      function = sensing
+      environment = datacenter      // high likelihood
+      capabilities = []             // cannot encrypt or authenticate: no profile fits
+    }
+",
+};
+
+pub static CLASS_WITHOUT_SEGMENT: Code = Code {
+    code: "E0500",
+    name: "class-without-segment",
+    severity: Severity::Error,
+    summary: "a class is in no segment",
+    explanation: "\
+\"Each one of these IoT device classes will represent an isolated segment in itself\", and
+\"the segments must be pre-defined before the PASC is created.\" Every class belongs to exactly
+one segment.
+
+Example:
+
+    class camera \"Camera\" { function = surveillance }   // error: no segment lists it
+
+Fixed:
+
+    segment cameras { classes = [camera], subnet = 10.20.3.0/24 }
+",
+};
+
+pub static CLASS_IN_SEVERAL_SEGMENTS: Code = Code {
+    code: "E0501",
+    name: "class-in-several-segments",
+    severity: Severity::Error,
+    summary: "a class is listed by more than one segment",
+    explanation: "\
+A class is one isolated segment: listing it in two segments would make its things reachable
+from both. Split the class in two if the things really live in two places.
+
+Example:
+
+    segment hall { classes = [camera] }
+    segment yard { classes = [camera] }     // error
+",
+};
+
+pub static MIXED_PROFILE_SEGMENT: Code = Code {
+    code: "E0502",
+    name: "mixed-profile-segment",
+    severity: Severity::Error,
+    summary: "a segment holds classes of different security profiles",
+    explanation: "\
+Things in one segment reach each other without a gateway in between, so a segment mixing
+profiles lets a lower profile reach a higher one. Give each profile its own segment.
+
+Example:
+
+    segment home { classes = [banana_button, front_door_lock] }   // SecProf_1 and SecProf_2
+",
+};
+
+pub static INVALID_REGEX: Code = Code {
+    code: "E0600",
+    name: "invalid-regex",
+    severity: Severity::Error,
+    summary: "a detection rule's regex does not compile",
+    explanation: "\
+Detection rules match syslog fields with regexes in Rust's `regex` syntax (no look-around or
+backreferences; named groups `(?<name>...)`). The error points at the column where the regex
+goes wrong. Flags after the closing `/` may be `i`, `m`, `s`, `x` and `U`.
+
+Example:
+
+    match syslog { msg = /Failed (password/ }      // error: unclosed group
+",
+};
+
+pub static INVALID_WINDOW: Code = Code {
+    code: "E0601",
+    name: "invalid-window",
+    severity: Severity::Error,
+    summary: "a detection rule counts over a zero or negative window, or to zero",
+    explanation: "\
+`when count >= N within W` counts matching messages over a sliding window of length W: W must
+be longer than zero, and N at least 1.
+
+Example:
+
+    when count >= 5 within 0s      // error
+",
+};
+
+pub static UNKNOWN_CAPTURE: Code = Code {
+    code: "E0602",
+    name: "unknown-capture",
+    severity: Severity::Error,
+    summary: "a detection rule groups by a capture its regexes do not define",
+    explanation: "\
+`by NAME` groups counts by the value of a named capture `(?<NAME>...)` of the rule's regexes,
+or by a syslog field (`host`, `app`, ...). Any other name would group everything under an
+empty key.
+
+Example:
+
+    match syslog { msg = /Failed password for .* from (?<src>\\S+)/ }
+    when count >= 5 within 10m by source         // error: the capture is `src`
+",
+};
+
+pub static UNUSED_DECLARATION: Code = Code {
+    code: "W0001",
+    name: "unused-declaration",
+    severity: Severity::Warning,
+    summary: "a declaration is never used",
+    explanation: "\
+An environment no class is deployed in, a service or gateway no flow names, a capability,
+mitigation or profile nothing refers to: usually a leftover or a misspelling elsewhere.
+Classes are covered by `class-without-segment`; detection rules and tests are used by being
+declared.
+
+Example:
+
+    service old_cloud \"Retired service\" { host = \"old.example\" }   // warning
+",
+};
+
+pub static DUPLICATE_FLOW: Code = Code {
+    code: "W0002",
+    name: "duplicate-flow",
+    severity: Severity::Warning,
+    summary: "the same flow is declared twice",
+    explanation: "\
+Two flows with the same endpoints, direction and ports allow the same traffic; the second
+adds nothing, and a later edit to one of them will not change what is allowed.
+
+Example:
+
+    flow phone -> lock : tcp/8883
+    flow phone -> lock : tcp/8883    // warning
+",
+};
+
+pub static ASSIGNED_PROFILE: Code = Code {
+    code: "N0001",
+    name: "assigned-profile",
+    severity: Severity::Note,
+    summary: "the risk assessment assigns a profile to a class that declares none",
+    explanation: "\
+A class without `profile` gets the lowest profile that mitigates its moderate and high risks
+and whose mitigations it can perform, per environment: this is PASC's automatic assignment.
+The note says which profile and why; editors show it as an inlay hint.
+
+Example:
+
+    class lamp \"Lamp\" {
+      function = actuation
+      environment = smart_home
+      capabilities = [tls, x509]
+    }                                 // note: gets SecProf_1 in `smart_home`
+",
+};
+
 /// Every code, in code order.
 pub static ALL: &[&Code] = &[
     &SYNTAX_ERROR,
@@ -302,6 +627,23 @@ pub static ALL: &[&Code] = &[
     &MISSING_PROPERTY,
     &WRONG_VALUE_TYPE,
     &UNKNOWN_PARAMETER,
+    &FLOW_TO_HIGHER_PROFILE,
+    &FLOW_BYPASSES_GATEWAY,
+    &UNIDIRECTIONAL_PROFILE,
+    &UNMITIGATED_THREAT,
+    &MISSING_CAPABILITY,
+    &PROFILE_BELOW_REQUIRED,
+    &PARAMETER_OUT_OF_BOUND,
+    &NO_PROFILE_FITS,
+    &CLASS_WITHOUT_SEGMENT,
+    &CLASS_IN_SEVERAL_SEGMENTS,
+    &MIXED_PROFILE_SEGMENT,
+    &INVALID_REGEX,
+    &INVALID_WINDOW,
+    &UNKNOWN_CAPTURE,
+    &UNUSED_DECLARATION,
+    &DUPLICATE_FLOW,
+    &ASSIGNED_PROFILE,
 ];
 
 /// Finds a code by its code (`E0100`, case-insensitive) or its name (`unknown-name`).
@@ -317,9 +659,17 @@ mod tests {
 
     #[test]
     fn codes_are_unique_and_ordered() {
-        let mut previous = "";
+        let mut previous = "E0000";
         for code in ALL {
-            assert!(code.code > previous, "{} is out of order", code.code);
+            // Errors, then warnings, then notes; by number within each.
+            let order = |c: &str| ("EWN".find(&c[..1]), c.to_string());
+            assert!(order(previous) < order(code.code), "{} is out of order", code.code);
+            let letter = match code.severity {
+                Severity::Error => 'E',
+                Severity::Warning => 'W',
+                Severity::Note => 'N',
+            };
+            assert!(code.code.starts_with(letter), "{}: letter and severity", code.code);
             previous = code.code;
             assert_eq!(
                 ALL.iter().filter(|c| c.name == code.name).count(),

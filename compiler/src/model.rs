@@ -77,3 +77,294 @@ pub fn mitigation_info<'db>(
 ) -> Option<&'db MitigationInfo> {
     mitigation_summary(db, workspace, Name::new(db, name.to_string())).as_ref()
 }
+
+/// A level of likelihood, impact or risk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Level {
+    Low,
+    Moderate,
+    High,
+}
+
+impl Level {
+    pub fn parse(word: &str) -> Option<Level> {
+        Some(match word {
+            "low" => Level::Low,
+            "moderate" => Level::Moderate,
+            "high" => Level::High,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Low => "low",
+            Level::Moderate => "moderate",
+            Level::High => "high",
+        }
+    }
+}
+
+fn level_of(value: &ValueKind) -> Option<Level> {
+    match value {
+        ValueKind::Name(word) => Level::parse(word),
+        _ => None,
+    }
+}
+
+fn word_of(value: &ValueKind) -> Option<String> {
+    match value {
+        ValueKind::Name(word) => Some(word.clone()),
+        _ => None,
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ThreatInfo {
+    pub title: String,
+    pub targets: Vec<String>,
+    pub lifecycle: Vec<String>,
+}
+
+#[salsa::tracked(returns(ref))]
+pub fn threat_summary<'db>(
+    db: &'db dyn Db,
+    workspace: Workspace,
+    name: Name<'db>,
+) -> Option<ThreatInfo> {
+    let decl = decl_named(db, workspace, name.text(db), DeclKind::Threat)?;
+    let list = |key: &str| {
+        decl.property(key)
+            .map(|p| names_in(&p.value.kind))
+            .unwrap_or_default()
+    };
+    Some(ThreatInfo {
+        title: decl.title.as_ref().map(|t| t.value.clone()).unwrap_or_default(),
+        targets: list("targets"),
+        lifecycle: list("lifecycle"),
+    })
+}
+
+pub fn threat_info<'db>(db: &'db dyn Db, workspace: Workspace, name: &str) -> Option<&'db ThreatInfo> {
+    threat_summary(db, workspace, Name::new(db, name.to_string())).as_ref()
+}
+
+/// `bound M11.refresh <= 30d`
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BoundInfo {
+    pub mitigation: String,
+    pub param: String,
+    pub op: ward_lang::ast::CmpOp,
+    pub value: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProfileInfo {
+    pub level: i64,
+    pub communication: String,
+    /// `none`, `optional` or `required`.
+    pub gateway: String,
+    /// The threat -> mitigation table; a threat listed without mitigations has an empty list.
+    pub table: Vec<(String, Vec<String>)>,
+    pub bounds: Vec<BoundInfo>,
+}
+
+impl ProfileInfo {
+    /// Every mitigation of the table, once, in order.
+    pub fn mitigations(&self) -> Vec<&str> {
+        let mut all: Vec<&str> = Vec::new();
+        for (_, mitigations) in &self.table {
+            for m in mitigations {
+                if !all.contains(&m.as_str()) {
+                    all.push(m);
+                }
+            }
+        }
+        all
+    }
+
+    /// Whether the table mitigates `threat` (lists it with at least one mitigation).
+    pub fn mitigates(&self, threat: &str) -> bool {
+        self.table
+            .iter()
+            .any(|(t, mitigations)| t == threat && !mitigations.is_empty())
+    }
+
+    pub fn requires_gateway(&self) -> bool {
+        self.gateway == "required"
+    }
+}
+
+#[salsa::tracked(returns(ref))]
+pub fn profile_summary<'db>(
+    db: &'db dyn Db,
+    workspace: Workspace,
+    name: Name<'db>,
+) -> Option<ProfileInfo> {
+    let decl = decl_named(db, workspace, name.text(db), DeclKind::Profile)?;
+    let word = |key: &str| {
+        decl.property(key)
+            .and_then(|p| word_of(&p.value.kind))
+            .unwrap_or_default()
+    };
+    let mut table: Vec<(String, Vec<String>)> = Vec::new();
+    let mut bounds = Vec::new();
+    for stmt in &decl.body {
+        match &stmt.kind {
+            StmtKind::Mitigate {
+                threats,
+                mitigations,
+            } => {
+                for threat in threats {
+                    let names = mitigations.iter().map(|m| m.text.clone());
+                    match table.iter_mut().find(|(t, _)| *t == threat.text) {
+                        Some((_, existing)) => existing.extend(names),
+                        None => table.push((threat.text.clone(), names.collect())),
+                    }
+                }
+            }
+            StmtKind::Bound { path, op, value } => {
+                if let ([mitigation, param], ValueKind::Duration(v) | ValueKind::Int(v)) =
+                    (path.as_slice(), &value.kind)
+                {
+                    bounds.push(BoundInfo {
+                        mitigation: mitigation.text.clone(),
+                        param: param.text.clone(),
+                        op: *op,
+                        value: *v,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    Some(ProfileInfo {
+        level: match decl.property("level").map(|p| &p.value.kind) {
+            Some(ValueKind::Int(level)) => *level,
+            _ => 0,
+        },
+        communication: word("communication"),
+        gateway: word("gateway"),
+        table,
+        bounds,
+    })
+}
+
+pub fn profile_info<'db>(
+    db: &'db dyn Db,
+    workspace: Workspace,
+    name: &str,
+) -> Option<&'db ProfileInfo> {
+    profile_summary(db, workspace, Name::new(db, name.to_string())).as_ref()
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct EnvironmentInfo {
+    /// `likelihood SUBJECT = level`, subject a threat, a target or `default`.
+    pub likelihood: Vec<(String, Level)>,
+    pub impact: Vec<(String, Level)>,
+}
+
+impl EnvironmentInfo {
+    fn lookup(table: &[(String, Level)], subject: &str) -> Option<Level> {
+        table.iter().find(|(s, _)| s == subject).map(|(_, l)| *l)
+    }
+
+    pub fn likelihood_of(&self, subject: &str) -> Option<Level> {
+        Self::lookup(&self.likelihood, subject)
+    }
+
+    pub fn impact_of(&self, subject: &str) -> Option<Level> {
+        Self::lookup(&self.impact, subject)
+    }
+}
+
+#[salsa::tracked(returns(ref))]
+pub fn environment_summary<'db>(
+    db: &'db dyn Db,
+    workspace: Workspace,
+    name: Name<'db>,
+) -> Option<EnvironmentInfo> {
+    let decl = decl_named(db, workspace, name.text(db), DeclKind::Environment)?;
+    let mut info = EnvironmentInfo::default();
+    for property in decl.properties() {
+        let (Some(subject), Some(level)) = (&property.subject, level_of(&property.value.kind))
+        else {
+            continue;
+        };
+        match property.key.text.as_str() {
+            "likelihood" => info.likelihood.push((subject.text.clone(), level)),
+            "impact" => info.impact.push((subject.text.clone(), level)),
+            _ => {}
+        }
+    }
+    Some(info)
+}
+
+pub fn environment_info<'db>(
+    db: &'db dyn Db,
+    workspace: Workspace,
+    name: &str,
+) -> Option<&'db EnvironmentInfo> {
+    environment_summary(db, workspace, Name::new(db, name.to_string())).as_ref()
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct ClassInfo {
+    pub function: Option<String>,
+    /// The deployment scopes: one class may be assessed in several (section 10.1).
+    pub environments: Vec<String>,
+    pub capabilities: Vec<String>,
+    /// The profile the policy gives it, if any.
+    pub profile: Option<String>,
+    pub data: Vec<String>,
+    pub impact: Option<Level>,
+    pub credential_refresh: Option<i64>,
+}
+
+#[salsa::tracked(returns(ref))]
+pub fn class_summary<'db>(
+    db: &'db dyn Db,
+    workspace: Workspace,
+    name: Name<'db>,
+) -> Option<ClassInfo> {
+    let decl = decl_named(db, workspace, name.text(db), DeclKind::Class)?;
+    let value = |key: &str| decl.property(key).map(|p| &p.value.kind);
+    Some(ClassInfo {
+        function: value("function").and_then(word_of),
+        environments: value("environment").map(names_in).unwrap_or_default(),
+        capabilities: value("capabilities").map(names_in).unwrap_or_default(),
+        profile: value("profile").and_then(word_of),
+        data: value("data").map(names_in).unwrap_or_default(),
+        impact: value("impact").and_then(level_of),
+        credential_refresh: match value("credential_refresh") {
+            Some(ValueKind::Duration(ms)) => Some(*ms),
+            _ => None,
+        },
+    })
+}
+
+pub fn class_info<'db>(db: &'db dyn Db, workspace: Workspace, name: &str) -> Option<&'db ClassInfo> {
+    class_summary(db, workspace, Name::new(db, name.to_string())).as_ref()
+}
+
+/// The explicit profile of a service or management gateway.
+#[salsa::tracked(returns(ref))]
+pub fn endpoint_profile<'db>(
+    db: &'db dyn Db,
+    workspace: Workspace,
+    name: Name<'db>,
+) -> Option<String> {
+    let text = name.text(db);
+    let decl = decl_named(db, workspace, text, DeclKind::Service)
+        .or_else(|| decl_named(db, workspace, text, DeclKind::Gateway))?;
+    decl.property("profile").and_then(|p| word_of(&p.value.kind))
+}
+
+pub fn endpoint_profile_of<'db>(
+    db: &'db dyn Db,
+    workspace: Workspace,
+    name: &str,
+) -> Option<&'db String> {
+    endpoint_profile(db, workspace, Name::new(db, name.to_string())).as_ref()
+}

@@ -140,7 +140,7 @@ fn diagnostics_come_in_a_stable_order() {
 
 #[test]
 fn suggestions_replace_the_misspelled_name() {
-    let text = "class c \"C\" { function = sensing, profile = SecProf2 }";
+    let text = "class c \"C\" { function = sensing, profile = SecProf2, capabilities = [x509, tls, credential_rotation] }\nsegment s { classes = [c] }";
     let mut policy = Policy::default();
     policy.add_file("c.ward", text);
     let result = policy.check();
@@ -160,7 +160,7 @@ fn hundreds_of_errors_are_all_reported() {
     let mut text = String::new();
     for i in 0..500 {
         text.push_str(&format!(
-            "class c{i} {{ function = sensing, profile = nope{i} }}\n"
+            "class c{i} {{ function = sensing, profile = nope{i} }}\nsegment s{i} {{ classes = [c{i}] }}\n"
         ));
         if i % 50 == 0 {
             text.push_str("class broken{i} = {}\n");

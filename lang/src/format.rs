@@ -328,8 +328,10 @@ impl<'a> Printer<'a> {
             } => {
                 self.out.push_str("mitigate ");
                 self.names(threats);
-                self.out.push_str(" with ");
-                self.names(mitigations);
+                if !mitigations.is_empty() {
+                    self.out.push_str(" with ");
+                    self.names(mitigations);
+                }
             }
             StmtKind::Param { name, ty, default } => {
                 self.out.push_str("param ");

@@ -1,0 +1,237 @@
+//! Checks of detection rules: regexes that compile (with the error at its column), a window
+//! longer than zero, and group-by names that a regex captures or a syslog field provides.
+
+use ward_lang::TextRange;
+use ward_lang::ast::{Decl, MatchPattern, StmtKind, ValueKind};
+
+use regex_syntax::hir::{Hir, HirKind};
+
+use crate::codes;
+use crate::db::SourceFile;
+use crate::diagnostic::{Diagnostic, Suggestion};
+use crate::resolve::Resolver;
+use crate::schema;
+use crate::suggest::closest;
+
+/// The regex flags ward accepts after the closing `/`.
+const FLAGS: &str = "imsxU";
+
+pub fn check_detect(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
+    let mut captures: Vec<String> = Vec::new();
+    for stmt in &decl.body {
+        let StmtKind::Match {
+            pattern: MatchPattern::Fields(fields),
+            ..
+        } = &stmt.kind
+        else {
+            continue;
+        };
+        for field in fields {
+            if let ValueKind::Regex {
+                pattern,
+                flags,
+                pattern_start,
+            } = &field.value.kind
+            {
+                match compile(pattern, flags) {
+                    Ok(hir) => collect_captures(&hir, &mut captures),
+                    Err(error) => {
+                        let source = file.text(r.db);
+                        report_regex(r, file, source, *pattern_start, field.value.range, error);
+                    }
+                }
+            }
+        }
+    }
+    for stmt in &decl.body {
+        let StmtKind::When {
+            threshold,
+            window,
+            group_by,
+            ..
+        } = &stmt.kind
+        else {
+            continue;
+        };
+        if let ValueKind::Int(n) = threshold.kind
+            && n < 1
+        {
+            r.report(
+                Diagnostic::new(
+                    &codes::INVALID_WINDOW,
+                    file,
+                    threshold.range,
+                    format!("a rule that fires at a count of {n} fires on nothing, or always"),
+                )
+                .with_label("count at least 1")
+                .with_help("write `when count >= 1` to fire on every matching message"),
+            );
+        }
+        if let Some(window) = window
+            && let ValueKind::Duration(ms) = window.kind
+            && ms <= 0
+        {
+            r.report(
+                Diagnostic::new(
+                    &codes::INVALID_WINDOW,
+                    file,
+                    window.range,
+                    format!(
+                        "the window of a count must be longer than zero, not {}",
+                        &file.text(r.db)[window.range.as_usize()]
+                    ),
+                )
+                .with_label("zero or negative window")
+                .with_help("write a positive duration, such as `within 10m`"),
+            );
+        }
+        for key in group_by {
+            if captures.contains(&key.text) || schema::SYSLOG_FIELDS.contains(&key.text) {
+                continue;
+            }
+            let candidates = captures
+                .iter()
+                .map(String::as_str)
+                .chain(schema::SYSLOG_FIELDS.words.iter().copied());
+            let mut diagnostic = Diagnostic::new(
+                &codes::UNKNOWN_CAPTURE,
+                file,
+                key.range,
+                format!(
+                    "`{}` is neither a capture of the rule's regexes nor a syslog field",
+                    key.text
+                ),
+            )
+            .with_label("groups by nothing");
+            let known = if captures.is_empty() {
+                "the rule's regexes capture nothing: name a group `(?<src>...)`".to_string()
+            } else {
+                format!(
+                    "captures: {}",
+                    captures
+                        .iter()
+                        .map(|c| format!("`{c}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
+            diagnostic = match closest(&key.text, candidates) {
+                Some(better) => diagnostic
+                    .with_help(format!("did you mean `{better}`? {known}"))
+                    .with_suggestion(Suggestion {
+                        message: format!("use `{better}`"),
+                        range: key.range,
+                        replacement: better.to_string(),
+                    }),
+                None => diagnostic.with_help(known),
+            };
+            r.report(diagnostic);
+        }
+    }
+}
+
+enum RegexError {
+    Flag(char),
+    /// A message and the byte span in the pattern.
+    Syntax(String, usize, usize),
+}
+
+/// Parses a pattern as the gateway's regex engine will, with ward's flags.
+fn compile(pattern: &str, flags: &str) -> Result<Hir, RegexError> {
+    if let Some(bad) = flags.chars().find(|c| !FLAGS.contains(*c)) {
+        return Err(RegexError::Flag(bad));
+    }
+    let mut builder = regex_syntax::ParserBuilder::new();
+    builder
+        .case_insensitive(flags.contains('i'))
+        .multi_line(flags.contains('m'))
+        .dot_matches_new_line(flags.contains('s'))
+        .ignore_whitespace(flags.contains('x'))
+        .swap_greed(flags.contains('U'));
+    builder.build().parse(pattern).map_err(|error| match error {
+        regex_syntax::Error::Parse(e) => {
+            RegexError::Syntax(e.kind().to_string(), e.span().start.offset, e.span().end.offset)
+        }
+        regex_syntax::Error::Translate(e) => {
+            RegexError::Syntax(e.kind().to_string(), e.span().start.offset, e.span().end.offset)
+        }
+        other => RegexError::Syntax(other.to_string(), 0, pattern.len()),
+    })
+}
+
+fn collect_captures(hir: &Hir, out: &mut Vec<String>) {
+    match hir.kind() {
+        HirKind::Capture(capture) => {
+            if let Some(name) = &capture.name
+                && !out.iter().any(|c| **c == **name)
+            {
+                out.push(name.to_string());
+            }
+            collect_captures(&capture.sub, out);
+        }
+        HirKind::Concat(items) | HirKind::Alternation(items) => {
+            for item in items {
+                collect_captures(item, out);
+            }
+        }
+        HirKind::Repetition(repetition) => collect_captures(&repetition.sub, out),
+        _ => {}
+    }
+}
+
+/// Maps an offset in the unescaped pattern back to the file: the source writes `/` as `\/`.
+fn source_offset(source: &str, pattern_start: u32, pattern_offset: usize) -> u32 {
+    let text = source.get(pattern_start as usize..).unwrap_or("");
+    let mut consumed = 0usize;
+    let mut unescaped = 0usize;
+    let mut chars = text.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        if unescaped >= pattern_offset {
+            return pattern_start + at as u32;
+        }
+        consumed = at + c.len_utf8();
+        if c == '\\' && matches!(chars.peek(), Some((_, '/'))) {
+            if let Some((next_at, _)) = chars.next() {
+                consumed = next_at + 1;
+            }
+            unescaped += 1;
+        } else {
+            unescaped += c.len_utf8();
+        }
+    }
+    pattern_start + consumed as u32
+}
+
+fn report_regex(
+    r: &mut Resolver<'_>,
+    file: SourceFile,
+    source: &str,
+    pattern_start: u32,
+    whole: TextRange,
+    error: RegexError,
+) {
+    let diagnostic = match error {
+        RegexError::Flag(flag) => Diagnostic::new(
+            &codes::INVALID_REGEX,
+            file,
+            whole,
+            format!("unknown regex flag `{flag}`"),
+        )
+        .with_label("after the closing `/`")
+        .with_help("the flags are i (case-insensitive), m (multi-line), s (dot matches new line), x (verbose) and U (lazy)"),
+        RegexError::Syntax(message, start, end) => {
+            let from = source_offset(source, pattern_start, start);
+            let to = source_offset(source, pattern_start, end.max(start));
+            let range = TextRange::new(from, to.max(from).min(whole.end));
+            Diagnostic::new(
+                &codes::INVALID_REGEX,
+                file,
+                range,
+                format!("invalid regex: {message}"),
+            )
+            .with_label(message)
+            .with_help("ward uses Rust's regex syntax: no look-around or backreferences; named groups are `(?<name>...)`")
+        }
+    };
+    r.report(diagnostic);
+}

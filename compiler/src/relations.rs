@@ -1,0 +1,220 @@
+//! Relations that span files: which segments hold a class, where flows go, which names are
+//! used. Each is gathered per file (a query that salsa backdates when the file's part is
+//! unchanged), merged for the workspace, and read through a per-name query, so that a check
+//! depends on the answer for its own name only.
+
+use std::collections::{HashMap, HashSet};
+
+use ward_lang::ast::{DeclKind, ExpectSubject, MatchPattern, StmtKind, ValueKind};
+
+use crate::db::{Db, SourceFile, Workspace};
+use crate::model::names_in;
+use crate::queries::{Name, parsed};
+
+/// (class, segment) for every class a segment of this file lists.
+#[salsa::tracked(returns(ref))]
+pub fn file_segment_members(db: &dyn Db, file: SourceFile) -> Vec<(String, String)> {
+    let mut members = Vec::new();
+    for decl in parsed(db, file).file.decls() {
+        if decl.kind != DeclKind::Segment {
+            continue;
+        }
+        let (Some(segment), Some(classes)) = (&decl.name, decl.property("classes")) else {
+            continue;
+        };
+        for class in names_in(&classes.value.kind) {
+            members.push((class, segment.text.clone()));
+        }
+    }
+    members
+}
+
+#[salsa::tracked(returns(ref))]
+pub fn segment_membership(db: &dyn Db, workspace: Workspace) -> HashMap<String, Vec<String>> {
+    let mut map: HashMap<String, Vec<String>> = HashMap::new();
+    for &file in workspace.files(db) {
+        for (class, segment) in file_segment_members(db, file) {
+            let segments = map.entry(class.clone()).or_default();
+            if !segments.contains(segment) {
+                segments.push(segment.clone());
+            }
+        }
+    }
+    map
+}
+
+/// The segments that list a class, in workspace order.
+#[salsa::tracked(returns(ref))]
+pub fn segments_of_class<'db>(db: &'db dyn Db, workspace: Workspace, class: Name<'db>) -> Vec<String> {
+    segment_membership(db, workspace)
+        .get(class.text(db))
+        .cloned()
+        .unwrap_or_default()
+}
+
+pub fn segments_of<'db>(db: &'db dyn Db, workspace: Workspace, class: &str) -> &'db [String] {
+    segments_of_class(db, workspace, Name::new(db, class.to_string()))
+}
+
+/// (from, to, bidirectional) of every flow declared in this file.
+#[salsa::tracked(returns(ref))]
+pub fn file_flow_edges(db: &dyn Db, file: SourceFile) -> Vec<(String, String, bool)> {
+    parsed(db, file)
+        .file
+        .decls()
+        .filter_map(|decl| decl.flow.as_ref())
+        .map(|flow| (flow.from.text.clone(), flow.to.text.clone(), flow.bidirectional))
+        .collect()
+}
+
+/// Where each endpoint sends traffic: a bidirectional flow counts for both ends.
+#[salsa::tracked(returns(ref))]
+pub fn flow_destinations(db: &dyn Db, workspace: Workspace) -> HashMap<String, Vec<String>> {
+    let mut map: HashMap<String, Vec<String>> = HashMap::new();
+    let mut add = |from: &str, to: &str| {
+        let destinations = map.entry(from.to_string()).or_default();
+        if !destinations.iter().any(|d| d == to) {
+            destinations.push(to.to_string());
+        }
+    };
+    for &file in workspace.files(db) {
+        for (from, to, bidirectional) in file_flow_edges(db, file) {
+            add(from, to);
+            if *bidirectional {
+                add(to, from);
+            }
+        }
+    }
+    map
+}
+
+#[salsa::tracked(returns(ref))]
+pub fn destinations_of_endpoint<'db>(
+    db: &'db dyn Db,
+    workspace: Workspace,
+    endpoint: Name<'db>,
+) -> Vec<String> {
+    flow_destinations(db, workspace)
+        .get(endpoint.text(db))
+        .cloned()
+        .unwrap_or_default()
+}
+
+pub fn destinations_of<'db>(db: &'db dyn Db, workspace: Workspace, endpoint: &str) -> &'db [String] {
+    destinations_of_endpoint(db, workspace, Name::new(db, endpoint.to_string()))
+}
+
+/// The canonical text of every flow of this file (`a -> b : tcp/443`), in order.
+#[salsa::tracked(returns(ref))]
+pub fn file_flow_keys(db: &dyn Db, file: SourceFile) -> Vec<String> {
+    parsed(db, file)
+        .file
+        .decls()
+        .filter_map(|decl| decl.flow.as_ref().map(|f| f.to_string()))
+        .collect()
+}
+
+#[salsa::tracked(returns(ref))]
+pub fn flow_first_files(db: &dyn Db, workspace: Workspace) -> HashMap<String, SourceFile> {
+    let mut map = HashMap::new();
+    for &file in workspace.files(db) {
+        for key in file_flow_keys(db, file) {
+            map.entry(key.clone()).or_insert(file);
+        }
+    }
+    map
+}
+
+/// The first file that declares a flow with this canonical text.
+#[salsa::tracked(returns(copy))]
+pub fn first_file_of_flow<'db>(
+    db: &'db dyn Db,
+    workspace: Workspace,
+    key: Name<'db>,
+) -> Option<SourceFile> {
+    flow_first_files(db, workspace).get(key.text(db)).copied()
+}
+
+/// Every name a file uses (not the names it declares), sorted and without repeats.
+#[salsa::tracked(returns(ref))]
+pub fn file_references(db: &dyn Db, file: SourceFile) -> Vec<String> {
+    let mut used: Vec<String> = Vec::new();
+    let add_value = |value: &ValueKind, used: &mut Vec<String>| used.extend(names_in(value));
+    for decl in parsed(db, file).file.decls() {
+        if let Some(flow) = &decl.flow {
+            used.push(flow.from.text.clone());
+            used.push(flow.to.text.clone());
+        }
+        for stmt in &decl.body {
+            match &stmt.kind {
+                StmtKind::Property(property) => {
+                    if let Some(subject) = &property.subject {
+                        used.push(subject.text.clone());
+                    }
+                    add_value(&property.value.kind, &mut used);
+                }
+                StmtKind::Mitigate {
+                    threats,
+                    mitigations,
+                } => {
+                    used.extend(threats.iter().chain(mitigations).map(|n| n.text.clone()));
+                }
+                StmtKind::Bound { path, .. } => {
+                    used.extend(path.first().map(|p| p.text.clone()));
+                }
+                StmtKind::Then { actions } => {
+                    for action in actions {
+                        for arg in &action.args {
+                            add_value(&arg.kind, &mut used);
+                        }
+                    }
+                }
+                StmtKind::FlowAssert { flow, .. } => {
+                    used.push(flow.from.text.clone());
+                    used.push(flow.to.text.clone());
+                }
+                StmtKind::Expect { subject, value, .. } => {
+                    match subject {
+                        ExpectSubject::Path(path) => {
+                            used.extend(path.first().map(|p| p.text.clone()));
+                        }
+                        ExpectSubject::Call { args, .. } => {
+                            for arg in args {
+                                add_value(&arg.kind, &mut used);
+                            }
+                        }
+                    }
+                    add_value(&value.kind, &mut used);
+                }
+                StmtKind::ExpectDetect { rule, .. } => used.push(rule.text.clone()),
+                StmtKind::Match {
+                    pattern: MatchPattern::Fields(_) | MatchPattern::Text(_),
+                    ..
+                }
+                | StmtKind::Param { .. }
+                | StmtKind::When { .. } => {}
+            }
+        }
+    }
+    used.sort_unstable();
+    used.dedup();
+    used
+}
+
+#[salsa::tracked(returns(ref))]
+pub fn referenced_names(db: &dyn Db, workspace: Workspace) -> HashSet<String> {
+    workspace
+        .files(db)
+        .iter()
+        .flat_map(|&file| file_references(db, file).iter().cloned())
+        .collect()
+}
+
+#[salsa::tracked(returns(copy))]
+pub fn name_is_used<'db>(db: &'db dyn Db, workspace: Workspace, name: Name<'db>) -> bool {
+    referenced_names(db, workspace).contains(name.text(db))
+}
+
+pub fn is_used(db: &dyn Db, workspace: Workspace, name: &str) -> bool {
+    name_is_used(db, workspace, Name::new(db, name.to_string()))
+}

@@ -1,0 +1,441 @@
+//! PASC's risk assessment (RA) and privacy impact assessment (PIA), section 6 of the draft,
+//! run for a class in one of its environments.
+//!
+//! - Likelihood of a threat, from the environment: `likelihood T22 = ...` for the threat
+//!   itself, else the highest `likelihood <target> = ...` over the threat's targets (fig31),
+//!   else `likelihood default = ...`, else moderate.
+//! - Impact, from the class and the environment: the class's `impact`, or else what its
+//!   function implies (`FUNCTION_IMPACT`), raised to the environment's `impact` for the threat,
+//!   its targets or `default` when that is higher.
+//! - PIA: a class that handles personal data (`data = [...]`) faces the privacy threats
+//!   T12-T18, and the threats to the confidentiality of its data (T4, T7, T9) get at least the
+//!   impact of its most sensitive data: high for health, identity, audio and video, moderate
+//!   for location, presence and behaviour. Without personal data T12-T18 do not apply.
+//! - Risk = likelihood x impact on the 3x3 matrix of `risk_level`.
+//! - Moderate and high risks must be mitigated ("Risks classified as moderate or high must be
+//!   mitigated"). The required profile is the lowest level whose table mitigates each of
+//!   them that some profile can mitigate, and whose mitigations the class can perform (it
+//!   has the capabilities they need). Risks no profile mitigates are residual: reported, not
+//!   held against any profile.
+
+use ward_lang::ast::DeclKind;
+
+use crate::db::{Db, Workspace};
+use crate::model::{ClassInfo, EnvironmentInfo, Level, class_info, environment_info};
+use crate::model::{mitigation_info, profile_info, threat_info};
+use crate::queries::{Name, item_index};
+
+/// The impact a class's function implies for any threat against its things.
+pub const FUNCTION_IMPACT: &[(&str, Level)] = &[
+    ("actuation", Level::High),
+    ("access_control", Level::High),
+    ("control", Level::High),
+    ("surveillance", Level::High),
+    ("sensing", Level::Moderate),
+    ("monitoring", Level::Moderate),
+    ("media", Level::Moderate),
+    ("infrastructure", Level::Moderate),
+    ("ordering", Level::Low),
+];
+
+/// The privacy threats (section 4.2: T12-T18) that apply only to things with personal data.
+pub const PRIVACY_THREATS: &[&str] = &["T12", "T13", "T14", "T15", "T16", "T17", "T18"];
+
+/// Threats to the confidentiality of a thing's data, whose impact personal data raises.
+pub const DATA_THREATS: &[&str] = &["T4", "T7", "T9"];
+
+/// How sensitive each kind of personal data is.
+pub fn data_sensitivity(kind: &str) -> Level {
+    match kind {
+        "health" | "identity" | "audio" | "video" => Level::High,
+        _ => Level::Moderate,
+    }
+}
+
+/// The risk matrix: rows are likelihood, columns impact.
+///
+/// ```text
+///               impact low   moderate   high
+/// likelihood low       low   low        moderate
+///       moderate       low   moderate   high
+///           high  moderate   high       high
+/// ```
+pub fn risk_level(likelihood: Level, impact: Level) -> Level {
+    use Level::*;
+    match (likelihood, impact) {
+        (Low, Low) | (Low, Moderate) | (Moderate, Low) => Low,
+        (Low, High) | (Moderate, Moderate) | (High, Low) => Moderate,
+        (Moderate, High) | (High, Moderate) | (High, High) => High,
+    }
+}
+
+/// One line of an assessment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RiskRow {
+    pub threat: String,
+    pub title: String,
+    pub likelihood: Level,
+    /// Where the likelihood comes from: "`T22` in `smart_home`", "ward's default".
+    pub likelihood_from: String,
+    pub impact: Level,
+    pub impact_from: String,
+    pub risk: Level,
+    /// False for privacy threats of a class without personal data.
+    pub applies: bool,
+}
+
+impl RiskRow {
+    /// Whether the risk must be mitigated.
+    pub fn must_mitigate(&self) -> bool {
+        self.applies && self.risk >= Level::Moderate
+    }
+}
+
+/// Why a profile was not chosen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rejection {
+    pub profile: String,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Assessment {
+    pub class: String,
+    pub environment: String,
+    pub rows: Vec<RiskRow>,
+    /// The lowest profile that fits, with its level.
+    pub required: Option<(String, i64)>,
+    /// Profiles below the required one (or all, when none fits), and why not.
+    pub rejected: Vec<Rejection>,
+    /// Moderate or high risks that no profile mitigates.
+    pub residual: Vec<String>,
+}
+
+impl Assessment {
+    pub fn row(&self, threat: &str) -> Option<&RiskRow> {
+        self.rows.iter().find(|r| r.threat == threat)
+    }
+
+    /// The rows that must be mitigated, highest risk first.
+    pub fn risky(&self) -> Vec<&RiskRow> {
+        let mut rows: Vec<&RiskRow> = self.rows.iter().filter(|r| r.must_mitigate()).collect();
+        rows.sort_by(|a, b| b.risk.cmp(&a.risk));
+        rows
+    }
+}
+
+/// Every threat of the workspace, in natural order (T2 before T10).
+#[salsa::tracked(returns(ref))]
+pub fn all_threats(db: &dyn Db, workspace: Workspace) -> Vec<String> {
+    let mut threats: Vec<String> = item_index(db, workspace)
+        .names()
+        .filter(|(_, kind)| *kind == DeclKind::Threat)
+        .map(|(name, _)| name.to_string())
+        .collect();
+    threats.sort_by_key(|t| natural_key(t));
+    threats
+}
+
+/// Every profile of the workspace, by level then name.
+#[salsa::tracked(returns(ref))]
+pub fn profiles_by_level(db: &dyn Db, workspace: Workspace) -> Vec<(i64, String)> {
+    let mut profiles: Vec<(i64, String)> = item_index(db, workspace)
+        .names()
+        .filter(|(_, kind)| *kind == DeclKind::Profile)
+        .map(|(name, _)| name.to_string())
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|name| {
+            let level = profile_info(db, workspace, &name).map_or(0, |p| p.level);
+            (level, name)
+        })
+        .collect();
+    profiles.sort();
+    profiles
+}
+
+fn natural_key(name: &str) -> (String, u64, String) {
+    let digits = name.trim_start_matches(|c: char| !c.is_ascii_digit());
+    let prefix = &name[..name.len() - digits.len()];
+    let number = digits.parse().unwrap_or(u64::MAX);
+    (prefix.to_string(), number, name.to_string())
+}
+
+/// The assessment of a class in an environment (`""` for none).
+#[salsa::tracked(returns(ref))]
+pub fn assessment<'db>(
+    db: &'db dyn Db,
+    workspace: Workspace,
+    class: Name<'db>,
+    environment: Name<'db>,
+) -> Option<Assessment> {
+    let class_name = class.text(db);
+    let info = class_info(db, workspace, class_name)?;
+    let env_name = environment.text(db);
+    let empty = EnvironmentInfo::default();
+    let env = environment_info(db, workspace, env_name).unwrap_or(&empty);
+    let rows: Vec<RiskRow> = all_threats(db, workspace)
+        .iter()
+        .map(|threat| assess_threat(db, workspace, info, env_name, env, threat))
+        .collect();
+    let risky: Vec<&RiskRow> = rows.iter().filter(|r| r.must_mitigate()).collect();
+    let profiles = profiles_by_level(db, workspace);
+    let mitigable = |threat: &str| {
+        profiles
+            .iter()
+            .any(|(_, p)| profile_info(db, workspace, p).is_some_and(|p| p.mitigates(threat)))
+    };
+    let residual: Vec<String> = risky
+        .iter()
+        .filter(|r| !mitigable(&r.threat))
+        .map(|r| r.threat.clone())
+        .collect();
+    let mut rejected = Vec::new();
+    let mut required = None;
+    for (level, profile) in profiles {
+        let Some(table) = profile_info(db, workspace, profile) else {
+            continue;
+        };
+        let uncovered: Vec<&str> = risky
+            .iter()
+            .filter(|r| !residual.contains(&r.threat) && !table.mitigates(&r.threat))
+            .map(|r| r.threat.as_str())
+            .collect();
+        let lacking = lacking_capabilities(db, workspace, info, table.mitigations());
+        if uncovered.is_empty() && lacking.is_empty() {
+            required = Some((profile.clone(), *level));
+            break;
+        }
+        let reason = if !uncovered.is_empty() {
+            format!("does not mitigate {}", uncovered.join(", "))
+        } else {
+            let (mitigation, capability) = &lacking[0];
+            format!("needs `{capability}` for {mitigation}")
+        };
+        rejected.push(Rejection {
+            profile: profile.clone(),
+            reason,
+        });
+    }
+    Some(Assessment {
+        class: class_name.clone(),
+        environment: env_name.clone(),
+        rows,
+        required,
+        rejected,
+        residual,
+    })
+}
+
+/// (mitigation, capability) pairs the class cannot perform, for the given mitigations.
+pub fn lacking_capabilities(
+    db: &dyn Db,
+    workspace: Workspace,
+    class: &ClassInfo,
+    mitigations: Vec<&str>,
+) -> Vec<(String, String)> {
+    let mut lacking = Vec::new();
+    for mitigation in mitigations {
+        let Some(info) = mitigation_info(db, workspace, mitigation) else {
+            continue;
+        };
+        for capability in &info.needs {
+            if !class.capabilities.contains(capability) {
+                lacking.push((mitigation.to_string(), capability.clone()));
+            }
+        }
+    }
+    lacking
+}
+
+fn assess_threat(
+    db: &dyn Db,
+    workspace: Workspace,
+    class: &ClassInfo,
+    env_name: &str,
+    env: &EnvironmentInfo,
+    threat: &str,
+) -> RiskRow {
+    let threat_info = threat_info(db, workspace, threat);
+    let targets: &[String] = threat_info.map_or(&[], |t| &t.targets);
+    let in_env = |what: &str| {
+        if env_name.is_empty() {
+            what.to_string()
+        } else {
+            format!("{what} in `{env_name}`")
+        }
+    };
+
+    let (likelihood, likelihood_from) = if let Some(level) = env.likelihood_of(threat) {
+        (level, in_env(&format!("`{threat}`")))
+    } else if let Some((target, level)) = highest(targets, |t| env.likelihood_of(t)) {
+        (level, in_env(&format!("target `{target}`")))
+    } else if let Some(level) = env.likelihood_of("default") {
+        (level, in_env("default"))
+    } else {
+        (Level::Moderate, "ward's default".to_string())
+    };
+
+    let (mut impact, mut impact_from) = match (class.impact, &class.function) {
+        (Some(level), _) => (level, "the class's `impact`".to_string()),
+        (None, Some(function)) => {
+            let level = FUNCTION_IMPACT
+                .iter()
+                .find(|(f, _)| f == function)
+                .map_or(Level::Moderate, |(_, l)| *l);
+            (level, format!("function `{function}`"))
+        }
+        (None, None) => (Level::Moderate, "ward's default".to_string()),
+    };
+    let env_impact = env
+        .impact_of(threat)
+        .map(|l| (l, in_env(&format!("`{threat}`"))))
+        .or_else(|| {
+            highest(targets, |t| env.impact_of(t))
+                .map(|(t, l)| (l, in_env(&format!("target `{t}`"))))
+        })
+        .or_else(|| env.impact_of("default").map(|l| (l, in_env("default"))));
+    if let Some((level, from)) = env_impact
+        && level > impact
+    {
+        impact = level;
+        impact_from = from;
+    }
+
+    let is_privacy = PRIVACY_THREATS.contains(&threat);
+    let applies = !is_privacy || !class.data.is_empty();
+    if is_privacy || DATA_THREATS.contains(&threat) {
+        let most_sensitive = class
+            .data
+            .iter()
+            .map(|d| (data_sensitivity(d), d))
+            .max_by_key(|(level, _)| *level);
+        if let Some((level, data)) = most_sensitive
+            && level > impact
+        {
+            impact = level;
+            impact_from = format!("personal data `{data}`");
+        }
+    }
+
+    RiskRow {
+        threat: threat.to_string(),
+        title: threat_info.map(|t| t.title.clone()).unwrap_or_default(),
+        likelihood,
+        likelihood_from,
+        impact,
+        impact_from,
+        risk: risk_level(likelihood, impact),
+        applies,
+    }
+}
+
+/// The highest level `level_of` gives over `items`, with the item.
+fn highest<'a>(
+    items: &'a [String],
+    level_of: impl Fn(&str) -> Option<Level>,
+) -> Option<(&'a str, Level)> {
+    items
+        .iter()
+        .filter_map(|item| level_of(item).map(|l| (item.as_str(), l)))
+        .max_by_key(|(_, level)| *level)
+}
+
+/// The profile a class holds: the one it declares, or the one the assessment assigns (the
+/// highest over its environments).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClassProfile {
+    pub profile: String,
+    pub level: i64,
+    pub assigned: bool,
+}
+
+#[salsa::tracked(returns(ref))]
+pub fn class_profile<'db>(
+    db: &'db dyn Db,
+    workspace: Workspace,
+    class: Name<'db>,
+) -> Option<ClassProfile> {
+    let info = class_info(db, workspace, class.text(db))?;
+    if let Some(profile) = &info.profile {
+        let level = profile_info(db, workspace, profile)?.level;
+        return Some(ClassProfile {
+            profile: profile.clone(),
+            level,
+            assigned: false,
+        });
+    }
+    assessments_of(db, workspace, class.text(db))
+        .into_iter()
+        .filter_map(|a| a.required.clone())
+        .max_by_key(|(_, level)| *level)
+        .map(|(profile, level)| ClassProfile {
+            profile,
+            level,
+            assigned: true,
+        })
+}
+
+pub fn profile_of_class<'db>(
+    db: &'db dyn Db,
+    workspace: Workspace,
+    class: &str,
+) -> Option<&'db ClassProfile> {
+    class_profile(db, workspace, Name::new(db, class.to_string())).as_ref()
+}
+
+/// The assessments of a class, one per environment.
+pub fn assessments_of<'db>(db: &'db dyn Db, workspace: Workspace, class: &str) -> Vec<&'db Assessment> {
+    let Some(info) = class_info(db, workspace, class) else {
+        return Vec::new();
+    };
+    // "RA and PIA are moved now to the installation and commissioning phases of the devices
+    // since it is then when the actual environment in which smart objects are deployed is
+    // really known": a class is assessed in the environments it names, and in none if it
+    // names none or one that does not resolve.
+    if !info
+        .environments
+        .iter()
+        .all(|env| environment_info(db, workspace, env).is_some())
+    {
+        return Vec::new();
+    }
+    let class_name = Name::new(db, class.to_string());
+    info.environments
+        .iter()
+        .filter_map(|env| {
+            assessment(db, workspace, class_name, Name::new(db, env.clone())).as_ref()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_matrix_is_symmetric_and_monotone() {
+        let levels = [Level::Low, Level::Moderate, Level::High];
+        for &a in &levels {
+            for &b in &levels {
+                assert_eq!(risk_level(a, b), risk_level(b, a));
+                for &c in &levels {
+                    if b <= c {
+                        assert!(risk_level(a, b) <= risk_level(a, c));
+                    }
+                }
+            }
+        }
+        assert_eq!(risk_level(Level::Low, Level::Low), Level::Low);
+        assert_eq!(risk_level(Level::Moderate, Level::Moderate), Level::Moderate);
+        assert_eq!(risk_level(Level::High, Level::High), Level::High);
+        assert_eq!(risk_level(Level::Low, Level::High), Level::Moderate);
+    }
+
+    #[test]
+    fn natural_order_of_threats() {
+        let mut names = vec!["T10", "T2", "T1", "T25"];
+        names.sort_by_key(|n| natural_key(n));
+        assert_eq!(names, ["T1", "T2", "T10", "T25"]);
+    }
+}

@@ -1,0 +1,610 @@
+//! The semantic checks of a declaration: what a security reviewer would catch. Each reads
+//! the range-free model of the declarations it involves (model.rs, risk.rs, relations.rs).
+
+use std::collections::HashSet;
+
+use ward_lang::TextRange;
+use ward_lang::ast::{CmpOp, Decl, DeclKind, FlowSpec, StmtKind};
+
+use crate::codes;
+use crate::db::SourceFile;
+use crate::diagnostic::Diagnostic;
+use crate::model::{class_info, endpoint_profile_of, mitigation_info, profile_info};
+use crate::queries::{Name, definition_of, owner_of};
+use crate::relations::{destinations_of, first_file_of_flow, is_used, segments_of};
+use crate::resolve::Resolver;
+use crate::risk::{Assessment, assessments_of, lacking_capabilities, profile_of_class};
+
+/// Runs the checks that apply to the declaration's kind.
+pub fn check_semantics(
+    r: &mut Resolver<'_>,
+    file: SourceFile,
+    decl: &Decl,
+    seen_flows: &mut HashSet<String>,
+) {
+    match decl.kind {
+        DeclKind::Class => class(r, file, decl),
+        DeclKind::Segment => segment(r, file, decl),
+        DeclKind::Flow => flow(r, file, decl, seen_flows),
+        DeclKind::Profile => profile(r, file, decl),
+        DeclKind::Detect => crate::detect::check_detect(r, file, decl),
+        _ => {}
+    }
+    unused(r, file, decl);
+}
+
+fn name_range(decl: &Decl) -> TextRange {
+    decl.name.as_ref().map_or(decl.range, |n| n.range)
+}
+
+fn class(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
+    let Some(name) = &decl.name else { return };
+    let Some(info) = class_info(r.db, r.workspace, &name.text) else {
+        return;
+    };
+    let profile_range = decl
+        .property("profile")
+        .map_or(name.range, |p| p.value.range);
+
+    // Capabilities and bounds of an explicit profile.
+    if let Some(profile) = &info.profile
+        && let Some(table) = profile_info(r.db, r.workspace, profile)
+    {
+        for (mitigation, capability) in
+            lacking_capabilities(r.db, r.workspace, info, table.mitigations())
+        {
+            let threats: Vec<&str> = table
+                .table
+                .iter()
+                .filter(|(_, ms)| ms.contains(&mitigation))
+                .map(|(t, _)| t.as_str())
+                .collect();
+            r.report(
+                Diagnostic::new(
+                    &codes::MISSING_CAPABILITY,
+                    file,
+                    profile_range,
+                    format!(
+                        "class `{}` lacks capability `{capability}`, which {mitigation} of `{profile}` needs",
+                        name.text
+                    ),
+                )
+                .with_label(format!(
+                    "`{profile}` mitigates {} with {mitigation}",
+                    threats.join(", ")
+                ))
+                .with_help(format!(
+                    "add `{capability}` to `capabilities` if the things have it, or choose a profile without {mitigation}"
+                )),
+            );
+        }
+        for bound in &table.bounds {
+            if bound.mitigation != "M11" || bound.param != "refresh" {
+                continue;
+            }
+            let (value, range, from_default) = match info.credential_refresh {
+                Some(ms) => (
+                    ms,
+                    decl.property("credential_refresh")
+                        .map_or(name.range, |p| p.value.range),
+                    false,
+                ),
+                None => {
+                    let default = mitigation_info(r.db, r.workspace, "M11")
+                        .and_then(|m| m.params.iter().find(|p| p.name == "refresh"))
+                        .and_then(|p| p.default);
+                    let Some(default) = default else { continue };
+                    (default, name.range, true)
+                }
+            };
+            if !holds(value, bound.op, bound.value) {
+                let mut diagnostic = Diagnostic::new(
+                    &codes::PARAMETER_OUT_OF_BOUND,
+                    file,
+                    range,
+                    format!(
+                        "credential refresh of `{}` is {}, but `{profile}` requires {} {}",
+                        name.text,
+                        show_duration(value),
+                        bound.op.as_str(),
+                        show_duration(bound.value)
+                    ),
+                )
+                .with_label(format!("`{profile}` bounds M11.refresh"));
+                diagnostic = if from_default {
+                    diagnostic.with_help(format!(
+                        "M11's default applies; set `credential_refresh = {}`",
+                        show_duration(bound.value)
+                    ))
+                } else {
+                    diagnostic.with_help(format!(
+                        "refresh credentials at least every {}",
+                        show_duration(bound.value)
+                    ))
+                };
+                r.report(diagnostic);
+            }
+        }
+    }
+
+    // The risk assessment, per environment.
+    let explicit_level = info
+        .profile
+        .as_ref()
+        .and_then(|p| profile_info(r.db, r.workspace, p))
+        .map(|p| (info.profile.clone().unwrap_or_default(), p.level));
+    // Assess only what resolved: an unknown profile or environment is reported already, and
+    // an assessment on a guess would only add noise to that error.
+    let profile_resolves = info
+        .profile
+        .as_ref()
+        .is_none_or(|p| profile_info(r.db, r.workspace, p).is_some());
+    if profile_resolves {
+        for assessment in assessments_of(r.db, r.workspace, &name.text) {
+            risk_findings(r, file, decl, assessment, explicit_level.as_ref(), profile_range);
+        }
+    }
+
+    // Segments: exactly one.
+    let segments = segments_of(r.db, r.workspace, &name.text);
+    match segments.len() {
+        0 => r.report(
+            Diagnostic::new(
+                &codes::CLASS_WITHOUT_SEGMENT,
+                file,
+                name.range,
+                format!("class `{}` is in no segment", name.text),
+            )
+            .with_label("no segment lists this class")
+            .with_help(format!(
+                "every class is an isolated segment: add `segment {} {{ classes = [{}] }}`",
+                name.text, name.text
+            )),
+        ),
+        1 => {}
+        _ => {
+            let mut diagnostic = Diagnostic::new(
+                &codes::CLASS_IN_SEVERAL_SEGMENTS,
+                file,
+                name.range,
+                format!(
+                    "class `{}` is in {} segments: {}",
+                    name.text,
+                    segments.len(),
+                    quoted(segments)
+                ),
+            )
+            .with_label("listed by several segments")
+            .with_help("a class is one isolated segment; split the class if its things live apart");
+            for segment in segments {
+                if let Some(def) = definition_of(r.db, r.workspace, segment) {
+                    diagnostic = diagnostic.with_secondary(
+                        def.file,
+                        def.name_range,
+                        format!("segment `{segment}` lists it"),
+                    );
+                }
+            }
+            r.report(diagnostic);
+        }
+    }
+
+    // A unidirectional profile talks to one endpoint.
+    if let Some(held) = profile_of_class(r.db, r.workspace, &name.text)
+        && is_unidirectional(r, &held.profile)
+    {
+        let destinations = destinations_of(r.db, r.workspace, &name.text);
+        if destinations.len() > 1 {
+            r.report(
+                Diagnostic::new(
+                    &codes::UNIDIRECTIONAL_PROFILE,
+                    file,
+                    name.range,
+                    format!(
+                        "class `{}` of `{}` sends to {} endpoints: {}",
+                        name.text,
+                        held.profile,
+                        destinations.len(),
+                        quoted(destinations)
+                    ),
+                )
+                .with_label("unidirectional: one specific service only")
+                .with_help(
+                    "\"This Security Profile requires unidirectional communication from the thing \
+                     to a specific service\": keep one destination",
+                ),
+            );
+        }
+    }
+}
+
+fn risk_findings(
+    r: &mut Resolver<'_>,
+    file: SourceFile,
+    decl: &Decl,
+    assessment: &Assessment,
+    explicit: Option<&(String, i64)>,
+    profile_range: TextRange,
+) {
+    let Some(name) = &decl.name else { return };
+    let scope = if assessment.environment.is_empty() {
+        String::new()
+    } else {
+        format!(" in `{}`", assessment.environment)
+    };
+    let risks = |rows: Vec<&crate::risk::RiskRow>| {
+        rows.iter()
+            .map(|row| format!("{} ({})", row.threat, row.risk.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let Some((required, required_level)) = &assessment.required else {
+        let reasons = assessment
+            .rejected
+            .iter()
+            .map(|rej| format!("`{}` {}", rej.profile, rej.reason))
+            .collect::<Vec<_>>()
+            .join("; ");
+        r.report(
+            Diagnostic::new(
+                &codes::NO_PROFILE_FITS,
+                file,
+                name.range,
+                format!(
+                    "no profile fits class `{}`{scope}: {}",
+                    name.text, reasons
+                ),
+            )
+            .with_label(format!("risks: {}", risks(assessment.risky())))
+            .with_help(format!(
+                "`ward check --explain-risk {}` shows the assessment",
+                name.text
+            )),
+        );
+        return;
+    };
+    match explicit {
+        Some((profile, level)) if level < required_level => {
+            let table = profile_info(r.db, r.workspace, profile);
+            let unmitigated: Vec<&crate::risk::RiskRow> = assessment
+                .risky()
+                .into_iter()
+                .filter(|row| {
+                    !assessment.residual.contains(&row.threat)
+                        && !table.is_some_and(|t| t.mitigates(&row.threat))
+                })
+                .collect();
+            let what = if unmitigated.is_empty() {
+                "the class cannot perform its mitigations".to_string()
+            } else {
+                format!("it leaves {} unmitigated", risks(unmitigated))
+            };
+            r.report(
+                Diagnostic::new(
+                    &codes::PROFILE_BELOW_REQUIRED,
+                    file,
+                    profile_range,
+                    format!(
+                        "class `{}` holds `{profile}` (level {level}), but its risk assessment{scope} requires `{required}` (level {required_level}): {what}",
+                        name.text
+                    ),
+                )
+                .with_label(format!("`{required}` or higher is required"))
+                .with_help(format!(
+                    "raise the profile to `{required}`; `ward check --explain-risk {}` shows why",
+                    name.text
+                ))
+                .with_suggestion(crate::diagnostic::Suggestion {
+                    message: format!("raise to `{required}`"),
+                    range: profile_range,
+                    replacement: required.clone(),
+                }),
+            );
+        }
+        Some(_) => {}
+        None => {
+            let top = assessment.risky();
+            let why = if top.is_empty() {
+                "no moderate or high risk".to_string()
+            } else {
+                format!("mitigates {}", risks(top.into_iter().take(4).collect()))
+            };
+            r.report(
+                Diagnostic::new(
+                    &codes::ASSIGNED_PROFILE,
+                    file,
+                    name.range,
+                    format!(
+                        "class `{}` gets `{required}`{scope} from the risk assessment",
+                        name.text
+                    ),
+                )
+                .with_label(format!("`{required}`: {why}")),
+            );
+        }
+    }
+}
+
+fn is_unidirectional(r: &Resolver<'_>, profile: &str) -> bool {
+    profile_info(r.db, r.workspace, profile).is_some_and(|p| p.communication == "unidirectional")
+}
+
+fn holds(value: i64, op: CmpOp, bound: i64) -> bool {
+    match op {
+        CmpOp::Lt => value < bound,
+        CmpOp::Le => value <= bound,
+        CmpOp::Gt => value > bound,
+        CmpOp::Ge => value >= bound,
+        CmpOp::Eq => value == bound,
+        CmpOp::Ne => value != bound,
+    }
+}
+
+/// A duration in milliseconds as users write it: `30d`, `12h`, `90s`, `250ms`.
+pub fn show_duration(ms: i64) -> String {
+    const UNITS: [(i64, &str); 5] = [
+        (604_800_000, "w"),
+        (86_400_000, "d"),
+        (3_600_000, "h"),
+        (60_000, "m"),
+        (1_000, "s"),
+    ];
+    for (unit, suffix) in UNITS {
+        if ms != 0 && ms % unit == 0 {
+            // Weeks read worse than days below a year.
+            if suffix == "w" && ms / unit < 52 {
+                continue;
+            }
+            return format!("{}{suffix}", ms / unit);
+        }
+    }
+    format!("{ms}ms")
+}
+
+fn quoted(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn segment(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
+    let Some(name) = &decl.name else { return };
+    let Some(classes) = decl.property("classes") else {
+        return;
+    };
+    let mut levels: Vec<(String, String, i64)> = Vec::new();
+    for class in crate::model::names_in(&classes.value.kind) {
+        if let Some(held) = profile_of_class(r.db, r.workspace, &class) {
+            levels.push((class, held.profile.clone(), held.level));
+        }
+    }
+    let distinct: HashSet<i64> = levels.iter().map(|(_, _, l)| *l).collect();
+    if distinct.len() > 1 {
+        let list = levels
+            .iter()
+            .map(|(c, p, _)| format!("`{c}` ({p})"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        r.report(
+            Diagnostic::new(
+                &codes::MIXED_PROFILE_SEGMENT,
+                file,
+                name.range,
+                format!("segment `{}` mixes security profiles: {list}", name.text),
+            )
+            .with_label("classes of different profiles")
+            .with_help("give each profile its own segment, so that no lower profile reaches a higher one"),
+        );
+    }
+}
+
+/// An endpoint's profile: a class's held profile, or a service's or gateway's declared one.
+fn endpoint_level(r: &Resolver<'_>, endpoint: &str) -> Option<(String, i64, bool)> {
+    match owner_of(r.db, r.workspace, endpoint)?.0 {
+        DeclKind::Class => profile_of_class(r.db, r.workspace, endpoint)
+            .map(|p| (p.profile.clone(), p.level, p.assigned)),
+        DeclKind::Service | DeclKind::Gateway => {
+            let profile = endpoint_profile_of(r.db, r.workspace, endpoint)?;
+            let level = profile_info(r.db, r.workspace, profile)?.level;
+            Some((profile.clone(), level, false))
+        }
+        _ => None,
+    }
+}
+
+fn flow(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl, seen: &mut HashSet<String>) {
+    let Some(spec) = &decl.flow else { return };
+    let key = spec.to_string();
+    duplicate_flow(r, file, decl, spec, &key, seen);
+
+    let from = endpoint_level(r, &spec.from.text);
+    let to = endpoint_level(r, &spec.to.text);
+    let directions: Vec<(&str, &Option<(String, i64, bool)>, &str, &Option<(String, i64, bool)>)> =
+        if spec.bidirectional {
+            vec![
+                (&spec.from.text, &from, &spec.to.text, &to),
+                (&spec.to.text, &to, &spec.from.text, &from),
+            ]
+        } else {
+            vec![(&spec.from.text, &from, &spec.to.text, &to)]
+        };
+    for (source, source_level, target, target_level) in &directions {
+        if let (Some((sp, sl, sa)), Some((tp, tl, ta))) = (source_level, target_level)
+            && sl < tl
+        {
+            let how = |assigned: &bool| if *assigned { "assigned" } else { "declared" };
+            r.report(
+                Diagnostic::new(
+                    &codes::FLOW_TO_HIGHER_PROFILE,
+                    file,
+                    spec.range,
+                    format!(
+                        "`{source}` ({sp}, level {sl}) connects to `{target}` ({tp}, level {tl}): a lower security profile may never connect to a higher one"
+                    ),
+                )
+                .with_label(format!("`{source}` -> `{target}`: level {sl} -> {tl}"))
+                .with_help(format!(
+                    "`{source}` holds {} `{sp}`, `{target}` {} `{tp}`; let `{target}` open the connection, or relay it through a management gateway",
+                    how(sa),
+                    how(ta)
+                )),
+            );
+        }
+    }
+
+    // The management gateway, when either end's profile requires one.
+    let via = decl.property("via").is_some();
+    let is_gateway = |name: &str| {
+        owner_of(r.db, r.workspace, name).is_some_and(|(kind, _)| kind == DeclKind::Gateway)
+    };
+    let requiring: Vec<&String> = [&from, &to]
+        .into_iter()
+        .flatten()
+        .filter(|(p, _, _)| profile_info(r.db, r.workspace, p).is_some_and(|p| p.requires_gateway()))
+        .map(|(p, _, _)| p)
+        .collect();
+    if !via && !requiring.is_empty() && !is_gateway(&spec.from.text) && !is_gateway(&spec.to.text) {
+        let from_segments = segments_of(r.db, r.workspace, &spec.from.text);
+        let to_segments = segments_of(r.db, r.workspace, &spec.to.text);
+        let same_segment = from_segments.iter().any(|s| to_segments.contains(s));
+        if !same_segment {
+            r.report(
+                Diagnostic::new(
+                    &codes::FLOW_BYPASSES_GATEWAY,
+                    file,
+                    spec.range,
+                    format!(
+                        "flow `{spec}` crosses segments without the management gateway `{}` requires",
+                        requiring[0]
+                    ),
+                )
+                .with_label("not routed through a management gateway")
+                .with_help(
+                    "\"All communication with specific services as well as other smart objects MUST \
+                     go through the management gateway\": add `{ via = <gateway> }`",
+                ),
+            );
+        }
+    }
+
+    // Nothing flows into a thing of a unidirectional profile.
+    let receivers: Vec<&str> = if spec.bidirectional {
+        vec![&spec.from.text, &spec.to.text]
+    } else {
+        vec![&spec.to.text]
+    };
+    for receiver in receivers {
+        let Some(held) = profile_of_class(r.db, r.workspace, receiver) else {
+            continue;
+        };
+        if is_unidirectional(r, &held.profile) {
+            r.report(
+                Diagnostic::new(
+                    &codes::UNIDIRECTIONAL_PROFILE,
+                    file,
+                    spec.range,
+                    format!(
+                        "flow `{spec}` sends traffic into `{receiver}`, whose profile `{}` is unidirectional",
+                        held.profile
+                    ),
+                )
+                .with_label(format!("traffic into `{receiver}`"))
+                .with_help(
+                    "\"This Security Profile requires unidirectional communication from the thing \
+                     to a specific service\"; answers go through separate channels",
+                ),
+            );
+        }
+    }
+}
+
+fn duplicate_flow(
+    r: &mut Resolver<'_>,
+    file: SourceFile,
+    decl: &Decl,
+    spec: &FlowSpec,
+    key: &str,
+    seen: &mut HashSet<String>,
+) {
+    let first = first_file_of_flow(r.db, r.workspace, Name::new(r.db, key.to_string()));
+    let earlier_here = !seen.insert(key.to_string());
+    let earlier_elsewhere = first.is_some_and(|f| f != file);
+    if earlier_here || earlier_elsewhere {
+        let mut diagnostic = Diagnostic::new(
+            &codes::DUPLICATE_FLOW,
+            file,
+            spec.range,
+            format!("flow `{key}` is declared twice"),
+        )
+        .with_label("declared again here")
+        .with_help("remove one of them");
+        if let (true, Some(first)) = (earlier_elsewhere, first) {
+            diagnostic = diagnostic.with_help(format!(
+                "it is first declared in `{}`; remove one of them",
+                first.path(r.db)
+            ));
+        }
+        let _ = decl;
+        r.report(diagnostic);
+    }
+}
+
+fn profile(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
+    for stmt in &decl.body {
+        if let StmtKind::Mitigate {
+            threats,
+            mitigations,
+        } = &stmt.kind
+            && mitigations.is_empty()
+        {
+            for threat in threats {
+                r.report(
+                    Diagnostic::new(
+                        &codes::UNMITIGATED_THREAT,
+                        file,
+                        threat.range,
+                        format!(
+                            "threat `{}` is in the table of `{}` without a mitigation",
+                            threat.text,
+                            decl.label()
+                        ),
+                    )
+                    .with_label("no mitigation")
+                    .with_help(format!("write `mitigate {} with M...`", threat.text)),
+                );
+            }
+        }
+    }
+}
+
+/// Declarations that exist to be referred to, and are not.
+fn unused(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
+    if file.is_stdlib(r.db) {
+        return;
+    }
+    let referable = matches!(
+        decl.kind,
+        DeclKind::Environment
+            | DeclKind::Service
+            | DeclKind::Gateway
+            | DeclKind::Capability
+            | DeclKind::Mitigation
+            | DeclKind::Profile
+            | DeclKind::Threat
+    );
+    let Some(name) = &decl.name else { return };
+    if referable && !is_used(r.db, r.workspace, &name.text) {
+        r.report(
+            Diagnostic::new(
+                &codes::UNUSED_DECLARATION,
+                file,
+                name_range(decl),
+                format!("{} `{}` is never used", decl.kind.noun(), name.text),
+            )
+            .with_label("declared but never referred to")
+            .with_help("remove it, or check the places that should name it for a misspelling"),
+        );
+    }
+}
