@@ -663,13 +663,21 @@ mod tests {
         for code in ALL {
             // Errors, then warnings, then notes; by number within each.
             let order = |c: &str| ("EWN".find(&c[..1]), c.to_string());
-            assert!(order(previous) < order(code.code), "{} is out of order", code.code);
+            assert!(
+                order(previous) < order(code.code),
+                "{} is out of order",
+                code.code
+            );
             let letter = match code.severity {
                 Severity::Error => 'E',
                 Severity::Warning => 'W',
                 Severity::Note => 'N',
             };
-            assert!(code.code.starts_with(letter), "{}: letter and severity", code.code);
+            assert!(
+                code.code.starts_with(letter),
+                "{}: letter and severity",
+                code.code
+            );
             previous = code.code;
             assert_eq!(
                 ALL.iter().filter(|c| c.name == code.name).count(),

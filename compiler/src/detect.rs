@@ -149,12 +149,16 @@ fn compile(pattern: &str, flags: &str) -> Result<Hir, RegexError> {
         .ignore_whitespace(flags.contains('x'))
         .swap_greed(flags.contains('U'));
     builder.build().parse(pattern).map_err(|error| match error {
-        regex_syntax::Error::Parse(e) => {
-            RegexError::Syntax(e.kind().to_string(), e.span().start.offset, e.span().end.offset)
-        }
-        regex_syntax::Error::Translate(e) => {
-            RegexError::Syntax(e.kind().to_string(), e.span().start.offset, e.span().end.offset)
-        }
+        regex_syntax::Error::Parse(e) => RegexError::Syntax(
+            e.kind().to_string(),
+            e.span().start.offset,
+            e.span().end.offset,
+        ),
+        regex_syntax::Error::Translate(e) => RegexError::Syntax(
+            e.kind().to_string(),
+            e.span().start.offset,
+            e.span().end.offset,
+        ),
         other => RegexError::Syntax(other.to_string(), 0, pattern.len()),
     })
 }

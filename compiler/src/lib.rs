@@ -5,15 +5,15 @@
 //! diagnostics as data, and the binary or the language server renders them.
 
 pub mod check;
-mod detect;
 pub mod codes;
 pub mod db;
+mod detect;
 pub mod diagnostic;
 pub mod model;
 pub mod queries;
 pub mod relations;
-pub mod risk;
 pub mod resolve;
+pub mod risk;
 pub mod schema;
 mod semantic;
 mod structure;

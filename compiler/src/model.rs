@@ -139,13 +139,21 @@ pub fn threat_summary<'db>(
             .unwrap_or_default()
     };
     Some(ThreatInfo {
-        title: decl.title.as_ref().map(|t| t.value.clone()).unwrap_or_default(),
+        title: decl
+            .title
+            .as_ref()
+            .map(|t| t.value.clone())
+            .unwrap_or_default(),
         targets: list("targets"),
         lifecycle: list("lifecycle"),
     })
 }
 
-pub fn threat_info<'db>(db: &'db dyn Db, workspace: Workspace, name: &str) -> Option<&'db ThreatInfo> {
+pub fn threat_info<'db>(
+    db: &'db dyn Db,
+    workspace: Workspace,
+    name: &str,
+) -> Option<&'db ThreatInfo> {
     threat_summary(db, workspace, Name::new(db, name.to_string())).as_ref()
 }
 
@@ -344,7 +352,11 @@ pub fn class_summary<'db>(
     })
 }
 
-pub fn class_info<'db>(db: &'db dyn Db, workspace: Workspace, name: &str) -> Option<&'db ClassInfo> {
+pub fn class_info<'db>(
+    db: &'db dyn Db,
+    workspace: Workspace,
+    name: &str,
+) -> Option<&'db ClassInfo> {
     class_summary(db, workspace, Name::new(db, name.to_string())).as_ref()
 }
 
@@ -358,7 +370,8 @@ pub fn endpoint_profile<'db>(
     let text = name.text(db);
     let decl = decl_named(db, workspace, text, DeclKind::Service)
         .or_else(|| decl_named(db, workspace, text, DeclKind::Gateway))?;
-    decl.property("profile").and_then(|p| word_of(&p.value.kind))
+    decl.property("profile")
+        .and_then(|p| word_of(&p.value.kind))
 }
 
 pub fn endpoint_profile_of<'db>(

@@ -45,7 +45,11 @@ pub fn segment_membership(db: &dyn Db, workspace: Workspace) -> HashMap<String, 
 
 /// The segments that list a class, in workspace order.
 #[salsa::tracked(returns(ref))]
-pub fn segments_of_class<'db>(db: &'db dyn Db, workspace: Workspace, class: Name<'db>) -> Vec<String> {
+pub fn segments_of_class<'db>(
+    db: &'db dyn Db,
+    workspace: Workspace,
+    class: Name<'db>,
+) -> Vec<String> {
     segment_membership(db, workspace)
         .get(class.text(db))
         .cloned()
@@ -63,7 +67,13 @@ pub fn file_flow_edges(db: &dyn Db, file: SourceFile) -> Vec<(String, String, bo
         .file
         .decls()
         .filter_map(|decl| decl.flow.as_ref())
-        .map(|flow| (flow.from.text.clone(), flow.to.text.clone(), flow.bidirectional))
+        .map(|flow| {
+            (
+                flow.from.text.clone(),
+                flow.to.text.clone(),
+                flow.bidirectional,
+            )
+        })
         .collect()
 }
 
@@ -100,7 +110,11 @@ pub fn destinations_of_endpoint<'db>(
         .unwrap_or_default()
 }
 
-pub fn destinations_of<'db>(db: &'db dyn Db, workspace: Workspace, endpoint: &str) -> &'db [String] {
+pub fn destinations_of<'db>(
+    db: &'db dyn Db,
+    workspace: Workspace,
+    endpoint: &str,
+) -> &'db [String] {
     destinations_of_endpoint(db, workspace, Name::new(db, endpoint.to_string()))
 }
 

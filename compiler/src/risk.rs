@@ -385,7 +385,11 @@ pub fn profile_of_class<'db>(
 }
 
 /// The assessments of a class, one per environment.
-pub fn assessments_of<'db>(db: &'db dyn Db, workspace: Workspace, class: &str) -> Vec<&'db Assessment> {
+pub fn assessments_of<'db>(
+    db: &'db dyn Db,
+    workspace: Workspace,
+    class: &str,
+) -> Vec<&'db Assessment> {
     let Some(info) = class_info(db, workspace, class) else {
         return Vec::new();
     };
@@ -427,7 +431,10 @@ mod tests {
             }
         }
         assert_eq!(risk_level(Level::Low, Level::Low), Level::Low);
-        assert_eq!(risk_level(Level::Moderate, Level::Moderate), Level::Moderate);
+        assert_eq!(
+            risk_level(Level::Moderate, Level::Moderate),
+            Level::Moderate
+        );
         assert_eq!(risk_level(Level::High, Level::High), Level::High);
         assert_eq!(risk_level(Level::Low, Level::High), Level::Moderate);
     }

@@ -138,6 +138,8 @@ pub enum ValueType {
     /// An address or a prefix.
     Address,
     List(&'static ValueType),
+    /// One value, or a list of them: `environment = home` or `environment = [home, office]`.
+    OneOrList(&'static ValueType),
 }
 
 impl ValueType {
@@ -153,6 +155,13 @@ impl ValueType {
             ValueType::Subnet => "a subnet such as `10.20.0.0/24`".to_string(),
             ValueType::Address => "an IP address or subnet".to_string(),
             ValueType::List(item) => format!("a list of {}", plural(&item.describe())),
+            ValueType::OneOrList(item) => {
+                format!(
+                    "{} or a list of {}",
+                    item.describe(),
+                    plural(&item.describe())
+                )
+            }
         }
     }
 }
@@ -344,7 +353,10 @@ static ENVIRONMENT: DeclSpec = DeclSpec {
 static CLASS: DeclSpec = DeclSpec {
     properties: &[
         required("function", ValueType::Word(&FUNCTIONS)),
-        prop("environment", ValueType::Ref(&[DeclKind::Environment])),
+        prop(
+            "environment",
+            ValueType::OneOrList(&ValueType::Ref(&[DeclKind::Environment])),
+        ),
         prop(
             "capabilities",
             ValueType::List(&ValueType::Ref(&[DeclKind::Capability])),

@@ -141,7 +141,14 @@ fn class(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
         .is_none_or(|p| profile_info(r.db, r.workspace, p).is_some());
     if profile_resolves {
         for assessment in assessments_of(r.db, r.workspace, &name.text) {
-            risk_findings(r, file, decl, assessment, explicit_level.as_ref(), profile_range);
+            risk_findings(
+                r,
+                file,
+                decl,
+                assessment,
+                explicit_level.as_ref(),
+                profile_range,
+            );
         }
     }
 
@@ -250,10 +257,7 @@ fn risk_findings(
                 &codes::NO_PROFILE_FITS,
                 file,
                 name.range,
-                format!(
-                    "no profile fits class `{}`{scope}: {}",
-                    name.text, reasons
-                ),
+                format!("no profile fits class `{}`{scope}: {}", name.text, reasons),
             )
             .with_label(format!("risks: {}", risks(assessment.risky())))
             .with_help(format!(
@@ -395,7 +399,9 @@ fn segment(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
                 format!("segment `{}` mixes security profiles: {list}", name.text),
             )
             .with_label("classes of different profiles")
-            .with_help("give each profile its own segment, so that no lower profile reaches a higher one"),
+            .with_help(
+                "give each profile its own segment, so that no lower profile reaches a higher one",
+            ),
         );
     }
 }
@@ -421,15 +427,19 @@ fn flow(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl, seen: &mut HashSet<
 
     let from = endpoint_level(r, &spec.from.text);
     let to = endpoint_level(r, &spec.to.text);
-    let directions: Vec<(&str, &Option<(String, i64, bool)>, &str, &Option<(String, i64, bool)>)> =
-        if spec.bidirectional {
-            vec![
-                (&spec.from.text, &from, &spec.to.text, &to),
-                (&spec.to.text, &to, &spec.from.text, &from),
-            ]
-        } else {
-            vec![(&spec.from.text, &from, &spec.to.text, &to)]
-        };
+    let directions: Vec<(
+        &str,
+        &Option<(String, i64, bool)>,
+        &str,
+        &Option<(String, i64, bool)>,
+    )> = if spec.bidirectional {
+        vec![
+            (&spec.from.text, &from, &spec.to.text, &to),
+            (&spec.to.text, &to, &spec.from.text, &from),
+        ]
+    } else {
+        vec![(&spec.from.text, &from, &spec.to.text, &to)]
+    };
     for (source, source_level, target, target_level) in &directions {
         if let (Some((sp, sl, sa)), Some((tp, tl, ta))) = (source_level, target_level)
             && sl < tl
@@ -462,7 +472,9 @@ fn flow(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl, seen: &mut HashSet<
     let requiring: Vec<&String> = [&from, &to]
         .into_iter()
         .flatten()
-        .filter(|(p, _, _)| profile_info(r.db, r.workspace, p).is_some_and(|p| p.requires_gateway()))
+        .filter(|(p, _, _)| {
+            profile_info(r.db, r.workspace, p).is_some_and(|p| p.requires_gateway())
+        })
         .map(|(p, _, _)| p)
         .collect();
     if !via && !requiring.is_empty() && !is_gateway(&spec.from.text) && !is_gateway(&spec.to.text) {

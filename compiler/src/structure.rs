@@ -191,11 +191,13 @@ pub fn value(r: &mut Resolver<'_>, file: SourceFile, value: &Value, ty: &ValueTy
         | (ValueType::Str, ValueKind::Str(_))
         | (ValueType::Subnet, ValueKind::Cidr(..))
         | (ValueType::Address, ValueKind::Ip(_) | ValueKind::Cidr(..)) => {}
-        (ValueType::List(item), ValueKind::List(items)) => {
+        (ValueType::OneOrList(item), ValueKind::List(items))
+        | (ValueType::List(item), ValueKind::List(items)) => {
             for element in items {
                 self::value(r, file, element, item);
             }
         }
+        (ValueType::OneOrList(item), _) => self::value(r, file, value, item),
         (ValueType::List(item), _) => {
             let diagnostic = wrong_type(file, value, ty);
             // A single element where a list is expected: offer the brackets.

@@ -23,7 +23,11 @@ fn editing_one_file_rechecks_only_that_file() {
         handles.push((policy.add_file(path, text.clone()), text));
     }
     let first = policy.check();
-    assert!(first.diagnostics.is_empty(), "{:?}", first.diagnostics.first());
+    assert!(
+        first.diagnostics.is_empty(),
+        "{:?}",
+        first.diagnostics.first()
+    );
     let events = log.take_executed();
     let all_files = handles.len() + ward_stdlib::FILES.len();
     assert_eq!(executed(&events, "parsed"), all_files);
@@ -39,12 +43,19 @@ fn editing_one_file_rechecks_only_that_file() {
     let events = log.take_executed();
     assert_eq!(executed(&events, "parsed"), 1, "{events:#?}");
     assert_eq!(executed(&events, "file_diagnostics"), 1, "{events:#?}");
-    assert_eq!(executed(&events, "item_index"), 0, "no name changed: {events:#?}");
+    assert_eq!(
+        executed(&events, "item_index"),
+        0,
+        "no name changed: {events:#?}"
+    );
 
     // Adding a declaration changes the index, but the other files' checks depend only on
     // the names they use, whose answers stay the same.
     let (file, text) = &handles[5];
-    policy.set_text(*file, format!("{text}\nclass extra \"Extra\" {{ function = sensing }}\n"));
+    policy.set_text(
+        *file,
+        format!("{text}\nclass extra \"Extra\" {{ function = sensing }}\n"),
+    );
     let third = policy.check();
     let events = log.take_executed();
     assert_eq!(executed(&events, "parsed"), 1, "{events:#?}");
@@ -59,7 +70,10 @@ fn editing_one_file_rechecks_only_that_file() {
 #[test]
 fn an_edit_that_breaks_a_name_is_seen_where_the_name_is_used() {
     let mut policy = Policy::default();
-    let defs = policy.add_file("defs.ward", "environment home \"Home\" { likelihood default = low }\n");
+    let defs = policy.add_file(
+        "defs.ward",
+        "environment home \"Home\" { likelihood default = low }\n",
+    );
     policy.add_file(
         "uses.ward",
         "class lamp \"Lamp\" { function = actuation, environment = home }\nsegment lamps { classes = [lamp] }\n",
@@ -75,7 +89,10 @@ fn an_edit_that_breaks_a_name_is_seen_where_the_name_is_used() {
     };
     let before = errors(&policy);
     assert!(before.iter().all(|m| !m.contains("unknown")), "{before:?}");
-    policy.set_text(defs, "environment house \"Home\" { likelihood default = low }\n");
+    policy.set_text(
+        defs,
+        "environment house \"Home\" { likelihood default = low }\n",
+    );
     assert_eq!(errors(&policy), ["unknown environment `home`"]);
     policy.remove_file(defs);
     assert_eq!(errors(&policy), ["unknown environment `home`"]);
