@@ -119,7 +119,7 @@ impl Assessment {
     /// The rows that must be mitigated, highest risk first.
     pub fn risky(&self) -> Vec<&RiskRow> {
         let mut rows: Vec<&RiskRow> = self.rows.iter().filter(|r| r.must_mitigate()).collect();
-        rows.sort_by(|a, b| b.risk.cmp(&a.risk));
+        rows.sort_by_key(|row| std::cmp::Reverse(row.risk));
         rows
     }
 }
@@ -331,10 +331,10 @@ fn assess_threat(
 }
 
 /// The highest level `level_of` gives over `items`, with the item.
-fn highest<'a>(
-    items: &'a [String],
+fn highest(
+    items: &[String],
     level_of: impl Fn(&str) -> Option<Level>,
-) -> Option<(&'a str, Level)> {
+) -> Option<(&str, Level)> {
     items
         .iter()
         .filter_map(|item| level_of(item).map(|l| (item.as_str(), l)))

@@ -427,19 +427,10 @@ fn flow(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl, seen: &mut HashSet<
 
     let from = endpoint_level(r, &spec.from.text);
     let to = endpoint_level(r, &spec.to.text);
-    let directions: Vec<(
-        &str,
-        &Option<(String, i64, bool)>,
-        &str,
-        &Option<(String, i64, bool)>,
-    )> = if spec.bidirectional {
-        vec![
-            (&spec.from.text, &from, &spec.to.text, &to),
-            (&spec.to.text, &to, &spec.from.text, &from),
-        ]
-    } else {
-        vec![(&spec.from.text, &from, &spec.to.text, &to)]
-    };
+    let mut directions = vec![(&spec.from.text, &from, &spec.to.text, &to)];
+    if spec.bidirectional {
+        directions.push((&spec.to.text, &to, &spec.from.text, &from));
+    }
     for (source, source_level, target, target_level) in &directions {
         if let (Some((sp, sl, sa)), Some((tp, tl, ta))) = (source_level, target_level)
             && sl < tl
