@@ -179,3 +179,115 @@ fn explain_an_unknown_code_is_an_error() {
             .contains("unknown diagnostic code `unknown-nam`; did you mean `unknown-name`?")
     );
 }
+
+#[test]
+fn json_lines_parse_back() {
+    let output = ward(&fixtures(), &["check", "--format", "json", "formats"]);
+    assert_eq!(output.status.code(), Some(1));
+    let lines: Vec<serde_json::Value> = stdout(&output)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect();
+    assert_eq!(lines.len(), 2, "{lines:#?}");
+    let unknown = &lines[1];
+    assert_eq!(unknown["code"], "E0100");
+    assert_eq!(unknown["name"], "unknown-name");
+    assert_eq!(unknown["severity"], "error");
+    assert_eq!(unknown["file"], "formats/policy.ward");
+    assert_eq!(unknown["line"], 18);
+    assert_eq!(unknown["column"], 13);
+    assert_eq!(unknown["suggestion"]["replacement"], "SecProf_2");
+    assert_eq!(lines[0]["code"], "W0001");
+    // The summary goes to stderr, keeping stdout for the machine.
+    assert!(stderr(&output).contains("checked 1 file: 1 error, 1 warning"));
+}
+
+#[test]
+fn sarif_is_a_valid_log_with_rules_from_the_registry() {
+    let output = ward(&fixtures(), &["check", "--format", "sarif", "formats"]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    // It deserializes into serde-sarif's typed model of SARIF 2.1.0.
+    let log: serde_sarif::sarif::Sarif = serde_json::from_str(&text).expect("a SARIF log");
+    let value: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(value["version"], "2.1.0");
+    assert!(log.runs.len() == 1);
+    let run = &value["runs"][0];
+    assert_eq!(run["tool"]["driver"]["name"], "ward");
+    let rules = run["tool"]["driver"]["rules"].as_array().expect("rules");
+    assert_eq!(rules.len(), ward_compiler::codes::ALL.len());
+    assert!(rules.iter().any(|r| {
+        r["id"] == "E0300"
+            && r["name"] == "flow-to-higher-profile"
+            && r["fullDescription"]["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("Example"))
+    }));
+    let results = run["results"].as_array().expect("results");
+    assert_eq!(results.len(), 2);
+    let error = results
+        .iter()
+        .find(|r| r["ruleId"] == "E0100")
+        .expect("E0100");
+    assert_eq!(error["level"], "error");
+    let region = &error["locations"][0]["physicalLocation"]["region"];
+    assert_eq!(region["startLine"], 18);
+    assert_eq!(region["startColumn"], 13);
+    assert_eq!(
+        error["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "formats/policy.ward"
+    );
+    assert_eq!(
+        error["fixes"][0]["artifactChanges"][0]["replacements"][0]["insertedContent"]["text"],
+        "SecProf_2"
+    );
+    let index = error["ruleIndex"].as_u64().expect("rule index") as usize;
+    assert_eq!(rules[index]["id"], "E0100");
+}
+
+#[test]
+fn github_annotations() {
+    let output = ward(&fixtures(), &["check", "--format", "github", "formats"]);
+    let out = stdout(&output);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2);
+    assert!(lines[0].starts_with(
+        "::warning file=formats/policy.ward,line=10,endLine=10,col=9,endColumn=14,title=W0001 unused-declaration::service `spare` is never used%0Ahelp: "
+    ), "{}", lines[0]);
+    assert!(lines[1].starts_with("::error file=formats/policy.ward,line=18,"));
+}
+
+#[test]
+fn deny_warnings_fails_on_warnings() {
+    let output = ward(&fixtures(), &["check", "warnings"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert!(stdout(&output).contains("checked 1 file: 0 errors, 1 warning"));
+    let output = ward(&fixtures(), &["check", "--deny", "warnings", "warnings"]);
+    assert_eq!(output.status.code(), Some(1));
+    let output = ward(&fixtures(), &["check", "--deny", "notes", "warnings"]);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "only `warnings` can be denied"
+    );
+}
+
+#[test]
+fn explain_risk_prints_the_assessment() {
+    let output = ward(
+        &root(),
+        &["check", "policies", "--explain-risk", "front_door_lock"],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let out = stdout(&output);
+    assert!(out.starts_with("risk assessment of class `front_door_lock` in `managed_home`"));
+    assert!(out.contains("T9      Extraction of private information"));
+    assert!(
+        out.contains("required profile: `SecProf_2` (level 2)"),
+        "{out}"
+    );
+    assert!(out.contains("declared profile: `SecProf_2`"));
+    let missing = ward(&root(), &["check", "policies", "--explain-risk", "nothing"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(stderr(&missing).contains("no class `nothing` in the policy"));
+}

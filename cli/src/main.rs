@@ -6,7 +6,8 @@ use clap::{Parser, Subcommand};
 
 mod commands;
 mod files;
-mod render;
+mod output;
+mod stdout;
 
 /// Policy-as-code for IoT security: threats, mitigations, device classes, segments, flows,
 /// security profiles and detection rules, checked and compiled.

@@ -331,10 +331,7 @@ fn assess_threat(
 }
 
 /// The highest level `level_of` gives over `items`, with the item.
-fn highest(
-    items: &[String],
-    level_of: impl Fn(&str) -> Option<Level>,
-) -> Option<(&str, Level)> {
+fn highest(items: &[String], level_of: impl Fn(&str) -> Option<Level>) -> Option<(&str, Level)> {
     items
         .iter()
         .filter_map(|item| level_of(item).map(|l| (item.as_str(), l)))

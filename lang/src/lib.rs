@@ -7,11 +7,13 @@
 pub mod ast;
 mod errors;
 pub mod format;
+mod line_index;
 mod lower;
 mod parse;
 mod syntax;
 
 pub use ast::TextRange;
 pub use format::{FormatError, format};
+pub use line_index::{LineCol, LineIndex};
 pub use lower::parse_duration;
 pub use parse::{Parse, ParseError, ParseErrorKind, parse};

@@ -1,5 +1,6 @@
 //! `ward check [PATH...]`: parse, resolve and check policies; print diagnostics and a
-//! summary. Exit 0 when clean, 1 on errors, 2 when a path cannot be read.
+//! summary. Exit 0 when clean, 1 on errors (and on warnings with `--deny warnings`), 2 when
+//! a path cannot be read or the command is misused.
 
 use std::path::PathBuf;
 
@@ -7,72 +8,125 @@ use ward_compiler::{Policy, Severity};
 
 use crate::Outcome;
 use crate::files;
-use crate::render::Renderer;
+use crate::output::human::Renderer;
+use crate::output::{Format, Spans, github, json, sarif};
+use crate::stdout::{out, outln};
 
 #[derive(clap::Args)]
 pub struct Args {
     /// Files or folders to check (folders are searched for `.ward` files).
     #[arg(default_value = ".")]
     paths: Vec<PathBuf>,
-    /// Print at most this many diagnostics (0: all); the summary counts them all.
+    /// How to print diagnostics.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// Fail on warnings too (`--deny warnings`).
+    #[arg(long, value_name = "warnings", value_parser = ["warnings"])]
+    deny: Option<String>,
+    /// Print the risk assessment behind a class's profile instead of the diagnostics.
+    #[arg(long, value_name = "CLASS")]
+    explain_risk: Option<String>,
+    /// Print at most this many diagnostics in the human format (0: all); the summary counts
+    /// them all.
     #[arg(long, default_value_t = 200, value_name = "N")]
     max_diagnostics: usize,
 }
 
-pub fn run(args: Args) -> Outcome {
-    let (paths, mut errors) = files::collect(&args.paths);
+/// Reads the `.ward` files of the paths into a policy; `Err` when nothing could be read.
+pub fn load(paths: &[PathBuf]) -> Result<(Policy, bool), Outcome> {
+    let (found, errors) = files::collect(paths);
     let mut policy = Policy::default();
-    for path in &paths {
+    let mut failed = !errors.is_empty();
+    for error in &errors {
+        eprintln!("error: {error}");
+    }
+    for path in &found {
         match files::read(path) {
             Ok(text) => {
                 policy.add_file(files::display(path), text);
             }
-            Err(error) => errors.push(error),
+            Err(error) => {
+                eprintln!("error: {error}");
+                failed = true;
+            }
         }
     }
-    for error in &errors {
-        eprintln!("error: {error}");
-    }
-    if paths.is_empty() && errors.is_empty() {
+    if found.is_empty() && errors.is_empty() {
         eprintln!(
             "error: no `.ward` files found in {}",
-            args.paths
+            paths
                 .iter()
                 .map(|p| format!("`{}`", files::display(p)))
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        return Outcome::Failure;
+        return Err(Outcome::Failure);
+    }
+    Ok((policy, failed))
+}
+
+pub fn run(args: Args) -> Outcome {
+    let (policy, io_failed) = match load(&args.paths) {
+        Ok(loaded) => loaded,
+        Err(outcome) => return outcome,
+    };
+    if let Some(class) = &args.explain_risk {
+        return crate::commands::explain_risk::run(&policy, class);
     }
 
     let result = policy.check();
-    let renderer = Renderer::new();
-    let shown = if args.max_diagnostics == 0 {
-        result.diagnostics.len()
-    } else {
-        args.max_diagnostics.min(result.diagnostics.len())
-    };
-    for diagnostic in &result.diagnostics[..shown] {
-        print!("{}", renderer.render(policy.db(), diagnostic));
-        println!();
+    let db = policy.db();
+    let spans = Spans::new(db);
+    match args.format {
+        Format::Human => {
+            let renderer = Renderer::new();
+            let shown = if args.max_diagnostics == 0 {
+                result.diagnostics.len()
+            } else {
+                args.max_diagnostics.min(result.diagnostics.len())
+            };
+            for diagnostic in &result.diagnostics[..shown] {
+                out!("{}", renderer.render(db, diagnostic));
+                outln!();
+            }
+            if shown < result.diagnostics.len() {
+                outln!(
+                    "... and {} more diagnostics (`--max-diagnostics 0` shows all)",
+                    result.diagnostics.len() - shown
+                );
+            }
+        }
+        Format::Json => {
+            for diagnostic in &result.diagnostics {
+                outln!("{}", json::render(&spans, diagnostic));
+            }
+        }
+        Format::Github => {
+            for diagnostic in &result.diagnostics {
+                outln!("{}", github::render(&spans, diagnostic));
+            }
+        }
+        Format::Sarif => outln!("{}", sarif::render(&spans, &result.diagnostics)),
     }
-    if shown < result.diagnostics.len() {
-        println!(
-            "... and {} more diagnostics (`--max-diagnostics 0` shows all)",
-            result.diagnostics.len() - shown
-        );
-    }
+
     let error_count = result.count(Severity::Error);
     let warning_count = result.count(Severity::Warning);
-    println!(
+    let summary = format!(
         "checked {}: {}, {}",
         plural(policy.user_files().len(), "file"),
         plural(error_count, "error"),
         plural(warning_count, "warning"),
     );
-    if !errors.is_empty() {
+    // Machine formats keep stdout for the machine.
+    if args.format == Format::Human {
+        outln!("{summary}");
+    } else {
+        eprintln!("{summary}");
+    }
+    let deny_warnings = args.deny.is_some();
+    if io_failed {
         Outcome::Failure
-    } else if error_count > 0 {
+    } else if error_count > 0 || (deny_warnings && warning_count > 0) {
         Outcome::Findings
     } else {
         Outcome::Clean

@@ -1,6 +1,7 @@
 //! `ward explain CODE`: the long explanation of a diagnostic code.
 
 use crate::Outcome;
+use crate::stdout::{out, outln};
 use ward_compiler::codes;
 
 #[derive(clap::Args)]
@@ -20,9 +21,9 @@ pub fn run(args: Args) -> Outcome {
         eprintln!("known codes: {}", all.join(", "));
         return Outcome::Failure;
     };
-    println!("{} ({}): {}", code.code, code.name, code.summary);
-    println!("severity: {}", code.severity.as_str());
-    println!();
-    print!("{}", code.explanation);
+    outln!("{} ({}): {}", code.code, code.name, code.summary);
+    outln!("severity: {}", code.severity.as_str());
+    outln!();
+    out!("{}", code.explanation);
     Outcome::Clean
 }

@@ -10,7 +10,8 @@ use ward_compiler::{Diagnostic, Policy};
 use crate::Outcome;
 use crate::commands::check::plural;
 use crate::files;
-use crate::render::Renderer;
+use crate::output::human::Renderer;
+use crate::stdout::outln;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -66,9 +67,9 @@ pub fn run(args: Args) -> Outcome {
     }
     for path in &unformatted {
         if args.check {
-            println!("would reformat {}", files::display(path));
+            outln!("would reformat {}", files::display(path));
         } else {
-            println!("formatted {}", files::display(path));
+            outln!("formatted {}", files::display(path));
         }
     }
     let verb = if args.check {
@@ -76,7 +77,7 @@ pub fn run(args: Args) -> Outcome {
     } else {
         "reformatted"
     };
-    println!(
+    outln!(
         "{}: {} {verb}{}",
         plural(paths.len(), "file"),
         unformatted.len(),
