@@ -3,7 +3,7 @@
 //! Diagnostics are computed per file (`file_diagnostics`), a query of its own, so that an
 //! edit re-checks the edited file and whatever its meaning reaches, not the whole policy.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use ward_lang::ast::Decl;
 
@@ -12,7 +12,7 @@ use crate::db::{Db, SourceFile, Workspace};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::queries::{decl_at, definition_of, file_decl_map, owner_of, parsed};
 use crate::resolve::Resolver;
-use crate::semantic::check_semantics;
+use crate::semantic::{FileState, check_semantics};
 use crate::structure::check_decl;
 
 /// The outcome of checking a workspace.
@@ -63,14 +63,14 @@ pub fn file_diagnostics(db: &dyn Db, workspace: Workspace, file: SourceFile) -> 
         .map(|error| Diagnostic::from_parse_error(file, error))
         .collect();
     let mut resolver = Resolver::new(db, workspace);
-    let mut seen_flows = HashSet::new();
+    let mut state = FileState::default();
     for (item, entry) in parse.file.items.iter().enumerate() {
         let ward_lang::ast::Item::Decl(decl) = entry else {
             continue;
         };
         duplicate(&mut resolver, file, item as u32, decl);
         check_decl(&mut resolver, file, decl);
-        check_semantics(&mut resolver, file, decl, &mut seen_flows);
+        check_semantics(&mut resolver, file, decl, &mut state);
     }
     diagnostics.extend(resolver.diagnostics);
     diagnostics

@@ -6,7 +6,7 @@
 //! elsewhere that leaves the answer unchanged does not re-run the check (salsa backdates the
 //! unchanged answer). Answers that carry no byte ranges stay unchanged when text moves.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use ward_lang::TextRange;
 use ward_lang::ast::{Decl, DeclKind, Item};
@@ -40,7 +40,7 @@ pub fn file_names(db: &dyn Db, file: SourceFile) -> Vec<(String, DeclKind)> {
 /// Where each name of a file is declared first: name -> position in `items`.
 #[salsa::tracked(returns(ref))]
 pub fn file_decl_map(db: &dyn Db, file: SourceFile) -> HashMap<String, u32> {
-    let mut map = HashMap::new();
+    let mut map = HashMap::default();
     for (i, item) in parsed(db, file).file.items.iter().enumerate() {
         if let Item::Decl(decl) = item
             && let Some(name) = &decl.name
@@ -80,7 +80,7 @@ impl ItemIndex {
 
 #[salsa::tracked(returns(ref))]
 pub fn item_index(db: &dyn Db, workspace: Workspace) -> ItemIndex {
-    let mut owners = HashMap::new();
+    let mut owners = HashMap::default();
     for &file in workspace.files(db) {
         for (name, kind) in file_names(db, file) {
             owners.entry(name.clone()).or_insert((*kind, file));

@@ -3,7 +3,7 @@
 //! unchanged), merged for the workspace, and read through a per-name query, so that a check
 //! depends on the answer for its own name only.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use ward_lang::ast::{DeclKind, ExpectSubject, MatchPattern, StmtKind, ValueKind};
 
@@ -31,7 +31,7 @@ pub fn file_segment_members(db: &dyn Db, file: SourceFile) -> Vec<(String, Strin
 
 #[salsa::tracked(returns(ref))]
 pub fn segment_membership(db: &dyn Db, workspace: Workspace) -> HashMap<String, Vec<String>> {
-    let mut map: HashMap<String, Vec<String>> = HashMap::new();
+    let mut map: HashMap<String, Vec<String>> = HashMap::default();
     for &file in workspace.files(db) {
         for (class, segment) in file_segment_members(db, file) {
             let segments = map.entry(class.clone()).or_default();
@@ -80,7 +80,7 @@ pub fn file_flow_edges(db: &dyn Db, file: SourceFile) -> Vec<(String, String, bo
 /// Where each endpoint sends traffic: a bidirectional flow counts for both ends.
 #[salsa::tracked(returns(ref))]
 pub fn flow_destinations(db: &dyn Db, workspace: Workspace) -> HashMap<String, Vec<String>> {
-    let mut map: HashMap<String, Vec<String>> = HashMap::new();
+    let mut map: HashMap<String, Vec<String>> = HashMap::default();
     let mut add = |from: &str, to: &str| {
         let destinations = map.entry(from.to_string()).or_default();
         if !destinations.iter().any(|d| d == to) {
@@ -130,7 +130,7 @@ pub fn file_flow_keys(db: &dyn Db, file: SourceFile) -> Vec<String> {
 
 #[salsa::tracked(returns(ref))]
 pub fn flow_first_files(db: &dyn Db, workspace: Workspace) -> HashMap<String, SourceFile> {
-    let mut map = HashMap::new();
+    let mut map = HashMap::default();
     for &file in workspace.files(db) {
         for key in file_flow_keys(db, file) {
             map.entry(key.clone()).or_insert(file);
@@ -139,14 +139,21 @@ pub fn flow_first_files(db: &dyn Db, workspace: Workspace) -> HashMap<String, So
     map
 }
 
-/// The first file that declares a flow with this canonical text.
-#[salsa::tracked(returns(copy))]
-pub fn first_file_of_flow<'db>(
-    db: &'db dyn Db,
+/// For each flow of a file, in order, the earlier file that declares the same flow, if any.
+/// One query per file rather than per flow: an edit that changes the flows of one file makes
+/// every other file re-run this (cheap, map lookups), not thousands of tiny queries, and the
+/// answer, unchanged, is backdated.
+#[salsa::tracked(returns(ref))]
+pub fn flows_declared_earlier(
+    db: &dyn Db,
     workspace: Workspace,
-    key: Name<'db>,
-) -> Option<SourceFile> {
-    flow_first_files(db, workspace).get(key.text(db)).copied()
+    file: SourceFile,
+) -> Vec<Option<SourceFile>> {
+    let first = flow_first_files(db, workspace);
+    file_flow_keys(db, file)
+        .iter()
+        .map(|key| first.get(key).copied().filter(|f| *f != file))
+        .collect()
 }
 
 /// Every name a file uses (not the names it declares), sorted and without repeats.

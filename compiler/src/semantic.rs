@@ -10,22 +10,26 @@ use crate::codes;
 use crate::db::SourceFile;
 use crate::diagnostic::Diagnostic;
 use crate::model::{class_info, endpoint_profile_of, mitigation_info, profile_info};
-use crate::queries::{Name, definition_of, owner_of};
-use crate::relations::{destinations_of, first_file_of_flow, is_used, segments_of};
+use crate::queries::{definition_of, owner_of};
+use crate::relations::{destinations_of, flows_declared_earlier, is_used, segments_of};
 use crate::resolve::Resolver;
 use crate::risk::{Assessment, assessments_of, lacking_capabilities, profile_of_class};
 
 /// Runs the checks that apply to the declaration's kind.
-pub fn check_semantics(
-    r: &mut Resolver<'_>,
-    file: SourceFile,
-    decl: &Decl,
-    seen_flows: &mut HashSet<String>,
-) {
+/// What the checks of one file carry from declaration to declaration.
+#[derive(Default)]
+pub struct FileState {
+    /// The flows seen so far in this file, for duplicates within it.
+    seen_flows: HashSet<String>,
+    /// How many flows of the file were checked: the position in `flows_declared_earlier`.
+    flow_index: usize,
+}
+
+pub fn check_semantics(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl, state: &mut FileState) {
     match decl.kind {
         DeclKind::Class => class(r, file, decl),
         DeclKind::Segment => segment(r, file, decl),
-        DeclKind::Flow => flow(r, file, decl, seen_flows),
+        DeclKind::Flow => flow(r, file, decl, state),
         DeclKind::Profile => profile(r, file, decl),
         DeclKind::Detect => crate::detect::check_detect(r, file, decl),
         _ => {}
@@ -420,10 +424,16 @@ fn endpoint_level(r: &Resolver<'_>, endpoint: &str) -> Option<(String, i64, bool
     }
 }
 
-fn flow(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl, seen: &mut HashSet<String>) {
+fn flow(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl, state: &mut FileState) {
     let Some(spec) = &decl.flow else { return };
     let key = spec.to_string();
-    duplicate_flow(r, file, decl, spec, &key, seen);
+    let earlier_file = flows_declared_earlier(r.db, r.workspace, file)
+        .get(state.flow_index)
+        .copied()
+        .flatten();
+    state.flow_index += 1;
+    let earlier_here = !state.seen_flows.insert(key.clone());
+    duplicate_flow(r, file, spec, &key, earlier_here, earlier_file);
 
     let from = endpoint_level(r, &spec.from.text);
     let to = endpoint_level(r, &spec.to.text);
@@ -526,32 +536,31 @@ fn flow(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl, seen: &mut HashSet<
 fn duplicate_flow(
     r: &mut Resolver<'_>,
     file: SourceFile,
-    decl: &Decl,
     spec: &FlowSpec,
     key: &str,
-    seen: &mut HashSet<String>,
+    earlier_here: bool,
+    earlier_file: Option<SourceFile>,
 ) {
-    let first = first_file_of_flow(r.db, r.workspace, Name::new(r.db, key.to_string()));
-    let earlier_here = !seen.insert(key.to_string());
-    let earlier_elsewhere = first.is_some_and(|f| f != file);
-    if earlier_here || earlier_elsewhere {
-        let mut diagnostic = Diagnostic::new(
+    if !earlier_here && earlier_file.is_none() {
+        return;
+    }
+    let help = match earlier_file {
+        Some(first) => format!(
+            "it is first declared in `{}`; remove one of them",
+            first.path(r.db)
+        ),
+        None => "remove one of them".to_string(),
+    };
+    r.report(
+        Diagnostic::new(
             &codes::DUPLICATE_FLOW,
             file,
             spec.range,
             format!("flow `{key}` is declared twice"),
         )
         .with_label("declared again here")
-        .with_help("remove one of them");
-        if let (true, Some(first)) = (earlier_elsewhere, first) {
-            diagnostic = diagnostic.with_help(format!(
-                "it is first declared in `{}`; remove one of them",
-                first.path(r.db)
-            ));
-        }
-        let _ = decl;
-        r.report(diagnostic);
-    }
+        .with_help(help),
+    );
 }
 
 fn profile(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {

@@ -64,21 +64,66 @@ fn write_unit(out: &mut String, prefix: &str, i: usize) {
     );
 }
 
-/// A workspace of `files` files holding `classes` classes in total (each with its segment and
-/// four flows), as (path, text) pairs.
+/// A workspace of `files` files holding `classes` classes in total, ten classes to a segment
+/// and four flows per class, as (path, text) pairs: `workspace(200, 5000)` is the issue's
+/// 200 files, 5,000 classes, 500 segments and 20,000 flows.
 pub fn workspace(files: usize, classes: usize) -> Vec<(String, String)> {
     let files = files.max(1);
     let per_file = classes.div_ceil(files);
     (0..files)
         .map(|f| {
+            let first = f * per_file;
+            let count = per_file.min(classes.saturating_sub(first));
             let mut text = String::new();
-            let prefix = format!("f{f}_");
-            for i in 0..per_file.min(classes.saturating_sub(f * per_file)) {
-                write_unit(&mut text, &prefix, i);
-            }
+            // Two or three segments per file: 500 segments for 200 files, as the issue asks.
+            let segments = if f % 2 == 0 { count.div_ceil(10) } else { count / 10 };
+            write_file(&mut text, &format!("f{f}_"), count, segments.max(1));
             text.truncate(text.trim_end().len());
             text.push('\n');
             (format!("gen/file_{f:03}.ward"), text)
         })
         .collect()
+}
+
+/// `count` classes with their environment, gateway, service, detection rule, flows, and
+/// `segments` segments sharing the classes out evenly.
+fn write_file(out: &mut String, prefix: &str, count: usize, segments: usize) {
+    let profile = PROFILES[prefix.len() % PROFILES.len()];
+    let _ = write!(
+        out,
+        "/// The site of {prefix}.\n\
+         environment {prefix}env \"Site\" {{\n  likelihood default = moderate\n  \
+         likelihood T22 = high\n  impact default = moderate\n}}\n\n\
+         gateway {prefix}gw \"Gateway\" {{\n  address = 10.0.0.1\n}}\n\n\
+         service {prefix}svc \"Service\" {{\n  host = \"svc.example\"\n  profile = {profile}\n}}\n\n\
+         detect {prefix}logins \"Failed logins\" {{\n  threat = T7\n  severity = high\n  \
+         match syslog {{ app = /sshd|dropbear/, msg = /Failed password for .* from (?<src>\\S+)/ }}\n  \
+         when count >= 5 within 10m by src\n  then {{ report user, manufacturer; quarantine }}\n}}\n\n"
+    );
+    for i in 0..count {
+        let function = FUNCTIONS[i % FUNCTIONS.len()];
+        let _ = write!(
+            out,
+            "/// Things of kind {i}.\n\
+             class {prefix}c_{i} \"Class {i}\" {{\n  function = {function}\n  environment = {prefix}env\n  \
+             capabilities = [x509, tls, secure_update, credential_rotation]\n  profile = {profile}\n  \
+             credential_refresh = 30d // rotated monthly\n  match mud \"https://mud.example/{i}/*\"\n}}\n\n\
+             flow {prefix}c_{i} -> {prefix}svc : tcp/8883 {{ action = report, via = {prefix}gw }}\n\
+             flow {prefix}svc -> {prefix}c_{i} : tcp/8883 {{ action = configure, via = {prefix}gw }}\n\
+             flow {prefix}c_{i} -> {prefix}gw : udp/514\n\
+             flow {prefix}gw -> {prefix}c_{i} : udp/5683-5684\n\n"
+        );
+    }
+    for segment in 0..segments {
+        let first = count * segment / segments;
+        let end = count * (segment + 1) / segments;
+        let members: Vec<String> = (first..end).map(|i| format!("{prefix}c_{i}")).collect();
+        let _ = write!(
+            out,
+            "segment {prefix}s_{first} {{\n  classes = [{}]\n  subnet = 10.{}.{}.0/24\n  gateway = {prefix}gw\n}}\n\n",
+            members.join(", "),
+            (first / 2500) % 250,
+            (first / 10) % 250,
+        );
+    }
 }
