@@ -53,9 +53,22 @@ pub fn check(db: &dyn Db, workspace: Workspace) -> CheckResult {
     CheckResult { diagnostics }
 }
 
-/// The diagnostics of one file: syntax, names, the shape of each declaration.
+/// The diagnostics of one file: those of its syntax and names, then its semantics.
 #[salsa::tracked(returns(ref))]
 pub fn file_diagnostics(db: &dyn Db, workspace: Workspace, file: SourceFile) -> Vec<Diagnostic> {
+    let mut diagnostics = file_name_diagnostics(db, workspace, file).clone();
+    diagnostics.extend(file_semantic_diagnostics(db, workspace, file).iter().cloned());
+    diagnostics
+}
+
+/// Syntax, name resolution and the shape of each declaration: everything that does not need
+/// the semantic model. The language server can show these first.
+#[salsa::tracked(returns(ref))]
+pub fn file_name_diagnostics(
+    db: &dyn Db,
+    workspace: Workspace,
+    file: SourceFile,
+) -> Vec<Diagnostic> {
     let parse = parsed(db, file);
     let mut diagnostics: Vec<Diagnostic> = parse
         .errors
@@ -63,17 +76,42 @@ pub fn file_diagnostics(db: &dyn Db, workspace: Workspace, file: SourceFile) -> 
         .map(|error| Diagnostic::from_parse_error(file, error))
         .collect();
     let mut resolver = Resolver::new(db, workspace);
-    let mut state = FileState::default();
     for (item, entry) in parse.file.items.iter().enumerate() {
         let ward_lang::ast::Item::Decl(decl) = entry else {
             continue;
         };
         duplicate(&mut resolver, file, item as u32, decl);
         check_decl(&mut resolver, file, decl);
-        check_semantics(&mut resolver, file, decl, &mut state);
     }
     diagnostics.extend(resolver.diagnostics);
     diagnostics
+}
+
+/// What a reviewer would catch: profile levels of flows, gateways, capabilities, bounds,
+/// segments, the risk assessment, detection rules, unused declarations.
+#[salsa::tracked(returns(ref))]
+pub fn file_semantic_diagnostics(
+    db: &dyn Db,
+    workspace: Workspace,
+    file: SourceFile,
+) -> Vec<Diagnostic> {
+    let mut resolver = Resolver::new(db, workspace);
+    let mut state = FileState::default();
+    for decl in parsed(db, file).file.decls() {
+        check_semantics(&mut resolver, file, decl, &mut state);
+    }
+    resolver.diagnostics
+}
+
+/// Syntax and name diagnostics of the whole workspace, sorted: the work of parsing and
+/// resolving, without the semantic checks.
+pub fn check_names(db: &dyn Db, workspace: Workspace) -> CheckResult {
+    let files = workspace.files(db);
+    let diagnostics = files
+        .iter()
+        .flat_map(|&file| file_name_diagnostics(db, workspace, file).iter().cloned())
+        .collect();
+    CheckResult { diagnostics }
 }
 
 /// Reports a declaration whose name was declared before it, in this file or an earlier one.

@@ -154,4 +154,9 @@ impl Policy {
     pub fn check(&self) -> crate::CheckResult {
         crate::check::check(&self.db, self.workspace)
     }
+
+    /// The syntax and name diagnostics only (parse and resolve).
+    pub fn check_names(&self) -> crate::CheckResult {
+        crate::check::check_names(&self.db, self.workspace)
+    }
 }

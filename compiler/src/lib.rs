@@ -8,6 +8,7 @@ pub mod check;
 pub mod codes;
 pub mod db;
 mod detect;
+pub mod facts;
 pub mod diagnostic;
 pub mod model;
 pub mod queries;

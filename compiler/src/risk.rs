@@ -18,12 +18,10 @@
 //!   has the capabilities they need). Risks no profile mitigates are residual: reported, not
 //!   held against any profile.
 
-use ward_lang::ast::DeclKind;
-
 use crate::db::{Db, Workspace};
-use crate::model::{ClassInfo, EnvironmentInfo, Level, class_info, environment_info};
-use crate::model::{mitigation_info, profile_info, threat_info};
-use crate::queries::{Name, item_index};
+use crate::model::{Catalog, ClassInfo, EnvironmentInfo, Level, ThreatInfo};
+use crate::model::{catalog, class_info, environment_info};
+use crate::queries::Name;
 
 /// The impact a class's function implies for any threat against its things.
 pub const FUNCTION_IMPACT: &[(&str, Level)] = &[
@@ -124,43 +122,6 @@ impl Assessment {
     }
 }
 
-/// Every threat of the workspace, in natural order (T2 before T10).
-#[salsa::tracked(returns(ref))]
-pub fn all_threats(db: &dyn Db, workspace: Workspace) -> Vec<String> {
-    let mut threats: Vec<String> = item_index(db, workspace)
-        .names()
-        .filter(|(_, kind)| *kind == DeclKind::Threat)
-        .map(|(name, _)| name.to_string())
-        .collect();
-    threats.sort_by_key(|t| natural_key(t));
-    threats
-}
-
-/// Every profile of the workspace, by level then name.
-#[salsa::tracked(returns(ref))]
-pub fn profiles_by_level(db: &dyn Db, workspace: Workspace) -> Vec<(i64, String)> {
-    let mut profiles: Vec<(i64, String)> = item_index(db, workspace)
-        .names()
-        .filter(|(_, kind)| *kind == DeclKind::Profile)
-        .map(|(name, _)| name.to_string())
-        .collect::<Vec<_>>()
-        .into_iter()
-        .map(|name| {
-            let level = profile_info(db, workspace, &name).map_or(0, |p| p.level);
-            (level, name)
-        })
-        .collect();
-    profiles.sort();
-    profiles
-}
-
-fn natural_key(name: &str) -> (String, u64, String) {
-    let digits = name.trim_start_matches(|c: char| !c.is_ascii_digit());
-    let prefix = &name[..name.len() - digits.len()];
-    let number = digits.parse().unwrap_or(u64::MAX);
-    (prefix.to_string(), number, name.to_string())
-}
-
 /// The assessment of a class in an environment (`""` for none).
 #[salsa::tracked(returns(ref))]
 pub fn assessment<'db>(
@@ -174,17 +135,15 @@ pub fn assessment<'db>(
     let env_name = environment.text(db);
     let empty = EnvironmentInfo::default();
     let env = environment_info(db, workspace, env_name).unwrap_or(&empty);
-    let rows: Vec<RiskRow> = all_threats(db, workspace)
+    let catalog = catalog(db, workspace);
+    let rows: Vec<RiskRow> = catalog
+        .threats
         .iter()
-        .map(|threat| assess_threat(db, workspace, info, env_name, env, threat))
+        .map(|(threat, threat_info)| assess_threat(info, env_name, env, threat, threat_info))
         .collect();
     let risky: Vec<&RiskRow> = rows.iter().filter(|r| r.must_mitigate()).collect();
-    let profiles = profiles_by_level(db, workspace);
-    let mitigable = |threat: &str| {
-        profiles
-            .iter()
-            .any(|(_, p)| profile_info(db, workspace, p).is_some_and(|p| p.mitigates(threat)))
-    };
+    let mitigable =
+        |threat: &str| catalog.profiles.iter().any(|(_, p)| p.mitigates(threat));
     let residual: Vec<String> = risky
         .iter()
         .filter(|r| !mitigable(&r.threat))
@@ -192,18 +151,15 @@ pub fn assessment<'db>(
         .collect();
     let mut rejected = Vec::new();
     let mut required = None;
-    for (level, profile) in profiles {
-        let Some(table) = profile_info(db, workspace, profile) else {
-            continue;
-        };
+    for (profile, table) in &catalog.profiles {
         let uncovered: Vec<&str> = risky
             .iter()
             .filter(|r| !residual.contains(&r.threat) && !table.mitigates(&r.threat))
             .map(|r| r.threat.as_str())
             .collect();
-        let lacking = lacking_capabilities(db, workspace, info, table.mitigations());
+        let lacking = lacking_capabilities(catalog, info, table.mitigations());
         if uncovered.is_empty() && lacking.is_empty() {
-            required = Some((profile.clone(), *level));
+            required = Some((profile.clone(), table.level));
             break;
         }
         let reason = if !uncovered.is_empty() {
@@ -229,14 +185,13 @@ pub fn assessment<'db>(
 
 /// (mitigation, capability) pairs the class cannot perform, for the given mitigations.
 pub fn lacking_capabilities(
-    db: &dyn Db,
-    workspace: Workspace,
+    catalog: &Catalog,
     class: &ClassInfo,
     mitigations: Vec<&str>,
 ) -> Vec<(String, String)> {
     let mut lacking = Vec::new();
     for mitigation in mitigations {
-        let Some(info) = mitigation_info(db, workspace, mitigation) else {
+        let Some(info) = catalog.mitigation(mitigation) else {
             continue;
         };
         for capability in &info.needs {
@@ -249,15 +204,13 @@ pub fn lacking_capabilities(
 }
 
 fn assess_threat(
-    db: &dyn Db,
-    workspace: Workspace,
     class: &ClassInfo,
     env_name: &str,
     env: &EnvironmentInfo,
     threat: &str,
+    threat_info: &ThreatInfo,
 ) -> RiskRow {
-    let threat_info = threat_info(db, workspace, threat);
-    let targets: &[String] = threat_info.map_or(&[], |t| &t.targets);
+    let targets: &[String] = &threat_info.targets;
     let in_env = |what: &str| {
         if env_name.is_empty() {
             what.to_string()
@@ -320,7 +273,7 @@ fn assess_threat(
 
     RiskRow {
         threat: threat.to_string(),
-        title: threat_info.map(|t| t.title.clone()).unwrap_or_default(),
+        title: threat_info.title.clone(),
         likelihood,
         likelihood_from,
         impact,
@@ -355,7 +308,7 @@ pub fn class_profile<'db>(
 ) -> Option<ClassProfile> {
     let info = class_info(db, workspace, class.text(db))?;
     if let Some(profile) = &info.profile {
-        let level = profile_info(db, workspace, profile)?.level;
+        let level = catalog(db, workspace).profile(profile)?.level;
         return Some(ClassProfile {
             profile: profile.clone(),
             level,
@@ -439,7 +392,7 @@ mod tests {
     #[test]
     fn natural_order_of_threats() {
         let mut names = vec!["T10", "T2", "T1", "T25"];
-        names.sort_by_key(|n| natural_key(n));
+        names.sort_by_key(|n| crate::model::natural_key(n));
         assert_eq!(names, ["T1", "T2", "T10", "T25"]);
     }
 }

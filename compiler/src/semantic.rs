@@ -9,8 +9,9 @@ use ward_lang::ast::{CmpOp, Decl, DeclKind, FlowSpec, StmtKind};
 use crate::codes;
 use crate::db::SourceFile;
 use crate::diagnostic::Diagnostic;
-use crate::model::{class_info, endpoint_profile_of, mitigation_info, profile_info};
-use crate::queries::{definition_of, owner_of};
+use crate::model::{class_info, mitigation_info, profile_info};
+use crate::facts::{HeldProfile, facts_of};
+use crate::queries::definition_of;
 use crate::relations::{destinations_of, flows_declared_earlier, is_used, segments_of};
 use crate::resolve::Resolver;
 use crate::risk::{Assessment, assessments_of, lacking_capabilities, profile_of_class};
@@ -54,8 +55,11 @@ fn class(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
     if let Some(profile) = &info.profile
         && let Some(table) = profile_info(r.db, r.workspace, profile)
     {
-        for (mitigation, capability) in
-            lacking_capabilities(r.db, r.workspace, info, table.mitigations())
+        for (mitigation, capability) in lacking_capabilities(
+            crate::model::catalog(r.db, r.workspace),
+            info,
+            table.mitigations(),
+        )
         {
             let threats: Vec<&str> = table
                 .table
@@ -384,8 +388,8 @@ fn segment(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
     };
     let mut levels: Vec<(String, String, i64)> = Vec::new();
     for class in crate::model::names_in(&classes.value.kind) {
-        if let Some(held) = profile_of_class(r.db, r.workspace, &class) {
-            levels.push((class, held.profile.clone(), held.level));
+        if let Some(held) = facts_of(r.db, r.workspace, &class).and_then(|f| f.profile.as_ref()) {
+            levels.push((class, held.name.clone(), held.level));
         }
     }
     let distinct: HashSet<i64> = levels.iter().map(|(_, _, l)| *l).collect();
@@ -410,20 +414,6 @@ fn segment(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
     }
 }
 
-/// An endpoint's profile: a class's held profile, or a service's or gateway's declared one.
-fn endpoint_level(r: &Resolver<'_>, endpoint: &str) -> Option<(String, i64, bool)> {
-    match owner_of(r.db, r.workspace, endpoint)?.0 {
-        DeclKind::Class => profile_of_class(r.db, r.workspace, endpoint)
-            .map(|p| (p.profile.clone(), p.level, p.assigned)),
-        DeclKind::Service | DeclKind::Gateway => {
-            let profile = endpoint_profile_of(r.db, r.workspace, endpoint)?;
-            let level = profile_info(r.db, r.workspace, profile)?.level;
-            Some((profile.clone(), level, false))
-        }
-        _ => None,
-    }
-}
-
 fn flow(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl, state: &mut FileState) {
     let Some(spec) = &decl.flow else { return };
     let key = spec.to_string();
@@ -435,31 +425,39 @@ fn flow(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl, state: &mut FileSta
     let earlier_here = !state.seen_flows.insert(key.clone());
     duplicate_flow(r, file, spec, &key, earlier_here, earlier_file);
 
-    let from = endpoint_level(r, &spec.from.text);
-    let to = endpoint_level(r, &spec.to.text);
-    let mut directions = vec![(&spec.from.text, &from, &spec.to.text, &to)];
+    let (Some(from), Some(to)) = (
+        facts_of(r.db, r.workspace, &spec.from.text),
+        facts_of(r.db, r.workspace, &spec.to.text),
+    ) else {
+        // An unknown endpoint is reported by name resolution.
+        return;
+    };
+    let mut directions = vec![(&spec.from.text, from, &spec.to.text, to)];
     if spec.bidirectional {
-        directions.push((&spec.to.text, &to, &spec.from.text, &from));
+        directions.push((&spec.to.text, to, &spec.from.text, from));
     }
-    for (source, source_level, target, target_level) in &directions {
-        if let (Some((sp, sl, sa)), Some((tp, tl, ta))) = (source_level, target_level)
-            && sl < tl
+    for (source, source_facts, target, target_facts) in &directions {
+        if let (Some(sp), Some(tp)) = (&source_facts.profile, &target_facts.profile)
+            && sp.level < tp.level
         {
-            let how = |assigned: &bool| if *assigned { "assigned" } else { "declared" };
+            let how = |p: &HeldProfile| if p.assigned { "assigned" } else { "declared" };
             r.report(
                 Diagnostic::new(
                     &codes::FLOW_TO_HIGHER_PROFILE,
                     file,
                     spec.range,
                     format!(
-                        "`{source}` ({sp}, level {sl}) connects to `{target}` ({tp}, level {tl}): a lower security profile may never connect to a higher one"
+                        "`{source}` ({}, level {}) connects to `{target}` ({}, level {}): a lower security profile may never connect to a higher one",
+                        sp.name, sp.level, tp.name, tp.level
                     ),
                 )
-                .with_label(format!("`{source}` -> `{target}`: level {sl} -> {tl}"))
+                .with_label(format!("`{source}` -> `{target}`: level {} -> {}", sp.level, tp.level))
                 .with_help(format!(
-                    "`{source}` holds {} `{sp}`, `{target}` {} `{tp}`; let `{target}` open the connection, or relay it through a management gateway",
-                    how(sa),
-                    how(ta)
+                    "`{source}` holds {} `{}`, `{target}` {} `{}`; let `{target}` open the connection, or relay it through a management gateway",
+                    how(sp),
+                    sp.name,
+                    how(tp),
+                    tp.name
                 )),
             );
         }
@@ -467,52 +465,43 @@ fn flow(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl, state: &mut FileSta
 
     // The management gateway, when either end's profile requires one.
     let via = decl.property("via").is_some();
-    let is_gateway = |name: &str| {
-        owner_of(r.db, r.workspace, name).is_some_and(|(kind, _)| kind == DeclKind::Gateway)
-    };
-    let requiring: Vec<&String> = [&from, &to]
+    let touches_gateway = from.kind == DeclKind::Gateway || to.kind == DeclKind::Gateway;
+    let requiring = [from, to]
         .into_iter()
-        .flatten()
-        .filter(|(p, _, _)| {
-            profile_info(r.db, r.workspace, p).is_some_and(|p| p.requires_gateway())
-        })
-        .map(|(p, _, _)| p)
-        .collect();
-    if !via && !requiring.is_empty() && !is_gateway(&spec.from.text) && !is_gateway(&spec.to.text) {
-        let from_segments = segments_of(r.db, r.workspace, &spec.from.text);
-        let to_segments = segments_of(r.db, r.workspace, &spec.to.text);
-        let same_segment = from_segments.iter().any(|s| to_segments.contains(s));
-        if !same_segment {
-            r.report(
-                Diagnostic::new(
-                    &codes::FLOW_BYPASSES_GATEWAY,
-                    file,
-                    spec.range,
-                    format!(
-                        "flow `{spec}` crosses segments without the management gateway `{}` requires",
-                        requiring[0]
-                    ),
-                )
-                .with_label("not routed through a management gateway")
-                .with_help(
-                    "\"All communication with specific services as well as other smart objects MUST \
-                     go through the management gateway\": add `{ via = <gateway> }`",
+        .filter_map(|f| f.profile.as_ref())
+        .find(|p| p.requires_gateway);
+    let same_segment = from.segments.iter().any(|s| to.segments.contains(s));
+    if let Some(requiring) = requiring
+        && !via
+        && !touches_gateway
+        && !same_segment
+    {
+        r.report(
+            Diagnostic::new(
+                &codes::FLOW_BYPASSES_GATEWAY,
+                file,
+                spec.range,
+                format!(
+                    "flow `{spec}` crosses segments without the management gateway `{}` requires",
+                    requiring.name
                 ),
-            );
-        }
+            )
+            .with_label("not routed through a management gateway")
+            .with_help(
+                "\"All communication with specific services as well as other smart objects MUST \
+                 go through the management gateway\": add `{ via = <gateway> }`",
+            ),
+        );
     }
 
     // Nothing flows into a thing of a unidirectional profile.
-    let receivers: Vec<&str> = if spec.bidirectional {
-        vec![&spec.from.text, &spec.to.text]
-    } else {
-        vec![&spec.to.text]
-    };
-    for receiver in receivers {
-        let Some(held) = profile_of_class(r.db, r.workspace, receiver) else {
-            continue;
-        };
-        if is_unidirectional(r, &held.profile) {
+    let mut receivers = vec![(&spec.to.text, to)];
+    if spec.bidirectional {
+        receivers.insert(0, (&spec.from.text, from));
+    }
+    for (receiver, facts) in receivers {
+        let Some(held) = &facts.profile else { continue };
+        if facts.kind == DeclKind::Class && held.unidirectional {
             r.report(
                 Diagnostic::new(
                     &codes::UNIDIRECTIONAL_PROFILE,
@@ -520,7 +509,7 @@ fn flow(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl, state: &mut FileSta
                     spec.range,
                     format!(
                         "flow `{spec}` sends traffic into `{receiver}`, whose profile `{}` is unidirectional",
-                        held.profile
+                        held.name
                     ),
                 )
                 .with_label(format!("traffic into `{receiver}`"))

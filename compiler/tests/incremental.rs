@@ -31,7 +31,8 @@ fn editing_one_file_rechecks_only_that_file() {
     let events = log.take_executed();
     let all_files = handles.len() + ward_stdlib::FILES.len();
     assert_eq!(executed(&events, "parsed"), all_files);
-    assert_eq!(executed(&events, "file_diagnostics"), all_files);
+    assert_eq!(executed(&events, "file_name_diagnostics"), all_files);
+    assert_eq!(executed(&events, "file_semantic_diagnostics"), all_files);
 
     // Edit the body of a declaration in the third file: a port and a comment.
     let (file, text) = &handles[2];
@@ -42,7 +43,9 @@ fn editing_one_file_rechecks_only_that_file() {
     assert!(second.diagnostics.is_empty());
     let events = log.take_executed();
     assert_eq!(executed(&events, "parsed"), 1, "{events:#?}");
-    assert_eq!(executed(&events, "file_diagnostics"), 1, "{events:#?}");
+    // The checks of the edited file, and of no other.
+    assert_eq!(executed(&events, "file_name_diagnostics"), 1, "{events:#?}");
+    assert_eq!(executed(&events, "file_semantic_diagnostics"), 1, "{events:#?}");
     assert_eq!(
         executed(&events, "item_index"),
         0,
@@ -60,7 +63,9 @@ fn editing_one_file_rechecks_only_that_file() {
     let events = log.take_executed();
     assert_eq!(executed(&events, "parsed"), 1, "{events:#?}");
     assert_eq!(executed(&events, "item_index"), 1);
-    assert_eq!(executed(&events, "file_diagnostics"), 1, "{events:#?}");
+    // The checks of the edited file, and of no other.
+    assert_eq!(executed(&events, "file_name_diagnostics"), 1, "{events:#?}");
+    assert_eq!(executed(&events, "file_semantic_diagnostics"), 1, "{events:#?}");
     assert!(
         third.diagnostics.iter().all(|d| d.file == *file),
         "only the edited file has new findings"
