@@ -27,7 +27,11 @@ fn single_file(c: &mut Criterion) {
         let mut policy = Policy::default();
         policy.add_file("gen.ward", text.clone());
         let result = policy.check();
-        assert!(result.diagnostics.is_empty(), "{:?}", result.diagnostics.first());
+        assert!(
+            result.diagnostics.is_empty(),
+            "{:?}",
+            result.diagnostics.first()
+        );
     }
     group.bench_function("parse_resolve", |b| {
         b.iter(|| {
@@ -49,12 +53,23 @@ fn single_file(c: &mut Criterion) {
 fn workspace(c: &mut Criterion) {
     let mut group = c.benchmark_group("workspace");
     group.sample_size(10);
-    for (name, files, classes) in [("cold_200_files", 200, 5_000), ("cold_400_files", 400, 10_000)] {
+    for (name, files, classes) in [
+        ("cold_200_files", 200, 5_000),
+        ("cold_400_files", 400, 10_000),
+    ] {
         let generated = xtask::workspace(files, classes);
         let result = load(&generated).check();
-        assert!(result.diagnostics.is_empty(), "{:?}", result.diagnostics.first());
+        assert!(
+            result.diagnostics.is_empty(),
+            "{:?}",
+            result.diagnostics.first()
+        );
         group.bench_function(name, |b| {
-            b.iter_batched(|| generated.clone(), |g| load(&g).check(), BatchSize::LargeInput)
+            b.iter_batched(
+                || generated.clone(),
+                |g| load(&g).check(),
+                BatchSize::LargeInput,
+            )
         });
     }
 
@@ -70,7 +85,14 @@ fn workspace(c: &mut Criterion) {
     group.bench_function("recheck_after_editing_one_file", |b| {
         b.iter(|| {
             flip = !flip;
-            policy.set_text(file, if flip { edited.clone() } else { original.clone() });
+            policy.set_text(
+                file,
+                if flip {
+                    edited.clone()
+                } else {
+                    original.clone()
+                },
+            );
             policy.check()
         })
     });

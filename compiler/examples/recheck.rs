@@ -14,10 +14,19 @@ fn main() {
     eprintln!("cold: {:?}", start.elapsed());
     log.take_executed();
     let file = policy.user_files()[100];
-    let edited = generated[100].1.replacen("udp/514", "udp/6514 // syslog over TLS", 1);
-    let rounds: usize = std::env::var("ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(3);
+    let edited = generated[100]
+        .1
+        .replacen("udp/514", "udp/6514 // syslog over TLS", 1);
+    let rounds: usize = std::env::var("ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(3);
     for round in 0..rounds {
-        let text = if round % 2 == 0 { edited.clone() } else { generated[100].1.clone() };
+        let text = if round % 2 == 0 {
+            edited.clone()
+        } else {
+            generated[100].1.clone()
+        };
         policy.set_text(file, text);
         let start = std::time::Instant::now();
         policy.check();
@@ -25,7 +34,9 @@ fn main() {
         let events = log.take_executed();
         let mut counts = std::collections::BTreeMap::new();
         for e in &events {
-            *counts.entry(e.split('(').next().unwrap_or("").to_string()).or_insert(0) += 1;
+            *counts
+                .entry(e.split('(').next().unwrap_or("").to_string())
+                .or_insert(0) += 1;
         }
         if round < 3 {
             eprintln!("recheck: {elapsed:?}, executed {counts:?}");

@@ -57,7 +57,11 @@ pub fn check(db: &dyn Db, workspace: Workspace) -> CheckResult {
 #[salsa::tracked(returns(ref))]
 pub fn file_diagnostics(db: &dyn Db, workspace: Workspace, file: SourceFile) -> Vec<Diagnostic> {
     let mut diagnostics = file_name_diagnostics(db, workspace, file).clone();
-    diagnostics.extend(file_semantic_diagnostics(db, workspace, file).iter().cloned());
+    diagnostics.extend(
+        file_semantic_diagnostics(db, workspace, file)
+            .iter()
+            .cloned(),
+    );
     diagnostics
 }
 

@@ -70,6 +70,10 @@ pub fn endpoint_facts<'db>(
     })
 }
 
-pub fn facts_of<'db>(db: &'db dyn Db, workspace: Workspace, name: &str) -> Option<&'db EndpointFacts> {
+pub fn facts_of<'db>(
+    db: &'db dyn Db,
+    workspace: Workspace,
+    name: &str,
+) -> Option<&'db EndpointFacts> {
     endpoint_facts(db, workspace, Name::new(db, name.to_string())).as_ref()
 }

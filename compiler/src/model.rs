@@ -396,11 +396,17 @@ pub struct Catalog {
 
 impl Catalog {
     pub fn profile(&self, name: &str) -> Option<&ProfileInfo> {
-        self.profiles.iter().find(|(n, _)| n == name).map(|(_, p)| p)
+        self.profiles
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, p)| p)
     }
 
     pub fn mitigation(&self, name: &str) -> Option<&MitigationInfo> {
-        self.mitigations.iter().find(|(n, _)| n == name).map(|(_, m)| m)
+        self.mitigations
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, m)| m)
     }
 }
 
@@ -410,7 +416,10 @@ pub fn catalog(db: &dyn Db, workspace: Workspace) -> Catalog {
     let mut names: Vec<(&str, DeclKind)> = index
         .names()
         .filter(|(_, kind)| {
-            matches!(kind, DeclKind::Threat | DeclKind::Profile | DeclKind::Mitigation)
+            matches!(
+                kind,
+                DeclKind::Threat | DeclKind::Profile | DeclKind::Mitigation
+            )
         })
         .collect();
     names.sort_by_key(|(name, _)| natural_key(name));

@@ -142,8 +142,7 @@ pub fn assessment<'db>(
         .map(|(threat, threat_info)| assess_threat(info, env_name, env, threat, threat_info))
         .collect();
     let risky: Vec<&RiskRow> = rows.iter().filter(|r| r.must_mitigate()).collect();
-    let mitigable =
-        |threat: &str| catalog.profiles.iter().any(|(_, p)| p.mitigates(threat));
+    let mitigable = |threat: &str| catalog.profiles.iter().any(|(_, p)| p.mitigates(threat));
     let residual: Vec<String> = risky
         .iter()
         .filter(|r| !mitigable(&r.threat))

@@ -9,8 +9,8 @@ use ward_lang::ast::{CmpOp, Decl, DeclKind, FlowSpec, StmtKind};
 use crate::codes;
 use crate::db::SourceFile;
 use crate::diagnostic::Diagnostic;
-use crate::model::{class_info, mitigation_info, profile_info};
 use crate::facts::{HeldProfile, facts_of};
+use crate::model::{class_info, mitigation_info, profile_info};
 use crate::queries::definition_of;
 use crate::relations::{destinations_of, flows_declared_earlier, is_used, segments_of};
 use crate::resolve::Resolver;
@@ -59,8 +59,7 @@ fn class(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
             crate::model::catalog(r.db, r.workspace),
             info,
             table.mitigations(),
-        )
-        {
+        ) {
             let threats: Vec<&str> = table
                 .table
                 .iter()

@@ -545,6 +545,21 @@ fn action_stmt(r: &mut Resolver<'_>, file: SourceFile, action: &Action) {
 fn flow_spec(r: &mut Resolver<'_>, file: SourceFile, flow: &FlowSpec) {
     r.reference(file, &flow.from, schema::endpoint_kinds());
     r.reference(file, &flow.to, schema::endpoint_kinds());
+    if flow.from.text == flow.to.text && !flow.from.text.is_empty() {
+        r.report(
+            Diagnostic::new(
+                &codes::WRONG_VALUE_TYPE,
+                file,
+                flow.range,
+                format!("a flow from `{}` to itself", flow.from.text),
+            )
+            .with_label("same endpoint on both sides")
+            .with_help(
+                "things of one class reach each other inside their segment; a flow names two \
+                 different endpoints",
+            ),
+        );
+    }
     for port in &flow.ports {
         let protocol = &port.protocol;
         if !r.word(file, &protocol.text, protocol.range, &schema::PROTOCOLS) {

@@ -45,7 +45,11 @@ fn editing_one_file_rechecks_only_that_file() {
     assert_eq!(executed(&events, "parsed"), 1, "{events:#?}");
     // The checks of the edited file, and of no other.
     assert_eq!(executed(&events, "file_name_diagnostics"), 1, "{events:#?}");
-    assert_eq!(executed(&events, "file_semantic_diagnostics"), 1, "{events:#?}");
+    assert_eq!(
+        executed(&events, "file_semantic_diagnostics"),
+        1,
+        "{events:#?}"
+    );
     assert_eq!(
         executed(&events, "item_index"),
         0,
@@ -65,7 +69,11 @@ fn editing_one_file_rechecks_only_that_file() {
     assert_eq!(executed(&events, "item_index"), 1);
     // The checks of the edited file, and of no other.
     assert_eq!(executed(&events, "file_name_diagnostics"), 1, "{events:#?}");
-    assert_eq!(executed(&events, "file_semantic_diagnostics"), 1, "{events:#?}");
+    assert_eq!(
+        executed(&events, "file_semantic_diagnostics"),
+        1,
+        "{events:#?}"
+    );
     assert!(
         third.diagnostics.iter().all(|d| d.file == *file),
         "only the edited file has new findings"

@@ -76,7 +76,11 @@ pub fn workspace(files: usize, classes: usize) -> Vec<(String, String)> {
             let count = per_file.min(classes.saturating_sub(first));
             let mut text = String::new();
             // Two or three segments per file: 500 segments for 200 files, as the issue asks.
-            let segments = if f % 2 == 0 { count.div_ceil(10) } else { count / 10 };
+            let segments = if f % 2 == 0 {
+                count.div_ceil(10)
+            } else {
+                count / 10
+            };
             write_file(&mut text, &format!("f{f}_"), count, segments.max(1));
             text.truncate(text.trim_end().len());
             text.push('\n');
