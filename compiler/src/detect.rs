@@ -8,7 +8,7 @@ use regex_syntax::hir::{Hir, HirKind};
 
 use crate::codes;
 use crate::db::SourceFile;
-use crate::diagnostic::{Diagnostic, Suggestion};
+use crate::diagnostic::Diagnostic;
 use crate::resolve::Resolver;
 use crate::schema;
 use crate::suggest::closest;
@@ -116,13 +116,7 @@ pub fn check_detect(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
                 )
             };
             diagnostic = match closest(&key.text, candidates) {
-                Some(better) => diagnostic
-                    .with_help(format!("did you mean `{better}`? {known}"))
-                    .with_suggestion(Suggestion {
-                        message: format!("use `{better}`"),
-                        range: key.range,
-                        replacement: better.to_string(),
-                    }),
+                Some(better) => diagnostic.did_you_mean(better, key.range, &known),
                 None => diagnostic.with_help(known),
             };
             r.report(diagnostic);

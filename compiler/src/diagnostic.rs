@@ -97,6 +97,21 @@ impl Diagnostic {
         self
     }
 
+    /// "did you mean `better`?" (followed by `more`, if any) as help, and the replacement of
+    /// `range` by `better` as the machine-applicable fix.
+    pub fn did_you_mean(self, better: &str, range: TextRange, more: &str) -> Self {
+        let help = if more.is_empty() {
+            format!("did you mean `{better}`?")
+        } else {
+            format!("did you mean `{better}`? {more}")
+        };
+        self.with_help(help).with_suggestion(Suggestion {
+            message: format!("use `{better}`"),
+            range,
+            replacement: better.to_string(),
+        })
+    }
+
     /// The parse errors of `ward-lang`, under their codes.
     pub fn from_parse_error(file: SourceFile, error: &ward_lang::ParseError) -> Self {
         let code = match error.kind {

@@ -11,7 +11,7 @@ use ward_lang::ast::{DeclKind, Ident};
 
 use crate::codes;
 use crate::db::{Db, SourceFile, Workspace};
-use crate::diagnostic::{Diagnostic, Suggestion};
+use crate::diagnostic::Diagnostic;
 use crate::queries::{definition_of, item_index, owner_of};
 use crate::schema::{Vocabulary, describe_kinds};
 use crate::suggest::closest;
@@ -93,13 +93,7 @@ impl<'a> Resolver<'a> {
             );
         }
         if let Some(better) = self.closest_of_kinds(text, kinds) {
-            diagnostic = diagnostic
-                .with_help(format!("did you mean `{better}`?"))
-                .with_suggestion(Suggestion {
-                    message: format!("use `{better}`"),
-                    range,
-                    replacement: better.to_string(),
-                });
+            diagnostic = diagnostic.did_you_mean(&better, range, "");
         }
         self.report(diagnostic);
         None
@@ -127,13 +121,7 @@ impl<'a> Resolver<'a> {
         )
         .with_label(format!("no {what} of this name is declared"));
         if let Some(better) = self.closest_of_kinds(text, kinds) {
-            diagnostic = diagnostic
-                .with_help(format!("did you mean `{better}`?"))
-                .with_suggestion(Suggestion {
-                    message: format!("use `{better}`"),
-                    range,
-                    replacement: better.to_string(),
-                });
+            diagnostic = diagnostic.did_you_mean(&better, range, "");
         } else if let [kind] = kinds {
             diagnostic = diagnostic.with_help(format!(
                 "declare it, for example `{} {text} \"...\" {{ ... }}`",
@@ -167,18 +155,13 @@ impl<'a> Resolver<'a> {
             format!("unknown {} `{word}`", vocabulary.what),
         )
         .with_label(format!("not a {}", vocabulary.what));
-        let help = match closest(word, vocabulary.words.iter().copied()) {
+        diagnostic = match closest(word, vocabulary.words.iter().copied()) {
             Some(better) => {
-                diagnostic = diagnostic.with_suggestion(Suggestion {
-                    message: format!("use `{better}`"),
-                    range,
-                    replacement: better.to_string(),
-                });
-                format!("did you mean `{better}`? accepted: {accepted}")
+                diagnostic.did_you_mean(better, range, &format!("accepted: {accepted}"))
             }
-            None => format!("accepted: {accepted}"),
+            None => diagnostic.with_help(format!("accepted: {accepted}")),
         };
-        self.report(diagnostic.with_help(help));
+        self.report(diagnostic);
         false
     }
 }

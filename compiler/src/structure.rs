@@ -121,19 +121,14 @@ fn unknown_property(
         .map(|k| format!("`{k}`"))
         .collect::<Vec<_>>()
         .join(", ");
-    let help = match closest(&key.text, keys.iter().copied()) {
-        Some(better) => {
-            diagnostic = diagnostic.with_suggestion(Suggestion {
-                message: format!("use `{better}`"),
-                range: key.range,
-                replacement: better.to_string(),
-            });
-            format!("did you mean `{better}`?")
+    diagnostic = match closest(&key.text, keys.iter().copied()) {
+        Some(better) => diagnostic.did_you_mean(better, key.range, ""),
+        None if keys.is_empty() => {
+            diagnostic.with_help(format!("{} takes no properties", decl.kind.with_article()))
         }
-        None if keys.is_empty() => format!("{} takes no properties", decl.kind.with_article()),
-        None => format!("{} takes {accepted}", decl.kind.with_article()),
+        None => diagnostic.with_help(format!("{} takes {accepted}", decl.kind.with_article())),
     };
-    r.report(diagnostic.with_help(help));
+    r.report(diagnostic);
 }
 
 /// The subject of `likelihood T22 = low`: a threat, a threat target or `default`.
@@ -405,13 +400,7 @@ fn bound_stmt(r: &mut Resolver<'_>, file: SourceFile, path: &[Ident], bound: &Va
             )
             .with_label("no such parameter");
             diagnostic = match closest(&param.text, params.iter().copied()) {
-                Some(better) => diagnostic
-                    .with_help(format!("did you mean `{better}`?"))
-                    .with_suggestion(Suggestion {
-                        message: format!("use `{better}`"),
-                        range: param.range,
-                        replacement: better.to_string(),
-                    }),
+                Some(better) => diagnostic.did_you_mean(better, param.range, ""),
                 None if params.is_empty() => {
                     diagnostic.with_help(format!("`{}` declares no parameters", mitigation.text))
                 }
