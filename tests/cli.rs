@@ -250,6 +250,20 @@ fn sarif_is_a_valid_log_with_rules_from_the_registry() {
     );
     let index = error["ruleIndex"].as_u64().expect("rule index") as usize;
     assert_eq!(rules[index]["id"], "E0100");
+
+    // And it is valid against the SARIF 2.1.0 schema itself.
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(fixtures().join("sarif-schema-2.1.0.json")).expect("schema"),
+    )
+    .expect("schema JSON");
+    let validator = jsonschema::validator_for(&schema).expect("a valid schema");
+    let errors: Vec<String> = validator
+        .iter_errors(&value)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    // The validator does reject what is not SARIF.
+    assert!(!validator.is_valid(&serde_json::json!({ "runs": [] })));
 }
 
 #[test]
