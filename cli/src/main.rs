@@ -22,6 +22,9 @@ struct Cli {
 enum Command {
     /// Check policies: syntax, names and declarations, with the standard library.
     Check(commands::check::Args),
+    /// Check a policy and write its bundle: device configurations, Cedar, nftables, PAVA
+    /// rules and a report.
+    Build(commands::build::Args),
     /// Rewrite policies in the canonical layout.
     Fmt(commands::fmt::Args),
     /// Explain a diagnostic code, such as `ward explain E0100`.
@@ -40,6 +43,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Check(args) => commands::check::run(args),
+        Command::Build(args) => commands::build::run(args),
         Command::Fmt(args) => commands::fmt::run(args),
         Command::Explain(args) => commands::explain::run(args),
     };

@@ -1,0 +1,134 @@
+//! `ward build [PATH...] -o DIR`: check the policy and, when it has no errors, write the
+//! bundle directory. The previous bundle is replaced only once the new one is complete.
+
+use std::path::{Path, PathBuf};
+
+use ward_compiler::emit::{self, BuildError, BuildOptions, Bundle};
+
+use crate::Outcome;
+use crate::commands::check::{load, plural};
+use crate::output::human::Renderer;
+use crate::stdout::outln;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Files or folders of the policy.
+    #[arg(default_value = ".")]
+    paths: Vec<PathBuf>,
+    /// The bundle directory to write.
+    #[arg(short, long, value_name = "DIR")]
+    output: PathBuf,
+    /// Extra outputs: `sigma` writes Sigma rules under `sigma/`.
+    #[arg(long, value_name = "KIND", value_parser = ["sigma"])]
+    emit: Vec<String>,
+}
+
+pub fn run(args: Args) -> Outcome {
+    let (policy, io_failed) = match load(&args.paths) {
+        Ok(loaded) => loaded,
+        Err(outcome) => return outcome,
+    };
+    if io_failed {
+        eprintln!("error: some files could not be read; nothing was built");
+        return Outcome::Failure;
+    }
+    let options = BuildOptions {
+        sigma: args.emit.iter().any(|e| e == "sigma"),
+    };
+    let bundle = match emit::build(policy.db(), policy.workspace(), options) {
+        Ok(bundle) => bundle,
+        Err(BuildError::Invalid(result)) => {
+            let renderer = Renderer::new();
+            for diagnostic in &result.diagnostics {
+                if diagnostic.severity == ward_compiler::Severity::Error {
+                    eprint!("{}", renderer.render(policy.db(), diagnostic));
+                    eprintln!();
+                }
+            }
+            eprintln!(
+                "error: the policy has {}; no bundle was written",
+                plural(result.count(ward_compiler::Severity::Error), "error")
+            );
+            return Outcome::Findings;
+        }
+        Err(BuildError::Bug(message)) => {
+            eprintln!("error: {message}");
+            return Outcome::Failure;
+        }
+    };
+    if let Err(message) = write_bundle(&bundle, &args.output) {
+        eprintln!("error: {}: {message}", args.output.display());
+        return Outcome::Failure;
+    }
+    let revision = manifest_revision(&bundle).unwrap_or_default();
+    outln!(
+        "built {} ({}, revision {})",
+        args.output.display(),
+        plural(bundle.files.len(), "file"),
+        &revision[..revision.len().min(12)]
+    );
+    Outcome::Clean
+}
+
+fn manifest_revision(bundle: &Bundle) -> Option<String> {
+    let manifest: serde_json::Value =
+        serde_json::from_slice(bundle.files.get("manifest.json")?).ok()?;
+    manifest["revision"].as_str().map(str::to_string)
+}
+
+/// Writes the bundle into a fresh sibling folder, then swaps it in. An existing folder is
+/// replaced only if it is a ward bundle (has a `manifest.json`) or empty: anything else is
+/// someone's data, and is refused.
+pub fn write_bundle(bundle: &Bundle, out: &Path) -> Result<(), String> {
+    if out.exists() {
+        let is_bundle = out.join("manifest.json").is_file();
+        let is_empty = std::fs::read_dir(out)
+            .map(|mut entries| entries.next().is_none())
+            .unwrap_or(false);
+        if !is_bundle && !is_empty {
+            return Err(
+                "exists and is not a ward bundle (no manifest.json); refusing to replace it"
+                    .to_string(),
+            );
+        }
+    }
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(|e| format!("cannot create the parent folder: {e}"))?;
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "bundle".to_string());
+    let staging = parent.join(format!(".{name}.ward-new-{}", std::process::id()));
+    let previous = parent.join(format!(".{name}.ward-old-{}", std::process::id()));
+    let written = (|| -> std::io::Result<()> {
+        for (path, bytes) in &bundle.files {
+            let target = staging.join(path);
+            if let Some(dir) = target.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            std::fs::write(&target, bytes)?;
+        }
+        Ok(())
+    })();
+    if let Err(error) = written {
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(format!("cannot write the bundle: {error}"));
+    }
+    if out.exists()
+        && let Err(error) = std::fs::rename(out, &previous)
+    {
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(format!("cannot move the previous bundle aside: {error}"));
+    }
+    if let Err(error) = std::fs::rename(&staging, out) {
+        // Put the previous bundle back: the output must never be left without one.
+        let _ = std::fs::rename(&previous, out);
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(format!("cannot move the new bundle in place: {error}"));
+    }
+    let _ = std::fs::remove_dir_all(&previous);
+    Ok(())
+}

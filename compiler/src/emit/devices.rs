@@ -1,0 +1,117 @@
+//! `devices/<class>.json` (and `.cbor`): the configuration the gateway deploys to a thing of
+//! each class (PASC's m6), and from which it updates peers (m7).
+
+use serde_json::{Value, json};
+
+use crate::ir::{ClassIr, FlowIr, PolicyIr};
+
+/// The syslog port of RFC 5425 (TLS) and of RFC 5426 (UDP).
+const SYSLOG_TLS_PORT: u16 = 6514;
+const SYSLOG_UDP_PORT: u16 = 514;
+
+fn peer(ir: &PolicyIr, flow: &FlowIr, peer: &str, direction: &str) -> Value {
+    let kind = if ir.class(peer).is_some() {
+        "class"
+    } else {
+        ir.endpoint(peer).map_or("unknown", |e| e.kind.as_str())
+    };
+    json!({
+        "peer": peer,
+        "kind": kind,
+        "direction": direction,
+        "ports": flow.ports.iter().map(|p| p.describe()).collect::<Vec<_>>(),
+        "action": flow.action,
+        "via": flow.via,
+        "addresses": ir.addresses_of(peer),
+        "host": ir.endpoint(peer).and_then(|e| e.host.clone()),
+        "origin": flow.origin.describe(),
+    })
+}
+
+/// The gateway a class reports to: its segment's, else the only one declared.
+fn gateway_of<'a>(ir: &'a PolicyIr, class: &ClassIr) -> Option<&'a crate::ir::EndpointIr> {
+    let named = class
+        .segment
+        .as_deref()
+        .and_then(|s| ir.segment(s))
+        .and_then(|s| s.gateway.as_deref())
+        .and_then(|g| ir.endpoint(g));
+    named.or_else(|| {
+        let mut gateways = ir.endpoints.iter().filter(|e| e.kind == "gateway");
+        match (gateways.next(), gateways.next()) {
+            (Some(only), None) => Some(only),
+            _ => None,
+        }
+    })
+}
+
+pub fn device(ir: &PolicyIr, class: &ClassIr) -> Value {
+    let mut peers = Vec::new();
+    for flow in &ir.flows {
+        if flow.from == class.name {
+            peers.push(peer(ir, flow, &flow.to, "outbound"));
+            if flow.bidirectional {
+                peers.push(peer(ir, flow, &flow.to, "inbound"));
+            }
+        } else if flow.to == class.name {
+            peers.push(peer(ir, flow, &flow.from, "inbound"));
+            if flow.bidirectional {
+                peers.push(peer(ir, flow, &flow.from, "outbound"));
+            }
+        }
+    }
+    let gateway = gateway_of(ir, class);
+    let tls = class.capabilities.iter().any(|c| c == "tls");
+    let syslog = gateway.map(|g| {
+        json!({
+            "gateway": g.name,
+            "addresses": g.addresses,
+            "port": if tls { SYSLOG_TLS_PORT } else { SYSLOG_UDP_PORT },
+            "transport": if tls { "tls" } else { "udp" },
+            "format": "rfc5424",
+        })
+    });
+    let update_servers: Vec<&str> = ir
+        .flows
+        .iter()
+        .filter(|f| f.from == class.name && f.action == "update")
+        .map(|f| f.to.as_str())
+        .collect();
+    let refresh = class
+        .mitigations
+        .iter()
+        .find(|m| m.id == "M11")
+        .and_then(|m| m.params.get("refresh"));
+    let segment = class.segment.as_deref().and_then(|s| ir.segment(s));
+    json!({
+        "format": "ward.device/1",
+        "class": class.name,
+        "title": class.title,
+        "function": class.function,
+        "environments": class.environments,
+        "profile": {
+            "name": class.profile,
+            "level": class.level,
+            "assigned": class.assigned,
+        },
+        "capabilities": class.capabilities,
+        "personal_data": class.data,
+        "segment": segment.map(|s| json!({
+            "name": s.name,
+            "subnets": s.subnets,
+            "gateway": s.gateway,
+        })),
+        "mitigations": class.mitigations,
+        "allowed_peers": peers,
+        "pava": { "syslog": syslog },
+        "update": {
+            "servers": update_servers,
+            "authenticated": class.mitigations.iter().any(|m| m.id == "M1"),
+        },
+        "credentials": { "refresh_seconds": refresh },
+        "mud": class.mud,
+        "manufacturer": class.manufacturer,
+        "model": class.model,
+        "origin": class.origin.describe(),
+    })
+}

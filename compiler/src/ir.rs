@@ -1,0 +1,536 @@
+//! The resolved policy, ready for the emitters: every class with the profile it holds and
+//! the mitigations that profile requires, segments with their subnets, endpoints with their
+//! addresses, flows, detection rules; each with the declaration it came from.
+//!
+//! Built only from a policy that checks without errors, so every name resolves. Collections
+//! are sorted by name, which keeps every emitted file reproducible.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+use ward_lang::LineIndex;
+use ward_lang::ast::{Decl, DeclKind, MatchPattern, StmtKind, ValueKind};
+
+use crate::db::{Db, SourceFile, Workspace};
+use crate::facts::facts_of;
+use crate::model::{catalog, class_info, names_in};
+use crate::queries::parsed;
+
+/// Where an emitted rule comes from: the declaration and its place.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Origin {
+    pub file: String,
+    pub line: u32,
+    /// The declaration's label: its name, or a flow's `a -> b : tcp/443`.
+    pub declaration: String,
+}
+
+impl Origin {
+    /// `door_lock.ward:12 (flow a -> b : tcp/443)`, for comments in emitted files.
+    pub fn describe(&self) -> String {
+        format!("{}:{} ({})", self.file, self.line, self.declaration)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MitigationIr {
+    pub id: String,
+    pub title: String,
+    /// The threats of the profile's table it answers.
+    pub threats: Vec<String>,
+    /// Parameters with their values: durations in seconds, integers as they are.
+    pub params: BTreeMap<String, i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClassIr {
+    pub name: String,
+    pub title: String,
+    pub function: String,
+    pub environments: Vec<String>,
+    pub profile: String,
+    pub level: i64,
+    /// Whether the risk assessment assigned the profile (the class declares none).
+    pub assigned: bool,
+    pub capabilities: Vec<String>,
+    pub data: Vec<String>,
+    pub mitigations: Vec<MitigationIr>,
+    pub segment: Option<String>,
+    pub mud: Vec<String>,
+    pub manufacturer: Option<String>,
+    pub model: Option<String>,
+    pub origin: Origin,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SegmentIr {
+    pub name: String,
+    /// `10.20.2.0/24`
+    pub subnets: Vec<String>,
+    pub gateway: Option<String>,
+    pub classes: Vec<String>,
+    pub level: Option<i64>,
+    pub origin: Origin,
+}
+
+/// A service or a management gateway.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EndpointIr {
+    pub name: String,
+    pub kind: String,
+    pub title: String,
+    pub addresses: Vec<String>,
+    pub host: Option<String>,
+    pub profile: Option<String>,
+    pub level: Option<i64>,
+    pub origin: Origin,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct PortIr {
+    /// `tcp`, `udp`, `icmp`, `icmpv6` or `any`.
+    pub protocol: String,
+    /// Inclusive range; `None` is any port.
+    pub ports: Option<(u16, u16)>,
+}
+
+impl PortIr {
+    pub fn describe(&self) -> String {
+        match self.ports {
+            Some((lo, hi)) if lo == hi => format!("{}/{lo}", self.protocol),
+            Some((lo, hi)) => format!("{}/{lo}-{hi}", self.protocol),
+            None => self.protocol.clone(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FlowIr {
+    pub from: String,
+    pub to: String,
+    pub bidirectional: bool,
+    /// Empty: any protocol.
+    pub ports: Vec<PortIr>,
+    /// The operation the flow carries (`lock`, `report`); `send` when the policy names none.
+    pub action: String,
+    pub via: Option<String>,
+    pub origin: Origin,
+}
+
+impl FlowIr {
+    pub fn describe(&self) -> String {
+        let arrow = if self.bidirectional { "<->" } else { "->" };
+        let ports: Vec<String> = self.ports.iter().map(PortIr::describe).collect();
+        if ports.is_empty() {
+            format!("{} {arrow} {}", self.from, self.to)
+        } else {
+            format!("{} {arrow} {} : {}", self.from, self.to, ports.join(", "))
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum MatcherIr {
+    Regex { pattern: String, flags: String },
+    Equals { value: String },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ActionIr {
+    pub action: String,
+    pub args: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DetectIr {
+    pub name: String,
+    pub title: String,
+    pub threat: String,
+    pub severity: String,
+    /// Syslog field -> matcher; every matcher must match.
+    pub matchers: BTreeMap<String, MatcherIr>,
+    /// Fire when the count over the window reaches this (1 without `when`).
+    pub threshold: i64,
+    pub window_ms: Option<i64>,
+    pub group_by: Vec<String>,
+    pub actions: Vec<ActionIr>,
+    pub origin: Origin,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PolicyIr {
+    pub classes: Vec<ClassIr>,
+    pub segments: Vec<SegmentIr>,
+    pub endpoints: Vec<EndpointIr>,
+    pub flows: Vec<FlowIr>,
+    pub detections: Vec<DetectIr>,
+}
+
+impl PolicyIr {
+    pub fn class(&self, name: &str) -> Option<&ClassIr> {
+        self.classes.iter().find(|c| c.name == name)
+    }
+
+    pub fn segment(&self, name: &str) -> Option<&SegmentIr> {
+        self.segments.iter().find(|s| s.name == name)
+    }
+
+    pub fn endpoint(&self, name: &str) -> Option<&EndpointIr> {
+        self.endpoints.iter().find(|e| e.name == name)
+    }
+
+    /// The addresses traffic of an endpoint comes from: a class's segment subnets, a
+    /// service's or gateway's addresses.
+    pub fn addresses_of(&self, name: &str) -> Vec<String> {
+        if let Some(class) = self.class(name) {
+            return class
+                .segment
+                .as_deref()
+                .and_then(|s| self.segment(s))
+                .map(|s| s.subnets.clone())
+                .unwrap_or_default();
+        }
+        self.endpoint(name)
+            .map(|e| e.addresses.clone())
+            .unwrap_or_default()
+    }
+
+    /// The profile level of an endpoint, when it has one.
+    pub fn level_of(&self, name: &str) -> Option<i64> {
+        match self.class(name) {
+            Some(class) => Some(class.level),
+            None => self.endpoint(name).and_then(|e| e.level),
+        }
+    }
+}
+
+fn text_of(value: &ValueKind) -> Option<String> {
+    match value {
+        ValueKind::Str(text) | ValueKind::Name(text) => Some(text.clone()),
+        _ => None,
+    }
+}
+
+fn addresses(value: &ValueKind) -> Vec<String> {
+    let one = |v: &ValueKind| match v {
+        ValueKind::Ip(ip) => Some(ip.to_string()),
+        ValueKind::Cidr(ip, len) => Some(format!("{}/{len}", network(*ip, *len))),
+        _ => None,
+    };
+    match value {
+        ValueKind::List(items) => items.iter().filter_map(|v| one(&v.kind)).collect(),
+        other => one(other).into_iter().collect(),
+    }
+}
+
+/// The network address of a prefix (`10.20.2.7/24` is `10.20.2.0/24`): nft refuses host bits.
+fn network(ip: IpAddr, len: u8) -> IpAddr {
+    match ip {
+        IpAddr::V4(v4) => {
+            let mask = if len == 0 {
+                0
+            } else {
+                u32::MAX << (32 - u32::from(len))
+            };
+            IpAddr::V4((u32::from(v4) & mask).into())
+        }
+        IpAddr::V6(v6) => {
+            let mask = if len == 0 {
+                0
+            } else {
+                u128::MAX << (128 - u32::from(len))
+            };
+            IpAddr::V6((u128::from(v6) & mask).into())
+        }
+    }
+}
+
+/// Builds the IR of a workspace. Call it on a policy that checks without errors.
+pub fn build_ir(db: &dyn Db, workspace: Workspace) -> PolicyIr {
+    let mut ir = PolicyIr::default();
+    let catalog = catalog(db, workspace);
+    for &file in workspace.files(db) {
+        let text = file.text(db);
+        let index = LineIndex::new(text);
+        let origin = |decl: &Decl| Origin {
+            file: file.path(db).clone(),
+            line: index.line_col(text, decl.range.start).line + 1,
+            declaration: decl.label(),
+        };
+        for decl in parsed(db, file).file.decls() {
+            match decl.kind {
+                DeclKind::Class => {
+                    if let Some(class) = class_ir(db, workspace, file, decl, origin(decl), catalog)
+                    {
+                        ir.classes.push(class);
+                    }
+                }
+                DeclKind::Segment => {
+                    ir.segments
+                        .push(segment_ir(db, workspace, decl, origin(decl)))
+                }
+                DeclKind::Service | DeclKind::Gateway => {
+                    ir.endpoints
+                        .push(endpoint_ir(db, workspace, decl, origin(decl)));
+                }
+                DeclKind::Flow => {
+                    if let Some(flow) = flow_ir(decl, origin(decl)) {
+                        ir.flows.push(flow);
+                    }
+                }
+                DeclKind::Detect => ir.detections.push(detect_ir(decl, origin(decl))),
+                _ => {}
+            }
+        }
+    }
+    ir.classes.sort_by(|a, b| a.name.cmp(&b.name));
+    ir.segments.sort_by(|a, b| a.name.cmp(&b.name));
+    ir.endpoints.sort_by(|a, b| a.name.cmp(&b.name));
+    ir.detections.sort_by(|a, b| a.name.cmp(&b.name));
+    ir.flows
+        .sort_by(|a, b| (&a.from, &a.to, &a.ports).cmp(&(&b.from, &b.to, &b.ports)));
+    ir
+}
+
+fn class_ir(
+    db: &dyn Db,
+    workspace: Workspace,
+    _file: SourceFile,
+    decl: &Decl,
+    origin: Origin,
+    catalog: &crate::model::Catalog,
+) -> Option<ClassIr> {
+    let name = decl.name.as_ref()?.text.clone();
+    let info = class_info(db, workspace, &name)?;
+    let facts = facts_of(db, workspace, &name)?;
+    let held = facts.profile.as_ref()?;
+    let table = catalog.profile(&held.name)?;
+    let mitigations = table
+        .mitigations()
+        .into_iter()
+        .filter_map(|id| {
+            let mitigation = catalog.mitigation(id)?;
+            let mut params: BTreeMap<String, i64> = mitigation
+                .params
+                .iter()
+                .filter_map(|p| {
+                    let value = p.default?;
+                    Some((
+                        p.name.clone(),
+                        if p.ty == "duration" {
+                            value / 1000
+                        } else {
+                            value
+                        },
+                    ))
+                })
+                .collect();
+            if id == "M11"
+                && let Some(refresh) = info.credential_refresh
+            {
+                params.insert("refresh".to_string(), refresh / 1000);
+            }
+            let threats = table
+                .table
+                .iter()
+                .filter(|(_, ms)| ms.iter().any(|m| m == id))
+                .map(|(t, _)| t.clone())
+                .collect();
+            let title = crate::queries::decl_named(db, workspace, id, DeclKind::Mitigation)
+                .and_then(|d| d.title.as_ref().map(|t| t.value.clone()))
+                .unwrap_or_default();
+            Some(MitigationIr {
+                id: id.to_string(),
+                title,
+                threats,
+                params,
+            })
+        })
+        .collect();
+    let property_text = |key: &str| decl.property(key).and_then(|p| text_of(&p.value.kind));
+    let mud = decl
+        .body
+        .iter()
+        .filter_map(|stmt| match &stmt.kind {
+            StmtKind::Match {
+                source,
+                pattern: MatchPattern::Text(url),
+            } if source.text == "mud" => Some(url.value.clone()),
+            _ => None,
+        })
+        .collect();
+    Some(ClassIr {
+        title: decl
+            .title
+            .as_ref()
+            .map(|t| t.value.clone())
+            .unwrap_or_default(),
+        function: info.function.clone().unwrap_or_default(),
+        environments: info.environments.clone(),
+        profile: held.name.clone(),
+        level: held.level,
+        assigned: held.assigned,
+        capabilities: info.capabilities.clone(),
+        data: info.data.clone(),
+        mitigations,
+        segment: facts.segments.first().cloned(),
+        mud,
+        manufacturer: property_text("manufacturer"),
+        model: property_text("model"),
+        origin,
+        name,
+    })
+}
+
+fn segment_ir(db: &dyn Db, workspace: Workspace, decl: &Decl, origin: Origin) -> SegmentIr {
+    let classes: Vec<String> = decl
+        .property("classes")
+        .map(|p| names_in(&p.value.kind))
+        .unwrap_or_default();
+    let level = classes
+        .iter()
+        .filter_map(|c| {
+            facts_of(db, workspace, c)?
+                .profile
+                .as_ref()
+                .map(|p| p.level)
+        })
+        .max();
+    SegmentIr {
+        name: decl.label(),
+        subnets: decl
+            .property("subnet")
+            .map(|p| addresses(&p.value.kind))
+            .unwrap_or_default(),
+        gateway: decl
+            .property("gateway")
+            .and_then(|p| text_of(&p.value.kind)),
+        classes,
+        level,
+        origin,
+    }
+}
+
+fn endpoint_ir(db: &dyn Db, workspace: Workspace, decl: &Decl, origin: Origin) -> EndpointIr {
+    let name = decl.label();
+    let held = facts_of(db, workspace, &name).and_then(|f| f.profile.clone());
+    EndpointIr {
+        kind: decl.kind.keyword().to_string(),
+        title: decl
+            .title
+            .as_ref()
+            .map(|t| t.value.clone())
+            .unwrap_or_default(),
+        addresses: decl
+            .property("address")
+            .map(|p| addresses(&p.value.kind))
+            .unwrap_or_default(),
+        host: decl.property("host").and_then(|p| text_of(&p.value.kind)),
+        profile: held.as_ref().map(|p| p.name.clone()),
+        level: held.map(|p| p.level),
+        origin,
+        name,
+    }
+}
+
+fn flow_ir(decl: &Decl, origin: Origin) -> Option<FlowIr> {
+    let flow = decl.flow.as_ref()?;
+    let mut ports: Vec<PortIr> = flow
+        .ports
+        .iter()
+        .map(|p| PortIr {
+            protocol: p.protocol.text.clone(),
+            ports: p.ports,
+        })
+        .collect();
+    ports.sort();
+    Some(FlowIr {
+        from: flow.from.text.clone(),
+        to: flow.to.text.clone(),
+        bidirectional: flow.bidirectional,
+        ports,
+        action: decl
+            .property("action")
+            .and_then(|p| text_of(&p.value.kind))
+            .unwrap_or_else(|| "send".to_string()),
+        via: decl.property("via").and_then(|p| text_of(&p.value.kind)),
+        origin,
+    })
+}
+
+fn detect_ir(decl: &Decl, origin: Origin) -> DetectIr {
+    let mut rule = DetectIr {
+        name: decl.label(),
+        title: decl
+            .title
+            .as_ref()
+            .map(|t| t.value.clone())
+            .unwrap_or_default(),
+        threat: decl
+            .property("threat")
+            .and_then(|p| text_of(&p.value.kind))
+            .unwrap_or_default(),
+        severity: decl
+            .property("severity")
+            .and_then(|p| text_of(&p.value.kind))
+            .unwrap_or_default(),
+        matchers: BTreeMap::new(),
+        threshold: 1,
+        window_ms: None,
+        group_by: Vec::new(),
+        actions: Vec::new(),
+        origin,
+    };
+    for stmt in &decl.body {
+        match &stmt.kind {
+            StmtKind::Match {
+                pattern: MatchPattern::Fields(fields),
+                ..
+            } => {
+                for field in fields {
+                    let matcher = match &field.value.kind {
+                        ValueKind::Regex { pattern, flags, .. } => MatcherIr::Regex {
+                            pattern: pattern.clone(),
+                            flags: flags.clone(),
+                        },
+                        ValueKind::Str(value) => MatcherIr::Equals {
+                            value: value.clone(),
+                        },
+                        ValueKind::Int(value) => MatcherIr::Equals {
+                            value: value.to_string(),
+                        },
+                        _ => continue,
+                    };
+                    rule.matchers.insert(field.key.text.clone(), matcher);
+                }
+            }
+            StmtKind::When {
+                threshold,
+                window,
+                group_by,
+                ..
+            } => {
+                if let ValueKind::Int(n) = threshold.kind {
+                    rule.threshold = n;
+                }
+                if let Some(ValueKind::Duration(ms)) = window.as_ref().map(|w| &w.kind) {
+                    rule.window_ms = Some(*ms);
+                }
+                rule.group_by = group_by.iter().map(|g| g.text.clone()).collect();
+            }
+            StmtKind::Then { actions } => {
+                rule.actions = actions
+                    .iter()
+                    .map(|a| ActionIr {
+                        action: a.name.text.clone(),
+                        args: a.args.iter().filter_map(|v| text_of(&v.kind)).collect(),
+                    })
+                    .collect();
+            }
+            _ => {}
+        }
+    }
+    rule
+}
