@@ -1,0 +1,248 @@
+//! The bundle of the example policies, checked by its consumers: Cedar's authorizer, CBOR
+//! decoding, `nft -c`; reproducibility; golden files for every emitter.
+
+use std::path::Path;
+use std::str::FromStr;
+
+use cedar_policy::{Authorizer, Context, Decision, Entities, EntityUid, PolicySet, Request, Schema};
+use serde_json::{Value, json};
+use ward_compiler::Policy;
+use ward_compiler::emit::{self, BuildOptions, Bundle};
+use ward_compiler::ir::PolicyIr;
+
+fn example_policy() -> Policy {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies");
+    let mut files = Vec::new();
+    for folder in ["home", "managed_home", "industrial", "managed_industrial"] {
+        for entry in std::fs::read_dir(root.join(folder)).expect("policy folder").flatten() {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "ward") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    let mut policy = Policy::default();
+    for path in files {
+        let text = std::fs::read_to_string(&path).expect("policy file");
+        let relative = path
+            .strip_prefix(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
+            .unwrap_or(&path)
+            .display()
+            .to_string();
+        policy.add_file(relative, text);
+    }
+    policy
+}
+
+fn build() -> Bundle {
+    let policy = example_policy();
+    match emit::build(policy.db(), policy.workspace(), BuildOptions { sigma: true }) {
+        Ok(bundle) => bundle,
+        Err(error) => panic!("the example policies build: {error:?}"),
+    }
+}
+
+fn text(bundle: &Bundle, path: &str) -> String {
+    String::from_utf8(bundle.files.get(path).unwrap_or_else(|| panic!("{path}")).clone())
+        .expect("UTF-8")
+}
+
+#[test]
+fn the_same_sources_give_byte_identical_bundles() {
+    let first = build();
+    let second = build();
+    assert_eq!(first, second);
+    assert!(first.files.len() > 20);
+}
+
+#[test]
+fn a_policy_with_errors_builds_nothing() {
+    let mut policy = Policy::default();
+    policy.add_file("bad.ward", "class c { function = sensing, profile = nope }\n");
+    let result = emit::build(policy.db(), policy.workspace(), BuildOptions::default());
+    assert!(matches!(result, Err(emit::BuildError::Invalid(r)) if r.has_errors()));
+}
+
+#[test]
+fn cbor_files_decode_to_the_same_content_as_json() {
+    let bundle = build();
+    let mut checked = 0;
+    for (path, bytes) in &bundle.files {
+        let Some(stem) = path.strip_suffix(".cbor") else { continue };
+        let from_cbor: Value = ciborium::from_reader(bytes.as_slice()).expect("CBOR decodes");
+        let from_json: Value =
+            serde_json::from_slice(&bundle.files[&format!("{stem}.json")]).expect("JSON");
+        assert_eq!(from_cbor, from_json, "{path}");
+        assert!(bytes.len() < bundle.files[&format!("{stem}.json")].len());
+        checked += 1;
+    }
+    assert!(checked >= 10);
+}
+
+#[test]
+fn the_manifest_lists_every_file_with_its_digest() {
+    let bundle = build();
+    let manifest: Value = serde_json::from_str(&text(&bundle, "manifest.json")).expect("JSON");
+    assert_eq!(manifest["format_version"], 1);
+    let files = manifest["files"].as_array().expect("files");
+    assert_eq!(files.len(), bundle.files.len() - 1, "all but the manifest itself");
+    for entry in files {
+        let path = entry["path"].as_str().expect("path");
+        assert_eq!(
+            entry["sha256"].as_str(),
+            Some(emit::sha256_hex(&bundle.files[path]).as_str()),
+            "{path}"
+        );
+    }
+    let sources = manifest["sources"].as_array().expect("sources");
+    assert!(sources.iter().any(|s| s["path"] == "policies/managed_home/door_lock.ward"));
+    assert_eq!(manifest["revision"].as_str().map(str::len), Some(64));
+}
+
+/// The Cedar entities of the policy: every class with one thing in it, services, gateways.
+fn entities(ir: &PolicyIr) -> Value {
+    let mut list = Vec::new();
+    for class in &ir.classes {
+        list.push(json!({
+            "uid": { "type": "Class", "id": class.name },
+            "attrs": { "level": class.level, "profile": class.profile },
+            "parents": [],
+        }));
+        list.push(json!({
+            "uid": { "type": "Thing", "id": format!("{}-1", class.name) },
+            "attrs": { "level": class.level },
+            "parents": [{ "type": "Class", "id": class.name }],
+        }));
+    }
+    for endpoint in &ir.endpoints {
+        let kind = if endpoint.kind == "gateway" { "Gateway" } else { "Service" };
+        let mut attrs = serde_json::Map::new();
+        if let (Some(level), Some(profile)) = (endpoint.level, &endpoint.profile) {
+            attrs.insert("level".into(), json!(level));
+            attrs.insert("profile".into(), json!(profile));
+        }
+        list.push(json!({ "uid": { "type": kind, "id": endpoint.name }, "attrs": attrs, "parents": [] }));
+    }
+    Value::Array(list)
+}
+
+fn uid(ir: &PolicyIr, name: &str) -> EntityUid {
+    let text = if ir.class(name).is_some() {
+        format!("Thing::\"{name}-1\"")
+    } else if ir.endpoint(name).is_some_and(|e| e.kind == "gateway") {
+        format!("Gateway::\"{name}\"")
+    } else {
+        format!("Service::\"{name}\"")
+    };
+    EntityUid::from_str(&text).expect("entity uid")
+}
+
+#[test]
+fn cedar_permits_declared_flows_and_denies_the_rest() {
+    let bundle = build();
+    let policy = example_policy();
+    let ir = emit::ir(policy.db(), policy.workspace());
+    let (schema, _) =
+        Schema::from_cedarschema_str(&text(&bundle, "cedar/schema.cedarschema")).expect("schema");
+    let policies = PolicySet::from_str(&text(&bundle, "cedar/policy.cedar")).expect("policies");
+    let entities = Entities::from_json_value(entities(&ir), Some(&schema)).expect("entities");
+    let decide = |from: &str, action: &str, to: &str| {
+        let request = Request::new(
+            uid(&ir, from),
+            EntityUid::from_str(&format!("Action::\"{action}\"")).expect("action"),
+            uid(&ir, to),
+            Context::empty(),
+            Some(&schema),
+        )
+        .expect("a valid request");
+        Authorizer::new().is_authorized(&request, &policies, &entities).decision()
+    };
+    for flow in &ir.flows {
+        assert_eq!(decide(&flow.from, &flow.action, &flow.to), Decision::Allow, "{}", flow.describe());
+    }
+    // The draft's rules: the banana button (SecProf_1) cannot reach the lock (SecProf_2);
+    // the lock cannot be unlocked remotely; a sensor cannot command the HVAC service.
+    assert_eq!(decide("banana_button", "lock", "front_door_lock"), Decision::Deny);
+    assert_eq!(decide("resident_app", "unlock", "front_door_lock"), Decision::Deny);
+    assert_eq!(decide("hvac_unit", "set_temperature", "temperature_sensor"), Decision::Deny);
+    assert_eq!(decide("smart_plug", "send", "dc_camera"), Decision::Deny);
+
+    // The generated `forbid` wins over any permit: with a permit-everything policy added,
+    // lower to higher (smart_plug, SecProf_1 -> dc_camera, SecProf_4) is still denied, and
+    // higher to lower allowed.
+    let mut open = policies.clone();
+    open.add(cedar_policy::Policy::parse(Some(cedar_policy::PolicyId::new("open")), "permit (principal, action, resource);").expect("policy"))
+        .expect("added");
+    let decide_open = |from: &str, to: &str| {
+        let request = Request::new(
+            uid(&ir, from),
+            EntityUid::from_str("Action::\"send\"").expect("action"),
+            uid(&ir, to),
+            Context::empty(),
+            Some(&schema),
+        )
+        .expect("a valid request");
+        Authorizer::new().is_authorized(&request, &open, &entities).decision()
+    };
+    assert_eq!(decide_open("smart_plug", "dc_camera"), Decision::Deny);
+    assert_eq!(decide_open("dc_camera", "smart_plug"), Decision::Allow);
+}
+
+/// `nft -c` needs root and nftables; CI has both (see .ci/run). Elsewhere the test says so
+/// and skips.
+fn nft_available() -> bool {
+    let is_root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    let has_nft = std::process::Command::new("nft").arg("--version").output().is_ok();
+    if is_root && has_nft {
+        return true;
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!("CI must run the nft test: root {is_root}, nft installed {has_nft}");
+    }
+    eprintln!("SKIPPED: `nft -c` needs root and nftables (CI runs it)");
+    false
+}
+
+#[test]
+fn nft_accepts_the_ruleset() {
+    if !nft_available() {
+        return;
+    }
+    let bundle = build();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("ruleset.nft");
+    std::fs::write(&path, &bundle.files["firewall/ruleset.nft"]).expect("write");
+    let output = std::process::Command::new("nft")
+        .args(["-c", "-f"])
+        .arg(&path)
+        .output()
+        .expect("run nft");
+    assert!(
+        output.status.success(),
+        "nft -c refused the ruleset: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn golden_files() {
+    let bundle = build();
+    for path in [
+        "firewall/ruleset.nft",
+        "cedar/schema.cedarschema",
+        "cedar/policy.cedar",
+        "pava/rules.json",
+        "sigma/dc_camera_bruteforce.yml",
+        "report.md",
+        "devices/front_door_lock.json",
+        "devices/banana_button.json",
+        "devices/smart_plug.json",
+    ] {
+        let name = path.replace(['/', '.'], "_");
+        insta::assert_snapshot!(name, text(&bundle, path));
+    }
+}
