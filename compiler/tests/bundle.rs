@@ -4,7 +4,9 @@
 use std::path::Path;
 use std::str::FromStr;
 
-use cedar_policy::{Authorizer, Context, Decision, Entities, EntityUid, PolicySet, Request, Schema};
+use cedar_policy::{
+    Authorizer, Context, Decision, Entities, EntityUid, PolicySet, Request, Schema,
+};
 use serde_json::{Value, json};
 use ward_compiler::Policy;
 use ward_compiler::emit::{self, BuildOptions, Bundle};
@@ -14,7 +16,10 @@ fn example_policy() -> Policy {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies");
     let mut files = Vec::new();
     for folder in ["home", "managed_home", "industrial", "managed_industrial"] {
-        for entry in std::fs::read_dir(root.join(folder)).expect("policy folder").flatten() {
+        for entry in std::fs::read_dir(root.join(folder))
+            .expect("policy folder")
+            .flatten()
+        {
             let path = entry.path();
             if path.extension().is_some_and(|e| e == "ward") {
                 files.push(path);
@@ -37,15 +42,25 @@ fn example_policy() -> Policy {
 
 fn build() -> Bundle {
     let policy = example_policy();
-    match emit::build(policy.db(), policy.workspace(), BuildOptions { sigma: true }) {
+    match emit::build(
+        policy.db(),
+        policy.workspace(),
+        BuildOptions { sigma: true },
+    ) {
         Ok(bundle) => bundle,
         Err(error) => panic!("the example policies build: {error:?}"),
     }
 }
 
 fn text(bundle: &Bundle, path: &str) -> String {
-    String::from_utf8(bundle.files.get(path).unwrap_or_else(|| panic!("{path}")).clone())
-        .expect("UTF-8")
+    String::from_utf8(
+        bundle
+            .files
+            .get(path)
+            .unwrap_or_else(|| panic!("{path}"))
+            .clone(),
+    )
+    .expect("UTF-8")
 }
 
 #[test]
@@ -59,7 +74,10 @@ fn the_same_sources_give_byte_identical_bundles() {
 #[test]
 fn a_policy_with_errors_builds_nothing() {
     let mut policy = Policy::default();
-    policy.add_file("bad.ward", "class c { function = sensing, profile = nope }\n");
+    policy.add_file(
+        "bad.ward",
+        "class c { function = sensing, profile = nope }\n",
+    );
     let result = emit::build(policy.db(), policy.workspace(), BuildOptions::default());
     assert!(matches!(result, Err(emit::BuildError::Invalid(r)) if r.has_errors()));
 }
@@ -69,7 +87,9 @@ fn cbor_files_decode_to_the_same_content_as_json() {
     let bundle = build();
     let mut checked = 0;
     for (path, bytes) in &bundle.files {
-        let Some(stem) = path.strip_suffix(".cbor") else { continue };
+        let Some(stem) = path.strip_suffix(".cbor") else {
+            continue;
+        };
         let from_cbor: Value = ciborium::from_reader(bytes.as_slice()).expect("CBOR decodes");
         let from_json: Value =
             serde_json::from_slice(&bundle.files[&format!("{stem}.json")]).expect("JSON");
@@ -86,7 +106,11 @@ fn the_manifest_lists_every_file_with_its_digest() {
     let manifest: Value = serde_json::from_str(&text(&bundle, "manifest.json")).expect("JSON");
     assert_eq!(manifest["format_version"], 1);
     let files = manifest["files"].as_array().expect("files");
-    assert_eq!(files.len(), bundle.files.len() - 1, "all but the manifest itself");
+    assert_eq!(
+        files.len(),
+        bundle.files.len() - 1,
+        "all but the manifest itself"
+    );
     for entry in files {
         let path = entry["path"].as_str().expect("path");
         assert_eq!(
@@ -96,7 +120,11 @@ fn the_manifest_lists_every_file_with_its_digest() {
         );
     }
     let sources = manifest["sources"].as_array().expect("sources");
-    assert!(sources.iter().any(|s| s["path"] == "policies/managed_home/door_lock.ward"));
+    assert!(
+        sources
+            .iter()
+            .any(|s| s["path"] == "policies/managed_home/door_lock.ward")
+    );
     assert_eq!(manifest["revision"].as_str().map(str::len), Some(64));
 }
 
@@ -116,13 +144,19 @@ fn entities(ir: &PolicyIr) -> Value {
         }));
     }
     for endpoint in &ir.endpoints {
-        let kind = if endpoint.kind == "gateway" { "Gateway" } else { "Service" };
+        let kind = if endpoint.kind == "gateway" {
+            "Gateway"
+        } else {
+            "Service"
+        };
         let mut attrs = serde_json::Map::new();
         if let (Some(level), Some(profile)) = (endpoint.level, &endpoint.profile) {
             attrs.insert("level".into(), json!(level));
             attrs.insert("profile".into(), json!(profile));
         }
-        list.push(json!({ "uid": { "type": kind, "id": endpoint.name }, "attrs": attrs, "parents": [] }));
+        list.push(
+            json!({ "uid": { "type": kind, "id": endpoint.name }, "attrs": attrs, "parents": [] }),
+        );
     }
     Value::Array(list)
 }
@@ -156,24 +190,46 @@ fn cedar_permits_declared_flows_and_denies_the_rest() {
             Some(&schema),
         )
         .expect("a valid request");
-        Authorizer::new().is_authorized(&request, &policies, &entities).decision()
+        Authorizer::new()
+            .is_authorized(&request, &policies, &entities)
+            .decision()
     };
     for flow in &ir.flows {
-        assert_eq!(decide(&flow.from, &flow.action, &flow.to), Decision::Allow, "{}", flow.describe());
+        assert_eq!(
+            decide(&flow.from, &flow.action, &flow.to),
+            Decision::Allow,
+            "{}",
+            flow.describe()
+        );
     }
     // The draft's rules: the banana button (SecProf_1) cannot reach the lock (SecProf_2);
     // the lock cannot be unlocked remotely; a sensor cannot command the HVAC service.
-    assert_eq!(decide("banana_button", "lock", "front_door_lock"), Decision::Deny);
-    assert_eq!(decide("resident_app", "unlock", "front_door_lock"), Decision::Deny);
-    assert_eq!(decide("hvac_unit", "set_temperature", "temperature_sensor"), Decision::Deny);
+    assert_eq!(
+        decide("banana_button", "lock", "front_door_lock"),
+        Decision::Deny
+    );
+    assert_eq!(
+        decide("resident_app", "unlock", "front_door_lock"),
+        Decision::Deny
+    );
+    assert_eq!(
+        decide("hvac_unit", "set_temperature", "temperature_sensor"),
+        Decision::Deny
+    );
     assert_eq!(decide("smart_plug", "send", "dc_camera"), Decision::Deny);
 
     // The generated `forbid` wins over any permit: with a permit-everything policy added,
     // lower to higher (smart_plug, SecProf_1 -> dc_camera, SecProf_4) is still denied, and
     // higher to lower allowed.
     let mut open = policies.clone();
-    open.add(cedar_policy::Policy::parse(Some(cedar_policy::PolicyId::new("open")), "permit (principal, action, resource);").expect("policy"))
-        .expect("added");
+    open.add(
+        cedar_policy::Policy::parse(
+            Some(cedar_policy::PolicyId::new("open")),
+            "permit (principal, action, resource);",
+        )
+        .expect("policy"),
+    )
+    .expect("added");
     let decide_open = |from: &str, to: &str| {
         let request = Request::new(
             uid(&ir, from),
@@ -183,7 +239,9 @@ fn cedar_permits_declared_flows_and_denies_the_rest() {
             Some(&schema),
         )
         .expect("a valid request");
-        Authorizer::new().is_authorized(&request, &open, &entities).decision()
+        Authorizer::new()
+            .is_authorized(&request, &open, &entities)
+            .decision()
     };
     assert_eq!(decide_open("smart_plug", "dc_camera"), Decision::Deny);
     assert_eq!(decide_open("dc_camera", "smart_plug"), Decision::Allow);
@@ -196,7 +254,10 @@ fn nft_available() -> bool {
         .arg("-u")
         .output()
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
-    let has_nft = std::process::Command::new("nft").arg("--version").output().is_ok();
+    let has_nft = std::process::Command::new("nft")
+        .arg("--version")
+        .output()
+        .is_ok();
     if is_root && has_nft {
         return true;
     }
