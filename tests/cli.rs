@@ -312,3 +312,109 @@ fn explain_risk_prints_the_assessment() {
     assert_eq!(missing.status.code(), Some(2));
     assert!(stderr(&missing).contains("no class `nothing` in the policy"));
 }
+
+#[test]
+fn keygen_build_sign_and_verify() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let key = dir.path().join("ward-key");
+    let output = ward(dir.path(), &["keygen", "-o", "ward-key"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key).expect("key").permissions().mode();
+        assert_eq!(
+            mode & 0o777,
+            0o600,
+            "the private key is readable by its owner only"
+        );
+    }
+    // Never overwritten.
+    let again = ward(dir.path(), &["keygen", "-o", "ward-key"]);
+    assert_eq!(again.status.code(), Some(2));
+
+    let bundle = dir.path().join("bundle");
+    let output = ward(
+        &root(),
+        &[
+            "build",
+            "policies",
+            "-o",
+            bundle.to_str().expect("path"),
+            "--sign",
+            key.to_str().expect("path"),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout(&output).starts_with(&format!("built {}", bundle.display())));
+    let signed = bundle.join("bundle.cbor");
+    let public = dir.path().join("ward-key.pub");
+    let verify = |args: &[&str]| ward(dir.path(), args);
+    let output = verify(&[
+        "verify",
+        signed.to_str().expect("path"),
+        "--key",
+        public.to_str().expect("path"),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout(&output).contains("signature valid"));
+
+    // A tampered signed file fails with the reason.
+    let mut bytes = std::fs::read(&signed).expect("read");
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x01;
+    let tampered = dir.path().join("tampered.cbor");
+    std::fs::write(&tampered, bytes).expect("write");
+    let output = verify(&[
+        "verify",
+        tampered.to_str().expect("path"),
+        "--key",
+        public.to_str().expect("path"),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("error:"), "{}", stderr(&output));
+
+    // A changed file in the directory fails the manifest check.
+    std::fs::write(bundle.join("report.md"), "changed").expect("write");
+    let output = verify(&["verify", bundle.to_str().expect("path")]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("`report.md` does not match its digest"));
+}
+
+#[test]
+fn build_refuses_a_policy_with_errors_and_keeps_the_old_bundle() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bundle = dir.path().join("out");
+    let output = ward(
+        &root(),
+        &["build", "policies", "-o", bundle.to_str().expect("path")],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let before = std::fs::read(bundle.join("manifest.json")).expect("manifest");
+
+    let output = ward(
+        &fixtures(),
+        &["build", "errors", "-o", bundle.to_str().expect("path")],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("no bundle was written"));
+    assert_eq!(
+        std::fs::read(bundle.join("manifest.json")).expect("manifest"),
+        before
+    );
+
+    // A folder that is not a bundle is never replaced.
+    let precious = dir.path().join("precious");
+    std::fs::create_dir(&precious).expect("dir");
+    std::fs::write(precious.join("notes.txt"), "mine").expect("write");
+    let output = ward(
+        &root(),
+        &["build", "policies", "-o", precious.to_str().expect("path")],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("is not a ward bundle"));
+    assert_eq!(
+        std::fs::read_to_string(precious.join("notes.txt")).expect("kept"),
+        "mine"
+    );
+}

@@ -27,6 +27,10 @@ enum Command {
     Build(commands::build::Args),
     /// Rewrite policies in the canonical layout.
     Fmt(commands::fmt::Args),
+    /// Write an Ed25519 key pair for signing bundles.
+    Keygen(commands::keygen::Args),
+    /// Check a signed bundle (or a bundle directory) against its signature and manifest.
+    Verify(commands::verify::Args),
     /// Explain a diagnostic code, such as `ward explain E0100`.
     Explain(commands::explain::Args),
 }
@@ -46,6 +50,8 @@ fn main() -> ExitCode {
         Command::Build(args) => commands::build::run(args),
         Command::Fmt(args) => commands::fmt::run(args),
         Command::Explain(args) => commands::explain::run(args),
+        Command::Keygen(args) => commands::keygen::run(args),
+        Command::Verify(args) => commands::verify::run(args),
     };
     match outcome {
         Outcome::Clean => ExitCode::SUCCESS,

@@ -307,3 +307,64 @@ fn golden_files() {
         insta::assert_snapshot!(name, text(&bundle, path));
     }
 }
+
+#[test]
+fn signed_bundles_load_back_and_refuse_tampering() {
+    use ward_compiler::emit::sign;
+    let bundle = build();
+    let (private, public) = sign::generate_key().expect("a key pair");
+    let key = sign::signing_key(&private).expect("private key");
+    let public = sign::verifying_key(&public).expect("public key");
+    let signed = sign::sign(&bundle, &key).expect("signed");
+
+    let loaded = sign::load_signed(&signed, &public).expect("verifies");
+    assert_eq!(loaded.bundle, bundle);
+    assert_eq!(loaded.revision.len(), 64);
+
+    // Another key.
+    let (_, other_public) = sign::generate_key().expect("a key pair");
+    let other = sign::verifying_key(&other_public).expect("public key");
+    assert_eq!(
+        sign::load_signed(&signed, &other).err(),
+        Some(sign::SignError::BadSignature)
+    );
+
+    // A flipped byte in the middle of the payload.
+    let mut tampered = signed.clone();
+    let middle = tampered.len() / 2;
+    tampered[middle] ^= 0x01;
+    assert!(sign::load_signed(&tampered, &public).is_err());
+
+    // Not COSE at all.
+    assert!(matches!(
+        sign::load_signed(b"hello", &public),
+        Err(sign::SignError::Malformed(_))
+    ));
+
+    // A bundle of a newer format, correctly signed, is refused with a clear reason.
+    let mut newer = bundle.clone();
+    let mut manifest: Value = serde_json::from_slice(&newer.files["manifest.json"]).expect("JSON");
+    manifest["format_version"] = json!(99);
+    newer.files.insert(
+        "manifest.json".into(),
+        serde_json::to_vec(&manifest).expect("JSON"),
+    );
+    let signed_newer = sign::sign(&newer, &key).expect("signed");
+    match sign::load_signed(&signed_newer, &public) {
+        Err(sign::SignError::UnknownFormat(message)) => {
+            assert!(message.contains("bundle format version 99"), "{message}");
+        }
+        other => panic!("expected an unknown format, got {other:?}"),
+    }
+
+    // A file changed after the manifest was written, re-signed by an attacker with the key.
+    let mut altered = bundle.clone();
+    altered
+        .files
+        .insert("firewall/ruleset.nft".into(), b"flush ruleset\n".to_vec());
+    let signed_altered = sign::sign(&altered, &key).expect("signed");
+    assert!(matches!(
+        sign::load_signed(&signed_altered, &public),
+        Err(sign::SignError::Digest(m)) if m.contains("firewall/ruleset.nft")
+    ));
+}

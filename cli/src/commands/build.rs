@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ward_compiler::emit::{self, BuildError, BuildOptions, Bundle};
+use ward_compiler::emit::{self, BuildError, BuildOptions, Bundle, sign};
 
 use crate::Outcome;
 use crate::commands::check::{load, plural};
@@ -21,6 +21,9 @@ pub struct Args {
     /// Extra outputs: `sigma` writes Sigma rules under `sigma/`.
     #[arg(long, value_name = "KIND", value_parser = ["sigma"])]
     emit: Vec<String>,
+    /// Sign the bundle with this private key (from `ward keygen`): writes `bundle.cbor`.
+    #[arg(long, value_name = "KEY")]
+    sign: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> Outcome {
@@ -32,10 +35,24 @@ pub fn run(args: Args) -> Outcome {
         eprintln!("error: some files could not be read; nothing was built");
         return Outcome::Failure;
     }
+    // Read the key first: a missing key should fail before any work is done.
+    let signing_key = match &args.sign {
+        Some(path) => match std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|pem| sign::signing_key(&pem).map_err(|e| e.to_string()))
+        {
+            Ok(key) => Some(key),
+            Err(error) => {
+                eprintln!("error: {}: {error}", path.display());
+                return Outcome::Failure;
+            }
+        },
+        None => None,
+    };
     let options = BuildOptions {
         sigma: args.emit.iter().any(|e| e == "sigma"),
     };
-    let bundle = match emit::build(policy.db(), policy.workspace(), options) {
+    let mut bundle = match emit::build(policy.db(), policy.workspace(), options) {
         Ok(bundle) => bundle,
         Err(BuildError::Invalid(result)) => {
             let renderer = Renderer::new();
@@ -56,6 +73,17 @@ pub fn run(args: Args) -> Outcome {
             return Outcome::Failure;
         }
     };
+    if let Some(key) = &signing_key {
+        match sign::sign(&bundle, key) {
+            Ok(signed) => {
+                bundle.files.insert("bundle.cbor".to_string(), signed);
+            }
+            Err(error) => {
+                eprintln!("error: {error}");
+                return Outcome::Failure;
+            }
+        }
+    }
     if let Err(message) = write_bundle(&bundle, &args.output) {
         eprintln!("error: {}: {message}", args.output.display());
         return Outcome::Failure;

@@ -3,3 +3,5 @@ pub mod check;
 pub mod explain;
 pub mod explain_risk;
 pub mod fmt;
+pub mod keygen;
+pub mod verify;

@@ -7,6 +7,7 @@ pub mod devices;
 pub mod nft;
 pub mod pava;
 pub mod report;
+pub mod sign;
 
 use std::collections::BTreeMap;
 

@@ -1,0 +1,121 @@
+//! `ward verify BUNDLE --key PUB`: checks a signed `bundle.cbor` (signature, format version,
+//! every digest) or a bundle directory (every digest, and its `bundle.cbor` when a key is
+//! given). Exit 0 when all holds, 1 with the reason otherwise.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use ward_compiler::emit::Bundle;
+use ward_compiler::emit::sign::{self, SignError};
+
+use crate::Outcome;
+use crate::stdout::outln;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// A signed `bundle.cbor`, or a bundle directory.
+    bundle: PathBuf,
+    /// The public key (`NAME.pub` from `ward keygen`).
+    #[arg(long, value_name = "PUB")]
+    key: Option<PathBuf>,
+}
+
+fn read_dir_bundle(dir: &Path) -> Result<Bundle, String> {
+    let mut files = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(current) = stack.pop() {
+        let entries =
+            std::fs::read_dir(&current).map_err(|e| format!("{}: {e}", current.display()))?;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let relative = path
+                    .strip_prefix(dir)
+                    .map_err(|e| e.to_string())?
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+                files.insert(relative, bytes);
+            }
+        }
+    }
+    Ok(Bundle { files })
+}
+
+pub fn run(args: Args) -> Outcome {
+    let key = match &args.key {
+        Some(path) => match std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|pem| sign::verifying_key(&pem).map_err(|e| e.to_string()))
+        {
+            Ok(key) => Some(key),
+            Err(error) => {
+                eprintln!("error: {}: {error}", path.display());
+                return Outcome::Failure;
+            }
+        },
+        None => None,
+    };
+    let signed_file = if args.bundle.is_dir() {
+        let bundle = match read_dir_bundle(&args.bundle) {
+            Ok(bundle) => bundle,
+            Err(error) => {
+                eprintln!("error: {error}");
+                return Outcome::Failure;
+            }
+        };
+        match sign::check_manifest(&bundle) {
+            Ok((_, revision)) => outln!(
+                "{}: {} files match the manifest (revision {})",
+                args.bundle.display(),
+                bundle.files.len(),
+                &revision[..revision.len().min(12)]
+            ),
+            Err(error) => return refuse(&args.bundle, &error),
+        }
+        let signed = args.bundle.join("bundle.cbor");
+        if !signed.is_file() {
+            if key.is_some() {
+                eprintln!(
+                    "error: {} has no bundle.cbor to check the signature of",
+                    args.bundle.display()
+                );
+                return Outcome::Findings;
+            }
+            return Outcome::Clean;
+        }
+        signed
+    } else {
+        args.bundle.clone()
+    };
+    let Some(key) = key else {
+        eprintln!("error: checking a signature needs the public key: `--key NAME.pub`");
+        return Outcome::Failure;
+    };
+    let bytes = match std::fs::read(&signed_file) {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            eprintln!("error: {}: {error}", signed_file.display());
+            return Outcome::Failure;
+        }
+    };
+    match sign::load_signed(&bytes, &key) {
+        Ok(loaded) => {
+            outln!(
+                "{}: signature valid, {} files match the manifest (revision {})",
+                signed_file.display(),
+                loaded.bundle.files.len(),
+                &loaded.revision[..loaded.revision.len().min(12)]
+            );
+            Outcome::Clean
+        }
+        Err(error) => refuse(&signed_file, &error),
+    }
+}
+
+fn refuse(path: &Path, error: &SignError) -> Outcome {
+    eprintln!("error: {}: {error}", path.display());
+    Outcome::Findings
+}
