@@ -124,6 +124,15 @@ pub fn check_detect(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
     }
 }
 
+/// The named captures of a pattern, in order; empty when it does not compile.
+pub fn capture_names(pattern: &str, flags: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    if let Ok(hir) = compile(pattern, flags) {
+        collect_captures(&hir, &mut names);
+    }
+    names
+}
+
 enum RegexError {
     Flag(char),
     /// A message and the byte span in the pattern.

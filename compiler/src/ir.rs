@@ -151,6 +151,8 @@ pub struct DetectIr {
     pub severity: String,
     /// Syslog field -> matcher; every matcher must match.
     pub matchers: BTreeMap<String, MatcherIr>,
+    /// The named capture groups of the regexes, which `group_by` and incidents refer to.
+    pub captures: Vec<String>,
     /// Fire when the count over the window reaches this (1 without `when`).
     pub threshold: i64,
     pub window_ms: Option<i64>,
@@ -477,6 +479,7 @@ fn detect_ir(decl: &Decl, origin: Origin) -> DetectIr {
             .and_then(|p| text_of(&p.value.kind))
             .unwrap_or_default(),
         matchers: BTreeMap::new(),
+        captures: Vec::new(),
         threshold: 1,
         window_ms: None,
         group_by: Vec::new(),
@@ -491,10 +494,17 @@ fn detect_ir(decl: &Decl, origin: Origin) -> DetectIr {
             } => {
                 for field in fields {
                     let matcher = match &field.value.kind {
-                        ValueKind::Regex { pattern, flags, .. } => MatcherIr::Regex {
-                            pattern: pattern.clone(),
-                            flags: flags.clone(),
-                        },
+                        ValueKind::Regex { pattern, flags, .. } => {
+                            for name in crate::detect::capture_names(pattern, flags) {
+                                if !rule.captures.contains(&name) {
+                                    rule.captures.push(name);
+                                }
+                            }
+                            MatcherIr::Regex {
+                                pattern: pattern.clone(),
+                                flags: flags.clone(),
+                            }
+                        }
                         ValueKind::Str(value) => MatcherIr::Equals {
                             value: value.clone(),
                         },

@@ -131,11 +131,23 @@ fn the_manifest_lists_every_file_with_its_digest() {
 /// The Cedar entities of the policy: every class with one thing in it, services, gateways.
 fn entities(ir: &PolicyIr) -> Value {
     let mut list = Vec::new();
+    for segment in &ir.segments {
+        list.push(json!({
+            "uid": { "type": "Segment", "id": segment.name },
+            "attrs": { "level": segment.level },
+            "parents": [],
+        }));
+    }
     for class in &ir.classes {
+        let parents: Vec<Value> = class
+            .segment
+            .iter()
+            .map(|s| json!({ "type": "Segment", "id": s }))
+            .collect();
         list.push(json!({
             "uid": { "type": "Class", "id": class.name },
             "attrs": { "level": class.level, "profile": class.profile },
-            "parents": [],
+            "parents": parents,
         }));
         list.push(json!({
             "uid": { "type": "Thing", "id": format!("{}-1", class.name) },
