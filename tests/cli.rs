@@ -418,3 +418,112 @@ fn build_refuses_a_policy_with_errors_and_keeps_the_old_bundle() {
         "mine"
     );
 }
+
+/// Copies the example policies into `dir`, applying text replacements to one file.
+fn copy_policies(dir: &Path, file: &str, edits: &[(&str, &str)]) {
+    for folder in ["home", "managed_home", "industrial", "managed_industrial"] {
+        let target = dir.join(folder);
+        std::fs::create_dir_all(&target).expect("dir");
+        for entry in std::fs::read_dir(root().join("policies").join(folder))
+            .expect("folder")
+            .flatten()
+        {
+            let mut text = std::fs::read_to_string(entry.path()).expect("read");
+            if entry.path().ends_with(file) {
+                for (from, to) in edits {
+                    assert!(text.contains(from), "{from}");
+                    text = text.replace(from, to);
+                }
+            }
+            std::fs::write(target.join(entry.file_name()), text).expect("write");
+        }
+    }
+}
+
+#[test]
+fn diff_reports_semantic_changes_and_gates_widening() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (old_src, new_src) = (dir.path().join("old"), dir.path().join("new"));
+    copy_policies(&old_src, "x", &[]);
+    copy_policies(
+        &new_src,
+        "hvac.ward",
+        &[(
+            "flow hvac_management -> hvac_unit : udp/5684 { action = set_temperature }",
+            "flow hvac_management -> hvac_unit : udp/5684 { action = set_temperature }\n\
+             flow hvac_management -> hvac_unit : tcp/22 { action = configure }",
+        )],
+    );
+    // A credential refreshed less often: a weakened parameter.
+    let sensor = new_src.join("industrial/hvac.ward");
+    let text = std::fs::read_to_string(&sensor).expect("read");
+    std::fs::write(
+        &sensor,
+        text.replacen("credential_refresh = 60d", "credential_refresh = 80d", 1),
+    )
+    .expect("write");
+    for (src, out) in [(&old_src, "old.bundle"), (&new_src, "new.bundle")] {
+        let output = ward(
+            dir.path(),
+            &["build", src.to_str().expect("path"), "-o", out],
+        );
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{}{}",
+            stdout(&output),
+            stderr(&output)
+        );
+    }
+    let output = ward(dir.path(), &["diff", "old.bundle", "new.bundle"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let out = stdout(&output);
+    assert!(
+        out.contains(
+            "! flow opened: `hvac_management -> hvac_unit : tcp/22 { action = configure }`"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("! parameter changed: `temperature_sensor`: M11.refresh 60d -> 80d"),
+        "{out}"
+    );
+
+    let gated = ward(
+        dir.path(),
+        &["diff", "old.bundle", "new.bundle", "--fail-on", "widen"],
+    );
+    assert_eq!(gated.status.code(), Some(1));
+    let same = ward(
+        dir.path(),
+        &["diff", "old.bundle", "old.bundle", "--fail-on", "widen"],
+    );
+    assert_eq!(same.status.code(), Some(0));
+    assert_eq!(stdout(&same), "no semantic change\n");
+
+    let markdown = stdout(&ward(
+        dir.path(),
+        &["diff", "old.bundle", "new.bundle", "--format", "markdown"],
+    ));
+    assert!(markdown.starts_with("### Policy changes"));
+    assert!(markdown.contains("| :warning: | flow | opened |"));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&ward(
+        dir.path(),
+        &["diff", "old.bundle", "new.bundle", "--format", "json"],
+    )))
+    .expect("JSON");
+    assert!(
+        json.as_array()
+            .expect("changes")
+            .iter()
+            .any(|c| c["subject"] == "flow" && c["change"] == "opened" && c["widens"] == true)
+    );
+
+    // Reversed, the same change narrows: nothing widens.
+    let reversed = ward(
+        dir.path(),
+        &["diff", "new.bundle", "old.bundle", "--fail-on", "widen"],
+    );
+    assert_eq!(reversed.status.code(), Some(0), "{}", stdout(&reversed));
+    assert!(stdout(&reversed).contains("flow closed"));
+}

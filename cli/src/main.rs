@@ -31,6 +31,8 @@ enum Command {
     Keygen(commands::keygen::Args),
     /// Check a signed bundle (or a bundle directory) against its signature and manifest.
     Verify(commands::verify::Args),
+    /// Compare two bundles semantically: flows opened or closed, profiles raised or lowered...
+    Diff(commands::diff::Args),
     /// Explain a diagnostic code, such as `ward explain E0100`.
     Explain(commands::explain::Args),
 }
@@ -49,6 +51,7 @@ fn main() -> ExitCode {
         Command::Check(args) => commands::check::run(args),
         Command::Build(args) => commands::build::run(args),
         Command::Fmt(args) => commands::fmt::run(args),
+        Command::Diff(args) => commands::diff::run(args),
         Command::Explain(args) => commands::explain::run(args),
         Command::Keygen(args) => commands::keygen::run(args),
         Command::Verify(args) => commands::verify::run(args),

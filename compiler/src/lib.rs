@@ -9,6 +9,7 @@ pub mod codes;
 pub mod db;
 mod detect;
 pub mod diagnostic;
+pub mod diff;
 pub mod emit;
 pub mod facts;
 pub mod ir;

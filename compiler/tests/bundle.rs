@@ -380,3 +380,53 @@ fn signed_bundles_load_back_and_refuse_tampering() {
         Err(sign::SignError::Digest(m)) if m.contains("firewall/ruleset.nft")
     ));
 }
+
+#[test]
+fn diff_sees_what_widens_and_what_narrows() {
+    use ward_compiler::diff::diff;
+    let policy = example_policy();
+    let old = emit::ir(policy.db(), policy.workspace());
+    assert!(diff(&old, &old).is_empty());
+
+    let mut new = old.clone();
+    let lock = new
+        .classes
+        .iter_mut()
+        .find(|c| c.name == "front_door_lock")
+        .expect("the lock");
+    lock.level = 1;
+    lock.profile = "SecProf_1".into();
+    lock.mitigations.retain(|m| m.id != "M7");
+    let rule = new.detections.first_mut().expect("a rule");
+    rule.threshold += 5;
+    new.flows.pop();
+
+    let changes = diff(&old, &new);
+    let find = |subject: &str, change: &str| {
+        changes
+            .iter()
+            .find(|c| c.subject == subject && c.change == change)
+            .unwrap_or_else(|| panic!("no {subject} {change} in {changes:#?}"))
+    };
+    assert!(find("profile", "lowered").widens);
+    assert!(find("mitigation", "dropped").widens);
+    assert!(find("detection", "loosened").widens);
+    assert!(!find("flow", "closed").widens);
+
+    // The other way round, nothing widens but the flow that reopens.
+    let back = diff(&new, &old);
+    let widening: Vec<_> = back
+        .iter()
+        .filter(|c| c.widens)
+        .map(|c| (c.subject, c.change))
+        .collect();
+    assert_eq!(widening, [("flow", "opened")]);
+    assert!(
+        back.iter()
+            .any(|c| c.subject == "profile" && c.change == "raised")
+    );
+    assert!(
+        back.iter()
+            .any(|c| c.subject == "detection" && c.change == "tightened")
+    );
+}

@@ -20,7 +20,7 @@ pub struct Args {
     key: Option<PathBuf>,
 }
 
-fn read_dir_bundle(dir: &Path) -> Result<Bundle, String> {
+pub fn read_dir_bundle(dir: &Path) -> Result<Bundle, String> {
     let mut files = BTreeMap::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(current) = stack.pop() {

@@ -114,6 +114,35 @@ pub struct LoadedBundle {
     pub revision: String,
 }
 
+/// The files of a signed bundle without checking its signature (for `ward diff` without a
+/// key): the manifest is still checked. Never use this to deploy.
+pub fn read_unverified(bytes: &[u8]) -> Result<Bundle, SignError> {
+    let message = CoseSign1::from_slice(bytes)
+        .map_err(|e| SignError::Malformed(format!("not a COSE_Sign1 message ({e})")))?;
+    let bundle = payload_files(&message)?;
+    check_manifest(&bundle)?;
+    Ok(bundle)
+}
+
+fn payload_files(message: &CoseSign1) -> Result<Bundle, SignError> {
+    let payload = message
+        .payload
+        .as_ref()
+        .ok_or_else(|| SignError::Malformed("no payload".to_string()))?;
+    let map: BTreeMap<String, ciborium::Value> = ciborium::from_reader(payload.as_slice())
+        .map_err(|e| SignError::Malformed(format!("the payload is not a map of files ({e})")))?;
+    let mut files = BTreeMap::new();
+    for (path, value) in map {
+        let ciborium::Value::Bytes(bytes) = value else {
+            return Err(SignError::Malformed(format!(
+                "`{path}` is not a byte string"
+            )));
+        };
+        files.insert(path, bytes);
+    }
+    Ok(Bundle { files })
+}
+
 /// Loads a signed bundle: signature, format version and every digest are checked.
 pub fn load_signed(bytes: &[u8], key: &VerifyingKey) -> Result<LoadedBundle, SignError> {
     let message = CoseSign1::from_slice(bytes)

@@ -1,0 +1,160 @@
+//! `ward diff OLD NEW`: the semantic difference of two bundles (directories or signed
+//! `bundle.cbor` files), for code review. `--format human|markdown|json`; `--fail-on widen`
+//! exits 1 when access widens or protection weakens.
+
+use std::path::{Path, PathBuf};
+
+use ward_compiler::diff::{Change, diff};
+use ward_compiler::emit::sign;
+use ward_compiler::ir::PolicyIr;
+
+use crate::Outcome;
+use crate::commands::verify::read_dir_bundle;
+use crate::stdout::{out, outln};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum DiffFormat {
+    Human,
+    /// For a pull-request comment.
+    Markdown,
+    Json,
+}
+
+#[derive(clap::Args)]
+pub struct Args {
+    old: PathBuf,
+    new: PathBuf,
+    #[arg(long, value_enum, default_value_t = DiffFormat::Human)]
+    format: DiffFormat,
+    /// `widen`: exit 1 when a flow opens, a profile is lowered, a mitigation dropped, a
+    /// parameter weakened or a detection rule removed or loosened.
+    #[arg(long, value_name = "widen", value_parser = ["widen"])]
+    fail_on: Option<String>,
+    /// Verify signed bundles with this public key before comparing them.
+    #[arg(long, value_name = "PUB")]
+    key: Option<PathBuf>,
+}
+
+fn load(path: &Path, key: Option<&ed25519_dalek::VerifyingKey>) -> Result<PolicyIr, String> {
+    let bundle = if path.is_dir() {
+        let bundle = read_dir_bundle(path)?;
+        sign::check_manifest(&bundle).map_err(|e| e.to_string())?;
+        bundle
+    } else {
+        let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+        match key {
+            Some(key) => {
+                sign::load_signed(&bytes, key)
+                    .map_err(|e| e.to_string())?
+                    .bundle
+            }
+            None => sign::read_unverified(&bytes).map_err(|e| e.to_string())?,
+        }
+    };
+    let ir = bundle
+        .files
+        .get("ir.json")
+        .ok_or("the bundle has no ir.json (built by an older ward?)")?;
+    serde_json::from_slice(ir).map_err(|e| format!("ir.json: {e}"))
+}
+
+pub fn run(args: Args) -> Outcome {
+    let key = match &args.key {
+        Some(path) => match std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|pem| sign::verifying_key(&pem).map_err(|e| e.to_string()))
+        {
+            Ok(key) => Some(key),
+            Err(error) => {
+                eprintln!("error: {}: {error}", path.display());
+                return Outcome::Failure;
+            }
+        },
+        None => None,
+    };
+    let mut sides = Vec::new();
+    for path in [&args.old, &args.new] {
+        match load(path, key.as_ref()) {
+            Ok(ir) => sides.push(ir),
+            Err(error) => {
+                eprintln!("error: {}: {error}", path.display());
+                return Outcome::Failure;
+            }
+        }
+    }
+    let changes = diff(&sides[0], &sides[1]);
+    match args.format {
+        DiffFormat::Human => human(&changes),
+        DiffFormat::Markdown => markdown(&changes),
+        DiffFormat::Json => {
+            outln!(
+                "{}",
+                serde_json::to_string_pretty(&changes).unwrap_or_default()
+            );
+        }
+    }
+    let widens = changes.iter().any(|c| c.widens);
+    if widens && args.fail_on.is_some() {
+        eprintln!("error: the change widens access or weakens protection");
+        Outcome::Findings
+    } else {
+        Outcome::Clean
+    }
+}
+
+fn human(changes: &[Change]) {
+    if changes.is_empty() {
+        outln!("no semantic change");
+        return;
+    }
+    for change in changes {
+        let mark = if change.widens { "!" } else { " " };
+        outln!(
+            "{mark} {} {}: {}",
+            change.subject,
+            change.change,
+            change.what
+        );
+    }
+    let widening = changes.iter().filter(|c| c.widens).count();
+    outln!(
+        "{} change{}, {widening} widening access or weakening protection (marked !)",
+        changes.len(),
+        if changes.len() == 1 { "" } else { "s" }
+    );
+}
+
+fn markdown(changes: &[Change]) {
+    out!("### Policy changes\n\n");
+    if changes.is_empty() {
+        outln!("No semantic change.");
+        return;
+    }
+    let widening: Vec<&Change> = changes.iter().filter(|c| c.widens).collect();
+    if !widening.is_empty() {
+        outln!(
+            "**{} change{} widen access or weaken protection:**\n",
+            widening.len(),
+            if widening.len() == 1 { "" } else { "s" }
+        );
+        for change in &widening {
+            outln!(
+                "- :warning: {} {}: {}",
+                change.subject,
+                change.change,
+                change.what
+            );
+        }
+        outln!();
+    }
+    outln!("| | subject | change | what |\n|---|---|---|---|");
+    for change in changes {
+        outln!(
+            "| {} | {} | {} | {} |",
+            if change.widens { ":warning:" } else { "" },
+            change.subject,
+            change.change,
+            change.what.replace('|', "\\|")
+        );
+    }
+}
