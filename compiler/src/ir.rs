@@ -5,8 +5,9 @@
 //! Built only from a policy that checks without errors, so every name resolves. Collections
 //! are sorted by name, which keeps every emitted file reproducible.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
+use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 use ward_lang::LineIndex;
@@ -161,26 +162,124 @@ pub struct DetectIr {
     pub origin: Origin,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+/// The fields are public for reading. Build one with `build_ir` or `PolicyIr::new`: the lookup
+/// index is built from the fields on first use, so a value changed afterwards (tests do)
+/// should be a clone, which starts with a fresh index.
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct PolicyIr {
     pub classes: Vec<ClassIr>,
     pub segments: Vec<SegmentIr>,
     pub endpoints: Vec<EndpointIr>,
     pub flows: Vec<FlowIr>,
     pub detections: Vec<DetectIr>,
+    /// Lookups by name, built on first use (emitters look names up for every flow of every
+    /// class: linear searches made builds of large policies quadratic).
+    #[serde(skip)]
+    index: OnceLock<Index>,
+}
+
+#[derive(Debug, Default)]
+struct Index {
+    classes: HashMap<String, usize>,
+    segments: HashMap<String, usize>,
+    endpoints: HashMap<String, usize>,
+    /// Endpoint -> the flows that name it, in order.
+    flows: HashMap<String, Vec<usize>>,
+}
+
+impl Clone for PolicyIr {
+    fn clone(&self) -> Self {
+        PolicyIr::new(
+            self.classes.clone(),
+            self.segments.clone(),
+            self.endpoints.clone(),
+            self.flows.clone(),
+            self.detections.clone(),
+        )
+    }
+}
+
+impl PartialEq for PolicyIr {
+    fn eq(&self, other: &Self) -> bool {
+        (
+            &self.classes,
+            &self.segments,
+            &self.endpoints,
+            &self.flows,
+            &self.detections,
+        ) == (
+            &other.classes,
+            &other.segments,
+            &other.endpoints,
+            &other.flows,
+            &other.detections,
+        )
+    }
 }
 
 impl PolicyIr {
+    pub fn new(
+        classes: Vec<ClassIr>,
+        segments: Vec<SegmentIr>,
+        endpoints: Vec<EndpointIr>,
+        flows: Vec<FlowIr>,
+        detections: Vec<DetectIr>,
+    ) -> Self {
+        Self {
+            classes,
+            segments,
+            endpoints,
+            flows,
+            detections,
+            index: OnceLock::new(),
+        }
+    }
+
+    fn index(&self) -> &Index {
+        self.index.get_or_init(|| {
+            let positions = |names: Vec<&String>| {
+                names
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, n)| (n.clone(), i))
+                    .collect::<HashMap<_, _>>()
+            };
+            let mut flows: HashMap<String, Vec<usize>> = HashMap::new();
+            for (i, flow) in self.flows.iter().enumerate() {
+                flows.entry(flow.from.clone()).or_default().push(i);
+                if flow.to != flow.from {
+                    flows.entry(flow.to.clone()).or_default().push(i);
+                }
+            }
+            Index {
+                classes: positions(self.classes.iter().map(|c| &c.name).collect()),
+                segments: positions(self.segments.iter().map(|s| &s.name).collect()),
+                endpoints: positions(self.endpoints.iter().map(|e| &e.name).collect()),
+                flows,
+            }
+        })
+    }
+
     pub fn class(&self, name: &str) -> Option<&ClassIr> {
-        self.classes.iter().find(|c| c.name == name)
+        self.classes.get(*self.index().classes.get(name)?)
     }
 
     pub fn segment(&self, name: &str) -> Option<&SegmentIr> {
-        self.segments.iter().find(|s| s.name == name)
+        self.segments.get(*self.index().segments.get(name)?)
     }
 
     pub fn endpoint(&self, name: &str) -> Option<&EndpointIr> {
-        self.endpoints.iter().find(|e| e.name == name)
+        self.endpoints.get(*self.index().endpoints.get(name)?)
+    }
+
+    /// The flows from or to an endpoint, in order.
+    pub fn flows_of(&self, name: &str) -> impl Iterator<Item = &FlowIr> {
+        self.index()
+            .flows
+            .get(name)
+            .into_iter()
+            .flatten()
+            .filter_map(|&i| self.flows.get(i))
     }
 
     /// The addresses traffic of an endpoint comes from: a class's segment subnets, a
@@ -293,7 +392,14 @@ pub fn build_ir(db: &dyn Db, workspace: Workspace) -> PolicyIr {
     ir.detections.sort_by(|a, b| a.name.cmp(&b.name));
     ir.flows
         .sort_by(|a, b| (&a.from, &a.to, &a.ports).cmp(&(&b.from, &b.to, &b.ports)));
-    ir
+    // The index is built on first use, after sorting.
+    PolicyIr::new(
+        ir.classes,
+        ir.segments,
+        ir.endpoints,
+        ir.flows,
+        ir.detections,
+    )
 }
 
 fn class_ir(

@@ -90,6 +90,9 @@ fn cbor_files_decode_to_the_same_content_as_json() {
         let Some(stem) = path.strip_suffix(".cbor") else {
             continue;
         };
+        if stem == "ir" {
+            continue; // The IR is CBOR only.
+        }
         let from_cbor: Value = ciborium::from_reader(bytes.as_slice()).expect("CBOR decodes");
         let from_json: Value =
             serde_json::from_slice(&bundle.files[&format!("{stem}.json")]).expect("JSON");
@@ -199,9 +202,10 @@ fn cedar_permits_declared_flows_and_denies_the_rest() {
             EntityUid::from_str(&format!("Action::\"{action}\"")).expect("action"),
             uid(&ir, to),
             Context::empty(),
-            Some(&schema),
+            // Not validated against the schema: the undeclared requests below do not fit it.
+            None,
         )
-        .expect("a valid request");
+        .expect("a request");
         Authorizer::new()
             .is_authorized(&request, &policies, &entities)
             .decision()
@@ -213,6 +217,15 @@ fn cedar_permits_declared_flows_and_denies_the_rest() {
             "{}",
             flow.describe()
         );
+        // Declared requests conform to the schema too, as a gateway validating them expects.
+        let request = Request::new(
+            uid(&ir, &flow.from),
+            EntityUid::from_str(&format!("Action::\"{}\"", flow.action)).expect("action"),
+            uid(&ir, &flow.to),
+            Context::empty(),
+            Some(&schema),
+        );
+        assert!(request.is_ok(), "{}: {:?}", flow.describe(), request.err());
     }
     // The draft's rules: the banana button (SecProf_1) cannot reach the lock (SecProf_2);
     // the lock cannot be unlocked remotely; a sensor cannot command the HVAC service.
@@ -248,9 +261,9 @@ fn cedar_permits_declared_flows_and_denies_the_rest() {
             EntityUid::from_str("Action::\"send\"").expect("action"),
             uid(&ir, to),
             Context::empty(),
-            Some(&schema),
+            None,
         )
-        .expect("a valid request");
+        .expect("a request");
         Authorizer::new()
             .is_authorized(&request, &open, &entities)
             .decision()

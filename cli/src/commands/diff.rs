@@ -53,9 +53,9 @@ fn load(path: &Path, key: Option<&ed25519_dalek::VerifyingKey>) -> Result<Policy
     };
     let ir = bundle
         .files
-        .get("ir.json")
-        .ok_or("the bundle has no ir.json (built by an older ward?)")?;
-    serde_json::from_slice(ir).map_err(|e| format!("ir.json: {e}"))
+        .get("ir.cbor")
+        .ok_or("the bundle has no ir.cbor (built by an older ward?)")?;
+    ciborium::from_reader(ir.as_slice()).map_err(|e| format!("ir.cbor: {e}"))
 }
 
 pub fn run(args: Args) -> Outcome {

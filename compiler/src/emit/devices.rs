@@ -47,7 +47,7 @@ fn gateway_of<'a>(ir: &'a PolicyIr, class: &ClassIr) -> Option<&'a crate::ir::En
 
 pub fn device(ir: &PolicyIr, class: &ClassIr) -> Value {
     let mut peers = Vec::new();
-    for flow in &ir.flows {
+    for flow in ir.flows_of(&class.name) {
         if flow.from == class.name {
             peers.push(peer(ir, flow, &flow.to, "outbound"));
             if flow.bidirectional {
@@ -72,8 +72,7 @@ pub fn device(ir: &PolicyIr, class: &ClassIr) -> Value {
         })
     });
     let update_servers: Vec<&str> = ir
-        .flows
-        .iter()
+        .flows_of(&class.name)
         .filter(|f| f.from == class.name && f.action == "update")
         .map(|f| f.to.as_str())
         .collect();

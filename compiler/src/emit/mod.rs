@@ -111,7 +111,11 @@ pub fn build(
         report::html(&report).into_bytes(),
     );
     files.insert("report.md".to_string(), report.into_bytes());
-    files.insert("ir.json".to_string(), json_bytes(&json!(ir)));
+    // The IR, for `ward diff`: CBOR, as it is for tools, not people.
+    files.insert(
+        "ir.cbor".to_string(),
+        cbor_bytes(&json!(ir)).map_err(BuildError::Bug)?,
+    );
 
     let manifest = manifest(db, workspace, &files);
     files.insert("manifest.json".to_string(), json_bytes(&manifest));
