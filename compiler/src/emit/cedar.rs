@@ -138,7 +138,9 @@ pub fn policies(ir: &PolicyIr) -> String {
             directions.push((&flow.to, &flow.from));
         }
         for (from, to) in directions {
-            let principals = grouped.entry((flow.action.clone(), to.clone())).or_default();
+            let principals = grouped
+                .entry((flow.action.clone(), to.clone()))
+                .or_default();
             if !principals.iter().any(|(p, _)| p == from) {
                 principals.push((from.clone(), flow.origin.describe()));
             } else {
@@ -174,7 +176,11 @@ pub fn policies(ir: &PolicyIr) -> String {
             cedar_string(&format!("{action} -> {to}")),
             cedar_string(action),
             scope(ir, to),
-            names.iter().map(|n| entity(ir, n)).collect::<Vec<_>>().join(", ")
+            names
+                .iter()
+                .map(|n| entity(ir, n))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
     for ((action, from), resources) in &by_principal {
@@ -190,7 +196,10 @@ pub fn policies(ir: &PolicyIr) -> String {
                 "resource".to_string(),
                 format!(
                     "\nwhen {{ resource in [{}] }}",
-                    many.iter().map(|(to, _)| entity(ir, to)).collect::<Vec<_>>().join(", ")
+                    many.iter()
+                        .map(|(to, _)| entity(ir, to))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             ),
         };
