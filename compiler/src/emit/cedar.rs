@@ -9,7 +9,7 @@
 //! `forbid` refuses any request from a lower profile level to a higher one, whatever the
 //! permits say. The result is validated with cedar-policy's strict validator when built.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 use std::str::FromStr;
 
@@ -105,6 +105,9 @@ pub fn schema(ir: &PolicyIr) -> String {
     out
 }
 
+/// A resource of a grouped permit, with the origins of the flows that reach it.
+type Resource = (String, Vec<String>);
+
 /// The Cedar entity of an endpoint, for `principal in [...]` lists.
 fn entity(ir: &PolicyIr, name: &str) -> String {
     let quoted = cedar_string(name);
@@ -130,8 +133,7 @@ pub fn policies(ir: &PolicyIr) -> String {
     // Flows that carry the same operation to the same resource share one permit: many things
     // reporting to one service are one policy, not thousands (Cedar has no ports; flows that
     // differ only by port are one request). The flows behind each permit are listed above it.
-    let mut grouped: std::collections::BTreeMap<(String, String), Vec<(String, String)>> =
-        std::collections::BTreeMap::new();
+    let mut grouped: BTreeMap<(String, String), Vec<(String, String)>> = BTreeMap::new();
     for flow in &ir.flows {
         let mut directions = vec![(&flow.from, &flow.to)];
         if flow.bidirectional {
@@ -150,8 +152,7 @@ pub fn policies(ir: &PolicyIr) -> String {
     }
     // Permits with a single principal are grouped again by principal: one service
     // configuring many things is one policy too.
-    let mut by_principal: std::collections::BTreeMap<(String, String), Vec<(String, Vec<String>)>> =
-        std::collections::BTreeMap::new();
+    let mut by_principal: BTreeMap<(String, String), Vec<Resource>> = BTreeMap::new();
     for ((action, to), principals) in &grouped {
         let names: Vec<&String> = principals
             .iter()
