@@ -25,6 +25,8 @@ enum Command {
     /// Check a policy and write its bundle: device configurations, Cedar, nftables, PAVA
     /// rules and a report.
     Build(commands::build::Args),
+    /// Run the language server on standard input and output (for editors).
+    Lsp,
     /// Rewrite policies in the canonical layout.
     Fmt(commands::fmt::Args),
     /// Write an Ed25519 key pair for signing bundles.
@@ -45,12 +47,29 @@ pub enum Outcome {
     Failure,
 }
 
+fn run_lsp() -> Outcome {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the language server: {error}");
+            return Outcome::Failure;
+        }
+    };
+    runtime.block_on(ward_lsp::run_stdio());
+    Outcome::Clean
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Check(args) => commands::check::run(args),
         Command::Build(args) => commands::build::run(args),
         Command::Fmt(args) => commands::fmt::run(args),
+        Command::Lsp => run_lsp(),
         Command::Diff(args) => commands::diff::run(args),
         Command::Explain(args) => commands::explain::run(args),
         Command::Keygen(args) => commands::keygen::run(args),

@@ -12,6 +12,7 @@ pub mod diagnostic;
 pub mod diff;
 pub mod emit;
 pub mod facts;
+pub mod ide;
 pub mod ir;
 pub mod model;
 pub mod queries;

@@ -1,0 +1,577 @@
+//! IDE queries: what the language server asks, as plain data. Positions are byte offsets;
+//! the server converts them to and from LSP positions. Every function works on broken files:
+//! the parser recovers, and a declaration that did not parse is simply absent.
+
+use ward_lang::TextRange;
+use ward_lang::ast::*;
+
+use crate::db::{Db, SourceFile, Workspace};
+use crate::diagnostic::Severity;
+use crate::model::{catalog, class_info, threat_info};
+use crate::queries::{definition_of, item_index, owner_of, parsed};
+use crate::risk::{assessments_of, profile_of_class};
+use crate::schema;
+
+/// An identifier in a file: a declaration's name or a reference to one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NameAt {
+    pub text: String,
+    pub range: TextRange,
+    pub is_declaration: bool,
+}
+
+/// Every identifier of a file that may name a declaration, in source order.
+pub fn identifiers(db: &dyn Db, file: SourceFile) -> Vec<NameAt> {
+    let mut out = Vec::new();
+    let mut push = |text: &str, range: TextRange, is_declaration: bool| {
+        if !text.is_empty() {
+            out.push(NameAt {
+                text: text.to_string(),
+                range,
+                is_declaration,
+            });
+        }
+    };
+    fn values<'a>(value: &'a Value, out: &mut Vec<(&'a str, TextRange)>) {
+        match &value.kind {
+            ValueKind::Name(name) => out.push((name, value.range)),
+            ValueKind::List(items) => {
+                for item in items {
+                    values(item, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    for decl in parsed(db, file).file.decls() {
+        if let Some(name) = &decl.name {
+            push(&name.text, name.range, true);
+        }
+        let flows = decl
+            .flow
+            .iter()
+            .chain(decl.body.iter().filter_map(|s| match &s.kind {
+                StmtKind::FlowAssert { flow, .. } => Some(flow),
+                _ => None,
+            }));
+        for flow in flows {
+            push(&flow.from.text, flow.from.range, false);
+            push(&flow.to.text, flow.to.range, false);
+        }
+        for stmt in &decl.body {
+            let mut found: Vec<(&str, TextRange)> = Vec::new();
+            match &stmt.kind {
+                StmtKind::Property(property) => {
+                    if let Some(subject) = &property.subject {
+                        found.push((&subject.text, subject.range));
+                    }
+                    values(&property.value, &mut found);
+                }
+                StmtKind::Mitigate {
+                    threats,
+                    mitigations,
+                } => found.extend(
+                    threats
+                        .iter()
+                        .chain(mitigations)
+                        .map(|i| (i.text.as_str(), i.range)),
+                ),
+                StmtKind::Bound { path, .. } => {
+                    found.extend(path.first().map(|p| (p.text.as_str(), p.range)));
+                }
+                StmtKind::Then { actions } => {
+                    for action in actions {
+                        for arg in &action.args {
+                            values(arg, &mut found);
+                        }
+                    }
+                }
+                StmtKind::Expect { subject, value, .. } => {
+                    match subject {
+                        ExpectSubject::Path(path) => {
+                            found.extend(path.first().map(|p| (p.text.as_str(), p.range)));
+                        }
+                        ExpectSubject::Call { args, .. } => {
+                            for arg in args {
+                                values(arg, &mut found);
+                            }
+                        }
+                    }
+                    values(value, &mut found);
+                }
+                StmtKind::ExpectDetect { rule, .. } => found.push((&rule.text, rule.range)),
+                _ => {}
+            }
+            for (text, range) in found {
+                push(text, range, false);
+            }
+        }
+    }
+    out
+}
+
+/// The identifier at an offset (or just before it, at the end of a word being typed).
+pub fn name_at(db: &dyn Db, file: SourceFile, offset: u32) -> Option<NameAt> {
+    identifiers(db, file)
+        .into_iter()
+        .find(|n| n.range.start <= offset && offset <= n.range.end)
+}
+
+/// A place in a file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Location {
+    pub file: SourceFile,
+    pub range: TextRange,
+}
+
+pub fn goto_definition(
+    db: &dyn Db,
+    ws: Workspace,
+    file: SourceFile,
+    offset: u32,
+) -> Option<Location> {
+    let name = name_at(db, file, offset)?;
+    let def = definition_of(db, ws, &name.text)?;
+    Some(Location {
+        file: def.file,
+        range: def.name_range,
+    })
+}
+
+/// Every use of the declaration at the offset, its declaration included.
+pub fn references(db: &dyn Db, ws: Workspace, file: SourceFile, offset: u32) -> Vec<Location> {
+    let Some(name) = name_at(db, file, offset) else {
+        return Vec::new();
+    };
+    if owner_of(db, ws, &name.text).is_none() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for &other in ws.files(db) {
+        for found in identifiers(db, other) {
+            if found.text == name.text {
+                out.push(Location {
+                    file: other,
+                    range: found.range,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Markdown for the declaration at the offset: its docs, and what ward knows of it.
+pub fn hover(
+    db: &dyn Db,
+    ws: Workspace,
+    file: SourceFile,
+    offset: u32,
+) -> Option<(String, TextRange)> {
+    let name = name_at(db, file, offset)?;
+    let def = definition_of(db, ws, &name.text)?;
+    let decl = crate::queries::decl_at(db, def.file, def.item)?;
+    let mut out = format!("**{}** `{}`", decl.kind.noun(), name.text);
+    if let Some(title) = &decl.title {
+        out.push_str(&format!(" — {}", title.value));
+    }
+    out.push('\n');
+    if !decl.docs.is_empty() {
+        out.push('\n');
+        out.push_str(&decl.docs.join("\n"));
+        out.push('\n');
+    }
+    match decl.kind {
+        DeclKind::Threat => {
+            if let Some(info) = threat_info(db, ws, &name.text) {
+                out.push_str(&format!(
+                    "\nTargets: {}  \nLifecycle: {}\n",
+                    info.targets.join(", "),
+                    info.lifecycle.join(", ")
+                ));
+            }
+        }
+        DeclKind::Profile => {
+            if let Some(profile) = catalog(db, ws).profile(&name.text) {
+                out.push_str(&format!(
+                    "\nLevel {}, communication {}, gateway {}.\n\n| threat | mitigations |\n|---|---|\n",
+                    profile.level, profile.communication, profile.gateway
+                ));
+                for (threat, mitigations) in &profile.table {
+                    out.push_str(&format!("| {threat} | {} |\n", mitigations.join(", ")));
+                }
+            }
+        }
+        DeclKind::Class => {
+            if let Some(held) = profile_of_class(db, ws, &name.text) {
+                out.push_str(&format!(
+                    "\nProfile **{}** (level {}), {}.\n",
+                    held.profile,
+                    held.level,
+                    if held.assigned {
+                        "assigned by the risk assessment"
+                    } else {
+                        "declared"
+                    }
+                ));
+            }
+            for assessment in assessments_of(db, ws, &name.text) {
+                let risky: Vec<String> = assessment
+                    .risky()
+                    .iter()
+                    .take(6)
+                    .map(|r| format!("{} ({})", r.threat, r.risk.as_str()))
+                    .collect();
+                out.push_str(&format!(
+                    "\nIn `{}`: requires {}; risks to mitigate: {}.\n",
+                    assessment.environment,
+                    assessment
+                        .required
+                        .as_ref()
+                        .map_or("no fitting profile".to_string(), |(p, _)| format!("`{p}`")),
+                    if risky.is_empty() {
+                        "none".to_string()
+                    } else {
+                        risky.join(", ")
+                    }
+                ));
+            }
+        }
+        _ => {}
+    }
+    if def.file.is_stdlib(db) {
+        out.push_str(&format!("\n_Standard library: {}_\n", def.file.path(db)));
+    }
+    Some((out, name.range))
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Symbol {
+    pub name: String,
+    pub kind: DeclKind,
+    pub range: TextRange,
+    pub selection: TextRange,
+}
+
+pub fn document_symbols(db: &dyn Db, file: SourceFile) -> Vec<Symbol> {
+    parsed(db, file)
+        .file
+        .decls()
+        .map(|decl| Symbol {
+            name: decl.label(),
+            kind: decl.kind,
+            range: decl.range,
+            selection: decl
+                .name
+                .as_ref()
+                .map(|n| n.range)
+                .or_else(|| decl.flow.as_ref().map(|f| f.range))
+                .unwrap_or(decl.range),
+        })
+        .collect()
+}
+
+pub fn workspace_symbols(db: &dyn Db, ws: Workspace, query: &str) -> Vec<(SourceFile, Symbol)> {
+    let query = query.to_lowercase();
+    let mut out = Vec::new();
+    for &file in ws.files(db) {
+        for symbol in document_symbols(db, file) {
+            if symbol.name.to_lowercase().contains(&query) {
+                out.push((file, symbol));
+            }
+            if out.len() >= 500 {
+                return out;
+            }
+        }
+    }
+    out
+}
+
+/// Lines `(start, end)` (zero-based) of declarations that span several lines.
+pub fn folding_ranges(db: &dyn Db, file: SourceFile) -> Vec<(u32, u32)> {
+    let text = file.text(db);
+    let index = ward_lang::LineIndex::new(text);
+    parsed(db, file)
+        .file
+        .decls()
+        .filter_map(|decl| {
+            let start = index.line_col(text, decl.range.start).line;
+            let end = index.line_col(text, decl.range.end).line;
+            (end > start).then_some((start, end))
+        })
+        .collect()
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Completion {
+    pub label: String,
+    /// What it is: "keyword", a declaration kind's noun, or a vocabulary's name.
+    pub detail: String,
+    pub is_keyword: bool,
+}
+
+/// Completions at an offset, by context: declaration keywords at the top level; inside a
+/// block, property keys and statements; after `=` or in a list, the names or words the
+/// property takes; after `mitigate`, threats; after `with`, mitigations; in flows, endpoints.
+pub fn completions(db: &dyn Db, ws: Workspace, file: SourceFile, offset: u32) -> Vec<Completion> {
+    let text = file.text(db);
+    let offset = (offset as usize).min(text.len());
+    let before = &text[..offset];
+    let line = before.rsplit('\n').next().unwrap_or("");
+    // The word being typed is replaced; the context is what precedes it.
+    let word_start = line
+        .rfind(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .map_or(0, |i| i + 1);
+    let context = line[..word_start].trim_end();
+    let depth = brace_depth(before);
+    let names_of = |kinds: &[DeclKind]| -> Vec<Completion> {
+        let mut names: Vec<Completion> = item_index(db, ws)
+            .names()
+            .filter(|(_, kind)| kinds.contains(kind))
+            .map(|(name, kind)| Completion {
+                label: name.to_string(),
+                detail: kind.noun().to_string(),
+                is_keyword: false,
+            })
+            .collect();
+        names.sort_by(|a, b| {
+            crate::model::natural_key(&a.label).cmp(&crate::model::natural_key(&b.label))
+        });
+        names
+    };
+    let words = |vocabulary: &schema::Vocabulary| -> Vec<Completion> {
+        vocabulary
+            .words
+            .iter()
+            .map(|w| Completion {
+                label: w.to_string(),
+                detail: vocabulary.what.to_string(),
+                is_keyword: false,
+            })
+            .collect()
+    };
+    let keywords = |list: &[&str], detail: &str| -> Vec<Completion> {
+        list.iter()
+            .map(|k| Completion {
+                label: k.to_string(),
+                detail: detail.to_string(),
+                is_keyword: true,
+            })
+            .collect()
+    };
+
+    let first_word = context.split_whitespace().next().unwrap_or("");
+    if depth == 0 {
+        if context.is_empty() {
+            let kws: Vec<&str> = DeclKind::ALL.iter().map(|k| k.keyword()).collect();
+            return keywords(&kws, "declaration");
+        }
+        if first_word == "flow" {
+            return names_of(schema::endpoint_kinds());
+        }
+        return Vec::new();
+    }
+    // Inside a block: which declaration?
+    let decl_kind = enclosing_decl(db, file, offset as u32);
+    if context.ends_with("mitigate") || (first_word == "mitigate" && !context.contains(" with")) {
+        return names_of(&[DeclKind::Threat]);
+    }
+    if first_word == "mitigate" && context.contains(" with") {
+        return names_of(&[DeclKind::Mitigation]);
+    }
+    if first_word == "bound" {
+        return names_of(&[DeclKind::Mitigation]);
+    }
+    if first_word == "then" || first_word == "report" {
+        if context.contains("report") {
+            return words(&schema::REPORT_TARGETS);
+        }
+        return words(&schema::ACTIONS);
+    }
+    if matches!(first_word, "allow" | "deny")
+        || context.ends_with("flow")
+        || context.ends_with("->")
+    {
+        return names_of(schema::endpoint_kinds());
+    }
+    if let Some(eq) = context.find('=') {
+        let key_part = context[..eq].trim();
+        let mut key_words = key_part.split_whitespace();
+        let key = key_words.next().unwrap_or("");
+        if let Some(kind) = decl_kind
+            && let Some(property) = schema::spec(kind).property(key)
+        {
+            return match value_kind(&property.ty) {
+                Expected::Names(kinds) => names_of(kinds),
+                Expected::Words(vocabulary) => words(vocabulary),
+                Expected::Nothing => Vec::new(),
+            };
+        }
+        return Vec::new();
+    }
+    if context.is_empty()
+        || context.ends_with('{')
+        || context.ends_with(',')
+        || context.ends_with(';')
+    {
+        if let Some(kind) = decl_kind {
+            let spec = schema::spec(kind);
+            let mut out: Vec<Completion> = spec
+                .properties
+                .iter()
+                .map(|p| Completion {
+                    label: p.key.to_string(),
+                    detail: p.ty.describe(),
+                    is_keyword: false,
+                })
+                .collect();
+            let statements: Vec<&str> = spec
+                .statements
+                .iter()
+                .flat_map(|s| match s {
+                    schema::StmtTag::Mitigate => vec!["mitigate"],
+                    schema::StmtTag::Param => vec!["param"],
+                    schema::StmtTag::Bound => vec!["bound"],
+                    schema::StmtTag::Match => vec!["match"],
+                    schema::StmtTag::When => vec!["when"],
+                    schema::StmtTag::Then => vec!["then"],
+                    schema::StmtTag::FlowAssert => vec!["allow", "deny"],
+                    schema::StmtTag::Expect => vec!["expect"],
+                })
+                .collect();
+            out.extend(keywords(&statements, "statement"));
+            return out;
+        }
+    }
+    // After a subject position (`likelihood `), threats and targets.
+    if matches!(first_word, "likelihood" | "impact") {
+        let mut out = names_of(&[DeclKind::Threat]);
+        out.extend(words(&schema::TARGETS));
+        out.push(Completion {
+            label: "default".to_string(),
+            detail: "every threat".to_string(),
+            is_keyword: true,
+        });
+        return out;
+    }
+    Vec::new()
+}
+
+enum Expected {
+    Names(&'static [DeclKind]),
+    Words(&'static schema::Vocabulary),
+    Nothing,
+}
+
+fn value_kind(ty: &'static schema::ValueType) -> Expected {
+    match ty {
+        schema::ValueType::Ref(kinds) => Expected::Names(kinds),
+        schema::ValueType::Word(vocabulary) => Expected::Words(vocabulary),
+        schema::ValueType::List(item) | schema::ValueType::OneOrList(item) => value_kind(item),
+        _ => Expected::Nothing,
+    }
+}
+
+/// The brace depth at the end of `text`, skipping strings and comments.
+fn brace_depth(text: &str) -> i64 {
+    let mut depth = 0i64;
+    let mut in_string = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => in_string = !in_string,
+            '\\' if in_string => {
+                chars.next();
+            }
+            '/' if !in_string && chars.peek() == Some(&'/') => {
+                for c in chars.by_ref() {
+                    if c == '\n' {
+                        break;
+                    }
+                }
+            }
+            '{' if !in_string => depth += 1,
+            '}' if !in_string => depth -= 1,
+            _ => {}
+        }
+    }
+    depth.max(0)
+}
+
+/// The kind of the declaration whose text holds the offset; for a declaration being typed
+/// (not yet parsed), the keyword of the last line that starts one.
+fn enclosing_decl(db: &dyn Db, file: SourceFile, offset: u32) -> Option<DeclKind> {
+    let parse = parsed(db, file);
+    for item in &parse.file.items {
+        if item.range().start <= offset && offset <= item.range().end {
+            if let Item::Decl(decl) = item {
+                return Some(decl.kind);
+            }
+            break;
+        }
+    }
+    let text = file.text(db);
+    text[..(offset as usize).min(text.len())]
+        .lines()
+        .rev()
+        .find_map(|line| DeclKind::from_keyword(line.split_whitespace().next().unwrap_or("")))
+}
+
+/// Inlay hints: the profile PASC assigns to each class that declares none, after its name.
+pub fn inlay_hints(db: &dyn Db, ws: Workspace, file: SourceFile) -> Vec<(u32, String)> {
+    let mut out = Vec::new();
+    for decl in parsed(db, file).file.decls() {
+        if decl.kind != DeclKind::Class {
+            continue;
+        }
+        let Some(name) = &decl.name else { continue };
+        if class_info(db, ws, &name.text).is_some_and(|c| c.profile.is_none())
+            && let Some(held) = profile_of_class(db, ws, &name.text)
+        {
+            out.push((name.range.end, format!(": {} (assigned)", held.profile)));
+        }
+    }
+    out
+}
+
+/// The edits of a rename, or why it is refused.
+pub fn rename(
+    db: &dyn Db,
+    ws: Workspace,
+    file: SourceFile,
+    offset: u32,
+    new_name: &str,
+) -> Result<Vec<Location>, String> {
+    let name = name_at(db, file, offset).ok_or("no name here to rename")?;
+    let def = definition_of(db, ws, &name.text)
+        .ok_or_else(|| format!("`{}` is not declared", name.text))?;
+    if def.file.is_stdlib(db) {
+        return Err(format!(
+            "`{}` belongs to the standard library, which is read-only",
+            name.text
+        ));
+    }
+    let valid = new_name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && new_name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid || DeclKind::from_keyword(new_name).is_some() {
+        return Err(format!("`{new_name}` is not a valid name"));
+    }
+    if let Some((kind, _)) = owner_of(db, ws, new_name) {
+        return Err(format!(
+            "`{new_name}` is already declared as {}",
+            kind.with_article()
+        ));
+    }
+    Ok(references(db, ws, file, offset))
+}
+
+/// Whether the file has errors (for the server's status).
+pub fn has_errors(db: &dyn Db, ws: Workspace, file: SourceFile) -> bool {
+    crate::check::file_diagnostics(db, ws, file)
+        .iter()
+        .any(|d| d.severity == Severity::Error)
+}

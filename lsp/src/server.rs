@@ -1,0 +1,588 @@
+//! The language server's state and handlers.
+//!
+//! State lives behind one async mutex: salsa's database is mutated by edits and read by
+//! requests, and each handler holds the lock only while it converts and queries. Requests
+//! that arrive for a document version older than the current one are answered with
+//! `ContentModified`, so a slow reply is never computed for stale text.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tokio::sync::Mutex;
+use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
+use tower_lsp_server::ls_types::*;
+use tower_lsp_server::{Client, LanguageServer};
+use ward_compiler::{Policy, SourceFile, ide};
+use ward_lang::LineIndex;
+
+use crate::convert;
+
+struct State {
+    policy: Policy,
+    by_uri: HashMap<Uri, SourceFile>,
+    uri_of: HashMap<SourceFile, Uri>,
+    /// What was last published per file, to publish only what changed.
+    published: HashMap<Uri, Vec<Diagnostic>>,
+    /// Where the explanations of codes are written, for `codeDescription` links.
+    explain_dir: Option<PathBuf>,
+}
+
+pub struct Backend {
+    client: Client,
+    state: Mutex<State>,
+    /// Bumped by every edit: a request that started before an edit is stale.
+    revision: AtomicU64,
+}
+
+impl Backend {
+    pub fn new(client: Client) -> Self {
+        Self {
+            client,
+            state: Mutex::new(State {
+                policy: Policy::default(),
+                by_uri: HashMap::new(),
+                uri_of: HashMap::new(),
+                published: HashMap::new(),
+                explain_dir: None,
+            }),
+            revision: AtomicU64::new(0),
+        }
+    }
+
+    fn stale(&self, started: u64) -> Result<()> {
+        if self.revision.load(Ordering::SeqCst) != started {
+            return Err(Error {
+                code: ErrorCode::ServerError(-32801),
+                message: "content modified".into(),
+                data: None,
+            });
+        }
+        Ok(())
+    }
+
+    async fn publish(&self) {
+        let updates = {
+            let mut state = self.state.lock().await;
+            let result = state.policy.check();
+            let db = state.policy.db();
+            let mut per_file: HashMap<Uri, Vec<Diagnostic>> = HashMap::new();
+            for (file, uri) in &state.uri_of {
+                if !file.is_stdlib(db) {
+                    per_file.insert(uri.clone(), Vec::new());
+                }
+            }
+            for diagnostic in &result.diagnostics {
+                let Some(uri) = state.uri_of.get(&diagnostic.file) else {
+                    continue;
+                };
+                let related: Vec<DiagnosticRelatedInformation> = diagnostic
+                    .labels
+                    .iter()
+                    .filter_map(|label| {
+                        Some(DiagnosticRelatedInformation {
+                            location: Location::new(
+                                state.uri_of.get(&label.file)?.clone(),
+                                convert::file_range(db, label.file, label.range),
+                            ),
+                            message: label.message.clone(),
+                        })
+                    })
+                    .collect();
+                let mut message = diagnostic.message.clone();
+                if let Some(help) = &diagnostic.help {
+                    message.push_str("\nhelp: ");
+                    message.push_str(help);
+                }
+                let code_description = state
+                    .explain_dir
+                    .as_ref()
+                    .and_then(|dir| {
+                        Uri::from_file_path(dir.join(format!("{}.md", diagnostic.code.code)))
+                    })
+                    .map(|href| CodeDescription { href });
+                per_file.entry(uri.clone()).or_default().push(Diagnostic {
+                    range: convert::file_range(db, diagnostic.file, diagnostic.range),
+                    severity: Some(convert::severity(diagnostic.severity)),
+                    code: Some(NumberOrString::String(diagnostic.code.code.to_string())),
+                    code_description,
+                    source: Some("ward".into()),
+                    message,
+                    related_information: (!related.is_empty()).then_some(related),
+                    tags: None,
+                    data: None,
+                });
+            }
+            let mut updates = Vec::new();
+            for (uri, diagnostics) in per_file {
+                if state.published.get(&uri) != Some(&diagnostics) {
+                    state.published.insert(uri.clone(), diagnostics.clone());
+                    updates.push((uri, diagnostics));
+                }
+            }
+            updates
+        };
+        for (uri, diagnostics) in updates {
+            self.client
+                .publish_diagnostics(uri, diagnostics, None)
+                .await;
+        }
+    }
+
+    /// Runs `f` with the file of `uri`, its text and line index, under the lock.
+    async fn with_file<T>(
+        &self,
+        uri: &Uri,
+        f: impl FnOnce(&State, SourceFile, &str, &LineIndex) -> T,
+    ) -> Option<T> {
+        let state = self.state.lock().await;
+        let file = *state.by_uri.get(uri)?;
+        let text = file.text(state.policy.db()).clone();
+        let index = LineIndex::new(&text);
+        Some(f(&state, file, &text, &index))
+    }
+}
+
+/// Writes the standard library and the explanations of codes where editors can open them
+/// (read-only), and returns their folders.
+fn write_support_files() -> Option<(PathBuf, PathBuf)> {
+    let base = std::env::temp_dir().join(format!("ward-{}", env!("CARGO_PKG_VERSION")));
+    let stdlib = base.join("stdlib");
+    let explain = base.join("explain");
+    std::fs::create_dir_all(&stdlib).ok()?;
+    std::fs::create_dir_all(&explain).ok()?;
+    for file in ward_stdlib::FILES {
+        let name = file.path.trim_start_matches("<stdlib>/");
+        let path = stdlib.join(name);
+        if std::fs::read_to_string(&path).ok().as_deref() != Some(file.text) {
+            let _ = std::fs::write(&path, file.text);
+        }
+    }
+    for code in ward_compiler::codes::ALL {
+        let text = format!(
+            "# {} {}\n\n{}\n\n```text\n{}```\n",
+            code.code, code.name, code.summary, code.explanation
+        );
+        let _ = std::fs::write(explain.join(format!("{}.md", code.code)), text);
+    }
+    Some((stdlib, explain))
+}
+
+fn ward_files(root: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if path.is_dir() {
+            if !name.starts_with('.') && name != "target" && name != "node_modules" {
+                ward_files(&path, out);
+            }
+        } else if path.extension().is_some_and(|e| e == "ward") {
+            out.push(path);
+        }
+    }
+}
+
+impl LanguageServer for Backend {
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        let mut roots: Vec<PathBuf> = params
+            .workspace_folders
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|f| f.uri.to_file_path().map(|p| p.into_owned()))
+            .collect();
+        #[expect(deprecated, reason = "older clients send only root_uri")]
+        if roots.is_empty()
+            && let Some(root) = params.root_uri.as_ref().and_then(|u| u.to_file_path())
+        {
+            roots.push(root.into_owned());
+        }
+        let mut state = self.state.lock().await;
+        let support = write_support_files();
+        if let Some((stdlib, explain)) = &support {
+            // The stdlib files of the database get the URIs of their copies on disk.
+            let db_files: Vec<SourceFile> = state
+                .policy
+                .workspace()
+                .files(state.policy.db())
+                .iter()
+                .copied()
+                .filter(|f| f.is_stdlib(state.policy.db()))
+                .collect();
+            for file in db_files {
+                let name = file
+                    .path(state.policy.db())
+                    .trim_start_matches("<stdlib>/")
+                    .to_string();
+                if let Some(uri) = Uri::from_file_path(stdlib.join(name)) {
+                    state.uri_of.insert(file, uri.clone());
+                    state.by_uri.insert(uri, file);
+                }
+            }
+            state.explain_dir = Some(explain.clone());
+        }
+        let mut paths = Vec::new();
+        for root in &roots {
+            ward_files(root, &mut paths);
+        }
+        paths.sort();
+        for path in paths {
+            let (Ok(text), Some(uri)) =
+                (std::fs::read_to_string(&path), Uri::from_file_path(&path))
+            else {
+                continue;
+            };
+            let display = path.display().to_string();
+            let file = state.policy.add_file(display, text);
+            state.uri_of.insert(file, uri.clone());
+            state.by_uri.insert(uri, file);
+        }
+        Ok(InitializeResult {
+            server_info: Some(ServerInfo {
+                name: "ward".into(),
+                version: Some(env!("CARGO_PKG_VERSION").into()),
+            }),
+            capabilities: ServerCapabilities {
+                text_document_sync: Some(TextDocumentSyncCapability::Kind(
+                    TextDocumentSyncKind::FULL,
+                )),
+                hover_provider: Some(HoverProviderCapability::Simple(true)),
+                definition_provider: Some(OneOf::Left(true)),
+                references_provider: Some(OneOf::Left(true)),
+                document_symbol_provider: Some(OneOf::Left(true)),
+                workspace_symbol_provider: Some(OneOf::Left(true)),
+                folding_range_provider: Some(FoldingRangeProviderCapability::Simple(true)),
+                document_formatting_provider: Some(OneOf::Left(true)),
+                rename_provider: Some(OneOf::Right(RenameOptions {
+                    prepare_provider: Some(false),
+                    work_done_progress_options: Default::default(),
+                })),
+                completion_provider: Some(CompletionOptions {
+                    trigger_characters: Some(vec!["=".into(), "[".into(), " ".into()]),
+                    ..Default::default()
+                }),
+                code_action_provider: Some(CodeActionProviderCapability::Simple(true)),
+                inlay_hint_provider: Some(OneOf::Left(true)),
+                ..ServerCapabilities::default()
+            },
+            offset_encoding: None,
+        })
+    }
+
+    async fn initialized(&self, _: InitializedParams) {
+        self.publish().await;
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        Ok(())
+    }
+
+    async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        self.revision.fetch_add(1, Ordering::SeqCst);
+        {
+            let mut state = self.state.lock().await;
+            let uri = params.text_document.uri;
+            let text = params.text_document.text;
+            match state.by_uri.get(&uri).copied() {
+                Some(file) if file.is_stdlib(state.policy.db()) => {}
+                Some(file) => {
+                    if file.text(state.policy.db()) != &text {
+                        state.policy.set_text(file, text);
+                    }
+                }
+                None => {
+                    let path = uri
+                        .to_file_path()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_else(|| uri.as_str().to_string());
+                    let file = state.policy.add_file(path, text);
+                    state.uri_of.insert(file, uri.clone());
+                    state.by_uri.insert(uri, file);
+                }
+            }
+        }
+        self.publish().await;
+    }
+
+    async fn did_change(&self, params: DidChangeTextDocumentParams) {
+        self.revision.fetch_add(1, Ordering::SeqCst);
+        let Some(change) = params.content_changes.into_iter().last() else {
+            return;
+        };
+        {
+            let mut state = self.state.lock().await;
+            let Some(file) = state.by_uri.get(&params.text_document.uri).copied() else {
+                return;
+            };
+            if file.is_stdlib(state.policy.db()) {
+                return;
+            }
+            state.policy.set_text(file, change.text);
+        }
+        self.publish().await;
+    }
+
+    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        let started = self.revision.load(Ordering::SeqCst);
+        let at = params.text_document_position_params;
+        let answer = self
+            .with_file(&at.text_document.uri, |state, file, text, index| {
+                let db = state.policy.db();
+                let offset = convert::offset(text, index, at.position);
+                ide::hover(db, state.policy.workspace(), file, offset).map(|(markdown, range)| {
+                    Hover {
+                        contents: HoverContents::Markup(MarkupContent {
+                            kind: MarkupKind::Markdown,
+                            value: markdown,
+                        }),
+                        range: Some(convert::range(text, index, range)),
+                    }
+                })
+            })
+            .await
+            .flatten();
+        self.stale(started)?;
+        Ok(answer)
+    }
+
+    async fn goto_definition(
+        &self,
+        params: GotoDefinitionParams,
+    ) -> Result<Option<GotoDefinitionResponse>> {
+        let at = params.text_document_position_params;
+        Ok(self
+            .with_file(&at.text_document.uri, |state, file, text, index| {
+                let db = state.policy.db();
+                let offset = convert::offset(text, index, at.position);
+                let target = ide::goto_definition(db, state.policy.workspace(), file, offset)?;
+                let uri = state.uri_of.get(&target.file)?.clone();
+                Some(GotoDefinitionResponse::Scalar(Location::new(
+                    uri,
+                    convert::file_range(db, target.file, target.range),
+                )))
+            })
+            .await
+            .flatten())
+    }
+
+    async fn references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
+        let at = params.text_document_position;
+        Ok(self
+            .with_file(&at.text_document.uri, |state, file, text, index| {
+                let db = state.policy.db();
+                let offset = convert::offset(text, index, at.position);
+                ide::references(db, state.policy.workspace(), file, offset)
+                    .into_iter()
+                    .filter_map(|l| {
+                        Some(Location::new(
+                            state.uri_of.get(&l.file)?.clone(),
+                            convert::file_range(db, l.file, l.range),
+                        ))
+                    })
+                    .collect()
+            })
+            .await)
+    }
+
+    async fn document_symbol(
+        &self,
+        params: DocumentSymbolParams,
+    ) -> Result<Option<DocumentSymbolResponse>> {
+        Ok(self
+            .with_file(&params.text_document.uri, |state, file, text, index| {
+                #[expect(deprecated, reason = "DocumentSymbol still has the deprecated field")]
+                let symbols = ide::document_symbols(state.policy.db(), file)
+                    .into_iter()
+                    .map(|s| DocumentSymbol {
+                        name: s.name,
+                        detail: Some(s.kind.noun().to_string()),
+                        kind: convert::symbol_kind(s.kind),
+                        tags: None,
+                        deprecated: None,
+                        range: convert::range(text, index, s.range),
+                        selection_range: convert::range(text, index, s.selection),
+                        children: None,
+                    })
+                    .collect();
+                DocumentSymbolResponse::Nested(symbols)
+            })
+            .await)
+    }
+
+    async fn symbol(
+        &self,
+        params: WorkspaceSymbolParams,
+    ) -> Result<Option<WorkspaceSymbolResponse>> {
+        let state = self.state.lock().await;
+        let db = state.policy.db();
+        #[expect(
+            deprecated,
+            reason = "SymbolInformation still has the deprecated field"
+        )]
+        let symbols = ide::workspace_symbols(db, state.policy.workspace(), &params.query)
+            .into_iter()
+            .filter_map(|(file, s)| {
+                Some(SymbolInformation {
+                    name: s.name,
+                    kind: convert::symbol_kind(s.kind),
+                    tags: None,
+                    deprecated: None,
+                    location: Location::new(
+                        state.uri_of.get(&file)?.clone(),
+                        convert::file_range(db, file, s.selection),
+                    ),
+                    container_name: None,
+                })
+            })
+            .collect();
+        Ok(Some(WorkspaceSymbolResponse::Flat(symbols)))
+    }
+
+    async fn folding_range(&self, params: FoldingRangeParams) -> Result<Option<Vec<FoldingRange>>> {
+        Ok(self
+            .with_file(&params.text_document.uri, |state, file, _, _| {
+                ide::folding_ranges(state.policy.db(), file)
+                    .into_iter()
+                    .map(|(start, end)| FoldingRange {
+                        start_line: start,
+                        end_line: end,
+                        kind: Some(FoldingRangeKind::Region),
+                        ..Default::default()
+                    })
+                    .collect()
+            })
+            .await)
+    }
+
+    async fn formatting(&self, params: DocumentFormattingParams) -> Result<Option<Vec<TextEdit>>> {
+        Ok(self
+            .with_file(&params.text_document.uri, |_, _, text, index| {
+                // A file with syntax errors is not formatted (as with `ward fmt`).
+                let formatted = ward_lang::format(text).ok()?;
+                if formatted == text {
+                    return Some(Vec::new());
+                }
+                let whole =
+                    convert::range(text, index, ward_lang::TextRange::new(0, text.len() as u32));
+                Some(vec![TextEdit::new(whole, formatted)])
+            })
+            .await
+            .flatten())
+    }
+
+    async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
+        let started = self.revision.load(Ordering::SeqCst);
+        let at = params.text_document_position;
+        let items = self
+            .with_file(&at.text_document.uri, |state, file, text, index| {
+                let offset = convert::offset(text, index, at.position);
+                ide::completions(state.policy.db(), state.policy.workspace(), file, offset)
+                    .into_iter()
+                    .map(|c| CompletionItem {
+                        label: c.label,
+                        detail: Some(c.detail),
+                        kind: Some(if c.is_keyword {
+                            CompletionItemKind::KEYWORD
+                        } else {
+                            CompletionItemKind::REFERENCE
+                        }),
+                        ..Default::default()
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .await;
+        self.stale(started)?;
+        Ok(items.map(CompletionResponse::Array))
+    }
+
+    async fn inlay_hint(&self, params: InlayHintParams) -> Result<Option<Vec<InlayHint>>> {
+        Ok(self
+            .with_file(&params.text_document.uri, |state, file, text, index| {
+                ide::inlay_hints(state.policy.db(), state.policy.workspace(), file)
+                    .into_iter()
+                    .map(|(offset, label)| InlayHint {
+                        position: convert::position(text, index, offset),
+                        label: InlayHintLabel::String(label),
+                        kind: Some(InlayHintKind::TYPE),
+                        text_edits: None,
+                        tooltip: None,
+                        padding_left: Some(false),
+                        padding_right: Some(false),
+                        data: None,
+                    })
+                    .collect()
+            })
+            .await)
+    }
+
+    async fn rename(&self, params: RenameParams) -> Result<Option<WorkspaceEdit>> {
+        let at = params.text_document_position;
+        let result = self
+            .with_file(&at.text_document.uri, |state, file, text, index| {
+                let db = state.policy.db();
+                let offset = convert::offset(text, index, at.position);
+                ide::rename(db, state.policy.workspace(), file, offset, &params.new_name).map(
+                    |locations| {
+                        let mut changes: HashMap<Uri, Vec<TextEdit>> = HashMap::new();
+                        for l in locations {
+                            if let Some(uri) = state.uri_of.get(&l.file) {
+                                changes.entry(uri.clone()).or_default().push(TextEdit::new(
+                                    convert::file_range(db, l.file, l.range),
+                                    params.new_name.clone(),
+                                ));
+                            }
+                        }
+                        WorkspaceEdit::new(changes)
+                    },
+                )
+            })
+            .await;
+        match result {
+            Some(Ok(edit)) => Ok(Some(edit)),
+            Some(Err(reason)) => Err(Error::invalid_params(reason)),
+            None => Ok(None),
+        }
+    }
+
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        let uri = params.text_document.uri.clone();
+        let state = self.state.lock().await;
+        let Some(&file) = state.by_uri.get(&uri) else {
+            return Ok(None);
+        };
+        let db = state.policy.db();
+        let text = file.text(db);
+        let index = LineIndex::new(text);
+        let result = state.policy.check();
+        let mut actions = Vec::new();
+        for diagnostic in result.diagnostics.iter().filter(|d| d.file == file) {
+            let Some(suggestion) = &diagnostic.suggestion else {
+                continue;
+            };
+            let range = convert::range(text, &index, diagnostic.range);
+            let overlaps = range.start <= params.range.end && params.range.start <= range.end;
+            if !overlaps {
+                continue;
+            }
+            let edit = TextEdit::new(
+                convert::range(text, &index, suggestion.range),
+                suggestion.replacement.clone(),
+            );
+            actions.push(CodeActionOrCommand::CodeAction(CodeAction {
+                title: suggestion.message.clone(),
+                kind: Some(CodeActionKind::QUICKFIX),
+                diagnostics: None,
+                edit: Some(WorkspaceEdit::new(HashMap::from([(
+                    uri.clone(),
+                    vec![edit],
+                )]))),
+                is_preferred: Some(true),
+                ..Default::default()
+            }));
+        }
+        Ok(Some(actions))
+    }
+}

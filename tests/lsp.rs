@@ -1,0 +1,375 @@
+//! The language server over real JSON-RPC: `ward lsp` as a child process on stdio, driven
+//! through initialize, didOpen, didChange, each request, shutdown and exit.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+struct Server {
+    child: Child,
+    stdin: ChildStdin,
+    messages: Receiver<Value>,
+    next_id: u64,
+    /// Notifications received while waiting for responses.
+    notifications: Vec<Value>,
+}
+
+fn read_message(reader: &mut impl BufRead) -> Option<Value> {
+    let mut length = None;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some(value) = line.strip_prefix("Content-Length: ") {
+            length = value.parse::<usize>().ok();
+        }
+    }
+    let mut body = vec![0; length?];
+    reader.read_exact(&mut body).ok()?;
+    serde_json::from_slice(&body).ok()
+}
+
+impl Server {
+    fn start(root: &Path) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ward"))
+            .arg("lsp")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("ward lsp starts");
+        let stdin = child.stdin.take().expect("stdin");
+        let stdout = child.stdout.take().expect("stdout");
+        let (sender, messages) = channel();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            while let Some(message) = read_message(&mut reader) {
+                if sender.send(message).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut server = Server {
+            child,
+            stdin,
+            messages,
+            next_id: 1,
+            notifications: Vec::new(),
+        };
+        let uri = uri(root);
+        let result = server.request(
+            "initialize",
+            json!({
+                "processId": null,
+                "rootUri": uri,
+                "workspaceFolders": [{ "uri": uri, "name": "test" }],
+                "capabilities": {},
+            }),
+        );
+        assert_eq!(result["serverInfo"]["name"], "ward");
+        assert_eq!(result["capabilities"]["hoverProvider"], true);
+        server.notify("initialized", json!({}));
+        server
+    }
+
+    fn send(&mut self, message: Value) {
+        let body = message.to_string();
+        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).expect("write");
+        self.stdin.flush().expect("flush");
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        self.send(json!({ "jsonrpc": "2.0", "method": method, "params": params }));
+    }
+
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }));
+        loop {
+            let message = self
+                .messages
+                .recv_timeout(Duration::from_secs(20))
+                .unwrap_or_else(|_| panic!("no answer to {method}"));
+            if message["id"] == json!(id) && message.get("method").is_none() {
+                if let Some(error) = message.get("error") {
+                    return json!({ "error": error });
+                }
+                return message["result"].clone();
+            }
+            if message.get("id").is_some() && message.get("method").is_some() {
+                // A request from the server (e.g. workspace/configuration): answer null.
+                let answer = json!({ "jsonrpc": "2.0", "id": message["id"], "result": null });
+                self.send(answer);
+                continue;
+            }
+            self.notifications.push(message);
+        }
+    }
+
+    /// Waits for diagnostics of `uri` that satisfy `check`.
+    fn diagnostics_for(&mut self, uri: &str, check: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let found = self.notifications.iter().rev().find(|n| {
+                n["method"] == "textDocument/publishDiagnostics" && n["params"]["uri"] == uri
+            });
+            if let Some(found) = found {
+                let list = found["params"]["diagnostics"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
+                if check(&list) {
+                    return list;
+                }
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let message = self
+                .messages
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("no matching diagnostics for {uri}"));
+            self.notifications.push(message);
+        }
+    }
+
+    fn stop(mut self) {
+        let result = self.request("shutdown", Value::Null);
+        assert_eq!(result, Value::Null);
+        self.notify("exit", Value::Null);
+        let status = self.child.wait().expect("exits");
+        assert!(status.success());
+    }
+}
+
+fn uri(path: &Path) -> String {
+    format!("file://{}", path.display())
+}
+
+fn fixture_copy() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/lsp");
+    for entry in std::fs::read_dir(source).expect("fixtures").flatten() {
+        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).expect("copy");
+    }
+    let root = dir.path().canonicalize().expect("path");
+    (dir, root)
+}
+
+/// The position of the first occurrence of `needle` in a text (zero-based line, column).
+fn position_of(text: &str, needle: &str) -> Value {
+    let at = text.find(needle).unwrap_or_else(|| panic!("{needle}"));
+    let line = text[..at].matches('\n').count();
+    let col = at - text[..at].rfind('\n').map_or(0, |i| i + 1);
+    json!({ "line": line, "character": col })
+}
+
+#[test]
+fn the_language_server_end_to_end() {
+    let (_dir, root) = fixture_copy();
+    let lock_path = root.join("lock.ward");
+    let home_path = root.join("home.ward");
+    let lock_uri = uri(&lock_path);
+    let home_uri = uri(&home_path);
+    let lock_text = std::fs::read_to_string(&lock_path).expect("read");
+    let home_text = std::fs::read_to_string(&home_path).expect("read");
+    let mut server = Server::start(&root);
+
+    // Diagnostics for the workspace's files, with codes linked to their explanation.
+    let diagnostics = server.diagnostics_for(&lock_uri, |d| !d.is_empty());
+    let typo = diagnostics
+        .iter()
+        .find(|d| d["code"] == "E0100")
+        .expect("the misspelled profile");
+    assert!(
+        typo["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("did you mean `SecProf_2`?"))
+    );
+    assert!(
+        typo["codeDescription"]["href"]
+            .as_str()
+            .is_some_and(|h| h.ends_with("E0100.md"))
+    );
+
+    // A code action fixes it.
+    let actions = server.request(
+        "textDocument/codeAction",
+        json!({
+            "textDocument": { "uri": lock_uri },
+            "range": typo["range"],
+            "context": { "diagnostics": [typo] },
+        }),
+    );
+    let action = &actions[0];
+    assert_eq!(action["title"], "use `SecProf_2`");
+    assert_eq!(
+        action["edit"]["changes"][&lock_uri][0]["newText"],
+        "SecProf_2"
+    );
+
+    // didOpen + didChange with the fix: the error goes away.
+    server.notify(
+        "textDocument/didOpen",
+        json!({ "textDocument": { "uri": lock_uri, "languageId": "ward", "version": 1, "text": lock_text } }),
+    );
+    let fixed = lock_text.replace("SecProf2", "SecProf_2");
+    server.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": { "uri": lock_uri, "version": 2 },
+            "contentChanges": [{ "text": fixed }],
+        }),
+    );
+    server.diagnostics_for(&lock_uri, |d| d.iter().all(|x| x["code"] != "E0100"));
+
+    // Hover: a class's assigned profile and its risk reasons; a stdlib threat's tables.
+    let hover = server.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": home_uri }, "position": position_of(&home_text, "plug \"Smart") }),
+    );
+    let markdown = hover["contents"]["value"].as_str().expect("markdown");
+    assert!(markdown.contains("**class** `plug`"), "{markdown}");
+    assert!(
+        markdown.contains("assigned by the risk assessment"),
+        "{markdown}"
+    );
+
+    // Go to definition, into the standard library.
+    let definition = server.request(
+        "textDocument/definition",
+        json!({ "textDocument": { "uri": lock_uri }, "position": position_of(&fixed, "SecProf_2") }),
+    );
+    let target = definition["uri"].as_str().expect("a location");
+    assert!(target.ends_with("stdlib/profiles.ward"), "{target}");
+
+    // References across files.
+    let references = server.request(
+        "textDocument/references",
+        json!({
+            "textDocument": { "uri": home_uri },
+            "position": position_of(&home_text, "home \"Home\""),
+            "context": { "includeDeclaration": true },
+        }),
+    );
+    let files: Vec<&str> = references
+        .as_array()
+        .expect("references")
+        .iter()
+        .filter_map(|r| r["uri"].as_str())
+        .collect();
+    assert_eq!(
+        files.iter().filter(|u| **u == home_uri).count(),
+        2,
+        "{references}"
+    );
+    assert_eq!(
+        files.iter().filter(|u| **u == lock_uri).count(),
+        1,
+        "{references}"
+    );
+
+    // Completion: profiles after `profile =`, threats after `mitigate`.
+    let completion = server.request(
+        "textDocument/completion",
+        json!({ "textDocument": { "uri": lock_uri }, "position": position_of(&fixed, "SecProf_2") }),
+    );
+    let labels: Vec<&str> = completion
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|c| c["label"].as_str())
+        .collect();
+    assert_eq!(labels, ["SecProf_1", "SecProf_2", "SecProf_3", "SecProf_4"]);
+
+    // Symbols, folding, inlay hints, formatting.
+    let symbols = server.request(
+        "textDocument/documentSymbol",
+        json!({ "textDocument": { "uri": home_uri } }),
+    );
+    let names: Vec<&str> = symbols
+        .as_array()
+        .expect("symbols")
+        .iter()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    assert_eq!(
+        names,
+        ["home", "shop", "plug", "plugs", "plug -> shop : tcp/443"]
+    );
+    let workspace = server.request("workspace/symbol", json!({ "query": "loc" }));
+    assert!(
+        workspace
+            .as_array()
+            .expect("symbols")
+            .iter()
+            .any(|s| s["name"] == "lock")
+    );
+    let folds = server.request(
+        "textDocument/foldingRange",
+        json!({ "textDocument": { "uri": home_uri } }),
+    );
+    assert!(folds.as_array().is_some_and(|f| f.len() >= 3));
+    let hints = server.request(
+        "textDocument/inlayHint",
+        json!({ "textDocument": { "uri": home_uri }, "range": { "start": { "line": 0, "character": 0 }, "end": { "line": 99, "character": 0 } } }),
+    );
+    assert_eq!(hints[0]["label"], ": SecProf_1 (assigned)");
+    let edits = server.request(
+        "textDocument/formatting",
+        json!({ "textDocument": { "uri": home_uri }, "options": { "tabSize": 2, "insertSpaces": true } }),
+    );
+    assert_eq!(edits, json!([]), "the fixture is formatted");
+
+    // Rename: refused onto an existing name; accepted otherwise, in every file.
+    let clash = server.request(
+        "textDocument/rename",
+        json!({ "textDocument": { "uri": home_uri }, "position": position_of(&home_text, "home \"Home\""), "newName": "shop" }),
+    );
+    assert!(
+        clash["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("already declared")),
+        "{clash}"
+    );
+    let rename = server.request(
+        "textDocument/rename",
+        json!({ "textDocument": { "uri": home_uri }, "position": position_of(&home_text, "home \"Home\""), "newName": "house" }),
+    );
+    assert_eq!(
+        rename["changes"][&home_uri].as_array().map(Vec::len),
+        Some(2)
+    );
+    assert_eq!(
+        rename["changes"][&lock_uri].as_array().map(Vec::len),
+        Some(1)
+    );
+
+    // Broken code: a syntax error in one declaration leaves hover working in the others.
+    let broken = format!("class broken = {{\n{home_text}");
+    server.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": home_uri, "version": 3 }, "contentChanges": [{ "text": broken }] }),
+    );
+    server.diagnostics_for(&home_uri, |d| d.iter().any(|x| x["code"] == "E0001"));
+    let hover = server.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": home_uri }, "position": position_of(&broken, "shop \"Shop\"") }),
+    );
+    assert!(
+        hover["contents"]["value"]
+            .as_str()
+            .is_some_and(|m| m.contains("**service** `shop`")),
+        "{hover}"
+    );
+
+    server.stop();
+}
