@@ -57,3 +57,61 @@ pub fn symbol_kind(kind: ward_lang::ast::DeclKind) -> lsp::SymbolKind {
         Test => lsp::SymbolKind::METHOD,
     }
 }
+
+/// The legend of semantic tokens, in the order `token_type` indexes it.
+pub const TOKEN_TYPES: [&str; 15] = [
+    "keyword", "comment", "string", "number", "regexp", "property", "enumMember", "event",
+    "function", "type", "interface", "namespace", "class", "struct", "macro",
+];
+
+fn token_type(kind: ward_compiler::ide::TokenKind) -> u32 {
+    use ward_compiler::ide::TokenKind::*;
+    use ward_lang::ast::DeclKind;
+    match kind {
+        Keyword => 0,
+        Comment => 1,
+        String => 2,
+        Number => 3,
+        Regexp => 4,
+        Property => 5,
+        EnumMember => 6,
+        Declared(DeclKind::Threat) => 7,
+        Declared(DeclKind::Mitigation) => 8,
+        Declared(DeclKind::Capability) => 9,
+        Declared(DeclKind::Profile) => 10,
+        Declared(DeclKind::Environment | DeclKind::Segment) => 11,
+        Declared(DeclKind::Class) => 12,
+        Declared(DeclKind::Service | DeclKind::Gateway) => 13,
+        Declared(DeclKind::Detect | DeclKind::Flow | DeclKind::Test) => 14,
+    }
+}
+
+/// LSP's relative encoding of tokens. Tokens spanning lines (raw strings) are left out:
+/// the protocol has no multi-line tokens by default.
+pub fn semantic_tokens(
+    text: &str,
+    index: &LineIndex,
+    tokens: &[(TextRange, ward_compiler::ide::TokenKind, bool)],
+) -> Vec<lsp::SemanticToken> {
+    let mut out = Vec::with_capacity(tokens.len());
+    let (mut last_line, mut last_col) = (0u32, 0u32);
+    for (range, kind, declaration) in tokens {
+        let start = index.line_col_utf16(text, range.start);
+        let end = index.line_col_utf16(text, range.end);
+        if start.line != end.line || end.col <= start.col {
+            continue;
+        }
+        let delta_line = start.line - last_line;
+        let delta_start = if delta_line == 0 { start.col - last_col } else { start.col };
+        out.push(lsp::SemanticToken {
+            delta_line,
+            delta_start,
+            length: end.col - start.col,
+            token_type: token_type(*kind),
+            token_modifiers_bitset: u32::from(*declaration),
+        });
+        last_line = start.line;
+        last_col = start.col;
+    }
+    out
+}
