@@ -331,9 +331,20 @@ fn the_language_server_end_to_end() {
 
     // Semantic tokens: the first tokens of home.ward are the doc comment, the keyword
     // `environment`, and the environment's name (a declaration).
-    let tokens = server.request("textDocument/semanticTokens/full", json!({ "textDocument": { "uri": home_uri } }));
-    let data: Vec<u64> = tokens["data"].as_array().expect("data").iter().filter_map(Value::as_u64).collect();
-    assert_eq!(&data[..15], &[0, 0, 17, 1, 0, 1, 0, 11, 0, 0, 0, 12, 4, 11, 1]);
+    let tokens = server.request(
+        "textDocument/semanticTokens/full",
+        json!({ "textDocument": { "uri": home_uri } }),
+    );
+    let data: Vec<u64> = tokens["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .filter_map(Value::as_u64)
+        .collect();
+    assert_eq!(
+        &data[..15],
+        &[0, 0, 17, 1, 0, 1, 0, 11, 0, 0, 0, 12, 4, 11, 1]
+    );
 
     // Rename: refused onto an existing name; accepted otherwise, in every file.
     let clash = server.request(

@@ -25,6 +25,8 @@ enum Command {
     /// Check a policy and write its bundle: device configurations, Cedar, nftables, PAVA
     /// rules and a report.
     Build(commands::build::Args),
+    /// Rebuild the bundle on every saved change; keep the last good one on errors.
+    Watch(commands::watch::Args),
     /// Run the language server on standard input and output (for editors).
     Lsp,
     /// Rewrite policies in the canonical layout.
@@ -70,6 +72,7 @@ fn main() -> ExitCode {
         Command::Build(args) => commands::build::run(args),
         Command::Fmt(args) => commands::fmt::run(args),
         Command::Lsp => run_lsp(),
+        Command::Watch(args) => commands::watch::run(args),
         Command::Diff(args) => commands::diff::run(args),
         Command::Explain(args) => commands::explain::run(args),
         Command::Keygen(args) => commands::keygen::run(args),

@@ -594,19 +594,28 @@ pub enum TokenKind {
 
 /// Every token worth highlighting, in source order; `declaration` marks a declaration's
 /// own name.
-pub fn semantic_tokens(db: &dyn Db, ws: Workspace, file: SourceFile) -> Vec<(TextRange, TokenKind, bool)> {
+pub fn semantic_tokens(
+    db: &dyn Db,
+    ws: Workspace,
+    file: SourceFile,
+) -> Vec<(TextRange, TokenKind, bool)> {
     let parse = parsed(db, file);
     let mut out: Vec<(TextRange, TokenKind, bool)> = Vec::new();
     for comment in &parse.file.comments {
         out.push((comment.range, TokenKind::Comment, false));
     }
-    let mut kinds: std::collections::HashMap<String, Option<DeclKind>> = std::collections::HashMap::new();
+    let mut kinds: std::collections::HashMap<String, Option<DeclKind>> =
+        std::collections::HashMap::new();
     let mut kind_of = |name: &str| -> Option<DeclKind> {
         *kinds
             .entry(name.to_string())
             .or_insert_with(|| owner_of(db, ws, name).map(|(k, _)| k))
     };
-    fn value_tokens(value: &Value, out: &mut Vec<(TextRange, TokenKind, bool)>, names: &mut Vec<(String, TextRange)>) {
+    fn value_tokens(
+        value: &Value,
+        out: &mut Vec<(TextRange, TokenKind, bool)>,
+        names: &mut Vec<(String, TextRange)>,
+    ) {
         let kind = match &value.kind {
             ValueKind::Name(name) => {
                 names.push((name.clone(), value.range));

@@ -60,8 +60,21 @@ pub fn symbol_kind(kind: ward_lang::ast::DeclKind) -> lsp::SymbolKind {
 
 /// The legend of semantic tokens, in the order `token_type` indexes it.
 pub const TOKEN_TYPES: [&str; 15] = [
-    "keyword", "comment", "string", "number", "regexp", "property", "enumMember", "event",
-    "function", "type", "interface", "namespace", "class", "struct", "macro",
+    "keyword",
+    "comment",
+    "string",
+    "number",
+    "regexp",
+    "property",
+    "enumMember",
+    "event",
+    "function",
+    "type",
+    "interface",
+    "namespace",
+    "class",
+    "struct",
+    "macro",
 ];
 
 fn token_type(kind: ward_compiler::ide::TokenKind) -> u32 {
@@ -102,7 +115,11 @@ pub fn semantic_tokens(
             continue;
         }
         let delta_line = start.line - last_line;
-        let delta_start = if delta_line == 0 { start.col - last_col } else { start.col };
+        let delta_start = if delta_line == 0 {
+            start.col - last_col
+        } else {
+            start.col
+        };
         out.push(lsp::SemanticToken {
             delta_line,
             delta_start,

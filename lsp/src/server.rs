@@ -266,17 +266,22 @@ impl LanguageServer for Backend {
                 }),
                 code_action_provider: Some(CodeActionProviderCapability::Simple(true)),
                 inlay_hint_provider: Some(OneOf::Left(true)),
-                semantic_tokens_provider: Some(SemanticTokensServerCapabilities::SemanticTokensOptions(
-                    SemanticTokensOptions {
-                        legend: SemanticTokensLegend {
-                            token_types: convert::TOKEN_TYPES.iter().map(|t| SemanticTokenType::new(*t)).collect(),
-                            token_modifiers: vec![SemanticTokenModifier::DECLARATION],
+                semantic_tokens_provider: Some(
+                    SemanticTokensServerCapabilities::SemanticTokensOptions(
+                        SemanticTokensOptions {
+                            legend: SemanticTokensLegend {
+                                token_types: convert::TOKEN_TYPES
+                                    .iter()
+                                    .map(|t| SemanticTokenType::new(*t))
+                                    .collect(),
+                                token_modifiers: vec![SemanticTokenModifier::DECLARATION],
+                            },
+                            full: Some(SemanticTokensFullOptions::Bool(true)),
+                            range: None,
+                            work_done_progress_options: Default::default(),
                         },
-                        full: Some(SemanticTokensFullOptions::Bool(true)),
-                        range: None,
-                        work_done_progress_options: Default::default(),
-                    },
-                )),
+                    ),
+                ),
                 ..ServerCapabilities::default()
             },
             offset_encoding: None,
@@ -509,10 +514,14 @@ impl LanguageServer for Backend {
         Ok(items.map(CompletionResponse::Array))
     }
 
-    async fn semantic_tokens_full(&self, params: SemanticTokensParams) -> Result<Option<SemanticTokensResult>> {
+    async fn semantic_tokens_full(
+        &self,
+        params: SemanticTokensParams,
+    ) -> Result<Option<SemanticTokensResult>> {
         Ok(self
             .with_file(&params.text_document.uri, |state, file, text, index| {
-                let tokens = ide::semantic_tokens(state.policy.db(), state.policy.workspace(), file);
+                let tokens =
+                    ide::semantic_tokens(state.policy.db(), state.policy.workspace(), file);
                 SemanticTokensResult::Tokens(SemanticTokens {
                     result_id: None,
                     data: convert::semantic_tokens(text, index, &tokens),

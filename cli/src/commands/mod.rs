@@ -6,3 +6,4 @@ pub mod explain_risk;
 pub mod fmt;
 pub mod keygen;
 pub mod verify;
+pub mod watch;
