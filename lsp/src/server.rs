@@ -272,7 +272,7 @@ impl LanguageServer for Backend {
                             legend: SemanticTokensLegend {
                                 token_types: convert::TOKEN_TYPES
                                     .iter()
-                                    .map(|t| SemanticTokenType::new(*t))
+                                    .map(|t| SemanticTokenType::new(t))
                                     .collect(),
                                 token_modifiers: vec![SemanticTokenModifier::DECLARATION],
                             },
