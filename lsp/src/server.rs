@@ -61,7 +61,9 @@ impl Backend {
         Ok(())
     }
 
-    async fn publish(&self) {
+    /// Publishes the diagnostics that changed, and always those of `touched` (the file just
+    /// edited: clients expect an answer to every change, even an unchanged one).
+    async fn publish(&self, touched: Option<&Uri>) {
         let updates = {
             let mut state = self.state.lock().await;
             let result = state.policy.check();
@@ -115,7 +117,7 @@ impl Backend {
             }
             let mut updates = Vec::new();
             for (uri, diagnostics) in per_file {
-                if state.published.get(&uri) != Some(&diagnostics) {
+                if state.published.get(&uri) != Some(&diagnostics) || touched == Some(&uri) {
                     state.published.insert(uri.clone(), diagnostics.clone());
                     updates.push((uri, diagnostics));
                 }
@@ -289,7 +291,7 @@ impl LanguageServer for Backend {
     }
 
     async fn initialized(&self, _: InitializedParams) {
-        self.publish().await;
+        self.publish(None).await;
     }
 
     async fn shutdown(&self) -> Result<()> {
@@ -298,9 +300,9 @@ impl LanguageServer for Backend {
 
     async fn did_open(&self, params: DidOpenTextDocumentParams) {
         self.revision.fetch_add(1, Ordering::SeqCst);
+        let uri = params.text_document.uri;
         {
             let mut state = self.state.lock().await;
-            let uri = params.text_document.uri;
             let text = params.text_document.text;
             match state.by_uri.get(&uri).copied() {
                 Some(file) if file.is_stdlib(state.policy.db()) => {}
@@ -316,11 +318,11 @@ impl LanguageServer for Backend {
                         .unwrap_or_else(|| uri.as_str().to_string());
                     let file = state.policy.add_file(path, text);
                     state.uri_of.insert(file, uri.clone());
-                    state.by_uri.insert(uri, file);
+                    state.by_uri.insert(uri.clone(), file);
                 }
             }
         }
-        self.publish().await;
+        self.publish(Some(&uri)).await;
     }
 
     async fn did_change(&self, params: DidChangeTextDocumentParams) {
@@ -338,7 +340,7 @@ impl LanguageServer for Backend {
             }
             state.policy.set_text(file, change.text);
         }
-        self.publish().await;
+        self.publish(Some(&params.text_document.uri)).await;
     }
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
