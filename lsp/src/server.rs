@@ -52,11 +52,7 @@ impl Backend {
 
     fn stale(&self, started: u64) -> Result<()> {
         if self.revision.load(Ordering::SeqCst) != started {
-            return Err(Error {
-                code: ErrorCode::ServerError(-32801),
-                message: "content modified".into(),
-                data: None,
-            });
+            return Err(content_modified());
         }
         Ok(())
     }
@@ -131,17 +127,67 @@ impl Backend {
         }
     }
 
-    /// Runs `f` with the file of `uri`, its text and line index, under the lock.
-    async fn with_file<T>(
+    /// Runs `f` on a snapshot of the database, with the file of `uri`, its text and line
+    /// index. The lock is held only to take the snapshot; `f` runs on a blocking thread. An
+    /// edit arriving meanwhile cancels it (salsa unwinds the snapshot's queries), and the
+    /// request is answered with `ContentModified` rather than computed for stale text.
+    async fn with_file<T: Send + 'static>(
         &self,
         uri: &Uri,
-        f: impl FnOnce(&State, SourceFile, &str, &LineIndex) -> T,
-    ) -> Option<T> {
-        let state = self.state.lock().await;
-        let file = *state.by_uri.get(uri)?;
-        let text = file.text(state.policy.db()).clone();
-        let index = LineIndex::new(&text);
-        Some(f(&state, file, &text, &index))
+        f: impl FnOnce(&Snapshot, SourceFile, &str, &LineIndex) -> T + Send + 'static,
+    ) -> Result<Option<T>> {
+        let started = self.revision.load(Ordering::SeqCst);
+        let (snapshot, file) = {
+            let state = self.state.lock().await;
+            let Some(file) = state.by_uri.get(uri).copied() else {
+                return Ok(None);
+            };
+            (
+                Snapshot {
+                    db: state.policy.db().clone(),
+                    workspace: state.policy.workspace(),
+                    uri_of: state.uri_of.clone(),
+                },
+                file,
+            )
+        };
+        let outcome = tokio::task::spawn_blocking(move || {
+            // Unwinding is how salsa cancels; the snapshot is dropped with it.
+            salsa::Cancelled::catch(std::panic::AssertUnwindSafe(move || {
+                let text = file.text(&snapshot.db).clone();
+                let index = LineIndex::new(&text);
+                f(&snapshot, file, &text, &index)
+            }))
+        })
+        .await;
+        match outcome {
+            Ok(Ok(value)) => {
+                self.stale(started)?;
+                Ok(Some(value))
+            }
+            Ok(Err(_cancelled)) => Err(content_modified()),
+            Err(join) => Err(Error {
+                code: ErrorCode::InternalError,
+                message: format!("the request failed: {join}").into(),
+                data: None,
+            }),
+        }
+    }
+}
+
+/// What a request reads: a clone of the database (salsa handles are cheap to clone), the
+/// workspace and the file URIs.
+pub struct Snapshot {
+    db: ward_compiler::RootDatabase,
+    workspace: ward_compiler::Workspace,
+    uri_of: HashMap<SourceFile, Uri>,
+}
+
+fn content_modified() -> Error {
+    Error {
+        code: ErrorCode::ServerError(-32801),
+        message: "content modified".into(),
+        data: None,
     }
 }
 
@@ -344,25 +390,21 @@ impl LanguageServer for Backend {
     }
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
-        let started = self.revision.load(Ordering::SeqCst);
         let at = params.text_document_position_params;
+        let uri = at.text_document.uri.clone();
         let answer = self
-            .with_file(&at.text_document.uri, |state, file, text, index| {
-                let db = state.policy.db();
+            .with_file(&uri, move |snap, file, text, index| {
                 let offset = convert::offset(text, index, at.position);
-                ide::hover(db, state.policy.workspace(), file, offset).map(|(markdown, range)| {
-                    Hover {
-                        contents: HoverContents::Markup(MarkupContent {
-                            kind: MarkupKind::Markdown,
-                            value: markdown,
-                        }),
-                        range: Some(convert::range(text, index, range)),
-                    }
+                ide::hover(&snap.db, snap.workspace, file, offset).map(|(markdown, range)| Hover {
+                    contents: HoverContents::Markup(MarkupContent {
+                        kind: MarkupKind::Markdown,
+                        value: markdown,
+                    }),
+                    range: Some(convert::range(text, index, range)),
                 })
             })
-            .await
+            .await?
             .flatten();
-        self.stale(started)?;
         Ok(answer)
     }
 
@@ -371,63 +413,63 @@ impl LanguageServer for Backend {
         params: GotoDefinitionParams,
     ) -> Result<Option<GotoDefinitionResponse>> {
         let at = params.text_document_position_params;
+        let uri = at.text_document.uri.clone();
         Ok(self
-            .with_file(&at.text_document.uri, |state, file, text, index| {
-                let db = state.policy.db();
+            .with_file(&uri, move |snap, file, text, index| {
+                let db = &snap.db;
                 let offset = convert::offset(text, index, at.position);
-                let target = ide::goto_definition(db, state.policy.workspace(), file, offset)?;
-                let uri = state.uri_of.get(&target.file)?.clone();
+                let target = ide::goto_definition(db, snap.workspace, file, offset)?;
+                let uri = snap.uri_of.get(&target.file)?.clone();
                 Some(GotoDefinitionResponse::Scalar(Location::new(
                     uri,
                     convert::file_range(db, target.file, target.range),
                 )))
             })
-            .await
+            .await?
             .flatten())
     }
 
     async fn references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
         let at = params.text_document_position;
-        Ok(self
-            .with_file(&at.text_document.uri, |state, file, text, index| {
-                let db = state.policy.db();
-                let offset = convert::offset(text, index, at.position);
-                ide::references(db, state.policy.workspace(), file, offset)
-                    .into_iter()
-                    .filter_map(|l| {
-                        Some(Location::new(
-                            state.uri_of.get(&l.file)?.clone(),
-                            convert::file_range(db, l.file, l.range),
-                        ))
-                    })
-                    .collect()
-            })
-            .await)
+        let uri = at.text_document.uri.clone();
+        self.with_file(&uri, move |snap, file, text, index| {
+            let db = &snap.db;
+            let offset = convert::offset(text, index, at.position);
+            ide::references(db, snap.workspace, file, offset)
+                .into_iter()
+                .filter_map(|l| {
+                    Some(Location::new(
+                        snap.uri_of.get(&l.file)?.clone(),
+                        convert::file_range(db, l.file, l.range),
+                    ))
+                })
+                .collect()
+        })
+        .await
     }
 
     async fn document_symbol(
         &self,
         params: DocumentSymbolParams,
     ) -> Result<Option<DocumentSymbolResponse>> {
-        Ok(self
-            .with_file(&params.text_document.uri, |state, file, text, index| {
-                #[expect(deprecated, reason = "DocumentSymbol still has the deprecated field")]
-                let symbols = ide::document_symbols(state.policy.db(), file)
-                    .into_iter()
-                    .map(|s| DocumentSymbol {
-                        name: s.name,
-                        detail: Some(s.kind.noun().to_string()),
-                        kind: convert::symbol_kind(s.kind),
-                        tags: None,
-                        deprecated: None,
-                        range: convert::range(text, index, s.range),
-                        selection_range: convert::range(text, index, s.selection),
-                        children: None,
-                    })
-                    .collect();
-                DocumentSymbolResponse::Nested(symbols)
-            })
-            .await)
+        self.with_file(&params.text_document.uri, |snap, file, text, index| {
+            #[expect(deprecated, reason = "DocumentSymbol still has the deprecated field")]
+            let symbols = ide::document_symbols(&snap.db, file)
+                .into_iter()
+                .map(|s| DocumentSymbol {
+                    name: s.name,
+                    detail: Some(s.kind.noun().to_string()),
+                    kind: convert::symbol_kind(s.kind),
+                    tags: None,
+                    deprecated: None,
+                    range: convert::range(text, index, s.range),
+                    selection_range: convert::range(text, index, s.selection),
+                    children: None,
+                })
+                .collect();
+            DocumentSymbolResponse::Nested(symbols)
+        })
+        .await
     }
 
     async fn symbol(
@@ -460,19 +502,18 @@ impl LanguageServer for Backend {
     }
 
     async fn folding_range(&self, params: FoldingRangeParams) -> Result<Option<Vec<FoldingRange>>> {
-        Ok(self
-            .with_file(&params.text_document.uri, |state, file, _, _| {
-                ide::folding_ranges(state.policy.db(), file)
-                    .into_iter()
-                    .map(|(start, end)| FoldingRange {
-                        start_line: start,
-                        end_line: end,
-                        kind: Some(FoldingRangeKind::Region),
-                        ..Default::default()
-                    })
-                    .collect()
-            })
-            .await)
+        self.with_file(&params.text_document.uri, |snap, file, _, _| {
+            ide::folding_ranges(&snap.db, file)
+                .into_iter()
+                .map(|(start, end)| FoldingRange {
+                    start_line: start,
+                    end_line: end,
+                    kind: Some(FoldingRangeKind::Region),
+                    ..Default::default()
+                })
+                .collect()
+        })
+        .await
     }
 
     async fn formatting(&self, params: DocumentFormattingParams) -> Result<Option<Vec<TextEdit>>> {
@@ -487,17 +528,17 @@ impl LanguageServer for Backend {
                     convert::range(text, index, ward_lang::TextRange::new(0, text.len() as u32));
                 Some(vec![TextEdit::new(whole, formatted)])
             })
-            .await
+            .await?
             .flatten())
     }
 
     async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
-        let started = self.revision.load(Ordering::SeqCst);
         let at = params.text_document_position;
+        let uri = at.text_document.uri.clone();
         let items = self
-            .with_file(&at.text_document.uri, |state, file, text, index| {
+            .with_file(&uri, move |snap, file, text, index| {
                 let offset = convert::offset(text, index, at.position);
-                ide::completions(state.policy.db(), state.policy.workspace(), file, offset)
+                ide::completions(&snap.db, snap.workspace, file, offset)
                     .into_iter()
                     .map(|c| CompletionItem {
                         label: c.label,
@@ -511,8 +552,7 @@ impl LanguageServer for Backend {
                     })
                     .collect::<Vec<_>>()
             })
-            .await;
-        self.stale(started)?;
+            .await?;
         Ok(items.map(CompletionResponse::Array))
     }
 
@@ -520,60 +560,57 @@ impl LanguageServer for Backend {
         &self,
         params: SemanticTokensParams,
     ) -> Result<Option<SemanticTokensResult>> {
-        Ok(self
-            .with_file(&params.text_document.uri, |state, file, text, index| {
-                let tokens =
-                    ide::semantic_tokens(state.policy.db(), state.policy.workspace(), file);
-                SemanticTokensResult::Tokens(SemanticTokens {
-                    result_id: None,
-                    data: convert::semantic_tokens(text, index, &tokens),
-                })
+        self.with_file(&params.text_document.uri, |snap, file, text, index| {
+            let tokens = ide::semantic_tokens(&snap.db, snap.workspace, file);
+            SemanticTokensResult::Tokens(SemanticTokens {
+                result_id: None,
+                data: convert::semantic_tokens(text, index, &tokens),
             })
-            .await)
+        })
+        .await
     }
 
     async fn inlay_hint(&self, params: InlayHintParams) -> Result<Option<Vec<InlayHint>>> {
-        Ok(self
-            .with_file(&params.text_document.uri, |state, file, text, index| {
-                ide::inlay_hints(state.policy.db(), state.policy.workspace(), file)
-                    .into_iter()
-                    .map(|(offset, label)| InlayHint {
-                        position: convert::position(text, index, offset),
-                        label: InlayHintLabel::String(label),
-                        kind: Some(InlayHintKind::TYPE),
-                        text_edits: None,
-                        tooltip: None,
-                        padding_left: Some(false),
-                        padding_right: Some(false),
-                        data: None,
-                    })
-                    .collect()
-            })
-            .await)
+        self.with_file(&params.text_document.uri, |snap, file, text, index| {
+            ide::inlay_hints(&snap.db, snap.workspace, file)
+                .into_iter()
+                .map(|(offset, label)| InlayHint {
+                    position: convert::position(text, index, offset),
+                    label: InlayHintLabel::String(label),
+                    kind: Some(InlayHintKind::TYPE),
+                    text_edits: None,
+                    tooltip: None,
+                    padding_left: Some(false),
+                    padding_right: Some(false),
+                    data: None,
+                })
+                .collect()
+        })
+        .await
     }
 
     async fn rename(&self, params: RenameParams) -> Result<Option<WorkspaceEdit>> {
         let at = params.text_document_position;
+        let uri = at.text_document.uri.clone();
+        let new_name = params.new_name;
         let result = self
-            .with_file(&at.text_document.uri, |state, file, text, index| {
-                let db = state.policy.db();
+            .with_file(&uri, move |snap, file, text, index| {
+                let db = &snap.db;
                 let offset = convert::offset(text, index, at.position);
-                ide::rename(db, state.policy.workspace(), file, offset, &params.new_name).map(
-                    |locations| {
-                        let mut changes: HashMap<Uri, Vec<TextEdit>> = HashMap::new();
-                        for l in locations {
-                            if let Some(uri) = state.uri_of.get(&l.file) {
-                                changes.entry(uri.clone()).or_default().push(TextEdit::new(
-                                    convert::file_range(db, l.file, l.range),
-                                    params.new_name.clone(),
-                                ));
-                            }
+                ide::rename(db, snap.workspace, file, offset, &new_name).map(|locations| {
+                    let mut changes: HashMap<Uri, Vec<TextEdit>> = HashMap::new();
+                    for l in locations {
+                        if let Some(uri) = snap.uri_of.get(&l.file) {
+                            changes.entry(uri.clone()).or_default().push(TextEdit::new(
+                                convert::file_range(db, l.file, l.range),
+                                new_name.clone(),
+                            ));
                         }
-                        WorkspaceEdit::new(changes)
-                    },
-                )
+                    }
+                    WorkspaceEdit::new(changes)
+                })
             })
-            .await;
+            .await?;
         match result {
             Some(Ok(edit)) => Ok(Some(edit)),
             Some(Err(reason)) => Err(Error::invalid_params(reason)),
