@@ -171,3 +171,29 @@ fn hundreds_of_errors_are_all_reported() {
     let result = policy.check();
     assert_eq!(result.diagnostics.len(), 510);
 }
+
+#[test]
+fn the_missing_mitigation_fix_adds_what_other_profiles_use() {
+    let text = "profile strict \"Strict\" {\n  level = 4\n  communication = mixed\n  gateway = required\n  mitigate T7\n}\nclass c \"C\" { function = sensing, profile = strict, capabilities = [x509, tls] }\nsegment s { classes = [c] }\n";
+    let mut policy = Policy::default();
+    policy.add_file("p.ward", text);
+    let result = policy.check();
+    let fix = result
+        .diagnostics
+        .iter()
+        .find(|d| d.code.code == "E0400")
+        .and_then(|d| d.suggestion.clone())
+        .expect("a fix");
+    let mut fixed = text.to_string();
+    fixed.replace_range(fix.range.as_usize(), &fix.replacement);
+    assert!(fixed.contains("mitigate T7 with M3, M2"), "{fixed}");
+    let mut policy = Policy::default();
+    policy.add_file("p.ward", fixed);
+    let codes: Vec<&str> = policy
+        .check()
+        .diagnostics
+        .iter()
+        .map(|d| d.code.code)
+        .collect();
+    assert!(!codes.contains(&"E0400"), "{codes:?}");
+}
