@@ -203,7 +203,23 @@ fn write_support_files() -> Option<(PathBuf, PathBuf)> {
         let name = file.path.trim_start_matches("<stdlib>/");
         let path = stdlib.join(name);
         if std::fs::read_to_string(&path).ok().as_deref() != Some(file.text) {
+            // Make it writable to refresh it, then read-only again: the standard library
+            // is served for reading, and edits to it would be ignored.
+            if let Ok(meta) = std::fs::metadata(&path) {
+                let mut permissions = meta.permissions();
+                #[expect(
+                    clippy::permissions_set_readonly_false,
+                    reason = "refreshing our own copy"
+                )]
+                permissions.set_readonly(false);
+                let _ = std::fs::set_permissions(&path, permissions);
+            }
             let _ = std::fs::write(&path, file.text);
+        }
+        if let Ok(meta) = std::fs::metadata(&path) {
+            let mut permissions = meta.permissions();
+            permissions.set_readonly(true);
+            let _ = std::fs::set_permissions(&path, permissions);
         }
     }
     for code in ward_compiler::codes::ALL {
