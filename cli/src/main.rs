@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 mod commands;
 mod files;
+mod keys;
 mod output;
 mod stdout;
 

@@ -36,18 +36,17 @@ pub fn run(args: Args) -> Outcome {
         return Outcome::Failure;
     }
     // Read the key first: a missing key should fail before any work is done.
-    let signing_key = match &args.sign {
-        Some(path) => match std::fs::read_to_string(path)
-            .map_err(|e| e.to_string())
-            .and_then(|pem| sign::signing_key(&pem).map_err(|e| e.to_string()))
-        {
-            Ok(key) => Some(key),
-            Err(error) => {
-                eprintln!("error: {}: {error}", path.display());
-                return Outcome::Failure;
-            }
-        },
-        None => None,
+    let signing_key = match args
+        .sign
+        .as_deref()
+        .map(crate::keys::private_key)
+        .transpose()
+    {
+        Ok(key) => key,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return Outcome::Failure;
+        }
     };
     let options = BuildOptions {
         sigma: args.emit.iter().any(|e| e == "sigma"),

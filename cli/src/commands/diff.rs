@@ -59,18 +59,12 @@ fn load(path: &Path, key: Option<&ed25519_dalek::VerifyingKey>) -> Result<Policy
 }
 
 pub fn run(args: Args) -> Outcome {
-    let key = match &args.key {
-        Some(path) => match std::fs::read_to_string(path)
-            .map_err(|e| e.to_string())
-            .and_then(|pem| sign::verifying_key(&pem).map_err(|e| e.to_string()))
-        {
-            Ok(key) => Some(key),
-            Err(error) => {
-                eprintln!("error: {}: {error}", path.display());
-                return Outcome::Failure;
-            }
-        },
-        None => None,
+    let key = match crate::keys::optional_public_key(args.key.as_deref()) {
+        Ok(key) => key,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return Outcome::Failure;
+        }
     };
     let mut sides = Vec::new();
     for path in [&args.old, &args.new] {

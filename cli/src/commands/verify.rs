@@ -45,18 +45,12 @@ pub fn read_dir_bundle(dir: &Path) -> Result<Bundle, String> {
 }
 
 pub fn run(args: Args) -> Outcome {
-    let key = match &args.key {
-        Some(path) => match std::fs::read_to_string(path)
-            .map_err(|e| e.to_string())
-            .and_then(|pem| sign::verifying_key(&pem).map_err(|e| e.to_string()))
-        {
-            Ok(key) => Some(key),
-            Err(error) => {
-                eprintln!("error: {}: {error}", path.display());
-                return Outcome::Failure;
-            }
-        },
-        None => None,
+    let key = match crate::keys::optional_public_key(args.key.as_deref()) {
+        Ok(key) => key,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return Outcome::Failure;
+        }
     };
     let signed_file = if args.bundle.is_dir() {
         let bundle = match read_dir_bundle(&args.bundle) {

@@ -161,22 +161,7 @@ pub fn load_signed(bytes: &[u8], key: &VerifyingKey) -> Result<LoadedBundle, Sig
         key.verify(data, &signature)
             .map_err(|_| SignError::BadSignature)
     })?;
-    let payload = message
-        .payload
-        .as_ref()
-        .ok_or_else(|| SignError::Malformed("no payload".to_string()))?;
-    let map: BTreeMap<String, ciborium::Value> = ciborium::from_reader(payload.as_slice())
-        .map_err(|e| SignError::Malformed(format!("the payload is not a map of files ({e})")))?;
-    let mut files = BTreeMap::new();
-    for (path, value) in map {
-        let ciborium::Value::Bytes(bytes) = value else {
-            return Err(SignError::Malformed(format!(
-                "`{path}` is not a byte string"
-            )));
-        };
-        files.insert(path, bytes);
-    }
-    let bundle = Bundle { files };
+    let bundle = payload_files(&message)?;
     let (manifest, revision) = check_manifest(&bundle)?;
     Ok(LoadedBundle {
         bundle,
