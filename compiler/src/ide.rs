@@ -314,7 +314,7 @@ pub struct Completion {
 /// property takes; after `mitigate`, threats; after `with`, mitigations; in flows, endpoints.
 pub fn completions(db: &dyn Db, ws: Workspace, file: SourceFile, offset: u32) -> Vec<Completion> {
     let text = file.text(db);
-    let offset = (offset as usize).min(text.len());
+    let offset = char_floor(text, offset as usize);
     let before = &text[..offset];
     let line = before.rsplit('\n').next().unwrap_or("");
     // The word being typed is replaced; the context is what precedes it.
@@ -456,6 +456,15 @@ pub fn completions(db: &dyn Db, ws: Workspace, file: SourceFile, offset: u32) ->
     Vec::new()
 }
 
+/// The largest character boundary at or before `offset` (editors may send any offset).
+fn char_floor(text: &str, offset: usize) -> usize {
+    let mut at = offset.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
 enum Expected {
     Names(&'static [DeclKind]),
     Words(&'static schema::Vocabulary),
@@ -510,7 +519,7 @@ fn enclosing_decl(db: &dyn Db, file: SourceFile, offset: u32) -> Option<DeclKind
         }
     }
     let text = file.text(db);
-    text[..(offset as usize).min(text.len())]
+    text[..char_floor(text, offset as usize)]
         .lines()
         .rev()
         .find_map(|line| DeclKind::from_keyword(line.split_whitespace().next().unwrap_or("")))
