@@ -129,16 +129,79 @@ fn payload_files(message: &CoseSign1) -> Result<Bundle, SignError> {
         .payload
         .as_ref()
         .ok_or_else(|| SignError::Malformed("no payload".to_string()))?;
-    let map: BTreeMap<String, ciborium::Value> = ciborium::from_reader(payload.as_slice())
-        .map_err(|e| SignError::Malformed(format!("the payload is not a map of files ({e})")))?;
+    decode_files(payload)
+}
+
+/// Reads the CBOR head at `at`: (major type, argument, position after it). Only definite
+/// lengths: ward writes no indefinite ones.
+fn cbor_head(bytes: &[u8], at: usize) -> Option<(u8, u64, usize)> {
+    let first = *bytes.get(at)?;
+    let major = first >> 5;
+    let info = first & 0x1f;
+    let (value, size) = match info {
+        0..=23 => (u64::from(info), 0),
+        24 => (u64::from(*bytes.get(at + 1)?), 1),
+        25 => (
+            u64::from(u16::from_be_bytes(
+                bytes.get(at + 1..at + 3)?.try_into().ok()?,
+            )),
+            2,
+        ),
+        26 => (
+            u64::from(u32::from_be_bytes(
+                bytes.get(at + 1..at + 5)?.try_into().ok()?,
+            )),
+            4,
+        ),
+        27 => (
+            u64::from_be_bytes(bytes.get(at + 1..at + 9)?.try_into().ok()?),
+            8,
+        ),
+        _ => return None,
+    };
+    Some((major, value, at + 1 + size))
+}
+
+/// The payload, a CBOR map of path (text) to content (bytes), read directly: a general CBOR
+/// decoder builds a value tree first, which for a bundle of tens of megabytes costs more
+/// than the signature check. Every length is checked against the input.
+fn decode_files(payload: &[u8]) -> Result<Bundle, SignError> {
+    let malformed =
+        |what: &str| SignError::Malformed(format!("the payload is not a map of files ({what})"));
+    let (major, count, mut at) = cbor_head(payload, 0).ok_or_else(|| malformed("no map"))?;
+    if major != 5 {
+        return Err(malformed("no map"));
+    }
     let mut files = BTreeMap::new();
-    for (path, value) in map {
-        let ciborium::Value::Bytes(bytes) = value else {
+    for _ in 0..count {
+        let (major, len, start) = cbor_head(payload, at).ok_or_else(|| malformed("truncated"))?;
+        let end = usize::try_from(len)
+            .ok()
+            .and_then(|len| start.checked_add(len))
+            .filter(|end| *end <= payload.len())
+            .ok_or_else(|| malformed("truncated"))?;
+        if major != 3 {
+            return Err(malformed("a key is not text"));
+        }
+        let path = std::str::from_utf8(&payload[start..end])
+            .map_err(|_| malformed("a path is not UTF-8"))?
+            .to_string();
+        let (major, len, start) = cbor_head(payload, end).ok_or_else(|| malformed("truncated"))?;
+        let value_end = usize::try_from(len)
+            .ok()
+            .and_then(|len| start.checked_add(len))
+            .filter(|end| *end <= payload.len())
+            .ok_or_else(|| malformed("truncated"))?;
+        if major != 2 {
             return Err(SignError::Malformed(format!(
                 "`{path}` is not a byte string"
             )));
-        };
-        files.insert(path, bytes);
+        }
+        files.insert(path, payload[start..value_end].to_vec());
+        at = value_end;
+    }
+    if at != payload.len() {
+        return Err(malformed("trailing bytes"));
     }
     Ok(Bundle { files })
 }
@@ -156,13 +219,30 @@ pub fn load_signed(bytes: &[u8], key: &VerifyingKey) -> Result<LoadedBundle, Sig
             "the signature algorithm is not EdDSA".to_string(),
         ));
     }
-    message.verify_signature(b"", |signature, data| {
-        let signature = Signature::from_slice(signature).map_err(|_| SignError::BadSignature)?;
-        key.verify(data, &signature)
-            .map_err(|_| SignError::BadSignature)
-    })?;
-    let bundle = payload_files(&message)?;
-    let (manifest, revision) = check_manifest(&bundle)?;
+    // The signature (SHA-512 over the whole payload) and the files (decoding, SHA-256 of
+    // each) are independent: checked on two threads, the slower sets the pace.
+    let (signature, contents) = std::thread::scope(|scope| {
+        let contents = scope.spawn(|| {
+            let bundle = payload_files(&message)?;
+            let (manifest, revision) = check_manifest(&bundle)?;
+            Ok::<_, SignError>((bundle, manifest, revision))
+        });
+        let signature = message.verify_signature(b"", |signature, data| {
+            let signature =
+                Signature::from_slice(signature).map_err(|_| SignError::BadSignature)?;
+            key.verify(data, &signature)
+                .map_err(|_| SignError::BadSignature)
+        });
+        let contents = contents.join().unwrap_or_else(|_| {
+            Err(SignError::Malformed(
+                "the payload could not be read".to_string(),
+            ))
+        });
+        (signature, contents)
+    });
+    // A bad signature is the answer whatever the contents say: they are not to be trusted.
+    signature?;
+    let (bundle, manifest, revision) = contents?;
     Ok(LoadedBundle {
         bundle,
         manifest,
@@ -227,4 +307,48 @@ pub fn check_manifest(bundle: &Bundle) -> Result<(Value, String), SignError> {
         .unwrap_or_default()
         .to_string();
     Ok((manifest, revision))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encoded(files: &[(&str, &[u8])]) -> Vec<u8> {
+        let map: BTreeMap<String, ciborium::Value> = files
+            .iter()
+            .map(|(p, b)| (p.to_string(), ciborium::Value::Bytes(b.to_vec())))
+            .collect();
+        let mut out = Vec::new();
+        ciborium::into_writer(&map, &mut out).expect("encodes");
+        out
+    }
+
+    #[test]
+    fn the_payload_reader_reads_what_ciborium_writes() {
+        let big = vec![7u8; 70_000];
+        let bytes = encoded(&[("a.json", b"{}"), ("b/c.cbor", &big), ("empty", b"")]);
+        let bundle = decode_files(&bytes).expect("decodes");
+        assert_eq!(bundle.files.len(), 3);
+        assert_eq!(bundle.files["b/c.cbor"], big);
+        assert_eq!(bundle.files["empty"], b"");
+    }
+
+    #[test]
+    fn the_payload_reader_refuses_bad_input_without_panicking() {
+        let bytes = encoded(&[("a.json", b"{\"x\": 1}"), ("b", b"xyz")]);
+        for end in 0..bytes.len() {
+            assert!(decode_files(&bytes[..end]).is_err(), "truncated at {end}");
+        }
+        let mut trailing = bytes.clone();
+        trailing.push(0);
+        assert!(decode_files(&trailing).is_err());
+        // A map claiming 2^64-1 entries, a text claiming a huge length.
+        assert!(decode_files(&[0xbb, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]).is_err());
+        assert!(
+            decode_files(&[0xa1, 0x7b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]).is_err()
+        );
+        // Indefinite lengths, a number where a path should be.
+        assert!(decode_files(&[0xbf]).is_err());
+        assert!(decode_files(&[0xa1, 0x01, 0x40]).is_err());
+    }
 }
