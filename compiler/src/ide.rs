@@ -6,7 +6,6 @@ use ward_lang::TextRange;
 use ward_lang::ast::*;
 
 use crate::db::{Db, SourceFile, Workspace};
-use crate::diagnostic::Severity;
 use crate::model::{catalog, class_info, threat_info};
 use crate::queries::{definition_of, item_index, owner_of, parsed};
 use crate::risk::{assessments_of, profile_of_class};
@@ -576,13 +575,6 @@ pub fn rename(
         ));
     }
     Ok(references(db, ws, file, offset))
-}
-
-/// Whether the file has errors (for the server's status).
-pub fn has_errors(db: &dyn Db, ws: Workspace, file: SourceFile) -> bool {
-    crate::check::file_diagnostics(db, ws, file)
-        .iter()
-        .any(|d| d.severity == Severity::Error)
 }
 
 /// What a highlighted token is, for semantic highlighting.

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use ward_lang::LineIndex;
 use ward_lang::ast::{Decl, DeclKind, MatchPattern, StmtKind, ValueKind};
 
-use crate::db::{Db, SourceFile, Workspace};
+use crate::db::{Db, Workspace};
 use crate::facts::facts_of;
 use crate::model::{catalog, class_info, names_in};
 use crate::queries::parsed;
@@ -363,8 +363,7 @@ pub fn build_ir(db: &dyn Db, workspace: Workspace) -> PolicyIr {
         for decl in parsed(db, file).file.decls() {
             match decl.kind {
                 DeclKind::Class => {
-                    if let Some(class) = class_ir(db, workspace, file, decl, origin(decl), catalog)
-                    {
+                    if let Some(class) = class_ir(db, workspace, decl, origin(decl), catalog) {
                         ir.classes.push(class);
                     }
                 }
@@ -405,7 +404,6 @@ pub fn build_ir(db: &dyn Db, workspace: Workspace) -> PolicyIr {
 fn class_ir(
     db: &dyn Db,
     workspace: Workspace,
-    _file: SourceFile,
     decl: &Decl,
     origin: Origin,
     catalog: &crate::model::Catalog,

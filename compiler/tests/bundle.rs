@@ -191,7 +191,7 @@ fn uid(ir: &PolicyIr, name: &str) -> EntityUid {
 fn cedar_permits_declared_flows_and_denies_the_rest() {
     let bundle = build();
     let policy = example_policy();
-    let ir = emit::ir(policy.db(), policy.workspace());
+    let ir = ward_compiler::ir::build_ir(policy.db(), policy.workspace());
     let (schema, _) =
         Schema::from_cedarschema_str(&text(&bundle, "cedar/schema.cedarschema")).expect("schema");
     let policies = PolicySet::from_str(&text(&bundle, "cedar/policy.cedar")).expect("policies");
@@ -398,7 +398,7 @@ fn signed_bundles_load_back_and_refuse_tampering() {
 fn diff_sees_what_widens_and_what_narrows() {
     use ward_compiler::diff::diff;
     let policy = example_policy();
-    let old = emit::ir(policy.db(), policy.workspace());
+    let old = ward_compiler::ir::build_ir(policy.db(), policy.workspace());
     assert!(diff(&old, &old).is_empty());
 
     let mut new = old.clone();

@@ -20,16 +20,12 @@ use crate::ir::PolicyIr;
 /// Operations that every gateway may be asked for, whether or not a flow names them.
 pub const DEVICE_OPERATIONS: [&str; 4] = ["send", "configure", "update", "unlock"];
 
-/// The Cedar entity a ward endpoint stands for in `principal` / `resource` scopes.
+/// The scope of an endpoint in `principal` / `resource`: a class includes its things.
 fn scope(ir: &PolicyIr, name: &str) -> String {
-    let quoted = cedar_string(name);
     if ir.class(name).is_some() {
-        format!("in Class::{quoted}")
+        format!("in {}", entity(ir, name))
     } else {
-        match ir.endpoint(name).map(|e| e.kind.as_str()) {
-            Some("gateway") => format!("== Gateway::{quoted}"),
-            _ => format!("== Service::{quoted}"),
-        }
+        format!("== {}", entity(ir, name))
     }
 }
 

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::db::{Db, Workspace};
-use crate::ir::{PolicyIr, build_ir};
+use crate::ir::build_ir;
 
 /// The version of the bundle layout; readers refuse versions they do not know.
 pub const FORMAT_VERSION: u32 = 1;
@@ -146,9 +146,4 @@ fn manifest(db: &dyn Db, workspace: Workspace, files: &BTreeMap<String, Vec<u8>>
         "sources": sources.iter().map(|(p, d)| json!({ "path": p, "sha256": d })).collect::<Vec<_>>(),
         "files": entries,
     })
-}
-
-/// The IR of a workspace, for tests and tools.
-pub fn ir(db: &dyn Db, workspace: Workspace) -> PolicyIr {
-    build_ir(db, workspace)
 }
