@@ -344,7 +344,8 @@ fn signed_bundles_load_back_and_refuse_tampering() {
 
     let loaded = sign::load_signed(&signed, &public).expect("verifies");
     assert_eq!(loaded.bundle, bundle);
-    assert_eq!(loaded.revision.len(), 64);
+    assert_eq!(loaded.manifest.revision.len(), 64);
+    assert_eq!(loaded.manifest.files.len() + 1, bundle.files.len());
 
     // Another key.
     let (_, other_public) = sign::generate_key().expect("a key pair");
@@ -392,6 +393,51 @@ fn signed_bundles_load_back_and_refuse_tampering() {
         sign::load_signed(&signed_altered, &public),
         Err(sign::SignError::Digest(m)) if m.contains("firewall/ruleset.nft")
     ));
+}
+
+/// Every byte of a small signed bundle flipped in turn: every flip is refused. A byte the
+/// verifier ignored would be a place to hide a change.
+#[test]
+fn every_flipped_byte_of_a_signed_bundle_is_refused() {
+    use ward_compiler::emit::sign;
+    let mut policy = Policy::default();
+    policy.add_file(
+        "tiny.ward".to_string(),
+        "environment home \"Home\" {\n  likelihood default = low\n  impact default = low\n}\n\
+         service shop \"Shop\" {\n  host = \"shop.example\"\n}\n\
+         class button \"Button\" {\n  function = ordering\n  environment = home\n  capabilities = [x509, tls, second_factor]\n  profile = SecProf_1\n}\n\
+         segment buttons \"Buttons\" {\n  classes = [button]\n  subnet = 192.168.10.0/28\n}\n\
+         flow button -> shop : tcp/443\n"
+            .to_string(),
+    );
+    let bundle = match emit::build(policy.db(), policy.workspace(), BuildOptions::default()) {
+        Ok(bundle) => bundle,
+        Err(error) => panic!("the tiny policy builds: {error:?}"),
+    };
+    let (private, public) = sign::generate_key().expect("a key pair");
+    let key = sign::signing_key(&private).expect("private key");
+    let public = sign::verifying_key(&public).expect("public key");
+    let signed = sign::sign(&bundle, &key).expect("signed");
+    assert_eq!(
+        sign::load_signed(&signed, &public)
+            .expect("verifies")
+            .bundle,
+        bundle
+    );
+    let mut accepted = Vec::new();
+    for at in 0..signed.len() {
+        let mut flipped = signed.clone();
+        flipped[at] ^= 0xff;
+        if sign::load_signed(&flipped, &public).is_ok() {
+            accepted.push(at);
+        }
+    }
+    assert!(
+        accepted.is_empty(),
+        "{} of {} flipped bytes were accepted, at {accepted:?}",
+        accepted.len(),
+        signed.len()
+    );
 }
 
 #[test]

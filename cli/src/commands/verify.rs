@@ -61,11 +61,11 @@ pub fn run(args: Args) -> Outcome {
             }
         };
         match sign::check_manifest(&bundle) {
-            Ok((_, revision)) => outln!(
+            Ok(manifest) => outln!(
                 "{}: {} files match the manifest (revision {})",
                 args.bundle.display(),
                 bundle.files.len(),
-                &revision[..revision.len().min(12)]
+                manifest.short_revision()
             ),
             Err(error) => return refuse(&args.bundle, &error),
         }
@@ -95,13 +95,13 @@ pub fn run(args: Args) -> Outcome {
             return Outcome::Failure;
         }
     };
-    match sign::load_signed(&bytes, &key) {
-        Ok(loaded) => {
+    match sign::verify_signed(&bytes, &key) {
+        Ok(manifest) => {
             outln!(
                 "{}: signature valid, {} files match the manifest (revision {})",
                 signed_file.display(),
-                loaded.bundle.files.len(),
-                &loaded.revision[..loaded.revision.len().min(12)]
+                manifest.files.len() + 1,
+                manifest.short_revision()
             );
             Outcome::Clean
         }
