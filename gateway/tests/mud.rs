@@ -238,7 +238,8 @@ fn refused(value: &serde_json::Value) -> MudError {
 #[test]
 fn bad_files_get_a_code_and_the_json_path() {
     assert!(parse_mud(&serde_json::to_vec(&base()).expect("JSON")).is_ok());
-    let cases: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>, &str, &str)> = vec![
+    type Breaks = Box<dyn Fn(&mut serde_json::Value)>;
+    let cases: Vec<(&str, Breaks, &str, &str)> = vec![
         (
             "draft-era acls inside a device policy",
             Box::new(|v| {
