@@ -1,6 +1,8 @@
-//! Finding and reading `.ward` files, with clear errors for what cannot be read.
+//! Finding and reading `.ward` files, with clear errors for what cannot be read, and writing
+//! files atomically.
 
 use std::fmt;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// A file or folder that could not be used.
@@ -95,4 +97,29 @@ pub fn display(path: &Path) -> String {
     let text = path.to_string_lossy();
     let text = text.strip_prefix("./").unwrap_or(&text);
     text.replace('\\', "/")
+}
+
+/// Replaces the file's contents through a temporary file in the same folder and a rename,
+/// so that an interrupted write never leaves a half-written policy.
+pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
+    let dir = dir.unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temp = dir.join(format!(".{name}.ward-tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut file = std::fs::File::create(&temp)?;
+        file.write_all(text.as_bytes())?;
+        file.sync_all()?;
+        if let Ok(meta) = std::fs::metadata(path) {
+            std::fs::set_permissions(&temp, meta.permissions())?;
+        }
+        std::fs::rename(&temp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result
 }

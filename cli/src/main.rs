@@ -40,6 +40,8 @@ enum Command {
     Diff(commands::diff::Args),
     /// Explain a diagnostic code, such as `ward explain E0100`.
     Explain(commands::explain::Args),
+    /// Work with Manufacturer Usage Description files (RFC 8520).
+    Mud(commands::mud::Args),
 }
 
 /// What a command's outcome means for the exit code: 0 clean, 1 findings, 2 usage or IO.
@@ -78,6 +80,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => commands::explain::run(args),
         Command::Keygen(args) => commands::keygen::run(args),
         Command::Verify(args) => commands::verify::run(args),
+        Command::Mud(args) => commands::mud::run(args),
     };
     match outcome {
         Outcome::Clean => ExitCode::SUCCESS,

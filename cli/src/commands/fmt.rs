@@ -2,8 +2,7 @@
 //! and exits 1 listing the files that would change. A file with syntax errors is left
 //! untouched.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use ward_compiler::{Diagnostic, Policy};
 
@@ -40,7 +39,7 @@ pub fn run(args: Args) -> Outcome {
             Ok(formatted) if formatted == text => {}
             Ok(formatted) => {
                 if !args.check
-                    && let Err(error) = write_in_place(path, &formatted)
+                    && let Err(error) = crate::files::write_atomic(path, &formatted)
                 {
                     errors.push(files::FileError {
                         path: path.clone(),
@@ -94,29 +93,4 @@ pub fn run(args: Args) -> Outcome {
     } else {
         Outcome::Clean
     }
-}
-
-/// Replaces the file's contents through a temporary file in the same folder and a rename,
-/// so that an interrupted write never leaves a half-written policy.
-fn write_in_place(path: &Path, text: &str) -> std::io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
-    let dir = dir.unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temp = dir.join(format!(".{name}.ward-fmt-{}", std::process::id()));
-    let result = (|| {
-        let mut file = std::fs::File::create(&temp)?;
-        file.write_all(text.as_bytes())?;
-        file.sync_all()?;
-        if let Ok(meta) = std::fs::metadata(path) {
-            std::fs::set_permissions(&temp, meta.permissions())?;
-        }
-        std::fs::rename(&temp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    result
 }

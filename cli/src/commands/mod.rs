@@ -5,5 +5,6 @@ pub mod explain;
 pub mod explain_risk;
 pub mod fmt;
 pub mod keygen;
+pub mod mud;
 pub mod verify;
 pub mod watch;

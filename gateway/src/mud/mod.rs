@@ -8,3 +8,4 @@ pub mod parse;
 pub use error::MudError;
 pub use model::*;
 pub use parse::{MAX_MUD_BYTES, parse_mud};
+pub mod import;
