@@ -42,6 +42,9 @@ enum Command {
     Explain(commands::explain::Args),
     /// Work with Manufacturer Usage Description files (RFC 8520).
     Mud(commands::mud::Args),
+    /// Run PASC offline: match a thing's MUD file to a class of a bundle, and print its
+    /// profile with the risk assessment and its configuration.
+    Onboard(commands::onboard::Args),
 }
 
 /// What a command's outcome means for the exit code: 0 clean, 1 findings, 2 usage or IO.
@@ -81,6 +84,7 @@ fn main() -> ExitCode {
         Command::Keygen(args) => commands::keygen::run(args),
         Command::Verify(args) => commands::verify::run(args),
         Command::Mud(args) => commands::mud::run(args),
+        Command::Onboard(args) => commands::onboard::run(args),
     };
     match outcome {
         Outcome::Clean => ExitCode::SUCCESS,

@@ -61,7 +61,36 @@ pub struct ClassIr {
     pub mud: Vec<String>,
     pub manufacturer: Option<String>,
     pub model: Option<String>,
+    /// The risk assessment in each environment (PASC's RA and PIA): why the class holds its
+    /// profile. The gateway prints it when it onboards a thing.
+    #[serde(default)]
+    pub assessments: Vec<AssessmentIr>,
     pub origin: Origin,
+}
+
+/// A class's risk assessment in one environment: the risks that must be mitigated, the
+/// profile they require, and why lower profiles were not enough.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AssessmentIr {
+    pub environment: String,
+    pub required: Option<String>,
+    pub risks: Vec<RiskIr>,
+    /// (profile, why not)
+    pub rejected: Vec<(String, String)>,
+    /// Moderate or high risks no profile mitigates.
+    pub residual: Vec<String>,
+}
+
+/// One moderate or high risk: `risk` is `likelihood` x `impact` (the draft's table).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RiskIr {
+    pub threat: String,
+    pub title: String,
+    pub likelihood: String,
+    pub likelihood_from: String,
+    pub impact: String,
+    pub impact_from: String,
+    pub risk: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -485,9 +514,39 @@ fn class_ir(
         mud,
         manufacturer: property_text("manufacturer"),
         model: property_text("model"),
+        assessments: crate::risk::assessments_of(db, workspace, &name)
+            .into_iter()
+            .map(assessment_ir)
+            .collect(),
         origin,
         name,
     })
+}
+
+fn assessment_ir(assessment: &crate::risk::Assessment) -> AssessmentIr {
+    AssessmentIr {
+        environment: assessment.environment.clone(),
+        required: assessment.required.as_ref().map(|(p, _)| p.clone()),
+        risks: assessment
+            .risky()
+            .into_iter()
+            .map(|row| RiskIr {
+                threat: row.threat.clone(),
+                title: row.title.clone(),
+                likelihood: row.likelihood.as_str().to_string(),
+                likelihood_from: row.likelihood_from.clone(),
+                impact: row.impact.as_str().to_string(),
+                impact_from: row.impact_from.clone(),
+                risk: row.risk.as_str().to_string(),
+            })
+            .collect(),
+        rejected: assessment
+            .rejected
+            .iter()
+            .map(|r| (r.profile.clone(), r.reason.clone()))
+            .collect(),
+        residual: assessment.residual.clone(),
+    }
 }
 
 fn segment_ir(db: &dyn Db, workspace: Workspace, decl: &Decl, origin: Origin) -> SegmentIr {

@@ -2,4 +2,6 @@
 //! from its MUD file, assessing it, configuring it, its peers and the firewall) over a verified
 //! policy bundle, with its state in SQLite.
 
+pub mod bundle;
 pub mod mud;
+pub mod pasc;

@@ -5,11 +5,10 @@
 use std::path::{Path, PathBuf};
 
 use ward_compiler::diff::{Change, diff};
-use ward_compiler::emit::sign;
 use ward_compiler::ir::PolicyIr;
+use ward_gateway::bundle::Unsigned;
 
 use crate::Outcome;
-use crate::commands::verify::read_dir_bundle;
 use crate::stdout::{out, outln};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -36,26 +35,7 @@ pub struct Args {
 }
 
 fn load(path: &Path, key: Option<&ed25519_dalek::VerifyingKey>) -> Result<PolicyIr, String> {
-    let bundle = if path.is_dir() {
-        let bundle = read_dir_bundle(path)?;
-        sign::check_manifest(&bundle).map_err(|e| e.to_string())?;
-        bundle
-    } else {
-        let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
-        match key {
-            Some(key) => {
-                sign::load_signed(&bytes, key)
-                    .map_err(|e| e.to_string())?
-                    .bundle
-            }
-            None => sign::read_unverified(&bytes).map_err(|e| e.to_string())?,
-        }
-    };
-    let ir = bundle
-        .files
-        .get("ir.cbor")
-        .ok_or("the bundle has no ir.cbor (built by an older ward?)")?;
-    ciborium::from_reader(ir.as_slice()).map_err(|e| format!("ir.cbor: {e}"))
+    ward_gateway::bundle::open(path, key, Unsigned::Read).map(|bundle| bundle.ir)
 }
 
 pub fn run(args: Args) -> Outcome {

@@ -6,5 +6,6 @@ pub mod explain_risk;
 pub mod fmt;
 pub mod keygen;
 pub mod mud;
+pub mod onboard;
 pub mod verify;
 pub mod watch;

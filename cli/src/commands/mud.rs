@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use ward_gateway::mud::import::{ImportOptions, import};
-use ward_gateway::mud::{MAX_MUD_BYTES, parse_mud};
+use ward_gateway::mud::read_file;
 
 use crate::Outcome;
 use crate::stdout::out;
@@ -58,18 +58,10 @@ fn run_import(args: ImportArgs) -> Outcome {
     let mut files = Vec::new();
     let mut failed = false;
     for path in &args.files {
-        let bytes = match read_bounded(path) {
-            Ok(bytes) => bytes,
-            Err(error) => {
-                eprintln!("error: {}: {error}", path.display());
-                failed = true;
-                continue;
-            }
-        };
-        match parse_mud(&bytes) {
+        match read_file(path) {
             Ok(mud) => files.push((path.display().to_string(), mud)),
             Err(error) => {
-                eprintln!("error: {}: {error}", path.display());
+                eprintln!("error: {error}");
                 failed = true;
             }
         }
@@ -105,15 +97,4 @@ fn run_import(args: ImportArgs) -> Outcome {
             }
         },
     }
-}
-
-/// Reads at most one byte more than a MUD file may have, so that a huge file (or a device
-/// node) is refused by the parser's size check instead of filling memory.
-fn read_bounded(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)?
-        .take(MAX_MUD_BYTES as u64 + 1)
-        .read_to_end(&mut bytes)?;
-    Ok(bytes)
 }

@@ -2,10 +2,8 @@
 //! every digest) or a bundle directory (every digest, and its `bundle.cbor` when a key is
 //! given). Exit 0 when all holds, 1 with the reason otherwise.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use ward_compiler::emit::Bundle;
 use ward_compiler::emit::sign::{self, SignError};
 
 use crate::Outcome;
@@ -20,30 +18,6 @@ pub struct Args {
     key: Option<PathBuf>,
 }
 
-pub fn read_dir_bundle(dir: &Path) -> Result<Bundle, String> {
-    let mut files = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(current) = stack.pop() {
-        let entries =
-            std::fs::read_dir(&current).map_err(|e| format!("{}: {e}", current.display()))?;
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let relative = path
-                    .strip_prefix(dir)
-                    .map_err(|e| e.to_string())?
-                    .to_string_lossy()
-                    .replace('\\', "/");
-                let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-                files.insert(relative, bytes);
-            }
-        }
-    }
-    Ok(Bundle { files })
-}
-
 pub fn run(args: Args) -> Outcome {
     let key = match crate::keys::optional_public_key(args.key.as_deref()) {
         Ok(key) => key,
@@ -53,7 +27,7 @@ pub fn run(args: Args) -> Outcome {
         }
     };
     let signed_file = if args.bundle.is_dir() {
-        let bundle = match read_dir_bundle(&args.bundle) {
+        let bundle = match ward_gateway::bundle::read_dir(&args.bundle) {
             Ok(bundle) => bundle,
             Err(error) => {
                 eprintln!("error: {error}");

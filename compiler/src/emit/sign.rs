@@ -105,10 +105,10 @@ pub struct LoadedBundle {
 
 /// The files of a signed bundle without checking its signature (for `ward diff` without a
 /// key): the manifest is still checked. Never use this to deploy.
-pub fn read_unverified(bytes: &[u8]) -> Result<Bundle, SignError> {
+pub fn read_unverified(bytes: &[u8]) -> Result<LoadedBundle, SignError> {
     let message = open(bytes)?;
-    let (bundle, _) = super::packed::unpack(message.payload)?;
-    Ok(bundle)
+    let (bundle, manifest) = super::packed::unpack(message.payload)?;
+    Ok(LoadedBundle { bundle, manifest })
 }
 
 /// Loads a signed bundle: signature, format version and every digest are checked.

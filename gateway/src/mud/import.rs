@@ -3,24 +3,13 @@
 //! services it talks to (by DNS name or network) and its flows, each flow commented with the
 //! names of the ACEs it came from. What ward's flows cannot say (local-networks,
 //! same-manufacturer, model and manufacturer matches, Ethernet ACLs, drop entries) is listed
-//! in comments, ACE by ACE, for the author to decide.
-//!
-//! Replies are not imported as flows: an ACE that matches only the source port of traffic to
-//! the thing from a peer it calls (or the TCP side opened by the other end) is the return half
-//! of a flow, which the firewall already accepts as an established connection.
+//! in comments, ACE by ACE, for the author to decide. Which ACE becomes which flow is `flows`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
+use super::flows::{Peer, mud_flows};
 use super::model::*;
-
-/// The controller classes RFC 8520 (section 8) names for services of the local network: the
-/// gateway (DHCP), DNS and NTP, all provided by the local gateway.
-const LOCAL_CONTROLLERS: &[&str] = &[
-    "urn:ietf:params:mud:gateway",
-    "urn:ietf:params:mud:dns",
-    "urn:ietf:params:mud:ntp",
-];
 
 /// Choices the MUD file cannot make.
 #[derive(Clone, Debug)]
@@ -110,14 +99,6 @@ fn comment_text(text: &str) -> String {
         .collect()
 }
 
-/// Whom an ACE lets the thing talk to.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Peer {
-    Host(String),
-    Network(String),
-    Gateway,
-}
-
 /// One imported flow, before it is written.
 #[derive(Default)]
 struct Flow {
@@ -132,104 +113,6 @@ struct Imported {
     class: String,
     flows: BTreeMap<(bool, Peer), Flow>,
     skipped: Vec<(String, String)>,
-}
-
-/// What to write for a port match: `tcp/443`, `udp/5683-5684`, `tcp`; None when ward's flows
-/// cannot say it (every port but one).
-fn port_text(protocol: &str, port: Option<PortRange>) -> Option<String> {
-    match port {
-        None => Some(protocol.to_string()),
-        Some(PortRange::Range(lo, hi)) if lo == hi => Some(format!("{protocol}/{lo}")),
-        Some(PortRange::Range(0, u16::MAX)) => Some(protocol.to_string()),
-        Some(PortRange::Range(lo, hi)) => Some(format!("{protocol}/{lo}-{hi}")),
-        Some(PortRange::Not(_)) => None,
-    }
-}
-
-/// What one ACE of a policy (`outbound`: from the thing) becomes: a peer and the protocol
-/// and port to it (None: any), or why it is not imported.
-fn flow_of(ace: &Ace, outbound: bool) -> Result<(Peer, Option<String>), String> {
-    if ace.forwarding != Forwarding::Accept {
-        return Err("a drop or reject entry: ward denies whatever no flow allows".into());
-    }
-    let m = &ace.matches;
-    if let Some(mud) = &m.mud {
-        if mud.local_networks {
-            return Err("local-networks: any thing of the local networks; declare flows to the classes it needs".into());
-        }
-        if mud.same_manufacturer || mud.manufacturer.is_some() || mud.model.is_some() {
-            return Err(
-                "a manufacturer or model match: declare flows to the classes of those things"
-                    .into(),
-            );
-        }
-        if mud.my_controller {
-            return Err(
-                "my-controller: declare the controller as a service and a flow to it".into(),
-            );
-        }
-        if mud
-            .controller
-            .as_deref()
-            .is_some_and(|c| !LOCAL_CONTROLLERS.contains(&c))
-        {
-            return Err(
-                "a controller class other than the local gateway: declare it as a service".into(),
-            );
-        }
-    }
-    if m.eth.is_some() && m.ip.is_none() {
-        return Err("an Ethernet match: ward's flows are IP flows".into());
-    }
-    let ip = m.ip.as_ref();
-    let (dnsname, network) = match (outbound, ip) {
-        (true, Some(ip)) => (ip.destination_dnsname.as_ref(), ip.destination_network),
-        (false, Some(ip)) => (ip.source_dnsname.as_ref(), ip.source_network),
-        (_, None) => (None, None),
-    };
-    let peer = if m.mud.as_ref().is_some_and(|mud| mud.controller.is_some()) {
-        Peer::Gateway
-    } else if let Some(host) = dnsname {
-        Peer::Host(host.trim_end_matches('.').to_ascii_lowercase())
-    } else if let Some(network) = network {
-        Peer::Network(network.to_string())
-    } else {
-        return Err("no peer: a match on any address would open the thing to everyone".into());
-    };
-    let protocol = ip.and_then(|ip| ip.protocol);
-    let (ports, reply) = match (protocol, &m.tcp, &m.udp) {
-        (Some(6), tcp, _) | (None, tcp @ Some(_), _) => {
-            let tcp = tcp.clone().unwrap_or_default();
-            // The side that opens the connection decides the flow's direction; the other
-            // side's ACE is its reply.
-            let opened_here = match tcp.direction_initiated {
-                Some(Initiated::FromDevice) => outbound,
-                Some(Initiated::ToDevice) => !outbound,
-                None => tcp.ports.destination_port.is_some() || tcp.ports.source_port.is_none(),
-            };
-            (port_text("tcp", tcp.ports.destination_port), !opened_here)
-        }
-        (Some(17), _, udp) | (None, None, udp @ Some(_)) => {
-            let udp = udp.clone().unwrap_or_default();
-            let reply = udp.destination_port.is_none() && udp.source_port.is_some();
-            (port_text("udp", udp.destination_port), reply)
-        }
-        (Some(1), _, _) => (Some("icmp".to_string()), false),
-        (Some(58), _, _) => (Some("icmpv6".to_string()), false),
-        (Some(other), _, _) => {
-            return Err(format!(
-                "IP protocol {other}: ward's flows carry TCP, UDP and ICMP"
-            ));
-        }
-        (None, None, None) => return Ok((peer, None)),
-    };
-    if reply {
-        return Err("the reply half of a flow: accepted as an established connection".into());
-    }
-    match ports {
-        Some(ports) => Ok((peer, Some(ports))),
-        None => Err("a port match ward's flows cannot say (every port but one)".into()),
-    }
 }
 
 /// The class name of a MUD file: its model name, system info, or the last segment of its URL.
@@ -269,20 +152,15 @@ pub fn import(files: &[(String, MudFile)], options: &ImportOptions) -> String {
             flows: BTreeMap::new(),
             skipped: Vec::new(),
         };
-        for (outbound, names) in [(true, &mud.from_device), (false, &mud.to_device)] {
-            for name in names {
-                let Some(acl) = mud.acl(name) else { continue };
-                for ace in &acl.aces {
-                    match flow_of(ace, outbound) {
-                        Ok((peer, ports)) => {
-                            let flow = imported.flows.entry((outbound, peer)).or_default();
-                            flow.any |= ports.is_none();
-                            flow.ports.extend(ports);
-                            flow.aces.push(ace.name.clone());
-                        }
-                        Err(why) => imported.skipped.push((ace.name.clone(), why)),
-                    }
+        for flow in mud_flows(mud) {
+            match flow.asks {
+                Ok((peer, ports)) => {
+                    let entry = imported.flows.entry((flow.outbound, peer)).or_default();
+                    entry.any |= ports.is_none();
+                    entry.ports.extend(ports);
+                    entry.aces.push(flow.ace);
                 }
+                Err(why) => imported.skipped.push((flow.ace, why)),
             }
         }
         classes.push(imported);

@@ -2,6 +2,7 @@
 //! what the gateway learns about a thing before it assesses it.
 
 pub mod error;
+pub mod flows;
 pub mod model;
 pub mod parse;
 
@@ -9,3 +10,14 @@ pub use error::MudError;
 pub use model::*;
 pub use parse::{MAX_MUD_BYTES, parse_mud};
 pub mod import;
+
+/// Reads a MUD file from disk: at most one byte more than a MUD file may have, so that a huge
+/// file (or a device node) is refused by the size check instead of filling memory.
+pub fn read_file(path: &std::path::Path) -> Result<MudFile, String> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(MAX_MUD_BYTES as u64 + 1).read_to_end(&mut bytes))
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    parse_mud(&bytes).map_err(|e| format!("{}: {e}", path.display()))
+}

@@ -1,0 +1,136 @@
+//! PASC onboarding (fig5) of one thing, as a decision: the class its MUD file matches, the
+//! profile the class holds and the risk assessment behind it (RA and PIA), the configuration
+//! to deploy to the thing (m6), the peers whose configuration changes (m7), and what the MUD
+//! file asks beyond the class. Storing it and updating the firewall (m8) are the gateway's.
+
+use serde::Serialize;
+use serde_json::Value;
+use ward_compiler::ir::{AssessmentIr, PolicyIr};
+
+use super::classify::{Classification, Unclassified, classify};
+use super::excess::{Excess, excess};
+use crate::bundle::PolicyBundle;
+use crate::mud::MudFile;
+
+/// The outcome of onboarding a thing.
+#[derive(Clone, Debug, Serialize)]
+pub struct Onboarding {
+    pub device: String,
+    pub mud_url: String,
+    pub class: String,
+    pub classification: Classification,
+    pub quarantined: bool,
+    pub profile: String,
+    pub level: i64,
+    /// Whether the risk assessment assigned the profile (the class declares none).
+    pub assigned: bool,
+    pub assessments: Vec<AssessmentIr>,
+    /// ACEs of the MUD file the class does not grant: not deployed.
+    pub excess: Vec<Excess>,
+    /// PASC's m6: the configuration deployed to the thing.
+    pub config: Value,
+    /// PASC's m7: the classes and endpoints whose configuration lists this class as a peer.
+    pub peers: Vec<String>,
+    pub bundle_revision: String,
+}
+
+/// Why a thing was refused.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Refusal {
+    pub code: &'static str,
+    pub message: String,
+    pub hint: String,
+}
+
+impl From<Unclassified> for Refusal {
+    fn from(u: Unclassified) -> Self {
+        Refusal {
+            code: u.code,
+            message: u.message,
+            hint: u.hint,
+        }
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "[{}] {} (hint: {})", self.code, self.message, self.hint)
+    }
+}
+
+/// The classes and endpoints with a flow to or from `class`, in policy order.
+pub fn peers_of(ir: &PolicyIr, class: &str) -> Vec<String> {
+    let mut peers: Vec<String> = Vec::new();
+    for flow in ir.flows_of(class) {
+        let other = if flow.from == class {
+            &flow.to
+        } else {
+            &flow.from
+        };
+        if other != class && !peers.contains(other) {
+            peers.push(other.clone());
+        }
+    }
+    peers
+}
+
+/// A device id from what the MUD file says, when the thing gives none.
+pub fn default_id(mud: &MudFile) -> String {
+    let base = mud
+        .url
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or("thing");
+    base.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Onboards a thing offline: classify, read the class's profile and assessment, build m6.
+pub fn onboard(bundle: &PolicyBundle, mud: &MudFile, device: &str) -> Result<Onboarding, Refusal> {
+    let classification = classify(&bundle.ir, mud)?;
+    let class_name = classification.class().to_string();
+    let class = bundle.ir.class(&class_name).ok_or_else(|| Refusal {
+        code: "bundle-inconsistent",
+        message: format!("class `{class_name}` is in the IR but not in the class list"),
+        hint: "rebuild the bundle".to_string(),
+    })?;
+    let mut config = bundle.device_config(&class_name).ok_or_else(|| Refusal {
+        code: "bundle-inconsistent",
+        message: format!("the bundle has no devices/{class_name}.json"),
+        hint: "rebuild the bundle".to_string(),
+    })?;
+    let quarantined = matches!(classification, Classification::Quarantine { .. });
+    if let Some(object) = config.as_object_mut() {
+        object.insert(
+            "device".to_string(),
+            serde_json::json!({
+                "id": device,
+                "mud_url": mud.url,
+                "quarantined": quarantined,
+            }),
+        );
+    }
+    Ok(Onboarding {
+        device: device.to_string(),
+        mud_url: mud.url.clone(),
+        excess: excess(&bundle.ir, &class_name, mud),
+        peers: peers_of(&bundle.ir, &class_name),
+        class: class_name,
+        classification,
+        quarantined,
+        profile: class.profile.clone(),
+        level: class.level,
+        assigned: class.assigned,
+        assessments: class.assessments.clone(),
+        config,
+        bundle_revision: bundle.manifest.revision.clone(),
+    })
+}
