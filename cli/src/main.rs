@@ -45,6 +45,9 @@ enum Command {
     /// Run PASC offline: match a thing's MUD file to a class of a bundle, and print its
     /// profile with the risk assessment and its configuration.
     Onboard(commands::onboard::Args),
+    /// Run the gateway: verify and load a signed bundle, onboard things over an HTTP API,
+    /// keep the inventory in SQLite and the firewall in step.
+    Gateway(commands::gateway::Args),
 }
 
 /// What a command's outcome means for the exit code: 0 clean, 1 findings, 2 usage or IO.
@@ -85,6 +88,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => commands::verify::run(args),
         Command::Mud(args) => commands::mud::run(args),
         Command::Onboard(args) => commands::onboard::run(args),
+        Command::Gateway(args) => commands::gateway::run(args),
     };
     match outcome {
         Outcome::Clean => ExitCode::SUCCESS,

@@ -2,6 +2,12 @@
 //! from its MUD file, assessing it, configuring it, its peers and the firewall) over a verified
 //! policy bundle, with its state in SQLite.
 
+pub mod api;
 pub mod bundle;
+pub mod config;
+pub mod firewall;
 pub mod mud;
+pub mod mud_source;
 pub mod pasc;
+pub mod runtime;
+pub mod store;

@@ -4,6 +4,7 @@ pub mod diff;
 pub mod explain;
 pub mod explain_risk;
 pub mod fmt;
+pub mod gateway;
 pub mod keygen;
 pub mod mud;
 pub mod onboard;

@@ -1,0 +1,97 @@
+//! `ward gateway`: runs PASC on a gateway: verifies and loads a signed bundle, keeps the
+//! device inventory and an audit log in SQLite, serves the onboarding API and keeps the
+//! firewall ruleset in step with the inventory. Settings from `--config FILE.toml`, flags
+//! taking precedence.
+
+use std::path::PathBuf;
+
+use ward_gateway::config::FileConfig;
+
+use crate::Outcome;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// A TOML file with the settings below (flags take precedence).
+    #[arg(long, value_name = "FILE.toml")]
+    config: Option<PathBuf>,
+    /// The signed bundle (`bundle.cbor`, or a bundle directory holding one).
+    #[arg(long, value_name = "BUNDLE")]
+    bundle: Option<PathBuf>,
+    /// The public key the bundle must be signed with.
+    #[arg(long, value_name = "PUB")]
+    key: Option<PathBuf>,
+    /// The SQLite state database (created if missing).
+    #[arg(long, value_name = "FILE.sqlite")]
+    state: Option<PathBuf>,
+    /// Where the API listens (default 127.0.0.1:8443; port 0 picks a free one).
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<String>,
+    /// Where MUD files come from: `dir:PATH`, an http(s) mirror URL, or `direct`
+    /// (the MUD URL itself; the default).
+    #[arg(long, value_name = "SOURCE")]
+    mud_source: Option<String>,
+    /// Where the firewall ruleset for the inventory is written (default: STATE with `.nft`).
+    #[arg(long, value_name = "FILE.nft")]
+    ruleset: Option<PathBuf>,
+    /// Load the ruleset with `nft -f` after each change (needs CAP_NET_ADMIN).
+    #[arg(long)]
+    apply_firewall: bool,
+    /// The nft binary.
+    #[arg(long, value_name = "PATH")]
+    nft: Option<PathBuf>,
+    /// How long a request may take, MUD fetch included.
+    #[arg(long, value_name = "MS")]
+    request_timeout_ms: Option<u64>,
+}
+
+pub fn run(args: Args) -> Outcome {
+    let file = match &args.config {
+        Some(path) => match FileConfig::read(path) {
+            Ok(file) => file,
+            Err(error) => {
+                eprintln!("error: {error}");
+                return Outcome::Failure;
+            }
+        },
+        None => FileConfig::default(),
+    };
+    let flags = FileConfig {
+        bundle: args.bundle,
+        key: args.key,
+        state: args.state,
+        listen: args.listen,
+        mud_source: args.mud_source,
+        ruleset: args.ruleset,
+        apply_firewall: args.apply_firewall.then_some(true),
+        nft: args.nft,
+        request_timeout_ms: args.request_timeout_ms,
+    };
+    let config = match flags.or(file).resolve() {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return Outcome::Failure;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the gateway: {error}");
+            return Outcome::Failure;
+        }
+    };
+    let result = runtime.block_on(async {
+        let gateway = ward_gateway::runtime::Gateway::start(config).await?;
+        ward_gateway::api::serve(gateway).await
+    });
+    match result {
+        Ok(()) => Outcome::Clean,
+        Err(error) => {
+            eprintln!("error: {error}");
+            Outcome::Failure
+        }
+    }
+}

@@ -1,0 +1,200 @@
+//! The gateway's HTTP API: thin handlers over `runtime::Gateway`. Every error is JSON with a
+//! stable code (`{"error": {"code", "message", "hint"}}`); bodies are bounded and every
+//! request has a deadline.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+
+use crate::mud::MAX_MUD_BYTES;
+use crate::runtime::{ApiError, Gateway, OnboardRequest};
+
+/// The largest request body: a MUD document (at most `MAX_MUD_BYTES`) and the rest of m1.
+pub const MAX_BODY_BYTES: usize = MAX_MUD_BYTES + 64 * 1024;
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        (status, axum::Json(json!({ "error": self }))).into_response()
+    }
+}
+
+fn ok(status: StatusCode, value: Value) -> Response {
+    (status, axum::Json(value)).into_response()
+}
+
+pub fn router(gateway: Arc<Gateway>) -> Router {
+    let timeout = gateway.config.request_timeout;
+    Router::new()
+        .route("/v1/onboard", post(onboard))
+        .route("/v1/devices", get(devices))
+        .route("/v1/devices/{id}", get(device))
+        .route("/v1/status", get(status))
+        .route("/v1/audit", get(audit))
+        .route("/v1/bundle/reload", post(reload))
+        .fallback(|| async {
+            ApiError::new(404, "not-found", "no such endpoint")
+                .hint("the API is under /v1: onboard, devices, status, audit, bundle/reload")
+        })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                405,
+                "method-not-allowed",
+                "this endpoint does not take that method",
+            )
+        })
+        .layer(middleware::from_fn(move |request: Request, next: Next| {
+            deadline(timeout, request, next)
+        }))
+        .with_state(gateway)
+}
+
+/// Every request ends within the deadline, slow clients and slow MUD servers included.
+async fn deadline(limit: std::time::Duration, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::new(
+            408,
+            "timeout",
+            format!("the request took more than {} ms", limit.as_millis()),
+        )
+        .into_response(),
+    }
+}
+
+/// The body, if it fits.
+async fn body_of(body: Body) -> Result<Bytes, ApiError> {
+    axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                413,
+                "payload-too-large",
+                format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
+            )
+        })
+}
+
+async fn onboard(State(gateway): State<Arc<Gateway>>, body: Body) -> Response {
+    let bytes = match body_of(body).await {
+        Ok(bytes) => bytes,
+        Err(error) => return error.into_response(),
+    };
+    // serde_json refuses nesting deeper than 128 levels: hostile depth is a 400, not a
+    // stack overflow.
+    let request: OnboardRequest = match serde_json::from_slice(&bytes) {
+        Ok(request) => request,
+        Err(error) => {
+            return ApiError::new(400, "bad-json", format!("the request is not m1: {error}"))
+                .hint("send {\"id\", \"address\", and \"mud_url\" or \"mud\"}")
+                .into_response();
+        }
+    };
+    match gateway.onboard(request).await {
+        Ok(response) => match serde_json::to_value(&response) {
+            Ok(value) => ok(StatusCode::CREATED, value),
+            Err(error) => ApiError::new(500, "internal", error.to_string()).into_response(),
+        },
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn devices(State(gateway): State<Arc<Gateway>>) -> Response {
+    match gateway.devices().await {
+        Ok(value) => ok(StatusCode::OK, value),
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn device(State(gateway): State<Arc<Gateway>>, Path(id): Path<String>) -> Response {
+    match gateway.device(id).await {
+        Ok(value) => ok(StatusCode::OK, value),
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn status(State(gateway): State<Arc<Gateway>>) -> Response {
+    match gateway.status().await {
+        Ok(value) => ok(StatusCode::OK, value),
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn audit(
+    State(gateway): State<Arc<Gateway>>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let number = |key: &str, default: i64| -> Result<i64, ApiError> {
+        match query.get(key) {
+            None => Ok(default),
+            Some(text) => text.parse().map_err(|_| {
+                ApiError::new(
+                    400,
+                    "bad-request",
+                    format!("`{key}` is not a number: `{text}`"),
+                )
+            }),
+        }
+    };
+    let (after, limit) = match (number("after", 0), number("limit", 100)) {
+        (Ok(after), Ok(limit)) => (after, limit),
+        (Err(error), _) | (_, Err(error)) => return error.into_response(),
+    };
+    match gateway.audit(after, limit).await {
+        Ok(value) => ok(StatusCode::OK, value),
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn reload(State(gateway): State<Arc<Gateway>>) -> Response {
+    match gateway.reload().await {
+        Ok(value) => ok(StatusCode::OK, value),
+        Err(error) => error.into_response(),
+    }
+}
+
+/// Serves the API until the process is stopped; SIGHUP reloads the bundle.
+pub async fn serve(gateway: Arc<Gateway>) -> Result<(), String> {
+    let listener = tokio::net::TcpListener::bind(gateway.config.listen)
+        .await
+        .map_err(|e| format!("listen on {}: {e}", gateway.config.listen))?;
+    let address = listener.local_addr().map_err(|e| format!("listen: {e}"))?;
+    eprintln!(
+        "ward gateway: bundle {} ({} classes), listening on http://{address}",
+        gateway.bundle().manifest.short_revision(),
+        gateway.bundle().ir.classes.len()
+    );
+    #[cfg(unix)]
+    {
+        let gateway = gateway.clone();
+        tokio::spawn(async move {
+            use tokio::signal::unix::{SignalKind, signal};
+            let Ok(mut hangup) = signal(SignalKind::hangup()) else {
+                return;
+            };
+            while hangup.recv().await.is_some() {
+                match gateway.reload().await {
+                    Ok(_) => eprintln!(
+                        "ward gateway: bundle reloaded ({})",
+                        gateway.bundle().manifest.short_revision()
+                    ),
+                    Err(error) => eprintln!(
+                        "ward gateway: new bundle refused, keeping the old one: {}",
+                        error.message
+                    ),
+                }
+            }
+        });
+    }
+    axum::serve(listener, router(gateway))
+        .await
+        .map_err(|e| format!("serve: {e}"))
+}

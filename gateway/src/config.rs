@@ -1,0 +1,123 @@
+//! The gateway's settings: a TOML file (`--config`), with command-line flags taking
+//! precedence over it.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::mud_source::MudSource;
+
+/// The settings as a TOML file holds them; every field optional, flags fill the rest.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub bundle: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+    pub state: Option<PathBuf>,
+    pub listen: Option<String>,
+    pub mud_source: Option<String>,
+    pub ruleset: Option<PathBuf>,
+    pub apply_firewall: Option<bool>,
+    pub nft: Option<PathBuf>,
+    pub request_timeout_ms: Option<u64>,
+}
+
+/// The settings the gateway runs with.
+#[derive(Clone, Debug)]
+pub struct GatewayConfig {
+    /// The signed bundle (`bundle.cbor`).
+    pub bundle: PathBuf,
+    /// The public key that must have signed it.
+    pub key: PathBuf,
+    /// The SQLite state database.
+    pub state: PathBuf,
+    pub listen: SocketAddr,
+    pub mud_source: MudSource,
+    /// Where the firewall ruleset for the current inventory is written (m8).
+    pub ruleset: PathBuf,
+    /// Whether to load the ruleset with `nft -f` after each change.
+    pub apply_firewall: bool,
+    /// The nft binary.
+    pub nft: PathBuf,
+    /// How long a request may take, MUD fetch included.
+    pub request_timeout: std::time::Duration,
+}
+
+impl FileConfig {
+    pub fn read(path: &Path) -> Result<FileConfig, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// Flags over file values: `self` from flags, `file` from `--config`.
+    pub fn or(self, file: FileConfig) -> FileConfig {
+        FileConfig {
+            bundle: self.bundle.or(file.bundle),
+            key: self.key.or(file.key),
+            state: self.state.or(file.state),
+            listen: self.listen.or(file.listen),
+            mud_source: self.mud_source.or(file.mud_source),
+            ruleset: self.ruleset.or(file.ruleset),
+            apply_firewall: self.apply_firewall.or(file.apply_firewall),
+            nft: self.nft.or(file.nft),
+            request_timeout_ms: self.request_timeout_ms.or(file.request_timeout_ms),
+        }
+    }
+
+    /// The settings, or what is missing or wrong.
+    pub fn resolve(self) -> Result<GatewayConfig, String> {
+        let required = |value: Option<PathBuf>, what: &str| {
+            value.ok_or_else(|| {
+                format!("no {what}: give `--{what}` or `{what} = ...` in the config file")
+            })
+        };
+        let state = required(self.state, "state")?;
+        let listen = self.listen.unwrap_or_else(|| "127.0.0.1:8443".to_string());
+        let listen: SocketAddr = listen
+            .parse()
+            .map_err(|_| format!("listen: `{listen}` is not an address:port"))?;
+        let mud_source = match self.mud_source {
+            Some(text) => MudSource::parse(&text).map_err(|e| format!("mud-source: {e}"))?,
+            None => MudSource::Direct,
+        };
+        let ruleset = self.ruleset.unwrap_or_else(|| state.with_extension("nft"));
+        Ok(GatewayConfig {
+            bundle: required(self.bundle, "bundle")?,
+            key: required(self.key, "key")?,
+            listen,
+            mud_source,
+            ruleset,
+            apply_firewall: self.apply_firewall.unwrap_or(false),
+            nft: self.nft.unwrap_or_else(|| PathBuf::from("nft")),
+            request_timeout: std::time::Duration::from_millis(
+                self.request_timeout_ms.unwrap_or(10_000),
+            ),
+            state,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_win_over_the_file_and_unknown_keys_are_refused() {
+        let file: FileConfig = toml::from_str(
+            "bundle = \"b.cbor\"\nkey = \"k.pub\"\nstate = \"s.sqlite\"\nlisten = \"127.0.0.1:9000\"\napply_firewall = true\n",
+        )
+        .expect("valid");
+        let flags = FileConfig {
+            listen: Some("127.0.0.1:9100".into()),
+            ..FileConfig::default()
+        };
+        let config = flags.or(file).resolve().expect("complete");
+        assert_eq!(config.listen.port(), 9100);
+        assert!(config.apply_firewall);
+        assert_eq!(config.ruleset, PathBuf::from("s.nft"));
+        assert!(toml::from_str::<FileConfig>("bundel = \"x\"").is_err());
+        let missing = FileConfig::default().resolve().expect_err("incomplete");
+        assert!(missing.contains("--state"), "{missing}");
+    }
+}

@@ -1,0 +1,568 @@
+//! The running gateway: the verified bundle, the state database, the MUD source and the
+//! firewall, and PASC's onboarding over them (m1 to m8).
+
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, RwLock};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::bundle::{PolicyBundle, Unsigned};
+use crate::config::GatewayConfig;
+use crate::firewall::{Firewall, FirewallConfig, FirewallStatus};
+use crate::mud::{MudFile, parse_mud};
+use crate::pasc::onboard::{Onboarding, onboard};
+use crate::store::{AddError, Device, Store, now};
+
+/// An error the API answers with: an HTTP status, a stable code, a message and a hint.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ApiError {
+    #[serde(skip)]
+    pub status: u16,
+    pub code: String,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    /// Where in a MUD document, for MUD errors.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: u16, code: &str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code: code.to_string(),
+            message: message.into(),
+            hint: None,
+            path: None,
+        }
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+/// PASC's m1: a thing announces itself.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OnboardRequest {
+    pub id: String,
+    /// Its address on the local network (the firewall's rules name it).
+    pub address: String,
+    pub mud_url: Option<String>,
+    /// The MUD file itself, when the thing sends it rather than its URL.
+    pub mud: Option<Value>,
+}
+
+/// The longest device id: ids are keys in the inventory, the audit log and URLs.
+pub const MAX_ID_LEN: usize = 128;
+
+fn check_id(id: &str) -> Result<(), ApiError> {
+    let valid = !id.is_empty()
+        && id.len() <= MAX_ID_LEN
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
+    if valid {
+        Ok(())
+    } else {
+        Err(
+            ApiError::new(400, "bad-id", format!("`{id}` is not a device id")).hint(format!(
+                "1 to {MAX_ID_LEN} letters, digits, `-`, `_`, `.` or `:`"
+            )),
+        )
+    }
+}
+
+/// Whether `address` lies in one of the prefixes.
+fn within(address: IpAddr, prefixes: &[String]) -> bool {
+    prefixes.iter().any(|prefix| {
+        let (net, len) = match prefix.split_once('/') {
+            Some((net, len)) => (net, len.parse::<u32>().ok()),
+            None => (prefix.as_str(), None),
+        };
+        match (net.parse::<IpAddr>(), address) {
+            (Ok(IpAddr::V4(net)), IpAddr::V4(a)) => {
+                let len = len.unwrap_or(32).min(32);
+                let mask = u32::MAX.checked_shl(32 - len).unwrap_or(0);
+                u32::from(net) & mask == u32::from(a) & mask
+            }
+            (Ok(IpAddr::V6(net)), IpAddr::V6(a)) => {
+                let len = len.unwrap_or(128).min(128);
+                let mask = u128::MAX.checked_shl(128 - len).unwrap_or(0);
+                u128::from(net) & mask == u128::from(a) & mask
+            }
+            _ => false,
+        }
+    })
+}
+
+/// What the gateway answers to an onboarding.
+#[derive(Clone, Debug, Serialize)]
+pub struct OnboardResponse {
+    #[serde(flatten)]
+    pub onboarding: Onboarding,
+    pub address: String,
+    /// m7: onboarded things whose configuration changed (they list this class as a peer).
+    pub peers_updated: PeersUpdated,
+    /// m8: the ruleset now in place.
+    pub firewall: FirewallStatus,
+    pub audit_seq: i64,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct PeersUpdated {
+    pub classes: Vec<String>,
+    pub things: usize,
+    /// The first of them, by id.
+    pub ids: Vec<String>,
+}
+
+/// How many peer ids a response lists.
+const PEER_IDS_SHOWN: usize = 100;
+
+pub struct Gateway {
+    pub config: GatewayConfig,
+    /// Shared with the firewall task, which renders from the bundle in force.
+    bundle: Arc<RwLock<Arc<PolicyBundle>>>,
+    store: Arc<Mutex<Store>>,
+    client: reqwest::Client,
+    pub firewall: Firewall,
+}
+
+fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
+    // A panic while holding the lock cannot leave SQLite half-written (transactions roll
+    // back), so a poisoned lock is still a usable store.
+    store
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn current(bundle: &RwLock<Arc<PolicyBundle>>) -> Arc<PolicyBundle> {
+    bundle
+        .read()
+        .map(|b| b.clone())
+        .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
+}
+
+fn internal(error: impl std::fmt::Display) -> ApiError {
+    ApiError::new(500, "internal", error.to_string())
+}
+
+/// Loads and verifies the bundle the configuration names.
+pub fn load_bundle(config: &GatewayConfig) -> Result<PolicyBundle, String> {
+    let pem = std::fs::read_to_string(&config.key)
+        .map_err(|e| format!("{}: {e}", config.key.display()))?;
+    let key = ward_compiler::emit::sign::verifying_key(&pem)
+        .map_err(|e| format!("{}: {e}", config.key.display()))?;
+    crate::bundle::open(&config.bundle, Some(&key), Unsigned::Refuse)
+        .map_err(|e| format!("{}: {e}", config.bundle.display()))
+}
+
+/// Runs blocking work (SQLite, CPU-heavy rendering) off the async threads.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .unwrap_or_else(|e| Err(internal(format!("a task failed: {e}"))))
+}
+
+impl Gateway {
+    /// Opens the state, loads the bundle (refusing a bad signature) and starts the firewall
+    /// task with a ruleset for the inventory as stored: after a restart, the firewall is
+    /// rebuilt from the database, which is the truth.
+    pub async fn start(config: GatewayConfig) -> Result<Arc<Gateway>, String> {
+        let loaded = Arc::new(load_bundle(&config)?);
+        let store = Arc::new(Mutex::new(
+            Store::open(&config.state).map_err(|e| e.to_string())?,
+        ));
+        let client = reqwest::Client::builder()
+            .timeout(crate::mud_source::FETCH_TIMEOUT)
+            .build()
+            .map_err(|e| format!("HTTP client: {e}"))?;
+        let bundle = Arc::new(RwLock::new(loaded.clone()));
+        let render = {
+            let store = store.clone();
+            let bundle = bundle.clone();
+            move || {
+                let inventory = lock(&store).inventory().map_err(|e| e.to_string())?;
+                let policy = current(&bundle);
+                let things = inventory.values().map(Vec::len).sum();
+                Ok((
+                    ward_compiler::emit::nft::ruleset_for_inventory(&policy.ir, &inventory),
+                    things,
+                ))
+            }
+        };
+        let firewall = Firewall::start(
+            FirewallConfig {
+                ruleset: config.ruleset.clone(),
+                apply: config.apply_firewall,
+                nft: config.nft.clone(),
+            },
+            render,
+        );
+        lock(&store)
+            .audit(
+                "bundle-loaded",
+                None,
+                &json!({
+                    "revision": loaded.manifest.revision,
+                    "path": config.bundle.display().to_string(),
+                }),
+            )
+            .map_err(|e| e.to_string())?;
+        let gateway = Arc::new(Gateway {
+            config,
+            bundle,
+            store,
+            client,
+            firewall,
+        });
+        let status = gateway.firewall.update().await;
+        if let Some(error) = &status.error {
+            return Err(format!("firewall: {error}"));
+        }
+        Ok(gateway)
+    }
+
+    pub fn bundle(&self) -> Arc<PolicyBundle> {
+        current(&self.bundle)
+    }
+
+    /// Re-reads the bundle file: a bundle that verifies replaces the one in force, and the
+    /// firewall is rebuilt; one that does not is refused and the old one stays.
+    pub async fn reload(&self) -> Result<Value, ApiError> {
+        let config = self.config.clone();
+        let loaded = blocking(move || {
+            load_bundle(&config).map_err(|e| {
+                ApiError::new(422, "bundle-refused", e)
+                    .hint("the bundle in force stays; fix or re-sign the new one")
+            })
+        })
+        .await;
+        let store = self.store.clone();
+        let loaded = match loaded {
+            Ok(loaded) => loaded,
+            Err(error) => {
+                let detail = json!({ "error": error.message });
+                let _ = blocking(move || {
+                    lock(&store)
+                        .audit("bundle-refused", None, &detail)
+                        .map_err(internal)
+                })
+                .await;
+                return Err(error);
+            }
+        };
+        let old = self.bundle().manifest.revision.clone();
+        let revision = loaded.manifest.revision.clone();
+        let orphans: Vec<String> = {
+            let devices = lock(&self.store).devices().map_err(internal)?;
+            devices
+                .into_iter()
+                .filter(|d| loaded.ir.class(&d.class).is_none())
+                .map(|d| d.id)
+                .collect()
+        };
+        match self.bundle.write() {
+            Ok(mut slot) => *slot = Arc::new(loaded),
+            Err(poisoned) => *poisoned.into_inner() = Arc::new(loaded),
+        }
+        let detail = json!({ "old": old, "revision": revision, "devices_without_class": orphans });
+        {
+            let detail = detail.clone();
+            blocking(move || {
+                lock(&store)
+                    .audit("bundle-loaded", None, &detail)
+                    .map_err(internal)
+            })
+            .await?;
+        }
+        let firewall = self.firewall.update().await;
+        Ok(json!({ "bundle": detail, "firewall": firewall }))
+    }
+
+    /// PASC for one thing (see `onboard_thing`); a refusal is recorded in the audit log.
+    pub async fn onboard(&self, request: OnboardRequest) -> Result<OnboardResponse, ApiError> {
+        let id = request.id.clone();
+        let result = self.onboard_thing(request).await;
+        if let Err(error) = &result
+            && error.status < 500
+        {
+            let store = self.store.clone();
+            // The id as sent may be anything: the audit log keeps a bounded, printable copy.
+            let shown: String = id
+                .chars()
+                .take(MAX_ID_LEN)
+                .filter(|c| !c.is_control())
+                .collect();
+            let detail = json!({ "id": shown, "code": error.code, "message": error.message });
+            let _ = blocking(move || {
+                lock(&store)
+                    .audit("onboarding-refused", None, &detail)
+                    .map_err(internal)
+            })
+            .await;
+        }
+        result
+    }
+
+    /// PASC for one thing: m1 (the request), m2/m3 (its MUD file), RA and PIA (the class's
+    /// assessment), m6 (its configuration), m7 (peers), m8 (the firewall).
+    async fn onboard_thing(&self, request: OnboardRequest) -> Result<OnboardResponse, ApiError> {
+        check_id(&request.id)?;
+        let address: IpAddr = request.address.parse().map_err(|_| {
+            ApiError::new(
+                400,
+                "bad-address",
+                format!("`{}` is not an IP address", request.address),
+            )
+        })?;
+        let mud = self.mud_of(&request).await?;
+        let policy = self.bundle();
+        let onboarding = onboard(&policy, &mud, &request.id).map_err(|refusal| {
+            ApiError::new(422, refusal.code, refusal.message).hint(refusal.hint)
+        })?;
+        let subnets = onboarding
+            .config
+            .pointer("/segment/subnets")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(str::to_string))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
+        if !subnets.is_empty() && !within(address, &subnets) {
+            return Err(ApiError::new(
+                422,
+                "address-outside-segment",
+                format!(
+                    "{address} is outside the segment of class `{}` ({})",
+                    onboarding.class,
+                    subnets.join(", ")
+                ),
+            )
+            .hint("the gateway places a thing in its class's segment: give it an address there"));
+        }
+        let mut onboarding = onboarding;
+        if let Some(device) = onboarding
+            .config
+            .get_mut("device")
+            .and_then(Value::as_object_mut)
+        {
+            device.insert("address".to_string(), json!(address.to_string()));
+        }
+        let mut record = serde_json::to_value(&onboarding).map_err(internal)?;
+        if let Some(object) = record.as_object_mut() {
+            object.insert("address".to_string(), json!(address.to_string()));
+        }
+        let device = Device {
+            id: request.id.clone(),
+            class: onboarding.class.clone(),
+            address: address.to_string(),
+            mud_url: mud.url.clone(),
+            profile: onboarding.profile.clone(),
+            level: onboarding.level,
+            quarantined: onboarding.quarantined,
+            onboarded_at: now(),
+            bundle_revision: policy.manifest.revision.clone(),
+        };
+        let store = self.store.clone();
+        let peer_classes = onboarding.peers.clone();
+        let (audit_seq, peers_updated) = blocking(move || {
+            let mut store = lock(&store);
+            let seq = store.add_device(&device, &record).map_err(|e| match e {
+                AddError::DuplicateId => ApiError::new(
+                    409,
+                    "duplicate-device",
+                    format!("a thing with id `{}` is already onboarded", device.id),
+                )
+                .hint("ids are unique; remove the old thing first, or use another id"),
+                AddError::DuplicateAddress(other) => ApiError::new(
+                    409,
+                    "duplicate-address",
+                    format!("{} is the address of `{other}`", device.address),
+                ),
+                AddError::Store(message) => internal(message),
+            })?;
+            let mut peers = PeersUpdated {
+                classes: peer_classes,
+                ..PeersUpdated::default()
+            };
+            for (class, count) in store.count_by_class().map_err(internal)? {
+                if peers.classes.contains(&class) {
+                    peers.things += usize::try_from(count).unwrap_or(0);
+                }
+            }
+            if peers.things > 0 {
+                peers.ids = store
+                    .ids_in_classes(&peers.classes, PEER_IDS_SHOWN)
+                    .map_err(internal)?;
+            }
+            Ok((seq, peers))
+        })
+        .await?;
+        let firewall = self.firewall.update().await;
+        if let Some(error) = &firewall.error {
+            let store = self.store.clone();
+            let detail = json!({ "device": request.id, "error": error });
+            let _ = blocking(move || {
+                lock(&store)
+                    .audit("firewall-failed", None, &detail)
+                    .map_err(internal)
+            })
+            .await;
+        }
+        Ok(OnboardResponse {
+            onboarding,
+            address: address.to_string(),
+            peers_updated,
+            firewall,
+            audit_seq,
+        })
+    }
+
+    /// The MUD file of a request: the document it carries, or the one its URL names, fetched
+    /// from the configured source.
+    async fn mud_of(&self, request: &OnboardRequest) -> Result<MudFile, ApiError> {
+        let bytes = match (&request.mud, &request.mud_url) {
+            (Some(document), _) => serde_json::to_vec(document).map_err(internal)?,
+            (None, Some(url)) => self
+                .config
+                .mud_source
+                .fetch(&self.client, url)
+                .await
+                .map_err(|e| {
+                    let status = if e.code == "mud-unreachable" {
+                        502
+                    } else {
+                        422
+                    };
+                    ApiError::new(status, e.code, e.message)
+                        .hint("check the MUD source (`--mud-source`) and the MUD URL")
+                })?,
+            (None, None) => {
+                return Err(ApiError::new(
+                    400,
+                    "bad-request",
+                    "the request has neither `mud_url` nor `mud`",
+                )
+                .hint("send the thing's MUD URL (`mud_url`) or its MUD file (`mud`)"));
+            }
+        };
+        let mud = parse_mud(&bytes).map_err(|e| ApiError {
+            status: 422,
+            code: e.code.to_string(),
+            message: e.message,
+            hint: e.hint,
+            path: Some(e.path),
+        })?;
+        if let (Some(url), Some(_)) = (&request.mud_url, &request.mud)
+            && *url != mud.url
+        {
+            return Err(ApiError::new(
+                422,
+                "mud-url-mismatch",
+                format!("the request names `{url}`, the MUD file says `{}`", mud.url),
+            ));
+        }
+        Ok(mud)
+    }
+
+    pub async fn devices(&self) -> Result<Value, ApiError> {
+        let store = self.store.clone();
+        blocking(move || {
+            let devices = lock(&store).devices().map_err(internal)?;
+            Ok(json!({ "devices": devices }))
+        })
+        .await
+    }
+
+    /// One thing, with its configuration (m6).
+    pub async fn device(&self, id: String) -> Result<Value, ApiError> {
+        let store = self.store.clone();
+        blocking(move || match lock(&store).device(&id).map_err(internal)? {
+            Some((device, onboarding)) => Ok(json!({
+                "device": device,
+                "config": onboarding.get("config").cloned().unwrap_or(Value::Null),
+                "onboarding": onboarding,
+            })),
+            None => Err(ApiError::new(
+                404,
+                "not-found",
+                format!("no thing with id `{id}` is onboarded"),
+            )),
+        })
+        .await
+    }
+
+    pub async fn status(&self) -> Result<Value, ApiError> {
+        let policy = self.bundle();
+        let store = self.store.clone();
+        let (things, by_class) = blocking(move || {
+            let store = lock(&store);
+            Ok((
+                store.count_devices().map_err(internal)?,
+                store.count_by_class().map_err(internal)?,
+            ))
+        })
+        .await?;
+        let by_class: serde_json::Map<String, Value> =
+            by_class.into_iter().map(|(c, n)| (c, json!(n))).collect();
+        Ok(json!({
+            "bundle": {
+                "revision": policy.manifest.revision,
+                "compiler": policy.manifest.compiler,
+                "classes": policy.ir.classes.len(),
+                "flows": policy.ir.flows.len(),
+                "detection_rules": policy.ir.detections.len(),
+            },
+            "things": things,
+            "things_by_class": by_class,
+            "firewall": self.firewall.status(),
+        }))
+    }
+
+    pub async fn audit(&self, after: i64, limit: i64) -> Result<Value, ApiError> {
+        let store = self.store.clone();
+        blocking(move || {
+            let entries = lock(&store)
+                .audit_log(after, limit.clamp(1, 1000))
+                .map_err(internal)?;
+            Ok(json!({ "entries": entries }))
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_fall_in_their_segment() {
+        let subnets = vec!["192.168.3.0/24".to_string(), "2001:db8::/64".to_string()];
+        assert!(within("192.168.3.7".parse().expect("ip"), &subnets));
+        assert!(!within("192.168.4.7".parse().expect("ip"), &subnets));
+        assert!(within("2001:db8::9".parse().expect("ip"), &subnets));
+        assert!(!within("2001:db9::9".parse().expect("ip"), &subnets));
+        assert!(within(
+            "10.0.0.1".parse().expect("ip"),
+            &["10.0.0.1".to_string()]
+        ));
+    }
+
+    #[test]
+    fn ids_are_short_and_plain() {
+        assert!(check_id("plug-1.kitchen:a_b").is_ok());
+        for bad in ["", "a b", "a/b", "é", &"x".repeat(MAX_ID_LEN + 1)] {
+            assert_eq!(check_id(bad).map_err(|e| e.code), Err("bad-id".to_string()));
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! Running `ward gateway` in tests: the process on a free port, a blocking HTTP/1.1 client
+//! (one request per connection), and a MUD mirror server over a folder.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+/// A running gateway, killed on drop.
+pub struct GatewayProcess {
+    pub child: Child,
+    pub address: SocketAddr,
+}
+
+impl Drop for GatewayProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `ward gateway ARGS --listen 127.0.0.1:0` in `dir`; returns once it listens, or
+/// the error output if it exits first.
+pub fn start(dir: &Path, args: &[&str]) -> Result<GatewayProcess, String> {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ward"))
+        .arg("gateway")
+        .args(args)
+        .args(["--listen", "127.0.0.1:0"])
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("spawn: {e}"))?;
+    let stderr = child.stderr.take().ok_or("no stderr")?;
+    let (found, address) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut seen = String::new();
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(at) = line.split("listening on http://").nth(1) {
+                let _ = found.send(Ok(at.trim().to_string()));
+            }
+            seen.push_str(&line);
+            seen.push('\n');
+        }
+        let _ = found.send(Err(seen));
+    });
+    match address.recv_timeout(Duration::from_secs(30)) {
+        Ok(Ok(address)) => Ok(GatewayProcess {
+            child,
+            address: address.parse().map_err(|e| format!("{address}: {e}"))?,
+        }),
+        Ok(Err(output)) => {
+            let _ = child.wait();
+            Err(output)
+        }
+        Err(_) => {
+            let _ = child.kill();
+            Err("the gateway did not start in 30 s".to_string())
+        }
+    }
+}
+
+/// One HTTP request; returns the status and the body as JSON (Null if it is not JSON).
+pub fn http(address: SocketAddr, method: &str, path: &str, body: Option<&[u8]>) -> (u16, Value) {
+    let (status, bytes) = http_raw(address, method, path, body);
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+pub fn http_raw(
+    address: SocketAddr,
+    method: &str,
+    path: &str,
+    body: Option<&[u8]>,
+) -> (u16, Vec<u8>) {
+    let mut stream = TcpStream::connect(address).expect("connect to the gateway");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .expect("timeout");
+    let body = body.unwrap_or_default();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).expect("send");
+    // A server may answer (413) before reading a large body: a failed write is fine then.
+    let _ = stream.write_all(body);
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    let text_end = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(response.len());
+    let head = String::from_utf8_lossy(&response[..text_end]);
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = response.get(text_end + 4..).unwrap_or_default().to_vec();
+    (status, body)
+}
+
+pub fn post_json(address: SocketAddr, path: &str, value: &Value) -> (u16, Value) {
+    http(address, "POST", path, Some(value.to_string().as_bytes()))
+}
+
+/// A MUD mirror: `GET /host/path` answers the file whose MUD URL is `https://host/path`.
+pub struct Mirror {
+    pub base: String,
+}
+
+pub fn mirror(files: &[PathBuf]) -> Mirror {
+    let mut by_path = std::collections::HashMap::new();
+    for file in files {
+        let bytes = std::fs::read(file).expect("MUD fixture");
+        let json: Value = serde_json::from_slice(&bytes).expect("JSON");
+        let url = json["ietf-mud:mud"]["mud-url"].as_str().expect("mud-url");
+        let path = format!("/{}", url.trim_start_matches("https://"));
+        by_path.insert(path, bytes);
+    }
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind the mirror");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(match stream.try_clone() {
+                Ok(s) => s,
+                Err(_) => continue,
+            });
+            let mut request_line = String::new();
+            if reader.read_line(&mut request_line).is_err() {
+                continue;
+            }
+            loop {
+                let mut header = String::new();
+                match reader.read_line(&mut header) {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) if header == "\r\n" => break,
+                    Ok(_) => {}
+                }
+            }
+            let path = request_line.split_whitespace().nth(1).unwrap_or("/");
+            let mut stream = stream;
+            let _ = match by_path.get(path) {
+                Some(bytes) => stream
+                    .write_all(
+                        format!(
+                            "HTTP/1.1 200 OK\r\nContent-Type: application/mud+json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                            bytes.len()
+                        )
+                        .as_bytes(),
+                    )
+                    .and_then(|()| stream.write_all(bytes)),
+                None => stream.write_all(
+                    b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                ),
+            };
+        }
+    });
+    Mirror { base }
+}
