@@ -9,6 +9,10 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+#[path = "support/gateway.rs"]
+#[allow(dead_code)]
+mod gateway_client;
+
 fn run(args: &[&str]) -> Output {
     Command::new(args[0])
         .args(&args[1..])
@@ -72,8 +76,12 @@ impl Lab {
     /// The gateway `gw` with one veth link to each segment's host: `alpha` 10.91.1.2 (via
     /// 10.91.1.1), `beta` 10.91.2.2, `gamma` 10.91.3.2.
     fn new() -> Lab {
+        // Unique per lab: tests of this file run in parallel in one process. Interface
+        // names (prefix + 2) must stay within 15 bytes.
+        static LABS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = LABS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let lab = Lab {
-            prefix: format!("w{}", std::process::id() % 100_000),
+            prefix: format!("w{}x{n}", std::process::id() % 100_000),
         };
         must(&["ip", "netns", "add", &lab.ns("gw")]);
         lab.exec_ok("gw", &["ip", "link", "set", "lo", "up"]);
@@ -251,4 +259,137 @@ fn the_ruleset_passes_declared_flows_and_drops_the_rest() {
         !counted.contains("packets 0 "),
         "the drop rule counted nothing: {counted}"
     );
+}
+
+/// A minimal MUD file for a thing of the lab (`https://NAME.example/thing`).
+fn lab_mud(name: &str) -> serde_json::Value {
+    serde_json::json!({
+        "ietf-mud:mud": {
+            "mud-version": 1,
+            "mud-url": format!("https://{name}.example/thing"),
+            "last-update": "2026-01-01T00:00:00Z",
+            "is-supported": true,
+            "from-device-policy": {"access-lists": {"access-list": [{"name": "out"}]}}
+        },
+        "ietf-access-control-list:acls": {"acl": [{
+            "name": "out",
+            "type": "ipv4-acl-type",
+            "aces": {"ace": [{
+                "name": "gw-dns",
+                "matches": {
+                    "ietf-mud:mud": {"controller": "urn:ietf:params:mud:dns"},
+                    "ipv4": {"protocol": 17},
+                    "udp": {"destination-port": {"operator": "eq", "port": 53}}
+                },
+                "actions": {"forwarding": "accept"}
+            }]}
+        }]}
+    })
+}
+
+/// POSTs m1 to the gateway's API from inside the gateway's namespace; returns the status.
+fn onboard_in(lab: &Lab, address: std::net::SocketAddr, body: &serde_json::Value) -> (u16, String) {
+    let code = format!(
+        "import json,sys,urllib.request,urllib.error\n\
+         req=urllib.request.Request('http://{address}/v1/onboard',data=sys.stdin.buffer.read(),method='POST')\n\
+         try:\n  r=urllib.request.urlopen(req,timeout=20)\n  print(r.status);print(r.read().decode())\n\
+         except urllib.error.HTTPError as e:\n  print(e.code);print(e.read().decode())\n"
+    );
+    let ns = lab.ns("gw");
+    let mut child = Command::new("ip")
+        .args(["netns", "exec", &ns, "python3", "-c", &code])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    if let Some(mut stdin) = child.stdin.take() {
+        use std::io::Write;
+        let _ = stdin.write_all(body.to_string().as_bytes());
+    }
+    let output = child.wait_with_output().expect("python3 ends");
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    let status = text
+        .lines()
+        .next()
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or(0);
+    (status, text)
+}
+
+#[test]
+fn onboarded_things_get_their_declared_flows_and_nothing_else() {
+    if !available() {
+        return;
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ward = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_ward"))
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .expect("ward runs");
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    ward(&["keygen", "-o", "k"]);
+    let policy = root.join("tests/fixtures/netns");
+    ward(&["build", &policy.to_string_lossy(), "-o", "b", "--sign", "k"]);
+
+    let lab = Lab::new();
+    assert!(
+        reaches(&lab, "beta", "alpha", "10.91.1.2", "tcp", 8080),
+        "the lab routes"
+    );
+    let ns = lab.ns("gw");
+    let gateway = gateway_client::start_in(
+        &["ip", "netns", "exec", &ns],
+        dir.path(),
+        &[
+            "--bundle",
+            "b/bundle.cbor",
+            "--key",
+            "k.pub",
+            "--state",
+            "state.sqlite",
+            "--apply-firewall",
+        ],
+    )
+    .unwrap_or_else(|e| panic!("the gateway starts in the namespace: {e}"));
+
+    // No thing is onboarded: even the declared flow is dropped.
+    assert!(
+        !reaches(&lab, "beta", "alpha", "10.91.1.2", "tcp", 8080),
+        "a flow between things that are not onboarded must be dropped"
+    );
+
+    for (id, class, address) in [("a1", "alpha", "10.91.1.2"), ("b1", "beta", "10.91.2.2")] {
+        let request = serde_json::json!({ "id": id, "address": address, "mud": lab_mud(class) });
+        let (status, body) = onboard_in(&lab, gateway.address, &request);
+        assert_eq!(status, 201, "{id}: {body}");
+        assert!(
+            body.contains("\"applied\":true"),
+            "{id}: the ruleset is loaded: {body}"
+        );
+    }
+
+    // The declared flow between the onboarded things passes.
+    assert!(
+        reaches(&lab, "beta", "alpha", "10.91.1.2", "tcp", 8080),
+        "beta -> alpha tcp/8080 is declared and both are onboarded"
+    );
+    // An undeclared port between them is dropped.
+    assert!(
+        !reaches(&lab, "beta", "alpha", "10.91.1.2", "tcp", 8081),
+        "undeclared port must be dropped"
+    );
+    // gamma -> alpha udp/9000 is declared, but no gamma thing is onboarded: dropped.
+    assert!(
+        !reaches(&lab, "gamma", "alpha", "10.91.1.2", "udp", 9000),
+        "a thing that is not onboarded gets no flow"
+    );
+    drop(gateway);
 }

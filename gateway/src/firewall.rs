@@ -27,7 +27,8 @@ pub struct FirewallStatus {
 }
 
 /// Writes `text` to `path` through a temporary file and a rename: nft (or an operator)
-/// never reads half a ruleset.
+/// never reads half a ruleset. No fsync: the ruleset is derived from the state database,
+/// and the gateway rewrites it at start, so a file lost to a power cut costs nothing.
 pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;
     let dir = path
@@ -42,7 +43,6 @@ pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
     let result = (|| {
         let mut file = std::fs::File::create(&temp)?;
         file.write_all(text.as_bytes())?;
-        file.sync_all()?;
         std::fs::rename(&temp, path)
     })();
     if result.is_err() {

@@ -11,3 +11,4 @@ pub mod mud_source;
 pub mod pasc;
 pub mod runtime;
 pub mod store;
+pub mod things;

@@ -13,6 +13,7 @@ use crate::firewall::{Firewall, FirewallConfig, FirewallStatus};
 use crate::mud::{MudFile, parse_mud};
 use crate::pasc::onboard::{Onboarding, onboard};
 use crate::store::{AddError, Device, Store, now};
+use crate::things::Things;
 
 /// An error the API answers with: an HTTP status, a stable code, a message and a hint.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -128,12 +129,26 @@ pub struct Gateway {
     pub config: GatewayConfig,
     /// Shared with the firewall task, which renders from the bundle in force.
     bundle: Arc<RwLock<Arc<PolicyBundle>>>,
-    store: Arc<Mutex<Store>>,
+    /// The database and the in-memory index of its things, changed together.
+    store: Arc<Mutex<State>>,
     client: reqwest::Client,
     pub firewall: Firewall,
 }
 
-fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
+/// The database and the things it holds, indexed in memory.
+struct State {
+    store: Store,
+    things: Things,
+}
+
+impl std::ops::Deref for State {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        &self.store
+    }
+}
+
+fn lock(store: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
     // A panic while holding the lock cannot leave SQLite half-written (transactions roll
     // back), so a poisoned lock is still a usable store.
     store
@@ -177,9 +192,12 @@ impl Gateway {
     /// rebuilt from the database, which is the truth.
     pub async fn start(config: GatewayConfig) -> Result<Arc<Gateway>, String> {
         let loaded = Arc::new(load_bundle(&config)?);
-        let store = Arc::new(Mutex::new(
-            Store::open(&config.state).map_err(|e| e.to_string())?,
-        ));
+        let opened = Store::open(&config.state).map_err(|e| e.to_string())?;
+        let things = Things::from_devices(&opened.devices().map_err(|e| e.to_string())?);
+        let store = Arc::new(Mutex::new(State {
+            store: opened,
+            things,
+        }));
         let client = reqwest::Client::builder()
             .timeout(crate::mud_source::FETCH_TIMEOUT)
             .build()
@@ -189,7 +207,7 @@ impl Gateway {
             let store = store.clone();
             let bundle = bundle.clone();
             move || {
-                let inventory = lock(&store).inventory().map_err(|e| e.to_string())?;
+                let inventory = lock(&store).things.inventory();
                 let policy = current(&bundle);
                 let things = inventory.values().map(Vec::len).sum();
                 Ok((
@@ -376,35 +394,31 @@ impl Gateway {
         let store = self.store.clone();
         let peer_classes = onboarding.peers.clone();
         let (audit_seq, peers_updated) = blocking(move || {
-            let mut store = lock(&store);
-            let seq = store.add_device(&device, &record).map_err(|e| match e {
-                AddError::DuplicateId => ApiError::new(
-                    409,
-                    "duplicate-device",
-                    format!("a thing with id `{}` is already onboarded", device.id),
-                )
-                .hint("ids are unique; remove the old thing first, or use another id"),
-                AddError::DuplicateAddress(other) => ApiError::new(
-                    409,
-                    "duplicate-address",
-                    format!("{} is the address of `{other}`", device.address),
-                ),
-                AddError::Store(message) => internal(message),
-            })?;
-            let mut peers = PeersUpdated {
+            let mut state = lock(&store);
+            let seq = state
+                .store
+                .add_device(&device, &record)
+                .map_err(|e| match e {
+                    AddError::DuplicateId => ApiError::new(
+                        409,
+                        "duplicate-device",
+                        format!("a thing with id `{}` is already onboarded", device.id),
+                    )
+                    .hint("ids are unique; remove the old thing first, or use another id"),
+                    AddError::DuplicateAddress(other) => ApiError::new(
+                        409,
+                        "duplicate-address",
+                        format!("{} is the address of `{other}`", device.address),
+                    ),
+                    AddError::Store(message) => internal(message),
+                })?;
+            state.things.add(&device.class, &device.id, &device.address);
+            let (things, ids) = state.things.of_classes(&peer_classes, PEER_IDS_SHOWN);
+            let peers = PeersUpdated {
                 classes: peer_classes,
-                ..PeersUpdated::default()
+                things,
+                ids,
             };
-            for (class, count) in store.count_by_class().map_err(internal)? {
-                if peers.classes.contains(&class) {
-                    peers.things += usize::try_from(count).unwrap_or(0);
-                }
-            }
-            if peers.things > 0 {
-                peers.ids = store
-                    .ids_in_classes(&peers.classes, PEER_IDS_SHOWN)
-                    .map_err(internal)?;
-            }
             Ok((seq, peers))
         })
         .await?;
@@ -505,14 +519,10 @@ impl Gateway {
     pub async fn status(&self) -> Result<Value, ApiError> {
         let policy = self.bundle();
         let store = self.store.clone();
-        let (things, by_class) = blocking(move || {
-            let store = lock(&store);
-            Ok((
-                store.count_devices().map_err(internal)?,
-                store.count_by_class().map_err(internal)?,
-            ))
-        })
-        .await?;
+        let (things, by_class) = {
+            let state = lock(&store);
+            (state.things.count(), state.things.counts())
+        };
         let by_class: serde_json::Map<String, Value> =
             by_class.into_iter().map(|(c, n)| (c, json!(n))).collect();
         Ok(json!({

@@ -272,35 +272,10 @@ impl Store {
         Ok(inventory)
     }
 
-    /// The first `limit` ids (in id order) of the things of these classes.
-    pub fn ids_in_classes(
-        &self,
-        classes: &[String],
-        limit: usize,
-    ) -> Result<Vec<String>, StoreError> {
-        if classes.is_empty() {
-            return Ok(Vec::new());
-        }
-        let marks = vec!["?"; classes.len()].join(", ");
-        let mut statement = self.conn.prepare(&format!(
-            "SELECT id FROM devices WHERE class IN ({marks}) ORDER BY id LIMIT {limit}"
-        ))?;
-        let rows = statement.query_map(rusqlite::params_from_iter(classes), |row| row.get(0))?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
     pub fn count_devices(&self) -> Result<i64, StoreError> {
         Ok(self
             .conn
             .query_row("SELECT count(*) FROM devices", [], |row| row.get(0))?)
-    }
-
-    pub fn count_by_class(&self) -> Result<Vec<(String, i64)>, StoreError> {
-        let mut statement = self
-            .conn
-            .prepare_cached("SELECT class, count(*) FROM devices GROUP BY class ORDER BY class")?;
-        let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Audit entries after `after` (a sequence number), oldest first, at most `limit`.

@@ -26,7 +26,21 @@ impl Drop for GatewayProcess {
 /// Starts `ward gateway ARGS --listen 127.0.0.1:0` in `dir`; returns once it listens, or
 /// the error output if it exits first.
 pub fn start(dir: &Path, args: &[&str]) -> Result<GatewayProcess, String> {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ward"))
+    start_in(&[], dir, args)
+}
+
+/// As `start`, behind a command prefix such as `ip netns exec NS`.
+pub fn start_in(prefix: &[&str], dir: &Path, args: &[&str]) -> Result<GatewayProcess, String> {
+    let ward = env!("CARGO_BIN_EXE_ward");
+    let mut command = match prefix.split_first() {
+        Some((first, rest)) => {
+            let mut command = Command::new(first);
+            command.args(rest).arg(ward);
+            command
+        }
+        None => Command::new(ward),
+    };
+    let mut child = command
         .arg("gateway")
         .args(args)
         .args(["--listen", "127.0.0.1:0"])

@@ -1,0 +1,70 @@
+//! What the gateway benchmarks share: the home policy of the tests, with each class's segment
+//! widened from a /24 to a /16 so that 10,000 things fit, built and signed in a folder.
+
+use std::path::Path;
+
+use ward_compiler::Policy;
+use ward_compiler::emit::{self, BuildOptions, sign};
+
+/// The classes of the policy and the second octet of their 10.N.0.0/16 segment.
+pub const CLASSES: [(&str, u8, &str); 5] = [
+    ("cameras", 2, "https://augustdoorbellcam.com/"),
+    ("plugs", 3, "https://tplinkplug.com/"),
+    ("media", 4, "https://amazonecho.com/"),
+    ("sensors", 5, "https://awairairquality.com/"),
+    ("hubs", 6, "https://smartthings.com/"),
+];
+
+pub fn policy_text() -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/onboarding/home.ward");
+    let mut text = std::fs::read_to_string(path).expect("the home policy");
+    for n in 2..=6 {
+        text = text.replace(&format!("192.168.{n}.0/24"), &format!("10.{n}.0.0/16"));
+    }
+    text.replace("192.168.99.0/24", "10.99.0.0/16")
+}
+
+pub fn policy() -> Policy {
+    let mut policy = Policy::default();
+    policy.add_file("home.ward", policy_text());
+    policy
+}
+
+/// Builds and signs the bundle into `dir` (`bundle.cbor`, `k.pub`).
+pub fn signed_bundle(dir: &Path) {
+    let policy = policy();
+    let bundle = emit::build(policy.db(), policy.workspace(), BuildOptions::default())
+        .unwrap_or_else(|e| panic!("the bench policy builds: {e:?}"));
+    let (private, public) = sign::generate_key().expect("key");
+    let key = sign::signing_key(&private).expect("key");
+    let signed = sign::sign(&bundle, &key).expect("signed");
+    std::fs::write(dir.join("bundle.cbor"), signed).expect("write");
+    std::fs::write(dir.join("k.pub"), public).expect("write");
+}
+
+/// The address of thing `n` of class `class`.
+pub fn address(octet: u8, n: usize) -> String {
+    format!("10.{octet}.{}.{}", n / 250, n % 250 + 1)
+}
+
+/// A synthetic MUD file: one cloud flow and DNS through the gateway.
+pub fn mud(url: &str) -> serde_json::Value {
+    serde_json::json!({
+        "ietf-mud:mud": {
+            "mud-version": 1, "mud-url": url, "last-update": "2026-01-01T00:00:00Z",
+            "is-supported": true, "systeminfo": "synthetic thing",
+            "from-device-policy": {"access-lists": {"access-list": [{"name": "out"}]}}
+        },
+        "ietf-access-control-list:acls": {"acl": [{
+            "name": "out", "type": "ipv4-acl-type",
+            "aces": {"ace": [
+                {"name": "dns", "matches": {"ietf-mud:mud": {"controller": "urn:ietf:params:mud:dns"},
+                    "ipv4": {"protocol": 17}, "udp": {"destination-port": {"operator": "eq", "port": 53}}},
+                 "actions": {"forwarding": "accept"}},
+                {"name": "cloud", "matches": {"ipv4": {"protocol": 6, "ietf-acldns:dst-dnsname": "cloud.example"},
+                    "tcp": {"destination-port": {"operator": "eq", "port": 443}, "ietf-mud:direction-initiated": "from-device"}},
+                 "actions": {"forwarding": "accept"}}
+            ]}
+        }]}
+    })
+}

@@ -1,0 +1,136 @@
+//! Onboarding 10,000 things through the gateway's HTTP API, in process: synthetic MUD files
+//! in a directory source, 32 clients, the state in SQLite on disk (WAL, synchronous=FULL)
+//! and the firewall ruleset rewritten as things arrive (coalesced). Prints onboardings per
+//! second, request latency (median, p99) and the time of the last ruleset regeneration.
+//! Run with `cargo bench -p ward-gateway --bench onboard` (THINGS=N to change the count).
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ward_gateway::config::FileConfig;
+use ward_gateway::runtime::Gateway;
+
+const CLIENTS: usize = 32;
+
+fn main() {
+    // `cargo bench` passes `--bench`; a filter argument that is not ours means: not this one.
+    if std::env::args()
+        .skip(1)
+        .any(|a| !a.starts_with("--") && a != "onboard")
+    {
+        return;
+    }
+    let things: usize = std::env::var("THINGS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(10_000);
+    let dir = tempfile::tempdir().expect("temp dir");
+    common::signed_bundle(dir.path());
+    let mud_dir = dir.path().join("mud");
+    for (_, _, url) in common::CLASSES {
+        let host = url.trim_start_matches("https://").trim_end_matches('/');
+        std::fs::create_dir_all(mud_dir.join(host)).expect("mud dir");
+    }
+    let mut requests = Vec::with_capacity(things);
+    for n in 0..things {
+        let (_, octet, url) = common::CLASSES[n % common::CLASSES.len()];
+        let mud_url = format!("{url}thing-{n}");
+        let path = mud_dir.join(mud_url.trim_start_matches("https://"));
+        std::fs::write(&path, common::mud(&mud_url).to_string()).expect("mud file");
+        requests.push(serde_json::json!({
+            "id": format!("thing-{n}"),
+            "address": common::address(octet, n / common::CLASSES.len()),
+            "mud_url": mud_url,
+        }));
+    }
+    let config = FileConfig {
+        bundle: Some(dir.path().join("bundle.cbor")),
+        key: Some(dir.path().join("k.pub")),
+        state: Some(dir.path().join("state.sqlite")),
+        listen: Some("127.0.0.1:0".into()),
+        mud_source: Some(format!("dir:{}", mud_dir.display())),
+        ..FileConfig::default()
+    }
+    .resolve()
+    .expect("config");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async move {
+        let gateway = Gateway::start(config).await.expect("gateway");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let address = listener.local_addr().expect("address");
+        let app = ward_gateway::api::router(gateway.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let client = reqwest::Client::new();
+        let url = format!("http://{address}/v1/onboard");
+        let queue = Arc::new(std::sync::Mutex::new(requests));
+        let started = Instant::now();
+        let mut workers = Vec::new();
+        for _ in 0..CLIENTS {
+            let (client, url, queue) = (client.clone(), url.clone(), queue.clone());
+            workers.push(tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                loop {
+                    let Some(request) = queue.lock().ok().and_then(|mut q| q.pop()) else {
+                        break;
+                    };
+                    let sent = Instant::now();
+                    let response = client
+                        .post(&url)
+                        .header("content-type", "application/json")
+                        .body(request.to_string())
+                        .send()
+                        .await
+                        .expect("sent");
+                    assert_eq!(response.status().as_u16(), 201, "{}", response.text().await.unwrap_or_default());
+                    latencies.push(sent.elapsed());
+                }
+                latencies
+            }));
+        }
+        let mut latencies: Vec<Duration> = Vec::new();
+        for worker in workers {
+            latencies.extend(worker.await.expect("worker"));
+        }
+        let elapsed = started.elapsed();
+        latencies.sort();
+        let pick = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
+        let status = gateway.firewall.status();
+        let status = if status.ruleset.is_empty() { gateway.firewall.update().await } else { status };
+        println!(
+            "onboarded {} things through the API in {:.2} s: {:.0} onboardings/s ({CLIENTS} clients); latency median {:.1} ms, p99 {:.1} ms",
+            latencies.len(),
+            elapsed.as_secs_f64(),
+            latencies.len() as f64 / elapsed.as_secs_f64(),
+            pick(0.5).as_secs_f64() * 1000.0,
+            pick(0.99).as_secs_f64() * 1000.0,
+        );
+        println!(
+            "last ruleset regeneration: {} things, {:.1} ms (generation {})",
+            status.things, status.took_ms, status.generation
+        );
+        // Keep the ruleset for a look (and for timing `nft -f` on it), and time `nft -c`
+        // when nft is here.
+        let kept = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../target/ward-bench-ruleset.nft");
+        if std::fs::copy(&status.ruleset, &kept).is_ok() {
+            let started = Instant::now();
+            match std::process::Command::new("nft").arg("-c").arg("-f").arg(&kept).output() {
+                Ok(output) if output.status.success() => println!(
+                    "nft -c -f {}: accepted in {:.0} ms",
+                    kept.display(),
+                    started.elapsed().as_secs_f64() * 1000.0
+                ),
+                Ok(output) => println!(
+                    "nft -c refused the ruleset: {}",
+                    String::from_utf8_lossy(&output.stderr)
+                ),
+                Err(_) => println!("(nft not installed: not timed)"),
+            }
+        }
+    });
+}
