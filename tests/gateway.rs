@@ -345,6 +345,44 @@ fn bad_requests_get_stable_codes_and_leave_the_state_alone() {
 }
 
 #[test]
+fn slow_clients_are_cut_off_at_the_deadline() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().expect("temp dir");
+    signed_home(dir.path());
+    let gw = gateway(dir.path(), &["--request-timeout-ms", "1000"]);
+    let started = std::time::Instant::now();
+    // Headers that never end (slowloris): the connection is closed.
+    let mut stream = std::net::TcpStream::connect(gw.address).expect("connect");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .expect("timeout");
+    stream
+        .write_all(b"POST /v1/onboard HTTP/1.1\r\nHost: x\r\n")
+        .expect("send");
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(8),
+        "closed at the deadline"
+    );
+    // A body that never arrives: a JSON 408.
+    let mut stream = std::net::TcpStream::connect(gw.address).expect("connect");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .expect("timeout");
+    stream
+        .write_all(b"POST /v1/onboard HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"id\"")
+        .expect("send");
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("\"code\":\"timeout\""), "{answer}");
+    // The gateway still serves others.
+    assert_eq!(http(gw.address, "GET", "/v1/status", None).0, 200);
+}
+
+#[test]
 fn an_unreachable_mud_server_is_a_clear_error() {
     let dir = tempfile::tempdir().expect("temp dir");
     signed_home(dir.path());

@@ -64,7 +64,8 @@ fn main() {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let address = listener.local_addr().expect("address");
         let app = ward_gateway::api::router(gateway.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await });
+        let deadline = gateway.config.request_timeout;
+        tokio::spawn(ward_gateway::api::accept(listener, app, deadline));
         let client = reqwest::Client::new();
         let url = format!("http://{address}/v1/onboard");
         let queue = Arc::new(std::sync::Mutex::new(requests));

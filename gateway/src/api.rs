@@ -194,7 +194,54 @@ pub async fn serve(gateway: Arc<Gateway>) -> Result<(), String> {
             }
         });
     }
-    axum::serve(listener, router(gateway))
-        .await
-        .map_err(|e| format!("serve: {e}"))
+    accept(
+        listener,
+        router(gateway.clone()),
+        gateway.config.request_timeout,
+    )
+    .await
+}
+
+/// The most connections served at once; more wait in the listen queue.
+const MAX_CONNECTIONS: usize = 1024;
+
+/// Serves connections with a deadline on reading request headers. `axum::serve` sets none
+/// (hyper's default needs a timer it does not install), so a client dribbling a request
+/// head would hold a connection forever (slowloris); this loop installs the timer.
+pub async fn accept(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    header_timeout: std::time::Duration,
+) -> Result<(), String> {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::server::conn::auto::Builder;
+    use hyper_util::service::TowerToHyperService;
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    loop {
+        let permit = slots
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| format!("serve: {e}"))?;
+        let (stream, _) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            // Out of file descriptors and the like: wait, do not stop serving.
+            Err(_) => {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let service = TowerToHyperService::new(app.clone());
+        tokio::spawn(async move {
+            let mut builder = Builder::new(TokioExecutor::new());
+            builder
+                .http1()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout);
+            let _ = builder
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+            drop(permit);
+        });
+    }
 }
