@@ -194,6 +194,11 @@ fn the_nineteen_devices_are_onboarded_through_the_api_from_a_mud_mirror() {
             .is_some_and(|n| n >= 2),
         "{body}"
     );
+    let hub_ids = body["peers_updated"]["ids"].clone();
+    assert!(
+        hub_ids.as_array().is_some_and(|ids| !ids.is_empty()),
+        "{body}"
+    );
 
     let (status, devices) = http(gw.address, "GET", "/v1/devices", None);
     assert_eq!(status, 200);
@@ -215,6 +220,14 @@ fn the_nineteen_devices_are_onboarded_through_the_api_from_a_mud_mirror() {
         .collect();
     assert_eq!(events.iter().filter(|e| **e == "onboarded").count(), 20);
     assert_eq!(events.first(), Some(&"bundle-loaded"));
+    // m7 is in the audit log too.
+    let late = audit["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .find(|e| e["device"] == "plug-late")
+        .expect("the late plug's entry");
+    assert_eq!(late["detail"]["peers_updated"]["ids"], hub_ids);
 
     // m8: every onboarded address is in its class's set, and nft accepts the ruleset.
     let ruleset = std::fs::read_to_string(dir.path().join("state.nft")).expect("ruleset");

@@ -9,6 +9,7 @@ pub mod firewall;
 pub mod mud;
 pub mod mud_source;
 pub mod pasc;
+pub mod pava;
 pub mod runtime;
 pub mod store;
 pub mod things;

@@ -395,6 +395,16 @@ impl Gateway {
         let peer_classes = onboarding.peers.clone();
         let (audit_seq, peers_updated) = blocking(move || {
             let mut state = lock(&store);
+            // m7 is decided before the commit, so that the audit entry lists the peers too.
+            let (things, ids) = state.things.of_classes(&peer_classes, PEER_IDS_SHOWN);
+            let peers = PeersUpdated {
+                classes: peer_classes,
+                things,
+                ids,
+            };
+            if let Some(object) = record.as_object_mut() {
+                object.insert("peers_updated".to_string(), json!(peers));
+            }
             let seq = state
                 .store
                 .add_device(&device, &record)
@@ -413,12 +423,6 @@ impl Gateway {
                     AddError::Store(message) => internal(message),
                 })?;
             state.things.add(&device.class, &device.id, &device.address);
-            let (things, ids) = state.things.of_classes(&peer_classes, PEER_IDS_SHOWN);
-            let peers = PeersUpdated {
-                classes: peer_classes,
-                things,
-                ids,
-            };
             Ok((seq, peers))
         })
         .await?;

@@ -310,6 +310,7 @@ fn audit_detail(onboarding: &Value) -> Value {
         "mud_url",
         "excess",
         "peers",
+        "peers_updated",
         "bundle_revision",
     ] {
         if let Some(value) = onboarding.get(key) {

@@ -1,5 +1,5 @@
 //! The ward standard library: the draft's threats, mitigations, capabilities and security
-//! profiles, written in ward and embedded in every binary. The compiler always loads it.
+//! profiles, and detection rules for its threats, written in ward and embedded in every binary. The compiler always loads it.
 
 /// One file of the standard library.
 #[derive(Clone, Copy, Debug)]
@@ -26,6 +26,10 @@ pub const FILES: &[StdlibFile] = &[
     StdlibFile {
         path: "<stdlib>/profiles.ward",
         text: include_str!("../ward/profiles.ward"),
+    },
+    StdlibFile {
+        path: "<stdlib>/detections.ward",
+        text: include_str!("../ward/detections.ward"),
     },
 ];
 
