@@ -48,6 +48,8 @@ enum Command {
     /// Run the gateway: verify and load a signed bundle, onboard things over an HTTP API,
     /// keep the inventory in SQLite and the firewall in step.
     Gateway(commands::gateway::Args),
+    /// PAVA offline: run a bundle's detection rules over log files.
+    Pava(commands::pava::Args),
 }
 
 /// What a command's outcome means for the exit code: 0 clean, 1 findings, 2 usage or IO.
@@ -89,6 +91,7 @@ fn main() -> ExitCode {
         Command::Mud(args) => commands::mud::run(args),
         Command::Onboard(args) => commands::onboard::run(args),
         Command::Gateway(args) => commands::gateway::run(args),
+        Command::Pava(args) => commands::pava::run(args),
     };
     match outcome {
         Outcome::Clean => ExitCode::SUCCESS,

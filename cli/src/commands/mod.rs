@@ -8,5 +8,6 @@ pub mod gateway;
 pub mod keygen;
 pub mod mud;
 pub mod onboard;
+pub mod pava;
 pub mod verify;
 pub mod watch;
