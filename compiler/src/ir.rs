@@ -114,6 +114,11 @@ pub struct EndpointIr {
     pub host: Option<String>,
     pub profile: Option<String>,
     pub level: Option<i64>,
+    /// The PAVA reports this service receives (`manufacturer`, `platform`), at `report_url`.
+    #[serde(default)]
+    pub receives: Vec<String>,
+    #[serde(default)]
+    pub report_url: Option<String>,
     pub origin: Origin,
 }
 
@@ -595,6 +600,13 @@ fn endpoint_ir(db: &dyn Db, workspace: Workspace, decl: &Decl, origin: Origin) -
         host: decl.property("host").and_then(|p| text_of(&p.value.kind)),
         profile: held.as_ref().map(|p| p.name.clone()),
         level: held.map(|p| p.level),
+        receives: decl
+            .property("receives")
+            .map(|p| names_in(&p.value.kind))
+            .unwrap_or_default(),
+        report_url: decl
+            .property("report_url")
+            .and_then(|p| text_of(&p.value.kind)),
         origin,
         name,
     }

@@ -117,6 +117,11 @@ pub static REPORT_TARGETS: Vocabulary = Vocabulary {
     what: "report recipient",
     words: &["user", "manufacturer", "platform"],
 };
+/// Who a service receives PAVA's reports for.
+pub static REPORT_RECEIVERS: Vocabulary = Vocabulary {
+    what: "report recipient",
+    words: &["manufacturer", "platform"],
+};
 pub static PARAM_TYPES: Vocabulary = Vocabulary {
     what: "parameter type",
     words: &["duration", "integer", "string"],
@@ -377,6 +382,13 @@ static SERVICE: DeclSpec = DeclSpec {
         prop("host", ValueType::Str),
         prop("address", ValueType::Address),
         prop("profile", ValueType::Ref(&[DeclKind::Profile])),
+        // PAVA's reports to the manufacturer and the platform go to the services that say
+        // they receive them, by HTTP POST to `report_url`.
+        prop(
+            "receives",
+            ValueType::List(&ValueType::Word(&REPORT_RECEIVERS)),
+        ),
+        prop("report_url", ValueType::Str),
         DESCRIPTION,
     ],
     statements: &[],

@@ -40,6 +40,8 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .route("/v1/status", get(status))
         .route("/v1/audit", get(audit))
         .route("/v1/bundle/reload", post(reload))
+        .route("/v1/incidents", get(incidents))
+        .route("/v1/pava", get(pava))
         .fallback(|| async {
             ApiError::new(404, "not-found", "no such endpoint")
                 .hint("the API is under /v1: onboard, devices, status, audit, bundle/reload")
@@ -154,6 +156,31 @@ async fn audit(
     }
 }
 
+async fn incidents(
+    State(gateway): State<Arc<Gateway>>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let after = query.get("after").cloned().unwrap_or_default();
+    let limit = match query.get("limit").map(|l| l.parse::<i64>()) {
+        None => 100,
+        Some(Ok(limit)) => limit,
+        Some(Err(_)) => {
+            return ApiError::new(400, "bad-request", "`limit` is not a number").into_response();
+        }
+    };
+    match gateway.incidents(after, limit).await {
+        Ok(value) => ok(StatusCode::OK, value),
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn pava(State(gateway): State<Arc<Gateway>>) -> Response {
+    match gateway.pava_status() {
+        Ok(value) => ok(StatusCode::OK, value),
+        Err(error) => error.into_response(),
+    }
+}
+
 async fn reload(State(gateway): State<Arc<Gateway>>) -> Response {
     match gateway.reload().await {
         Ok(value) => ok(StatusCode::OK, value),
@@ -167,6 +194,12 @@ pub async fn serve(gateway: Arc<Gateway>) -> Result<(), String> {
         .await
         .map_err(|e| format!("listen on {}: {e}", gateway.config.listen))?;
     let address = listener.local_addr().map_err(|e| format!("listen: {e}"))?;
+    if let Some(udp) = gateway.syslog.0 {
+        eprintln!("ward gateway: syslog UDP on {udp}");
+    }
+    if let Some(tcp) = gateway.syslog.1 {
+        eprintln!("ward gateway: syslog TCP on {tcp}");
+    }
     eprintln!(
         "ward gateway: bundle {} ({} classes), listening on http://{address}",
         gateway.bundle().manifest.short_revision(),

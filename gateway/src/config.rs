@@ -21,6 +21,13 @@ pub struct FileConfig {
     pub apply_firewall: Option<bool>,
     pub nft: Option<PathBuf>,
     pub request_timeout_ms: Option<u64>,
+    /// PAVA: where to listen for syslog over UDP (RFC 5426) and TCP (RFC 6587).
+    pub syslog_udp: Option<String>,
+    pub syslog_tcp: Option<String>,
+    /// The JSON-lines file incidents are appended to (default: STATE with `.incidents.jsonl`).
+    pub incidents: Option<PathBuf>,
+    /// Groups tracked per detection rule.
+    pub max_groups: Option<usize>,
 }
 
 /// The settings the gateway runs with.
@@ -42,6 +49,10 @@ pub struct GatewayConfig {
     pub nft: PathBuf,
     /// How long a request may take, MUD fetch included.
     pub request_timeout: std::time::Duration,
+    pub syslog_udp: Option<SocketAddr>,
+    pub syslog_tcp: Option<SocketAddr>,
+    pub incidents: PathBuf,
+    pub max_groups: usize,
 }
 
 impl FileConfig {
@@ -62,6 +73,10 @@ impl FileConfig {
             apply_firewall: self.apply_firewall.or(file.apply_firewall),
             nft: self.nft.or(file.nft),
             request_timeout_ms: self.request_timeout_ms.or(file.request_timeout_ms),
+            syslog_udp: self.syslog_udp.or(file.syslog_udp),
+            syslog_tcp: self.syslog_tcp.or(file.syslog_tcp),
+            incidents: self.incidents.or(file.incidents),
+            max_groups: self.max_groups.or(file.max_groups),
         }
     }
 
@@ -82,6 +97,19 @@ impl FileConfig {
             None => MudSource::Direct,
         };
         let ruleset = self.ruleset.unwrap_or_else(|| state.with_extension("nft"));
+        let socket = |value: Option<String>, what: &str| -> Result<Option<SocketAddr>, String> {
+            value
+                .map(|text| {
+                    text.parse()
+                        .map_err(|_| format!("{what}: `{text}` is not an address:port"))
+                })
+                .transpose()
+        };
+        let syslog_udp = socket(self.syslog_udp, "syslog-udp")?;
+        let syslog_tcp = socket(self.syslog_tcp, "syslog-tcp")?;
+        let incidents = self
+            .incidents
+            .unwrap_or_else(|| state.with_extension("incidents.jsonl"));
         Ok(GatewayConfig {
             bundle: required(self.bundle, "bundle")?,
             key: required(self.key, "key")?,
@@ -93,6 +121,12 @@ impl FileConfig {
             request_timeout: std::time::Duration::from_millis(
                 self.request_timeout_ms.unwrap_or(10_000),
             ),
+            syslog_udp,
+            syslog_tcp,
+            incidents,
+            max_groups: self
+                .max_groups
+                .unwrap_or(crate::pava::engine::DEFAULT_MAX_GROUPS),
             state,
         })
     }

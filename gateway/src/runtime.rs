@@ -133,12 +133,16 @@ pub struct Gateway {
     store: Arc<Mutex<State>>,
     client: reqwest::Client,
     pub firewall: Firewall,
+    /// PAVA, when the gateway listens for syslog.
+    pub pava: Option<Arc<crate::pava::service::Pava>>,
+    /// The syslog listeners' bound addresses: (UDP, TCP).
+    pub syslog: (Option<std::net::SocketAddr>, Option<std::net::SocketAddr>),
 }
 
 /// The database and the things it holds, indexed in memory.
-struct State {
-    store: Store,
-    things: Things,
+pub(crate) struct State {
+    pub(crate) store: Store,
+    pub(crate) things: Things,
 }
 
 impl std::ops::Deref for State {
@@ -148,7 +152,7 @@ impl std::ops::Deref for State {
     }
 }
 
-fn lock(store: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
+pub(crate) fn lock(store: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
     // A panic while holding the lock cannot leave SQLite half-written (transactions roll
     // back), so a poisoned lock is still a usable store.
     store
@@ -234,12 +238,41 @@ impl Gateway {
                 }),
             )
             .map_err(|e| e.to_string())?;
+        let (pava, syslog) = if config.syslog_udp.is_some() || config.syslog_tcp.is_some() {
+            let wake = Arc::new(tokio::sync::Notify::new());
+            let pava = crate::pava::service::start(
+                crate::pava::service::EngineContext {
+                    bundle: bundle.clone(),
+                    state: store.clone(),
+                    firewall: firewall.clone(),
+                    incidents_file: config.incidents.clone(),
+                    max_groups: config.max_groups,
+                    runtime: tokio::runtime::Handle::current(),
+                    outbox: wake.clone(),
+                },
+                65_536,
+            )?;
+            crate::pava::outbox::start(store.clone(), client.clone(), wake);
+            let udp = match config.syslog_udp {
+                Some(address) => Some(crate::pava::listeners::udp(address, pava.clone()).await?),
+                None => None,
+            };
+            let tcp = match config.syslog_tcp {
+                Some(address) => Some(crate::pava::listeners::tcp(address, pava.clone()).await?),
+                None => None,
+            };
+            (Some(pava), (udp, tcp))
+        } else {
+            (None, (None, None))
+        };
         let gateway = Arc::new(Gateway {
             config,
             bundle,
             store,
             client,
             firewall,
+            pava,
+            syslog,
         });
         let status = gateway.firewall.update().await;
         if let Some(error) = &status.error {
@@ -541,6 +574,36 @@ impl Gateway {
             "things_by_class": by_class,
             "firewall": self.firewall.status(),
         }))
+    }
+
+    pub async fn incidents(&self, after: String, limit: i64) -> Result<Value, ApiError> {
+        let store = self.store.clone();
+        blocking(move || {
+            let incidents = lock(&store)
+                .store
+                .incidents(&after, limit.clamp(1, 1000))
+                .map_err(internal)?;
+            Ok(json!({ "incidents": incidents }))
+        })
+        .await
+    }
+
+    pub fn pava_status(&self) -> Result<Value, ApiError> {
+        let Some(pava) = &self.pava else {
+            return Err(
+                ApiError::new(404, "pava-off", "the gateway does not listen for syslog")
+                    .hint("start it with `--syslog-udp` or `--syslog-tcp`"),
+            );
+        };
+        let mut status = crate::pava::service::snapshot(pava);
+        let (pending, delivered) = lock(&self.store).store.outbox_counts().map_err(internal)?;
+        if let Some(object) = status.as_object_mut() {
+            object.insert(
+                "reports".to_string(),
+                json!({ "pending": pending, "delivered": delivered }),
+            );
+        }
+        Ok(status)
     }
 
     pub async fn audit(&self, after: i64, limit: i64) -> Result<Value, ApiError> {

@@ -11,7 +11,42 @@ use serde::Serialize;
 use serde_json::Value;
 
 /// The schema version this ward writes (SQLite's `user_version`).
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
+
+/// From version 1 (the inventory) to 2 (PAVA: incidents, the report outbox, revoked
+/// credentials and profiles raised by incidents).
+const MIGRATION_2: &str = "
+ALTER TABLE devices ADD COLUMN revoked INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE devices ADD COLUMN raised_profile TEXT;
+CREATE TABLE incidents (
+    id TEXT PRIMARY KEY,
+    at TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    threat TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    device TEXT,
+    source TEXT NOT NULL,
+    group_key TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    first_ms INTEGER NOT NULL,
+    last_ms INTEGER NOT NULL,
+    bundle_revision TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+CREATE TABLE outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    incident TEXT NOT NULL REFERENCES incidents (id),
+    receiver TEXT NOT NULL,
+    service TEXT NOT NULL,
+    url TEXT NOT NULL,
+    body TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at_ms INTEGER NOT NULL,
+    delivered_at TEXT,
+    last_error TEXT
+);
+CREATE INDEX outbox_due ON outbox (next_at_ms) WHERE delivered_at IS NULL;
+";
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS devices (
@@ -85,7 +120,7 @@ pub enum AddError {
 }
 
 pub struct Store {
-    conn: Connection,
+    pub(crate) conn: Connection,
 }
 
 /// The current time as RFC 3339 UTC with milliseconds, from the system clock.
@@ -162,6 +197,10 @@ impl Store {
             )));
         }
         conn.execute_batch(SCHEMA)?;
+        if version < 2 {
+            // A new database is at version 0: it gets version 1's tables above, then this.
+            conn.execute_batch(&format!("BEGIN; {MIGRATION_2} COMMIT;"))?;
+        }
         conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         Ok(Store { conn })
     }

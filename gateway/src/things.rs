@@ -2,7 +2,7 @@
 //! (m7) read on every onboarding, without a query over the whole inventory. SQLite stays the
 //! truth: this index is rebuilt from it at start and updated after each commit.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use ward_compiler::emit::nft::Inventory;
 
@@ -12,6 +12,8 @@ use crate::store::Device;
 pub struct Things {
     /// class -> id -> address
     by_class: BTreeMap<String, BTreeMap<String, String>>,
+    /// address -> (id, class): whose syslog messages these are.
+    by_address: HashMap<String, (String, String)>,
     count: usize,
 }
 
@@ -29,6 +31,34 @@ impl Things {
         if ids.insert(id.to_string(), address.to_string()).is_none() {
             self.count += 1;
         }
+        self.by_address
+            .insert(address.to_string(), (id.to_string(), class.to_string()));
+    }
+
+    /// The thing at an address: (id, class).
+    pub fn at_address(&self, address: &str) -> Option<&(String, String)> {
+        self.by_address.get(address)
+    }
+
+    /// A thing's class and address, by id.
+    pub fn find(&self, id: &str) -> Option<(&str, &str)> {
+        self.by_class.iter().find_map(|(class, ids)| {
+            ids.get(id)
+                .map(|address| (class.as_str(), address.as_str()))
+        })
+    }
+
+    /// Moves a thing to another class (quarantine).
+    pub fn move_to(&mut self, id: &str, class: &str) {
+        let Some((old, address)) = self.find(id).map(|(c, a)| (c.to_string(), a.to_string()))
+        else {
+            return;
+        };
+        if let Some(ids) = self.by_class.get_mut(&old) {
+            ids.remove(id);
+        }
+        self.count -= 1;
+        self.add(class, id, &address);
     }
 
     pub fn count(&self) -> usize {
@@ -81,5 +111,17 @@ mod tests {
         let (n, ids) = things.of_classes(&["hubs".into(), "plugs".into()], 2);
         assert_eq!((n, ids), (3, vec!["a9".to_string(), "h1".to_string()]));
         assert_eq!(things.inventory()["hubs"], ["10.0.0.1", "10.0.0.2"]);
+        assert_eq!(
+            things.at_address("10.0.1.9"),
+            Some(&("a9".to_string(), "plugs".to_string()))
+        );
+        things.move_to("a9", "quarantine");
+        assert_eq!(things.count(), 3);
+        assert_eq!(things.find("a9"), Some(("quarantine", "10.0.1.9")));
+        assert_eq!(
+            things.at_address("10.0.1.9").map(|t| t.1.as_str()),
+            Some("quarantine")
+        );
+        assert!(things.inventory()["plugs"].is_empty());
     }
 }

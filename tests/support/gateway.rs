@@ -14,6 +14,9 @@ use serde_json::Value;
 pub struct GatewayProcess {
     pub child: Child,
     pub address: SocketAddr,
+    /// The syslog listeners, when started with `--syslog-udp` / `--syslog-tcp`.
+    pub syslog_udp: Option<SocketAddr>,
+    pub syslog_tcp: Option<SocketAddr>,
 }
 
 impl Drop for GatewayProcess {
@@ -51,9 +54,15 @@ pub fn start_in(prefix: &[&str], dir: &Path, args: &[&str]) -> Result<GatewayPro
         .map_err(|e| format!("spawn: {e}"))?;
     let stderr = child.stderr.take().ok_or("no stderr")?;
     let (found, address) = mpsc::channel();
+    let (syslog_found, syslog) = mpsc::channel();
     std::thread::spawn(move || {
         let mut seen = String::new();
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            for kind in ["UDP", "TCP"] {
+                if let Some(at) = line.split(&format!("syslog {kind} on ")).nth(1) {
+                    let _ = syslog_found.send((kind, at.trim().to_string()));
+                }
+            }
             if let Some(at) = line.split("listening on http://").nth(1) {
                 let _ = found.send(Ok(at.trim().to_string()));
             }
@@ -63,10 +72,24 @@ pub fn start_in(prefix: &[&str], dir: &Path, args: &[&str]) -> Result<GatewayPro
         let _ = found.send(Err(seen));
     });
     match address.recv_timeout(Duration::from_secs(30)) {
-        Ok(Ok(address)) => Ok(GatewayProcess {
-            child,
-            address: address.parse().map_err(|e| format!("{address}: {e}"))?,
-        }),
+        Ok(Ok(address)) => {
+            let mut process = GatewayProcess {
+                child,
+                address: address.parse().map_err(|e| format!("{address}: {e}"))?,
+                syslog_udp: None,
+                syslog_tcp: None,
+            };
+            // The syslog lines come before the listening line.
+            while let Ok((kind, at)) = syslog.try_recv() {
+                let at = at.parse().ok();
+                if kind == "UDP" {
+                    process.syslog_udp = at;
+                } else {
+                    process.syslog_tcp = at;
+                }
+            }
+            Ok(process)
+        }
         Ok(Err(output)) => {
             let _ = child.wait();
             Err(output)

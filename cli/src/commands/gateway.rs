@@ -42,6 +42,19 @@ pub struct Args {
     /// How long a request may take, MUD fetch included.
     #[arg(long, value_name = "MS")]
     request_timeout_ms: Option<u64>,
+    /// PAVA: listen for syslog over UDP (RFC 5426), e.g. `0.0.0.0:514`.
+    #[arg(long, value_name = "ADDR")]
+    syslog_udp: Option<String>,
+    /// PAVA: listen for syslog over TCP (RFC 6587 octet counting or LF framing).
+    #[arg(long, value_name = "ADDR")]
+    syslog_tcp: Option<String>,
+    /// The JSON-lines file incidents are appended to (default: STATE with
+    /// `.incidents.jsonl`).
+    #[arg(long, value_name = "FILE.jsonl")]
+    incidents: Option<PathBuf>,
+    /// Groups tracked per detection rule (the least recent evicted beyond).
+    #[arg(long, value_name = "N")]
+    max_groups: Option<usize>,
 }
 
 pub fn run(args: Args) -> Outcome {
@@ -65,6 +78,10 @@ pub fn run(args: Args) -> Outcome {
         apply_firewall: args.apply_firewall.then_some(true),
         nft: args.nft,
         request_timeout_ms: args.request_timeout_ms,
+        syslog_udp: args.syslog_udp,
+        syslog_tcp: args.syslog_tcp,
+        incidents: args.incidents,
+        max_groups: args.max_groups,
     };
     let config = match flags.or(file).resolve() {
         Ok(config) => config,

@@ -2,7 +2,12 @@
 //! attacks with the bundle's detection rules.
 
 pub mod engine;
+pub mod framing;
+pub mod incidents;
+pub mod listeners;
+pub mod outbox;
 pub mod scan;
+pub mod service;
 pub mod syslog;
 
 use ward_compiler::ir::DetectIr;

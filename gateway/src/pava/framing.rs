@@ -1,0 +1,201 @@
+//! Syslog over a byte stream (TCP, TLS): RFC 6587's two framings, told apart per frame.
+//! Octet counting (`LEN SP MSG`, RFC 5425's framing) when the frame starts with a digit,
+//! LF-terminated lines otherwise (non-transparent framing, as `logger -T` without
+//! `--octet-count` sends). A frame longer than the limit is skipped whole and reported, so
+//! one sender cannot make the gateway buffer megabytes.
+
+/// What the decoder found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Frame {
+    Message(Vec<u8>),
+    /// A frame over the limit, skipped (its length, or the bytes skipped so far for a line).
+    TooLarge(usize),
+    /// An octet count that is not a number: the stream is not syslog; the connection ends.
+    Garbage,
+}
+
+/// Decodes frames from bytes as they arrive.
+#[derive(Debug)]
+pub struct Decoder {
+    buffer: Vec<u8>,
+    max_frame: usize,
+    /// Bytes still to skip of an oversized counted frame.
+    skipping: usize,
+    /// Inside an oversized line: drop until its LF.
+    skipping_line: bool,
+}
+
+impl Decoder {
+    pub fn new(max_frame: usize) -> Decoder {
+        Decoder {
+            buffer: Vec::new(),
+            max_frame,
+            skipping: 0,
+            skipping_line: false,
+        }
+    }
+
+    /// Adds received bytes and returns the frames they complete.
+    pub fn push(&mut self, bytes: &[u8], out: &mut Vec<Frame>) {
+        let mut input = bytes;
+        if self.skipping > 0 {
+            let n = self.skipping.min(input.len());
+            self.skipping -= n;
+            input = &input[n..];
+        }
+        if self.skipping_line {
+            match input.iter().position(|&b| b == b'\n') {
+                Some(end) => {
+                    self.skipping_line = false;
+                    input = &input[end + 1..];
+                }
+                None => return,
+            }
+        }
+        self.buffer.extend_from_slice(input);
+        // A frame found over the limit leaves the buffer empty when the rest of it is still
+        // to come (the skip states above take it), so the loop ends with the buffer.
+        while let Some(frame) = self.next_frame() {
+            let garbage = frame == Frame::Garbage;
+            out.push(frame);
+            if garbage {
+                self.buffer.clear();
+                return;
+            }
+        }
+    }
+
+    /// The next complete frame at the start of the buffer (consumed), if any.
+    fn next_frame(&mut self) -> Option<Frame> {
+        // Empty lines between frames are nothing.
+        let blank = self
+            .buffer
+            .iter()
+            .take_while(|&&b| b == b'\n' || b == b'\r')
+            .count();
+        self.buffer.drain(..blank);
+        let first = *self.buffer.first()?;
+        if first.is_ascii_digit() {
+            let space = self.buffer.iter().take(11).position(|&b| b == b' ');
+            let Some(space) = space else {
+                if self.buffer.len() >= 11 {
+                    return Some(Frame::Garbage);
+                }
+                return None;
+            };
+            let count: Option<usize> = std::str::from_utf8(&self.buffer[..space])
+                .ok()
+                .and_then(|digits| digits.parse().ok());
+            let Some(count) = count else {
+                return Some(Frame::Garbage);
+            };
+            let start = space + 1;
+            if count > self.max_frame {
+                let have = self.buffer.len() - start;
+                let skipped = have.min(count);
+                self.skipping = count - skipped;
+                self.buffer.drain(..start + skipped);
+                return Some(Frame::TooLarge(count));
+            }
+            if self.buffer.len() - start < count {
+                return None;
+            }
+            let frame = self.buffer[start..start + count].to_vec();
+            self.buffer.drain(..start + count);
+            return Some(Frame::Message(frame));
+        }
+        match self.buffer.iter().position(|&b| b == b'\n') {
+            Some(end) if end <= self.max_frame => {
+                let mut frame: Vec<u8> = self.buffer.drain(..=end).collect();
+                frame.pop();
+                if frame.last() == Some(&b'\r') {
+                    frame.pop();
+                }
+                Some(Frame::Message(frame))
+            }
+            Some(end) => {
+                self.buffer.drain(..=end);
+                Some(Frame::TooLarge(end))
+            }
+            None if self.buffer.len() > self.max_frame => {
+                let skipped = self.buffer.len();
+                self.buffer.clear();
+                self.skipping_line = true;
+                Some(Frame::TooLarge(skipped))
+            }
+            None => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frames(decoder: &mut Decoder, chunks: &[&[u8]]) -> Vec<Frame> {
+        let mut out = Vec::new();
+        for chunk in chunks {
+            decoder.push(chunk, &mut out);
+        }
+        out
+    }
+
+    #[test]
+    fn octet_counting_across_reads() {
+        let mut decoder = Decoder::new(1024);
+        let got = frames(&mut decoder, &[b"11 <13>1 hel", b"lo5 <1>1 ", b"2 ab"]);
+        assert_eq!(
+            got,
+            [
+                Frame::Message(b"<13>1 hello".to_vec()),
+                Frame::Message(b"<1>1 ".to_vec()),
+                Frame::Message(b"ab".to_vec())
+            ]
+        );
+    }
+
+    #[test]
+    fn lines_with_and_without_cr() {
+        let mut decoder = Decoder::new(1024);
+        let got = frames(&mut decoder, &[b"<13>a\n<13>b\r\n\n<13>", b"c\n"]);
+        assert_eq!(
+            got,
+            [
+                Frame::Message(b"<13>a".to_vec()),
+                Frame::Message(b"<13>b".to_vec()),
+                Frame::Message(b"<13>c".to_vec())
+            ]
+        );
+    }
+
+    #[test]
+    fn oversized_frames_are_skipped_without_buffering_them() {
+        let mut decoder = Decoder::new(16);
+        let big = vec![b'x'; 100];
+        let mut counted = b"100 ".to_vec();
+        counted.extend_from_slice(&big[..40]);
+        let got = frames(&mut decoder, &[&counted, &big[40..], b"3 abc"]);
+        assert_eq!(got, [Frame::TooLarge(100), Frame::Message(b"abc".to_vec())]);
+        let mut decoder = Decoder::new(16);
+        let got = frames(&mut decoder, &[b"<13>", &big, &big, b"\n<13>ok\n"]);
+        assert_eq!(
+            got,
+            [Frame::TooLarge(104), Frame::Message(b"<13>ok".to_vec())]
+        );
+        assert!(decoder.buffer.is_empty());
+    }
+
+    #[test]
+    fn a_count_that_is_not_a_number_ends_the_stream() {
+        let mut decoder = Decoder::new(1024);
+        assert_eq!(
+            frames(&mut decoder, &[b"12345678901234 x"]),
+            [Frame::Garbage]
+        );
+        let mut decoder = Decoder::new(1024);
+        assert_eq!(
+            frames(&mut decoder, &[b"9999999999 x"]),
+            [Frame::TooLarge(9_999_999_999)]
+        );
+    }
+}

@@ -1,0 +1,356 @@
+//! Incidents and the report outbox in the state database.
+//!
+//! An incident is stored, with the reports it owes to the manufacturer and the platform, in
+//! one transaction before anything else happens to it (the JSON-lines file, the log, the
+//! message's acknowledgement on TCP): what was acknowledged is never lost. Reports leave from
+//! the outbox and stay there, retried with back-off, until their endpoint takes them.
+
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::engine::Incident;
+use crate::store::{Store, StoreError, now};
+
+/// An incident as stored and reported.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StoredIncident {
+    pub id: String,
+    pub at: String,
+    /// The onboarded thing the messages came from, when known.
+    pub device: Option<String>,
+    /// Where the messages came from (address, or `file` for scans).
+    pub source: String,
+    pub bundle_revision: String,
+    #[serde(flatten)]
+    pub incident: Incident,
+}
+
+/// A report waiting in the outbox.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Report {
+    pub seq: i64,
+    pub url: String,
+    pub body: String,
+    pub attempts: i64,
+}
+
+/// Where one report goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Recipient {
+    /// `manufacturer` or `platform`.
+    pub receiver: String,
+    pub service: String,
+    pub url: String,
+}
+
+/// The wait before the next attempt after `attempts` failures: 1 s doubling, at most 10 min.
+pub fn backoff_ms(attempts: i64) -> i64 {
+    let exponent = u32::try_from(attempts.clamp(0, 20)).unwrap_or(20);
+    1000i64.saturating_mul(1i64 << exponent).min(600_000)
+}
+
+/// A unique incident id: the time, then random bits (two incidents in one millisecond differ).
+pub fn incident_id(now_ms: i64) -> String {
+    let mut random = [0u8; 6];
+    let _ = getrandom::fill(&mut random);
+    let tail: String = random.iter().map(|b| format!("{b:02x}")).collect();
+    format!("inc-{now_ms:013}-{tail}")
+}
+
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+impl Store {
+    /// Stores an incident and the reports it owes, in one transaction.
+    pub fn add_incident(
+        &mut self,
+        incident: &StoredIncident,
+        recipients: &[Recipient],
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        let i = &incident.incident;
+        let detail = json!({
+            "title": i.title,
+            "captures": i.captures,
+            "messages": i.messages,
+            "actions": i.actions,
+            "origin": i.origin,
+        });
+        tx.execute(
+            "INSERT INTO incidents (id, at, rule, threat, severity, device, source, group_key, count, first_ms, last_ms, bundle_revision, detail)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            params![
+                incident.id,
+                incident.at,
+                i.rule,
+                i.threat,
+                i.severity,
+                incident.device,
+                incident.source,
+                i.group,
+                i64::try_from(i.count).unwrap_or(i64::MAX),
+                i.first_ms,
+                i.last_ms,
+                incident.bundle_revision,
+                detail.to_string(),
+            ],
+        )?;
+        let body = serde_json::to_string(incident).map_err(|e| StoreError(e.to_string()))?;
+        for recipient in recipients {
+            tx.execute(
+                "INSERT INTO outbox (incident, receiver, service, url, body, next_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, 0)",
+                params![incident.id, recipient.receiver, recipient.service, recipient.url, body],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Incidents after `after` (an id, in id order, which is time order), at most `limit`.
+    pub fn incidents(&self, after: &str, limit: i64) -> Result<Vec<Value>, StoreError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT id, at, rule, threat, severity, device, source, group_key, count, first_ms, last_ms, bundle_revision, detail
+             FROM incidents WHERE id > ?1 ORDER BY id LIMIT ?2",
+        )?;
+        let rows = statement.query_map(params![after, limit], |row| {
+            let detail: String = row.get(12)?;
+            Ok(json!({
+                "id": row.get::<_, String>(0)?,
+                "at": row.get::<_, String>(1)?,
+                "rule": row.get::<_, String>(2)?,
+                "threat": row.get::<_, String>(3)?,
+                "severity": row.get::<_, String>(4)?,
+                "device": row.get::<_, Option<String>>(5)?,
+                "source": row.get::<_, String>(6)?,
+                "group": row.get::<_, String>(7)?,
+                "count": row.get::<_, i64>(8)?,
+                "first_ms": row.get::<_, i64>(9)?,
+                "last_ms": row.get::<_, i64>(10)?,
+                "bundle_revision": row.get::<_, String>(11)?,
+                "detail": serde_json::from_str::<Value>(&detail).unwrap_or(Value::Null),
+            }))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn count_incidents(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT count(*) FROM incidents", [], |row| row.get(0))?)
+    }
+
+    /// Reports due now, oldest first.
+    pub fn reports_due(&self, now_ms: i64, limit: i64) -> Result<Vec<Report>, StoreError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT seq, url, body, attempts FROM outbox
+             WHERE delivered_at IS NULL AND next_at_ms <= ?1 ORDER BY seq LIMIT ?2",
+        )?;
+        let rows = statement.query_map(params![now_ms, limit], |row| {
+            Ok(Report {
+                seq: row.get(0)?,
+                url: row.get(1)?,
+                body: row.get(2)?,
+                attempts: row.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn report_delivered(&self, seq: i64) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE outbox SET delivered_at = ?2, attempts = attempts + 1, last_error = NULL WHERE seq = ?1",
+            params![seq, now()],
+        )?;
+        Ok(())
+    }
+
+    pub fn report_failed(&self, seq: i64, error: &str, now_ms: i64) -> Result<(), StoreError> {
+        let attempts: i64 = self
+            .conn
+            .query_row(
+                "SELECT attempts FROM outbox WHERE seq = ?1",
+                params![seq],
+                |row| row.get(0),
+            )
+            .optional()?
+            .unwrap_or(0);
+        self.conn.execute(
+            "UPDATE outbox SET attempts = ?2, next_at_ms = ?3, last_error = ?4 WHERE seq = ?1",
+            params![seq, attempts + 1, now_ms + backoff_ms(attempts), error],
+        )?;
+        Ok(())
+    }
+
+    /// (pending, delivered) reports.
+    pub fn outbox_counts(&self) -> Result<(i64, i64), StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT count(*) FILTER (WHERE delivered_at IS NULL), count(*) FILTER (WHERE delivered_at IS NOT NULL) FROM outbox",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )?)
+    }
+
+    /// Moves a thing to another class (quarantine), with its audit entry, in one transaction.
+    pub fn move_device(
+        &mut self,
+        id: &str,
+        class: &str,
+        detail: &Value,
+    ) -> Result<bool, StoreError> {
+        let tx = self.conn.transaction()?;
+        let changed = tx.execute(
+            "UPDATE devices SET class = ?2, quarantined = 1 WHERE id = ?1 AND class != ?2",
+            params![id, class],
+        )?;
+        if changed > 0 {
+            tx.execute(
+                "INSERT INTO audit (at, event, device, detail) VALUES (?1, 'quarantined', ?2, ?3)",
+                params![now(), id, detail.to_string()],
+            )?;
+        }
+        tx.commit()?;
+        Ok(changed > 0)
+    }
+
+    /// Marks a thing's credentials revoked (the TLS listener then refuses them), audited.
+    pub fn revoke_device(&mut self, id: &str, detail: &Value) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        tx.execute("UPDATE devices SET revoked = 1 WHERE id = ?1", params![id])?;
+        tx.execute(
+            "INSERT INTO audit (at, event, device, detail) VALUES (?1, 'credentials-revoked', ?2, ?3)",
+            params![now(), id, detail.to_string()],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Raises a thing's profile above its class's, audited.
+    pub fn raise_profile(
+        &mut self,
+        id: &str,
+        profile: &str,
+        detail: &Value,
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "UPDATE devices SET raised_profile = ?2 WHERE id = ?1",
+            params![id, profile],
+        )?;
+        tx.execute(
+            "INSERT INTO audit (at, event, device, detail) VALUES (?1, 'profile-raised', ?2, ?3)",
+            params![now(), id, detail.to_string()],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn is_revoked(&self, id: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT revoked FROM devices WHERE id = ?1",
+                params![id],
+                |row| row.get::<_, i64>(0),
+            )
+            .optional()?
+            .is_some_and(|r| r != 0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    fn incident(id: &str) -> StoredIncident {
+        StoredIncident {
+            id: id.into(),
+            at: now(),
+            device: Some("cam-1".into()),
+            source: "192.168.2.11".into(),
+            bundle_revision: "r".into(),
+            incident: Incident {
+                rule: "ssh_bruteforce".into(),
+                title: "t".into(),
+                threat: "T9".into(),
+                severity: "high".into(),
+                group: "src=203.0.113.7".into(),
+                count: 5,
+                first_ms: 1,
+                last_ms: 2,
+                captures: BTreeMap::new(),
+                messages: vec!["m".into()],
+                actions: Vec::new(),
+                origin: "o".into(),
+            },
+        }
+    }
+
+    #[test]
+    fn incidents_and_their_reports_are_kept_until_delivered() {
+        let mut store = Store::in_memory().expect("store");
+        let to = Recipient {
+            receiver: "manufacturer".into(),
+            service: "vendor".into(),
+            url: "http://127.0.0.1:9/x".into(),
+        };
+        store
+            .add_incident(&incident("inc-1"), std::slice::from_ref(&to))
+            .expect("stored");
+        assert_eq!(store.count_incidents().expect("count"), 1);
+        assert_eq!(
+            store.incidents("", 10).expect("list")[0]["group"],
+            "src=203.0.113.7"
+        );
+        let due = store.reports_due(now_ms(), 10).expect("due");
+        assert_eq!(due.len(), 1);
+        store
+            .report_failed(due[0].seq, "refused", 1_000)
+            .expect("failed");
+        assert!(
+            store.reports_due(1_500, 10).expect("due").is_empty(),
+            "backing off"
+        );
+        assert_eq!(store.reports_due(2_000, 10).expect("due").len(), 1);
+        store.report_delivered(due[0].seq).expect("delivered");
+        assert!(store.reports_due(i64::MAX, 10).expect("due").is_empty());
+        assert_eq!(store.outbox_counts().expect("counts"), (0, 1));
+    }
+
+    #[test]
+    fn back_off_doubles_and_is_capped() {
+        assert_eq!(backoff_ms(0), 1000);
+        assert_eq!(backoff_ms(3), 8000);
+        assert_eq!(backoff_ms(40), 600_000);
+        assert_ne!(incident_id(5), incident_id(5));
+    }
+
+    #[test]
+    fn a_version_1_database_is_migrated_with_its_things() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("old.sqlite");
+        {
+            let conn = rusqlite::Connection::open(&path).expect("open");
+            conn.execute_batch(
+                "CREATE TABLE devices (id TEXT PRIMARY KEY, class TEXT NOT NULL, address TEXT NOT NULL UNIQUE,
+                 mud_url TEXT NOT NULL, profile TEXT NOT NULL, level INTEGER NOT NULL, quarantined INTEGER NOT NULL,
+                 onboarded_at TEXT NOT NULL, bundle_revision TEXT NOT NULL, onboarding TEXT NOT NULL);
+                 CREATE TABLE audit (seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, event TEXT NOT NULL,
+                 device TEXT, detail TEXT NOT NULL);
+                 INSERT INTO devices VALUES ('old', 'plugs', '10.0.0.1', 'https://x.example/p', 'SecProf_2', 2, 0, 't', 'r', '{}');
+                 PRAGMA user_version = 1;",
+            )
+            .expect("version 1");
+        }
+        let store = Store::open(&path).expect("migrates");
+        assert_eq!(store.devices().expect("devices").len(), 1);
+        assert!(!store.is_revoked("old").expect("column added"));
+        assert_eq!(store.count_incidents().expect("table added"), 0);
+    }
+}

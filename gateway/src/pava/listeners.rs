@@ -1,0 +1,119 @@
+//! Syslog listeners: UDP (RFC 5426) and TCP (RFC 6587 framing). Each message goes to the
+//! engine thread; a TCP sender's next frame is read only after its message is handled (the
+//! stream's back-pressure is the acknowledgement). UDP cannot push back: when the engine is
+//! behind, datagrams are dropped and counted as `overload`, never queued without bound.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::io::AsyncReadExt;
+use tokio::net::{TcpListener, UdpSocket};
+
+use super::framing::{Decoder, Frame};
+use super::service::{Pava, Received, dropped, overloaded};
+use super::syslog::Malformed;
+
+/// The largest message: RFC 5425 asks receivers to take 8 KB at least; a thing's report
+/// fits well within 64 KB, and nothing larger is buffered.
+pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+
+/// Connections served at once per TCP listener.
+const MAX_CONNECTIONS: usize = 1024;
+
+pub async fn udp(address: SocketAddr, pava: Arc<Pava>) -> Result<SocketAddr, String> {
+    let socket = UdpSocket::bind(address)
+        .await
+        .map_err(|e| format!("syslog UDP {address}: {e}"))?;
+    let bound = socket.local_addr().map_err(|e| e.to_string())?;
+    tokio::spawn(async move {
+        let mut buffer = vec![0u8; 65_536];
+        loop {
+            let Ok((n, from)) = socket.recv_from(&mut buffer).await else {
+                continue;
+            };
+            if n > MAX_MESSAGE_BYTES {
+                dropped(&pava, from.ip(), Malformed::TooLarge);
+                continue;
+            }
+            let mut bytes = buffer[..n].to_vec();
+            while bytes.last().is_some_and(|b| *b == b'\n' || *b == b'\0') {
+                bytes.pop();
+            }
+            let received = Received {
+                source: from.ip(),
+                identity: None,
+                bytes,
+                done: None,
+            };
+            if pava.sender.try_send(received).is_err() {
+                overloaded(&pava, from.ip());
+            }
+        }
+    });
+    Ok(bound)
+}
+
+pub async fn tcp(address: SocketAddr, pava: Arc<Pava>) -> Result<SocketAddr, String> {
+    let listener = TcpListener::bind(address)
+        .await
+        .map_err(|e| format!("syslog TCP {address}: {e}"))?;
+    let bound = listener.local_addr().map_err(|e| e.to_string())?;
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    tokio::spawn(async move {
+        loop {
+            let Ok(permit) = slots.clone().acquire_owned().await else {
+                return;
+            };
+            let Ok((stream, from)) = listener.accept().await else {
+                continue;
+            };
+            let pava = pava.clone();
+            tokio::spawn(async move {
+                serve_stream(stream, from, None, &pava).await;
+                drop(permit);
+            });
+        }
+    });
+    Ok(bound)
+}
+
+/// Reads frames from a stream until it ends or sends garbage.
+pub async fn serve_stream<S: tokio::io::AsyncRead + Unpin>(
+    mut stream: S,
+    from: SocketAddr,
+    identity: Option<String>,
+    pava: &Pava,
+) {
+    let mut decoder = Decoder::new(MAX_MESSAGE_BYTES);
+    let mut buffer = vec![0u8; 16 * 1024];
+    let mut frames = Vec::new();
+    loop {
+        let n = match stream.read(&mut buffer).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        decoder.push(&buffer[..n], &mut frames);
+        for frame in frames.drain(..) {
+            match frame {
+                Frame::Message(bytes) => {
+                    let (done, handled) = tokio::sync::oneshot::channel();
+                    let received = Received {
+                        source: from.ip(),
+                        identity: identity.clone(),
+                        bytes,
+                        done: Some(done),
+                    };
+                    if pava.sender.send(received).await.is_err() {
+                        return;
+                    }
+                    let _ = handled.await;
+                }
+                Frame::TooLarge(_) => dropped(pava, from.ip(), Malformed::TooLarge),
+                Frame::Garbage => {
+                    dropped(pava, from.ip(), Malformed::BadHeader);
+                    return;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,357 @@
+//! PAVA on the gateway: messages from the listeners go to one engine thread (the engine's
+//! windows are per rule and group, so one owner keeps them consistent without locks); each
+//! incident is stored with its reports, written to the JSON-lines file and the log, and its
+//! actions applied to the thing (quarantine, raised profile, revoked credentials), each in
+//! the audit log. A TCP or TLS sender's message is acknowledged (its next frame read) only
+//! after that.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, RwLock};
+
+use serde::Serialize;
+use serde_json::json;
+use tokio::sync::{mpsc, oneshot};
+
+use super::engine::{Engine, Incident, RuleStats};
+use super::incidents::{Recipient, StoredIncident, incident_id, now_ms};
+use super::syslog::{Malformed, parse};
+use crate::bundle::PolicyBundle;
+use crate::firewall::Firewall;
+use crate::pasc::classify::QUARANTINE_PATTERN;
+use crate::runtime::{State, lock};
+use crate::store::now;
+
+/// Sources whose drops are counted one by one; beyond, they are counted together.
+const MAX_SOURCES: usize = 4096;
+
+/// A message from a listener.
+pub struct Received {
+    pub source: IpAddr,
+    /// The identity of a TLS client certificate, when there is one.
+    pub identity: Option<String>,
+    pub bytes: Vec<u8>,
+    /// Answered once the message (and any incident it caused) is handled.
+    pub done: Option<oneshot::Sender<()>>,
+}
+
+/// Counters of what the listeners received, for `GET /v1/pava`.
+#[derive(Debug, Default, Serialize)]
+pub struct Counters {
+    pub received: u64,
+    pub parsed: u64,
+    /// Dropped messages by reason (`bad-pri`, `too-large`, `overload`...).
+    pub dropped: BTreeMap<String, u64>,
+    /// Dropped messages by source and reason (at most 4,096 sources; then `other`).
+    pub dropped_by_source: BTreeMap<String, BTreeMap<String, u64>>,
+    pub incidents: u64,
+    pub rules: Vec<RuleStats>,
+}
+
+impl Counters {
+    pub fn count_drop(&mut self, source: IpAddr, reason: &str) {
+        *self.dropped.entry(reason.to_string()).or_default() += 1;
+        let key = source.to_string();
+        let key = if self.dropped_by_source.contains_key(&key)
+            || self.dropped_by_source.len() < MAX_SOURCES
+        {
+            key
+        } else {
+            "other".to_string()
+        };
+        *self
+            .dropped_by_source
+            .entry(key)
+            .or_default()
+            .entry(reason.to_string())
+            .or_default() += 1;
+    }
+}
+
+/// What the engine thread shares with the gateway.
+pub struct Pava {
+    pub counters: Mutex<Counters>,
+    pub sender: mpsc::Sender<Received>,
+}
+
+/// What the engine thread needs.
+pub(crate) struct EngineContext {
+    pub bundle: Arc<RwLock<Arc<PolicyBundle>>>,
+    pub state: Arc<Mutex<State>>,
+    pub firewall: Firewall,
+    pub incidents_file: PathBuf,
+    pub max_groups: usize,
+    pub runtime: tokio::runtime::Handle,
+    /// Woken when an incident leaves reports in the outbox.
+    pub outbox: Arc<tokio::sync::Notify>,
+}
+
+fn current(bundle: &RwLock<Arc<PolicyBundle>>) -> Arc<PolicyBundle> {
+    bundle
+        .read()
+        .map(|b| b.clone())
+        .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
+}
+
+/// Starts the engine thread; messages go to the returned `Pava`'s sender.
+pub(crate) fn start(context: EngineContext, queue: usize) -> Result<Arc<Pava>, String> {
+    let (sender, mut receiver) = mpsc::channel::<Received>(queue.max(1));
+    let pava = Arc::new(Pava {
+        counters: Mutex::new(Counters::default()),
+        sender,
+    });
+    let policy = current(&context.bundle);
+    let mut engine = Engine::new(&policy.ir.detections, context.max_groups)?;
+    let mut revision = policy.manifest.revision.clone();
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&context.incidents_file)
+        .map_err(|e| format!("{}: {e}", context.incidents_file.display()))?;
+    let shared = pava.clone();
+    std::thread::Builder::new()
+        .name("ward-pava".to_string())
+        .spawn(move || {
+            let year = now().get(..4).and_then(|y| y.parse().ok()).unwrap_or(1970);
+            let mut fired = Vec::new();
+            let mut last_stats = std::time::Instant::now();
+            while let Some(received) = receiver.blocking_recv() {
+                // A new bundle brings new rules: the engine starts over with them.
+                let policy = current(&context.bundle);
+                if policy.manifest.revision != revision {
+                    match Engine::new(&policy.ir.detections, context.max_groups) {
+                        Ok(new) => engine = new,
+                        Err(error) => eprintln!("ward gateway: PAVA keeps its rules: {error}"),
+                    }
+                    revision = policy.manifest.revision.clone();
+                }
+                let parsed = parse(&received.bytes, year);
+                {
+                    let mut counters = lock_counters(&shared);
+                    counters.received += 1;
+                    match &parsed {
+                        Ok(_) => counters.parsed += 1,
+                        Err(reason) => counters.count_drop(received.source, reason.as_str()),
+                    }
+                }
+                if let Ok(message) = parsed {
+                    let raw = std::str::from_utf8(&received.bytes).unwrap_or_default();
+                    engine.feed(&message, raw, now_ms(), &mut fired);
+                    let device = device_of(&context, &received, message.hostname);
+                    for incident in fired.drain(..) {
+                        handle(
+                            &context,
+                            &policy,
+                            &mut file,
+                            incident,
+                            device.clone(),
+                            &received,
+                        );
+                        lock_counters(&shared).incidents += 1;
+                    }
+                }
+                if last_stats.elapsed() > std::time::Duration::from_millis(500) {
+                    lock_counters(&shared).rules = engine.stats();
+                    last_stats = std::time::Instant::now();
+                }
+                if let Some(done) = received.done {
+                    let _ = done.send(());
+                }
+            }
+        })
+        .map_err(|e| format!("PAVA thread: {e}"))?;
+    Ok(pava)
+}
+
+fn lock_counters(pava: &Pava) -> std::sync::MutexGuard<'_, Counters> {
+    pava.counters
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The onboarded thing a message is from: by its TLS certificate, its address, or the host
+/// name it gives (in that order of trust).
+fn device_of(
+    context: &EngineContext,
+    received: &Received,
+    hostname: Option<&str>,
+) -> Option<String> {
+    let state = lock(&context.state);
+    if let Some(identity) = &received.identity
+        && state.things.find(identity).is_some()
+    {
+        return Some(identity.clone());
+    }
+    if let Some((id, _)) = state.things.at_address(&received.source.to_string()) {
+        return Some(id.clone());
+    }
+    hostname
+        .filter(|h| state.things.find(h).is_some())
+        .map(str::to_string)
+}
+
+/// Where an incident's reports go: the services that receive them for its `report` targets.
+fn recipients(policy: &PolicyBundle, incident: &Incident) -> Vec<Recipient> {
+    let mut out = Vec::new();
+    for action in incident.actions.iter().filter(|a| a.action == "report") {
+        for receiver in action.args.iter().filter(|a| *a != "user") {
+            for endpoint in &policy.ir.endpoints {
+                if let Some(url) = &endpoint.report_url
+                    && endpoint.receives.contains(receiver)
+                {
+                    out.push(Recipient {
+                        receiver: receiver.clone(),
+                        service: endpoint.name.clone(),
+                        url: url.clone(),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The next profile above `profile`, from the profiles the bundle's classes hold.
+fn raised(policy: &PolicyBundle, level: i64) -> Option<String> {
+    let mut levels: BTreeMap<i64, String> = BTreeMap::new();
+    for class in &policy.ir.classes {
+        levels
+            .entry(class.level)
+            .or_insert_with(|| class.profile.clone());
+    }
+    levels.range(level + 1..).next().map(|(_, p)| p.clone())
+}
+
+fn handle(
+    context: &EngineContext,
+    policy: &PolicyBundle,
+    file: &mut std::fs::File,
+    incident: Incident,
+    device: Option<String>,
+    received: &Received,
+) {
+    let stored = StoredIncident {
+        id: incident_id(now_ms()),
+        at: now(),
+        device: device.clone(),
+        source: received.source.to_string(),
+        bundle_revision: policy.manifest.revision.clone(),
+        incident,
+    };
+    let to = recipients(policy, &stored.incident);
+    // The database first: what follows may be lost in a crash, the incident may not.
+    if let Err(error) = lock(&context.state).store.add_incident(&stored, &to) {
+        eprintln!("ward gateway: incident {} not stored: {error}", stored.id);
+        return;
+    }
+    if !to.is_empty() {
+        context.outbox.notify_one();
+    }
+    if let Ok(line) = serde_json::to_string(&stored) {
+        let _ = writeln!(file, "{line}").and_then(|()| file.flush());
+    }
+    eprintln!(
+        "ward gateway: incident {} {} ({}, {}) {} from {}{}",
+        stored.id,
+        stored.incident.rule,
+        stored.incident.threat,
+        stored.incident.severity,
+        stored.incident.group,
+        stored.source,
+        device
+            .as_deref()
+            .map(|d| format!(" (thing `{d}`)"))
+            .unwrap_or_default()
+    );
+    let Some(device) = device else {
+        return;
+    };
+    let detail = json!({ "incident": stored.id, "rule": stored.incident.rule });
+    for action in &stored.incident.actions {
+        match action.action.as_str() {
+            "quarantine" => quarantine(context, policy, &device, &detail),
+            "raise_profile" => {
+                let mut state = lock(&context.state);
+                let level = state
+                    .store
+                    .device(&device)
+                    .ok()
+                    .flatten()
+                    .map_or(0, |(d, _)| d.level);
+                match raised(policy, level) {
+                    Some(profile) => {
+                        let detail = json!({ "incident": stored.id, "profile": profile });
+                        let _ = state.store.raise_profile(&device, &profile, &detail);
+                    }
+                    None => {
+                        let _ = state
+                            .store
+                            .audit("profile-at-highest", Some(&device), &detail);
+                    }
+                }
+            }
+            "revoke_credentials" => {
+                let _ = lock(&context.state).store.revoke_device(&device, &detail);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Moves the thing to the policy's quarantine class and rebuilds the firewall.
+fn quarantine(
+    context: &EngineContext,
+    policy: &PolicyBundle,
+    device: &str,
+    detail: &serde_json::Value,
+) {
+    let Some(class) = policy
+        .ir
+        .classes
+        .iter()
+        .find(|c| c.mud.iter().any(|p| p == QUARANTINE_PATTERN))
+    else {
+        let _ = lock(&context.state).store.audit(
+            "quarantine-unavailable",
+            Some(device),
+            &json!({ "reason": "the policy declares no quarantine class (`match mud \"*\"`)", "detail": detail }),
+        );
+        return;
+    };
+    let moved = {
+        let mut state = lock(&context.state);
+        let moved = state.store.move_device(device, &class.name, detail);
+        if let Ok(true) = moved {
+            state.things.move_to(device, &class.name);
+        }
+        moved
+    };
+    if let Ok(true) = moved {
+        let firewall = context.firewall.clone();
+        context.runtime.spawn(async move {
+            let _ = firewall.update().await;
+        });
+    }
+}
+
+/// Counts a message a listener could not pass on.
+pub fn dropped(pava: &Pava, source: IpAddr, reason: Malformed) {
+    let mut counters = lock_counters(pava);
+    counters.received += 1;
+    counters.count_drop(source, reason.as_str());
+}
+
+/// Counts a UDP message dropped because the engine is behind.
+pub fn overloaded(pava: &Pava, source: IpAddr) {
+    let mut counters = lock_counters(pava);
+    counters.received += 1;
+    counters.count_drop(source, "overload");
+}
+
+/// What the API shows of PAVA.
+pub fn snapshot(pava: &Pava) -> serde_json::Value {
+    let counters = lock_counters(pava);
+    serde_json::to_value(&*counters).unwrap_or_default()
+}

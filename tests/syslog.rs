@@ -1,0 +1,349 @@
+//! PAVA on the gateway with real senders: util-linux `logger` over UDP (RFC 5426) and TCP with
+//! octet counting (RFC 6587); incidents in the API and the JSON-lines file; the thing
+//! quarantined and the firewall rebuilt; reports delivered to an endpoint that fails, then
+//! recovers; malformed datagrams counted per source.
+
+#[path = "support/gateway.rs"]
+#[allow(dead_code, reason = "the MUD mirror is for tests/gateway.rs")]
+mod gateway_client;
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use gateway_client::{http, post_json, start};
+use serde_json::{Value, json};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn ward(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_ward"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run ward")
+}
+
+/// `logger`, which CI installs (util-linux); elsewhere the test says loudly that it skips.
+fn have_logger() -> bool {
+    if Command::new("logger").arg("--version").output().is_ok() {
+        return true;
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!("CI must have util-linux's logger");
+    }
+    eprintln!("SKIPPED: util-linux's `logger` is not installed (CI runs this test)");
+    false
+}
+
+/// An HTTP endpoint answering 500 to the first `failures` requests, then 200; counts them
+/// and keeps the bodies it accepted.
+fn receiver(failures: usize) -> (String, Arc<AtomicUsize>, Arc<std::sync::Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!(
+        "http://{}/incidents",
+        listener.local_addr().expect("address")
+    );
+    let seen = Arc::new(AtomicUsize::new(0));
+    let bodies = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (count, kept) = (seen.clone(), bodies.clone());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut length = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = value.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0u8; length];
+            let _ = std::io::Read::read_exact(&mut reader, &mut body);
+            let n = count.fetch_add(1, Ordering::SeqCst);
+            let mut stream = stream;
+            if n < failures {
+                let _ = stream.write_all(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            } else {
+                if let Ok(mut kept) = kept.lock() {
+                    kept.push(String::from_utf8_lossy(&body).into_owned());
+                }
+                let _ = stream.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
+            }
+        }
+    });
+    (url, seen, bodies)
+}
+
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn logger(args: &[&str]) {
+    let output = Command::new("logger")
+        .args(args)
+        .output()
+        .expect("logger runs");
+    assert!(
+        output.status.success(),
+        "logger {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn logger_over_udp_and_tcp_raises_incidents_with_reports_and_quarantine() {
+    if !have_logger() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (url, requests, bodies) = receiver(2);
+    // The home policy, plus a class on the loopback network for the local sender and a
+    // vendor service that receives the manufacturer's reports.
+    let policy = dir.path().join("policy");
+    std::fs::create_dir(&policy).expect("dir");
+    std::fs::copy(
+        root().join("tests/fixtures/onboarding/home.ward"),
+        policy.join("home.ward"),
+    )
+    .expect("copy");
+    std::fs::write(
+        policy.join("lab.ward"),
+        format!(
+            "class lab_things \"Things on this host\" {{\n  function = sensing\n  environment = connected_home\n  capabilities = [x509, tls, secure_update, credential_rotation]\n  match mud \"https://lab.example/*\"\n}}\n\n\
+             segment lab_net \"Loopback\" {{\n  classes = [lab_things]\n  subnet = 127.0.0.0/8\n  gateway = home_gateway\n}}\n\n\
+             service vendor \"Vendor\" {{\n  host = \"vendor.example\"\n  receives = [manufacturer, platform]\n  report_url = \"{url}\"\n}}\n"
+        ),
+    )
+    .expect("write");
+    assert!(ward(dir.path(), &["keygen", "-o", "k"]).status.success());
+    let built = ward(dir.path(), &["build", "policy", "-o", "b", "--sign", "k"]);
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stdout)
+    );
+    let gw = start(
+        dir.path(),
+        &[
+            "--bundle",
+            "b/bundle.cbor",
+            "--key",
+            "k.pub",
+            "--state",
+            "state.sqlite",
+            "--syslog-udp",
+            "127.0.0.1:0",
+            "--syslog-tcp",
+            "127.0.0.1:0",
+        ],
+    )
+    .expect("the gateway starts");
+    let udp = gw.syslog_udp.expect("UDP listener").port().to_string();
+    let tcp = gw.syslog_tcp.expect("TCP listener").port().to_string();
+    let mud = json!({
+        "ietf-mud:mud": {
+            "mud-version": 1, "mud-url": "https://lab.example/sensor", "last-update": "2026-01-01T00:00:00Z",
+            "is-supported": true, "from-device-policy": {"access-lists": {"access-list": [{"name": "a"}]}}
+        },
+        "ietf-access-control-list:acls": {"acl": [{"name": "a", "type": "ipv4-acl-type", "aces": {"ace": [
+            {"name": "dns", "matches": {"ietf-mud:mud": {"controller": "urn:ietf:params:mud:dns"},
+             "ipv4": {"protocol": 17}, "udp": {"destination-port": {"operator": "eq", "port": 53}}},
+             "actions": {"forwarding": "accept"}}]}}]}
+    });
+    let (status, body) = post_json(
+        gw.address,
+        "/v1/onboard",
+        &json!({ "id": "sensor-1", "address": "127.0.0.1", "mud": mud }),
+    );
+    assert_eq!(status, 201, "{body}");
+
+    // UDP: a firmware image with a bad signature.
+    logger(&[
+        "--rfc5424",
+        "-n",
+        "127.0.0.1",
+        "-P",
+        &udp,
+        "-d",
+        "-t",
+        "updater",
+        "Firmware image 4.2.1: signature verification failed, refusing to flash",
+    ]);
+    // TCP with octet counting: five SSH password failures.
+    for _ in 0..5 {
+        logger(&[
+            "--rfc5424",
+            "-n",
+            "127.0.0.1",
+            "-P",
+            &tcp,
+            "-T",
+            "--octet-count",
+            "-t",
+            "sshd",
+            "Failed password for root from 203.0.113.7 port 40140 ssh2",
+        ]);
+    }
+    let incidents = || http(gw.address, "GET", "/v1/incidents", None).1["incidents"].clone();
+    wait_for("two incidents", || {
+        incidents().as_array().is_some_and(|i| i.len() >= 2)
+    });
+    let all = incidents();
+    let rules: Vec<&str> = all
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|i| i["rule"].as_str())
+        .collect();
+    assert!(rules.contains(&"firmware_signature_failure"), "{all}");
+    assert!(rules.contains(&"ssh_bruteforce"), "{all}");
+    let firmware = all
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|i| i["rule"] == "firmware_signature_failure")
+        .expect("firmware incident");
+    assert_eq!(firmware["device"], "sensor-1");
+    assert_eq!(firmware["threat"], "T8");
+    assert!(
+        firmware["detail"]["messages"][0]
+            .as_str()
+            .is_some_and(|m| m.contains("signature verification failed"))
+    );
+
+    // The JSON-lines file has them too.
+    let lines = std::fs::read_to_string(dir.path().join("state.incidents.jsonl")).expect("file");
+    assert!(lines.lines().count() >= 2);
+    let first: Value = serde_json::from_str(lines.lines().next().expect("a line")).expect("JSON");
+    assert!(
+        first["id"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("inc-"))
+    );
+
+    // Quarantine: the thing moved to the quarantine class, in the audit log and the firewall.
+    wait_for("the quarantine", || {
+        http(gw.address, "GET", "/v1/devices/sensor-1", None).1["device"]["class"]
+            == "unknown_things"
+    });
+    let (_, audit) = http(gw.address, "GET", "/v1/audit?limit=1000", None);
+    assert!(
+        audit.to_string().contains("\"event\":\"quarantined\""),
+        "{audit}"
+    );
+    wait_for("the firewall", || {
+        let ruleset = std::fs::read_to_string(dir.path().join("state.nft")).unwrap_or_default();
+        ruleset
+            .split("set e4_unknown_things")
+            .nth(1)
+            .is_some_and(|set| {
+                set.split('}')
+                    .next()
+                    .is_some_and(|s| s.contains("127.0.0.1"))
+            })
+    });
+
+    // Reports: the endpoint refused twice, then took them; none lost.
+    wait_for("the reports", || {
+        !bodies.lock().map(|b| b.is_empty()).unwrap_or(true)
+    });
+    assert!(requests.load(Ordering::SeqCst) >= 3);
+    let (_, pava) = http(gw.address, "GET", "/v1/pava", None);
+    wait_for("every report delivered", || {
+        http(gw.address, "GET", "/v1/pava", None).1["reports"]["pending"] == 0
+    });
+    assert!(pava["parsed"].as_u64().is_some_and(|n| n >= 6), "{pava}");
+    // Three reports: the firmware incident to the manufacturer and the platform, the brute
+    // force to the manufacturer; each delivered once, after the two refusals.
+    let delivered: Vec<Value> = bodies
+        .lock()
+        .expect("bodies")
+        .iter()
+        .map(|b| serde_json::from_str(b).expect("JSON"))
+        .collect();
+    assert_eq!(delivered.len(), 3, "{delivered:?}");
+    assert_eq!(requests.load(Ordering::SeqCst), 5);
+    let firmware_reports = delivered
+        .iter()
+        .filter(|r| r["rule"] == "firmware_signature_failure")
+        .count();
+    assert_eq!(firmware_reports, 2);
+}
+
+#[test]
+fn malformed_datagrams_are_counted_per_source_and_dropped() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    assert!(ward(dir.path(), &["keygen", "-o", "k"]).status.success());
+    let policy = root().join("tests/fixtures/onboarding");
+    assert!(
+        ward(
+            dir.path(),
+            &["build", &policy.to_string_lossy(), "-o", "b", "--sign", "k"]
+        )
+        .status
+        .success()
+    );
+    let gw = start(
+        dir.path(),
+        &[
+            "--bundle",
+            "b/bundle.cbor",
+            "--key",
+            "k.pub",
+            "--state",
+            "state.sqlite",
+            "--syslog-udp",
+            "127.0.0.1:0",
+        ],
+    )
+    .expect("starts");
+    let target = gw.syslog_udp.expect("UDP");
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let mut noise = vec![0u8; 1000];
+    for (i, b) in noise.iter_mut().enumerate() {
+        *b = (i * 7 % 256) as u8;
+    }
+    let bad: Vec<Vec<u8>> = vec![
+        b"no pri".to_vec(),
+        b"<999>1 - - - - - -".to_vec(),
+        b"<13>1 2026-11-25T10:00:00Z h a - - - \xff\xfe".to_vec(),
+        b"<13>1 - h".to_vec(),
+        noise,
+    ];
+    for datagram in &bad {
+        socket.send_to(datagram, target).expect("sent");
+    }
+    socket
+        .send_to(b"<13>1 - h a - - - fine", target)
+        .expect("sent");
+    wait_for("the counters", || {
+        http(gw.address, "GET", "/v1/pava", None).1["received"].as_u64() == Some(6)
+    });
+    let (_, pava) = http(gw.address, "GET", "/v1/pava", None);
+    assert_eq!(pava["parsed"], 1, "{pava}");
+    let by_source = &pava["dropped_by_source"]["127.0.0.1"];
+    // The binary noise is not UTF-8 before it is anything else.
+    assert_eq!(by_source["bad-pri"], 2, "{pava}");
+    assert_eq!(by_source["invalid-utf8"], 2, "{pava}");
+    assert_eq!(by_source["truncated"], 1, "{pava}");
+    // And the gateway still answers.
+    assert_eq!(http(gw.address, "GET", "/v1/status", None).0, 200);
+}
