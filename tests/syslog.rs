@@ -347,3 +347,88 @@ fn malformed_datagrams_are_counted_per_source_and_dropped() {
     // And the gateway still answers.
     assert_eq!(http(gw.address, "GET", "/v1/status", None).0, 200);
 }
+
+#[test]
+fn kill_9_during_a_tcp_burst_loses_no_reported_incident() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    assert!(ward(dir.path(), &["keygen", "-o", "k"]).status.success());
+    let policy = root().join("tests/fixtures/onboarding");
+    assert!(
+        ward(
+            dir.path(),
+            &["build", &policy.to_string_lossy(), "-o", "b", "--sign", "k"]
+        )
+        .status
+        .success()
+    );
+    let args = [
+        "--bundle",
+        "b/bundle.cbor",
+        "--key",
+        "k.pub",
+        "--state",
+        "state.sqlite",
+        "--syslog-tcp",
+        "127.0.0.1:0",
+    ];
+    let mut gw = start(dir.path(), &args).expect("starts");
+    let target = gw.syslog_tcp.expect("TCP");
+    // Every message is an incident (a bad firmware signature fires on one message).
+    let sender = std::thread::spawn(move || {
+        let Ok(mut stream) = std::net::TcpStream::connect(target) else {
+            return;
+        };
+        for n in 0..5000 {
+            let message = format!(
+                "<27>1 2026-11-25T12:00:00.000Z cam-{n} updater 1 - - Firmware image {n}: signature verification failed"
+            );
+            let frame = format!("{} {message}", message.len());
+            if stream.write_all(frame.as_bytes()).is_err() {
+                return;
+            }
+        }
+    });
+    let file = dir.path().join("state.incidents.jsonl");
+    wait_for("a few incidents", || {
+        std::fs::read_to_string(&file)
+            .map(|t| t.lines().count() >= 20)
+            .unwrap_or(false)
+    });
+    let _ = gw.child.kill();
+    let _ = gw.child.wait();
+    let _ = sender.join();
+    let reported: Vec<String> = std::fs::read_to_string(&file)
+        .expect("file")
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter_map(|v| v["id"].as_str().map(str::to_string))
+        .collect();
+    assert!(reported.len() >= 20);
+    drop(gw);
+
+    let gw = start(dir.path(), &args).expect("restarts");
+    let mut stored = Vec::new();
+    let mut after = String::new();
+    loop {
+        let (_, page) = http(
+            gw.address,
+            "GET",
+            &format!("/v1/incidents?limit=1000&after={after}"),
+            None,
+        );
+        let ids: Vec<String> = page["incidents"]
+            .as_array()
+            .expect("incidents")
+            .iter()
+            .filter_map(|i| i["id"].as_str().map(str::to_string))
+            .collect();
+        let Some(last) = ids.last().cloned() else {
+            break;
+        };
+        stored.extend(ids);
+        after = last;
+    }
+    for id in &reported {
+        assert!(stored.contains(id), "incident {id} was reported, then lost");
+    }
+}

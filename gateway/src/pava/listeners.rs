@@ -5,12 +5,13 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, UdpSocket};
 
 use super::framing::{Decoder, Frame};
-use super::service::{Pava, Received, dropped, overloaded};
+use super::service::{MAX_QUEUED_BYTES, Pava, Received, dropped, overloaded};
 use super::syslog::Malformed;
 
 /// The largest message: RFC 5425 asks receivers to take 8 KB at least; a thing's report
@@ -35,17 +36,25 @@ pub async fn udp(address: SocketAddr, pava: Arc<Pava>) -> Result<SocketAddr, Str
                 dropped(&pava, from.ip(), Malformed::TooLarge);
                 continue;
             }
+            let queued = pava.queued.load(Ordering::Relaxed);
+            if queued + n > MAX_QUEUED_BYTES {
+                overloaded(&pava, from.ip());
+                continue;
+            }
             let mut bytes = buffer[..n].to_vec();
             while bytes.last().is_some_and(|b| *b == b'\n' || *b == b'\0') {
                 bytes.pop();
             }
+            let size = bytes.len();
             let received = Received {
                 source: from.ip(),
                 identity: None,
                 bytes,
                 done: None,
             };
+            pava.queued.fetch_add(size, Ordering::Relaxed);
             if pava.sender.try_send(received).is_err() {
+                pava.queued.fetch_sub(size, Ordering::Relaxed);
                 overloaded(&pava, from.ip());
             }
         }
@@ -96,6 +105,7 @@ pub async fn serve_stream<S: tokio::io::AsyncRead + Unpin>(
         for frame in frames.drain(..) {
             match frame {
                 Frame::Message(bytes) => {
+                    pava.queued.fetch_add(bytes.len(), Ordering::Relaxed);
                     let (done, handled) = tokio::sync::oneshot::channel();
                     let received = Received {
                         source: from.ip(),

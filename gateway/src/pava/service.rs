@@ -70,10 +70,16 @@ impl Counters {
     }
 }
 
+/// The most message bytes waiting for the engine: beyond, UDP datagrams are dropped as
+/// `overload` (TCP senders wait), so a flood costs bounded memory.
+pub const MAX_QUEUED_BYTES: usize = 64 << 20;
+
 /// What the engine thread shares with the gateway.
 pub struct Pava {
     pub counters: Mutex<Counters>,
     pub sender: mpsc::Sender<Received>,
+    /// Bytes of the messages waiting for the engine.
+    pub queued: std::sync::atomic::AtomicUsize,
 }
 
 /// What the engine thread needs.
@@ -101,6 +107,7 @@ pub(crate) fn start(context: EngineContext, queue: usize) -> Result<Arc<Pava>, S
     let pava = Arc::new(Pava {
         counters: Mutex::new(Counters::default()),
         sender,
+        queued: std::sync::atomic::AtomicUsize::new(0),
     });
     let policy = current(&context.bundle);
     let mut engine = Engine::new(&policy.ir.detections, context.max_groups)?;
@@ -118,6 +125,9 @@ pub(crate) fn start(context: EngineContext, queue: usize) -> Result<Arc<Pava>, S
             let mut fired = Vec::new();
             let mut last_stats = std::time::Instant::now();
             while let Some(received) = receiver.blocking_recv() {
+                shared
+                    .queued
+                    .fetch_sub(received.bytes.len(), std::sync::atomic::Ordering::Relaxed);
                 // A new bundle brings new rules: the engine starts over with them.
                 let policy = current(&context.bundle);
                 if policy.manifest.revision != revision {
