@@ -200,6 +200,9 @@ pub async fn serve(gateway: Arc<Gateway>) -> Result<(), String> {
     if let Some(tcp) = gateway.syslog.1 {
         eprintln!("ward gateway: syslog TCP on {tcp}");
     }
+    if let Some(tls) = gateway.syslog.2 {
+        eprintln!("ward gateway: syslog TLS on {tls}");
+    }
     eprintln!(
         "ward gateway: bundle {} ({} classes), listening on http://{address}",
         gateway.bundle().manifest.short_revision(),

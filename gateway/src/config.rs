@@ -24,6 +24,12 @@ pub struct FileConfig {
     /// PAVA: where to listen for syslog over UDP (RFC 5426) and TCP (RFC 6587).
     pub syslog_udp: Option<String>,
     pub syslog_tcp: Option<String>,
+    /// PAVA over TLS (RFC 5425): the address, the gateway's certificate and key (PEM), and
+    /// the CA of the things' client certificates.
+    pub syslog_tls: Option<String>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub tls_client_ca: Option<PathBuf>,
     /// The JSON-lines file incidents are appended to (default: STATE with `.incidents.jsonl`).
     pub incidents: Option<PathBuf>,
     /// Groups tracked per detection rule.
@@ -51,6 +57,7 @@ pub struct GatewayConfig {
     pub request_timeout: std::time::Duration,
     pub syslog_udp: Option<SocketAddr>,
     pub syslog_tcp: Option<SocketAddr>,
+    pub syslog_tls: Option<crate::pava::tls::TlsSettings>,
     pub incidents: PathBuf,
     pub max_groups: usize,
 }
@@ -75,6 +82,10 @@ impl FileConfig {
             request_timeout_ms: self.request_timeout_ms.or(file.request_timeout_ms),
             syslog_udp: self.syslog_udp.or(file.syslog_udp),
             syslog_tcp: self.syslog_tcp.or(file.syslog_tcp),
+            syslog_tls: self.syslog_tls.or(file.syslog_tls),
+            tls_cert: self.tls_cert.or(file.tls_cert),
+            tls_key: self.tls_key.or(file.tls_key),
+            tls_client_ca: self.tls_client_ca.or(file.tls_client_ca),
             incidents: self.incidents.or(file.incidents),
             max_groups: self.max_groups.or(file.max_groups),
         }
@@ -107,6 +118,19 @@ impl FileConfig {
         };
         let syslog_udp = socket(self.syslog_udp, "syslog-udp")?;
         let syslog_tcp = socket(self.syslog_tcp, "syslog-tcp")?;
+        let syslog_tls = match socket(self.syslog_tls, "syslog-tls")? {
+            None => None,
+            Some(address) => Some(crate::pava::tls::TlsSettings {
+                address,
+                cert: self
+                    .tls_cert
+                    .ok_or("syslog-tls needs `--tls-cert` (the gateway's certificate, PEM)")?,
+                key: self
+                    .tls_key
+                    .ok_or("syslog-tls needs `--tls-key` (the gateway's private key, PEM)")?,
+                client_ca: self.tls_client_ca,
+            }),
+        };
         let incidents = self
             .incidents
             .unwrap_or_else(|| state.with_extension("incidents.jsonl"));
@@ -123,6 +147,7 @@ impl FileConfig {
             ),
             syslog_udp,
             syslog_tcp,
+            syslog_tls,
             incidents,
             max_groups: self
                 .max_groups

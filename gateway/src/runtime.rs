@@ -135,8 +135,12 @@ pub struct Gateway {
     pub firewall: Firewall,
     /// PAVA, when the gateway listens for syslog.
     pub pava: Option<Arc<crate::pava::service::Pava>>,
-    /// The syslog listeners' bound addresses: (UDP, TCP).
-    pub syslog: (Option<std::net::SocketAddr>, Option<std::net::SocketAddr>),
+    /// The syslog listeners' bound addresses: (UDP, TCP, TLS).
+    pub syslog: (
+        Option<std::net::SocketAddr>,
+        Option<std::net::SocketAddr>,
+        Option<std::net::SocketAddr>,
+    ),
 }
 
 /// The database and the things it holds, indexed in memory.
@@ -190,6 +194,39 @@ async fn blocking<T: Send + 'static>(
         .unwrap_or_else(|e| Err(internal(format!("a task failed: {e}"))))
 }
 
+/// Who may send over TLS: a thing whose profile has client authentication (M3) must
+/// present its certificate; revoked credentials are refused.
+fn admission(
+    bundle: Arc<RwLock<Arc<PolicyBundle>>>,
+    store: Arc<Mutex<State>>,
+) -> crate::pava::tls::Admission {
+    Arc::new(move |source, identity| {
+        let state = lock(&store);
+        if let Some(id) = identity {
+            if state.store.is_revoked(id).unwrap_or(false) {
+                return Err("credentials-revoked");
+            }
+            return Ok(());
+        }
+        let Some((id, class)) = state.things.at_address(&source.to_string()) else {
+            return Ok(());
+        };
+        if state.store.is_revoked(id).unwrap_or(false) {
+            return Err("credentials-revoked");
+        }
+        let policy = current(&bundle);
+        let needs_certificate = policy
+            .ir
+            .class(class)
+            .is_some_and(|c| c.mitigations.iter().any(|m| m.id == "M3"));
+        if needs_certificate {
+            Err("client-cert-required")
+        } else {
+            Ok(())
+        }
+    })
+}
+
 impl Gateway {
     /// Opens the state, loads the bundle (refusing a bad signature) and starts the firewall
     /// task with a ruleset for the inventory as stored: after a restart, the firewall is
@@ -238,7 +275,10 @@ impl Gateway {
                 }),
             )
             .map_err(|e| e.to_string())?;
-        let (pava, syslog) = if config.syslog_udp.is_some() || config.syslog_tcp.is_some() {
+        let listens = config.syslog_udp.is_some()
+            || config.syslog_tcp.is_some()
+            || config.syslog_tls.is_some();
+        let (pava, syslog) = if listens {
             let wake = Arc::new(tokio::sync::Notify::new());
             let pava = crate::pava::service::start(
                 crate::pava::service::EngineContext {
@@ -261,9 +301,20 @@ impl Gateway {
                 Some(address) => Some(crate::pava::listeners::tcp(address, pava.clone()).await?),
                 None => None,
             };
-            (Some(pava), (udp, tcp))
+            let tls = match &config.syslog_tls {
+                Some(settings) => Some(
+                    crate::pava::tls::listen(
+                        settings,
+                        pava.clone(),
+                        admission(bundle.clone(), store.clone()),
+                    )
+                    .await?,
+                ),
+                None => None,
+            };
+            (Some(pava), (udp, tcp, tls))
         } else {
-            (None, (None, None))
+            (None, (None, None, None))
         };
         let gateway = Arc::new(Gateway {
             config,

@@ -48,6 +48,19 @@ pub struct Args {
     /// PAVA: listen for syslog over TCP (RFC 6587 octet counting or LF framing).
     #[arg(long, value_name = "ADDR")]
     syslog_tcp: Option<String>,
+    /// PAVA: listen for syslog over TLS (RFC 5425); needs `--tls-cert` and `--tls-key`.
+    #[arg(long, value_name = "ADDR")]
+    syslog_tls: Option<String>,
+    /// The gateway's TLS certificate chain (PEM).
+    #[arg(long, value_name = "FILE.pem")]
+    tls_cert: Option<PathBuf>,
+    /// The gateway's TLS private key (PEM).
+    #[arg(long, value_name = "FILE.pem")]
+    tls_key: Option<PathBuf>,
+    /// The CA of the things' client certificates (PEM): things whose profile has client
+    /// authentication (M3) must present one.
+    #[arg(long, value_name = "FILE.pem")]
+    tls_client_ca: Option<PathBuf>,
     /// The JSON-lines file incidents are appended to (default: STATE with
     /// `.incidents.jsonl`).
     #[arg(long, value_name = "FILE.jsonl")]
@@ -80,6 +93,10 @@ pub fn run(args: Args) -> Outcome {
         request_timeout_ms: args.request_timeout_ms,
         syslog_udp: args.syslog_udp,
         syslog_tcp: args.syslog_tcp,
+        syslog_tls: args.syslog_tls,
+        tls_cert: args.tls_cert,
+        tls_key: args.tls_key,
+        tls_client_ca: args.tls_client_ca,
         incidents: args.incidents,
         max_groups: args.max_groups,
     };

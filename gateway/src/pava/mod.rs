@@ -9,6 +9,7 @@ pub mod outbox;
 pub mod scan;
 pub mod service;
 pub mod syslog;
+pub mod tls;
 
 use ward_compiler::ir::DetectIr;
 

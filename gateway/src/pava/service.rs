@@ -353,6 +353,11 @@ pub fn dropped(pava: &Pava, source: IpAddr, reason: Malformed) {
     counters.count_drop(source, reason.as_str());
 }
 
+/// Counts a connection refused before any message (TLS handshake, admission).
+pub fn count_refusal(pava: &Pava, source: IpAddr, reason: &str) {
+    lock_counters(pava).count_drop(source, reason);
+}
+
 /// Counts a UDP message dropped because the engine is behind.
 pub fn overloaded(pava: &Pava, source: IpAddr) {
     let mut counters = lock_counters(pava);

@@ -1,0 +1,239 @@
+//! Syslog over TLS (RFC 5425) with certificates made in the test (rcgen): a thing whose
+//! profile has client authentication (M3) is heard with its certificate, refused without
+//! one; a certificate from another CA fails the handshake.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, SanType};
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+use serde_json::json;
+use tokio::io::AsyncWriteExt;
+use ward_compiler::Policy;
+use ward_compiler::emit::{self, BuildOptions, sign};
+use ward_gateway::config::FileConfig;
+use ward_gateway::runtime::{Gateway, OnboardRequest};
+
+struct Pki {
+    ca_pem: String,
+    issuer: Issuer<'static, KeyPair>,
+}
+
+fn ca(name: &str) -> Pki {
+    let mut params = CertificateParams::new(Vec::<String>::new()).expect("params");
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.distinguished_name.push(DnType::CommonName, name);
+    let key = KeyPair::generate().expect("key");
+    let cert = params.self_signed(&key).expect("CA");
+    Pki {
+        ca_pem: cert.pem(),
+        issuer: Issuer::new(params, key),
+    }
+}
+
+/// A certificate for `name` signed by `pki`: (certificate DER, key DER, certificate PEM, key PEM).
+fn leaf(pki: &Pki, name: &str, ip: bool) -> (CertificateDer<'static>, Vec<u8>, String, String) {
+    let mut params = CertificateParams::new(vec![name.to_string()]).expect("params");
+    params.distinguished_name.push(DnType::CommonName, name);
+    if ip {
+        params
+            .subject_alt_names
+            .push(SanType::IpAddress("127.0.0.1".parse().expect("ip")));
+    }
+    let key = KeyPair::generate().expect("key");
+    let cert = params.signed_by(&key, &pki.issuer).expect("signed");
+    (
+        cert.der().clone(),
+        key.serialize_der(),
+        cert.pem(),
+        key.serialize_pem(),
+    )
+}
+
+fn bundle(dir: &Path) {
+    let home = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/onboarding/home.ward");
+    let mut policy = Policy::default();
+    policy.add_file("home.ward", std::fs::read_to_string(home).expect("policy"));
+    policy.add_file(
+        "lab.ward",
+        "class lab_things \"Things on this host\" {\n  function = sensing\n  environment = connected_home\n  \
+         capabilities = [x509, tls, secure_update, credential_rotation]\n  match mud \"https://lab.example/*\"\n}\n\n\
+         segment lab_net \"Loopback\" {\n  classes = [lab_things]\n  subnet = 127.0.0.0/8\n  gateway = home_gateway\n}\n",
+    );
+    let built = emit::build(policy.db(), policy.workspace(), BuildOptions::default())
+        .unwrap_or_else(|e| panic!("builds: {e:?}"));
+    let (private, public) = sign::generate_key().expect("key");
+    let key = sign::signing_key(&private).expect("key");
+    std::fs::write(
+        dir.join("bundle.cbor"),
+        sign::sign(&built, &key).expect("signed"),
+    )
+    .expect("write");
+    std::fs::write(dir.join("k.pub"), public).expect("write");
+}
+
+fn mud() -> serde_json::Value {
+    json!({
+        "ietf-mud:mud": {
+            "mud-version": 1, "mud-url": "https://lab.example/sensor", "last-update": "2026-01-01T00:00:00Z",
+            "is-supported": true, "from-device-policy": {"access-lists": {"access-list": [{"name": "a"}]}}
+        },
+        "ietf-access-control-list:acls": {"acl": [{"name": "a", "type": "ipv4-acl-type", "aces": {"ace": [
+            {"name": "dns", "matches": {"ietf-mud:mud": {"controller": "urn:ietf:params:mud:dns"},
+             "ipv4": {"protocol": 17}, "udp": {"destination-port": {"operator": "eq", "port": 53}}},
+             "actions": {"forwarding": "accept"}}]}}]}
+    })
+}
+
+/// Connects, sends one octet-counted message, and closes; Err when the handshake fails.
+async fn send(
+    address: std::net::SocketAddr,
+    ca_pem: &str,
+    client: Option<(CertificateDer<'static>, Vec<u8>)>,
+    message: &str,
+) -> Result<(), String> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_pki_types::pem::PemObject::pem_slice_iter(ca_pem.as_bytes()) {
+        roots
+            .add(cert.map_err(|e| e.to_string())?)
+            .map_err(|e| e.to_string())?;
+    }
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots);
+    let config = match client {
+        Some((cert, key)) => builder
+            .with_client_auth_cert(
+                vec![cert],
+                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key)),
+            )
+            .map_err(|e| e.to_string())?,
+        None => builder.with_no_client_auth(),
+    };
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let tcp = tokio::net::TcpStream::connect(address)
+        .await
+        .map_err(|e| e.to_string())?;
+    let name = ServerName::try_from("localhost").map_err(|e| e.to_string())?;
+    let mut tls = connector
+        .connect(name, tcp)
+        .await
+        .map_err(|e| e.to_string())?;
+    let frame = format!("{} {message}", message.len());
+    tls.write_all(frame.as_bytes())
+        .await
+        .map_err(|e| e.to_string())?;
+    tls.flush().await.map_err(|e| e.to_string())?;
+    // Let the server read before closing.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let _ = tls.shutdown().await;
+    Ok(())
+}
+
+async fn wait_for(what: &str, mut done: impl AsyncFnMut() -> bool) {
+    let started = Instant::now();
+    while !done().await {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_certificates_are_required_where_the_profile_says() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    bundle(dir.path());
+    let pki = ca("ward test CA");
+    let (_, _, server_pem, server_key_pem) = leaf(&pki, "localhost", true);
+    std::fs::write(
+        dir.path().join("server.pem"),
+        format!("{server_pem}{}", pki.ca_pem),
+    )
+    .expect("write");
+    std::fs::write(dir.path().join("server.key"), server_key_pem).expect("write");
+    std::fs::write(dir.path().join("ca.pem"), &pki.ca_pem).expect("write");
+    let config = FileConfig {
+        bundle: Some(dir.path().join("bundle.cbor")),
+        key: Some(dir.path().join("k.pub")),
+        state: Some(dir.path().join("state.sqlite")),
+        syslog_tls: Some("127.0.0.1:0".into()),
+        tls_cert: Some(dir.path().join("server.pem")),
+        tls_key: Some(dir.path().join("server.key")),
+        tls_client_ca: Some(dir.path().join("ca.pem")),
+        ..FileConfig::default()
+    }
+    .resolve()
+    .expect("config");
+    let gateway = Gateway::start(config).await.expect("starts");
+    let address = gateway.syslog.2.expect("TLS listener");
+    let onboarded = gateway
+        .onboard(OnboardRequest {
+            id: "sensor-1".into(),
+            address: "127.0.0.1".into(),
+            mud_url: None,
+            mud: Some(mud()),
+        })
+        .await
+        .expect("onboarded");
+    assert!(
+        onboarded.onboarding.config["mitigations"]
+            .to_string()
+            .contains("\"M3\"")
+    );
+
+    let message = "<27>1 2026-11-25T12:00:00.000Z sensor-1 updater 1 - - Firmware image 2: signature verification failed";
+    // With its certificate: heard, and the incident is the thing's.
+    let (cert, key, _, _) = leaf(&pki, "sensor-1", false);
+    send(address, &pki.ca_pem, Some((cert, key)), message)
+        .await
+        .expect("sent");
+    wait_for("the incident", async || {
+        gateway
+            .incidents(String::new(), 10)
+            .await
+            .expect("incidents")["incidents"]
+            .as_array()
+            .is_some_and(|i| i.len() == 1)
+    })
+    .await;
+    let incidents = gateway
+        .incidents(String::new(), 10)
+        .await
+        .expect("incidents");
+    assert_eq!(incidents["incidents"][0]["device"], "sensor-1");
+
+    // Without a certificate, from the thing's address: refused.
+    let _ = send(address, &pki.ca_pem, None, message).await;
+    let refused = |reason: &'static str| {
+        let status = gateway.pava_status().expect("status");
+        status["dropped_by_source"]["127.0.0.1"][reason]
+            .as_u64()
+            .unwrap_or(0)
+    };
+    wait_for("the refusal", async || refused("client-cert-required") == 1).await;
+
+    // A certificate from another CA: the handshake fails.
+    let other = ca("another CA");
+    let (cert, key, _, _) = leaf(&other, "sensor-1", false);
+    let _ = send(address, &pki.ca_pem, Some((cert, key)), message).await;
+    wait_for("the failed handshake", async || {
+        refused("tls-handshake") >= 1
+    })
+    .await;
+
+    // Nothing more was heard.
+    assert_eq!(
+        gateway
+            .incidents(String::new(), 10)
+            .await
+            .expect("incidents")["incidents"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+}
