@@ -47,7 +47,7 @@ enum Command {
     Onboard(commands::onboard::Args),
     /// Run the gateway: verify and load a signed bundle, onboard things over an HTTP API,
     /// keep the inventory in SQLite and the firewall in step.
-    Gateway(commands::gateway::Args),
+    Gateway(Box<commands::gateway::Args>),
     /// PAVA offline: run a bundle's detection rules over log files.
     Pava(commands::pava::Args),
 }
@@ -90,7 +90,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => commands::verify::run(args),
         Command::Mud(args) => commands::mud::run(args),
         Command::Onboard(args) => commands::onboard::run(args),
-        Command::Gateway(args) => commands::gateway::run(args),
+        Command::Gateway(args) => commands::gateway::run(*args),
         Command::Pava(args) => commands::pava::run(args),
     };
     match outcome {
