@@ -79,7 +79,7 @@ fn incidents_are_printed_with_their_times_and_groups() {
     assert_eq!(quiet.status.code(), Some(0), "no incident: exit 0");
     let text = String::from_utf8_lossy(&quiet.stdout);
     assert!(
-        text.contains("6 dropped (bad-header 1, bad-pri 2"),
+        text.contains("5 dropped (bad-header 1, bad-pri 1"),
         "{text}"
     );
 }

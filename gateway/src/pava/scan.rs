@@ -1,5 +1,6 @@
 //! `ward pava scan`: the detection engine over log files, offline, with the times the lines
-//! carry: for testing rules against captured logs.
+//! carry: for testing rules against captured logs. Lines may be syslog messages (with
+//! `<PRI>`) or lines of a daemon's log file (`/var/log/auth.log`), which carry none.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
@@ -8,7 +9,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::engine::{Engine, Incident, RuleStats};
-use super::syslog::{Malformed, parse};
+use super::syslog::{Malformed, parse_file_line};
 
 /// The longest line read; longer ones are counted as too large and skipped.
 pub const MAX_LINE_BYTES: usize = 64 * 1024;
@@ -84,7 +85,7 @@ pub fn scan(engine: &mut Engine, paths: &[&Path], year: i32) -> Result<ScanRepor
             if line.is_empty() {
                 continue;
             }
-            match parse(&line, year) {
+            match parse_file_line(&line, year) {
                 Ok(message) => {
                     report.parsed += 1;
                     let raw = std::str::from_utf8(&line).unwrap_or_default();

@@ -114,6 +114,18 @@ impl<'a> Message<'a> {
     }
 }
 
+/// Parses a line of a log file as a syslog daemon writes it: without `<PRI>`, in the BSD
+/// format (`Nov 25 10:02:13 host sshd[9]: ...`) or with an RFC 3339 time first (rsyslog's
+/// high-precision file format). Lines that carry a `<PRI>` are parsed as messages.
+pub fn parse_file_line(bytes: &[u8], reference_year: i32) -> Result<Message<'_>, Malformed> {
+    if bytes.first() == Some(&b'<') {
+        return parse(bytes, reference_year);
+    }
+    let text = std::str::from_utf8(bytes).map_err(|_| Malformed::InvalidUtf8)?;
+    // Facility and severity are not in the file: user.notice, syslog's default.
+    Ok(rfc3164(text, 1, 5, reference_year))
+}
+
 /// Parses one message (no trailing newline).
 pub fn parse(bytes: &[u8], reference_year: i32) -> Result<Message<'_>, Malformed> {
     let text = std::str::from_utf8(bytes).map_err(|_| Malformed::InvalidUtf8)?;
@@ -406,9 +418,17 @@ fn rfc3164(rest: &str, facility: u8, severity: u8, year: i32) -> Message<'_> {
         msg: rest,
     };
     let mut rest = rest;
-    if let Some(time) = rest.get(..15).and_then(|t| bsd_time(t, year)) {
+    // rsyslog writes RFC 3339 times in place of BSD ones in its high-precision format.
+    let iso = rest
+        .split_once(' ')
+        .and_then(|(first, after)| rfc3339_ms(first).map(|t| (t, after)));
+    let bsd = rest
+        .get(..15)
+        .and_then(|t| bsd_time(t, year))
+        .map(|t| (t, &rest[15..]));
+    if let Some((time, after)) = iso.or(bsd) {
         message.timestamp = Some(time);
-        rest = rest[15..].trim_start_matches(' ');
+        rest = after.trim_start_matches(' ');
         // A host name, unless the next word is already the tag.
         if let Some(end) = rest.find(' ') {
             let word = &rest[..end];
@@ -519,6 +539,28 @@ mod tests {
         assert_eq!((m.app, m.msg), (Some("dropbear"), "Bad password attempt"));
         let m = parse(b"<38>just text", 2026).expect("parses");
         assert_eq!((m.app, m.msg), (None, "just text"));
+    }
+
+    #[test]
+    fn log_file_lines_without_pri() {
+        let m = parse_file_line(
+            b"Nov 25 10:02:13 cam-7 sshd[901]: Failed password for root from 203.0.113.7 port 40112 ssh2",
+            2026,
+        )
+        .expect("BSD file line");
+        assert_eq!(
+            (m.hostname, m.app, m.procid),
+            (Some("cam-7"), Some("sshd"), Some("901"))
+        );
+        assert_eq!(m.timestamp, rfc3339_ms("2026-11-25T10:02:13Z"));
+        let m = parse_file_line(
+            b"2026-11-25T10:02:13.250+01:00 cam-7 dropbear[12]: Bad password attempt for 'root' from 192.0.2.44:53312",
+            2026,
+        )
+        .expect("rsyslog file line");
+        assert_eq!(m.timestamp, rfc3339_ms("2026-11-25T09:02:13.250Z"));
+        assert_eq!((m.hostname, m.app), (Some("cam-7"), Some("dropbear")));
+        assert!(m.msg.starts_with("Bad password attempt"));
     }
 
     #[test]
