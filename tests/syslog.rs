@@ -129,7 +129,8 @@ fn logger_over_udp_and_tcp_raises_incidents_with_reports_and_quarantine() {
         format!(
             "class lab_things \"Things on this host\" {{\n  function = sensing\n  environment = connected_home\n  capabilities = [x509, tls, secure_update, credential_rotation]\n  match mud \"https://lab.example/*\"\n}}\n\n\
              segment lab_net \"Loopback\" {{\n  classes = [lab_things]\n  subnet = 127.0.0.0/8\n  gateway = home_gateway\n}}\n\n\
-             service vendor \"Vendor\" {{\n  host = \"vendor.example\"\n  receives = [manufacturer, platform]\n  report_url = \"{url}\"\n}}\n"
+             service vendor \"Vendor\" {{\n  host = \"vendor.example\"\n  receives = [manufacturer, platform]\n  report_url = \"{url}\"\n}}\n\n\
+             detect leaked_keys \"Keys leaked\" {{\n  threat = T19\n  severity = critical\n  match syslog {{ msg = /private key exported/ }}\n  then {{ revoke_credentials; raise_profile SecProf_3 }}\n}}\n"
         ),
     )
     .expect("write");
@@ -186,6 +187,18 @@ fn logger_over_udp_and_tcp_raises_incidents_with_reports_and_quarantine() {
         "-t",
         "updater",
         "Firmware image 4.2.1: signature verification failed, refusing to flash",
+    ]);
+    // UDP: keys leaked: the thing's credentials are revoked and its profile raised.
+    logger(&[
+        "--rfc5424",
+        "-n",
+        "127.0.0.1",
+        "-P",
+        &udp,
+        "-d",
+        "-t",
+        "keystore",
+        "private key exported to /tmp by uid 0",
     ]);
     // TCP with octet counting: five SSH password failures.
     for _ in 0..5 {
@@ -312,10 +325,25 @@ fn malformed_datagrams_are_counted_per_source_and_dropped() {
             "state.sqlite",
             "--syslog-udp",
             "127.0.0.1:0",
+            "--syslog-tcp",
+            "127.0.0.1:0",
         ],
     )
     .expect("starts");
     let target = gw.syslog_udp.expect("UDP");
+    // A 1 MB frame over TCP is skipped, not buffered; the message after it is read.
+    {
+        let tcp = gw.syslog_tcp.expect("TCP");
+        let mut stream = std::net::TcpStream::connect(tcp).expect("connect");
+        let big = format!("<13>1 - h a - - - {}", "x".repeat(1 << 20));
+        let good = "<13>1 - h a - - - after the big one";
+        let frames = format!("{} {big}{} {good}", big.len(), good.len());
+        stream.write_all(frames.as_bytes()).expect("sent");
+    }
+    wait_for("the TCP frames", || {
+        let (_, pava) = http(gw.address, "GET", "/v1/pava", None);
+        pava["parsed"] == 1 && pava["dropped"]["too-large"] == 1
+    });
     let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
     let mut noise = vec![0u8; 1000];
     for (i, b) in noise.iter_mut().enumerate() {
@@ -335,10 +363,10 @@ fn malformed_datagrams_are_counted_per_source_and_dropped() {
         .send_to(b"<13>1 - h a - - - fine", target)
         .expect("sent");
     wait_for("the counters", || {
-        http(gw.address, "GET", "/v1/pava", None).1["received"].as_u64() == Some(6)
+        http(gw.address, "GET", "/v1/pava", None).1["received"].as_u64() == Some(8)
     });
     let (_, pava) = http(gw.address, "GET", "/v1/pava", None);
-    assert_eq!(pava["parsed"], 1, "{pava}");
+    assert_eq!(pava["parsed"], 2, "{pava}");
     let by_source = &pava["dropped_by_source"]["127.0.0.1"];
     // The binary noise is not UTF-8 before it is anything else.
     assert_eq!(by_source["bad-pri"], 2, "{pava}");

@@ -290,7 +290,14 @@ fn handle(
                     .ok()
                     .flatten()
                     .map_or(0, |(d, _)| d.level);
-                match raised(policy, level) {
+                // The rule names the profile (`raise_profile SecProf_3`); without one, the
+                // next level up among the bundle's profiles.
+                match action
+                    .args
+                    .first()
+                    .cloned()
+                    .or_else(|| raised(policy, level))
+                {
                     Some(profile) => {
                         let detail = json!({ "incident": stored.id, "profile": profile });
                         let _ = state.store.raise_profile(&device, &profile, &detail);
