@@ -3,26 +3,17 @@
 //! codes and no harm to the state; restarts and kill -9; bundles refused at start and on
 //! reload; the generated ruleset checked by `nft -c`.
 
+#[path = "support/cli.rs"]
+mod cli;
 #[path = "support/gateway.rs"]
 mod gateway_client;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use cli::{gateway_args, root, ward};
 use gateway_client::{GatewayProcess, http, http_raw, mirror, post_json, start};
 use serde_json::{Value, json};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn ward(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_ward"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run ward")
-}
 
 fn device_files() -> Vec<PathBuf> {
     let dir = root().join("gateway/tests/fixtures/mud/nist-unsw-devices");
@@ -38,26 +29,11 @@ fn device_files() -> Vec<PathBuf> {
 
 /// A key pair and the home policy's signed bundle in `dir` (`k`, `k.pub`, `b/`).
 fn signed_home(dir: &Path) {
-    assert!(ward(dir, &["keygen", "-o", "k"]).status.success());
-    let policy = root().join("tests/fixtures/onboarding");
-    let built = ward(
-        dir,
-        &["build", &policy.to_string_lossy(), "-o", "b", "--sign", "k"],
-    );
-    assert!(built.status.success(), "{built:?}");
+    cli::signed_bundle(dir, &root().join("tests/fixtures/onboarding"));
 }
 
 fn gateway(dir: &Path, extra: &[&str]) -> GatewayProcess {
-    let mut args = vec![
-        "--bundle",
-        "b/bundle.cbor",
-        "--key",
-        "k.pub",
-        "--state",
-        "state.sqlite",
-    ];
-    args.extend_from_slice(extra);
-    start(dir, &args).unwrap_or_else(|e| panic!("the gateway starts: {e}"))
+    start(dir, &gateway_args(extra)).unwrap_or_else(|e| panic!("the gateway starts: {e}"))
 }
 
 /// The subnet of each class of the home policy.

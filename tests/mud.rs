@@ -2,17 +2,12 @@
 //! and check clean alone (`ward check` on a folder holding only them), keep the ACE names, and
 //! bad files are refused with the JSON path.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+#[path = "support/cli.rs"]
+mod cli;
 
-fn ward(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ward"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run ward")
-}
+use std::path::{Path, PathBuf};
+
+use cli::ward;
 
 fn mud_files() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../gateway/tests/fixtures/mud");

@@ -2,23 +2,14 @@
 //! against a home policy that classifies them, quarantine, refusal, what a MUD file asks
 //! beyond its class, and signed bundles.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+#[path = "support/cli.rs"]
+mod cli;
+
+use std::path::Path;
+
+use cli::{root, ward};
 
 use serde_json::Value;
-
-fn ward(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ward"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run ward")
-}
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
 
 fn mud(folder: &str, name: &str) -> String {
     root()
@@ -31,19 +22,7 @@ fn mud(folder: &str, name: &str) -> String {
 
 /// The home policy's bundle, built into `dir`.
 fn home_bundle(dir: &Path) -> String {
-    let policy = root().join("tests/fixtures/onboarding");
-    let out = dir.join("bundle");
-    let output = ward(
-        dir,
-        &[
-            "build",
-            &policy.to_string_lossy(),
-            "-o",
-            &out.to_string_lossy(),
-        ],
-    );
-    assert_eq!(output.status.code(), Some(0), "{output:?}");
-    out.to_string_lossy().into_owned()
+    cli::bundle(dir, &root().join("tests/fixtures/onboarding"))
 }
 
 fn onboard_json(dir: &Path, bundle: &str, mud_file: &str) -> (Option<i32>, Value) {

@@ -1,20 +1,12 @@
 //! `ward pava scan` end to end: incidents from log files with the times of their lines, exit
 //! codes, JSON for scripts, and lines too long to read.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+#[path = "support/cli.rs"]
+mod cli;
 
-fn ward(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ward"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run ward")
-}
+use std::path::Path;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+use cli::{root, ward};
 
 fn logs(name: &str) -> String {
     root()
@@ -25,19 +17,7 @@ fn logs(name: &str) -> String {
 }
 
 fn built(dir: &Path) -> String {
-    let out = dir.join("b");
-    let policy = root().join("policies");
-    let output = ward(
-        dir,
-        &[
-            "build",
-            &policy.to_string_lossy(),
-            "-o",
-            &out.to_string_lossy(),
-        ],
-    );
-    assert!(output.status.success(), "{output:?}");
-    out.to_string_lossy().into_owned()
+    cli::bundle(dir, &root().join("policies"))
 }
 
 #[test]

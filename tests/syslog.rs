@@ -3,32 +3,22 @@
 //! quarantined and the firewall rebuilt; reports delivered to an endpoint that fails, then
 //! recovers; malformed datagrams counted per source.
 
+#[path = "support/cli.rs"]
+mod cli;
 #[path = "support/gateway.rs"]
 #[allow(dead_code, reason = "the MUD mirror is for tests/gateway.rs")]
 mod gateway_client;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use cli::{gateway_args, root, signed_bundle};
 use gateway_client::{http, post_json, start};
 use serde_json::{Value, json};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn ward(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_ward"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run ward")
-}
 
 /// `logger`, which CI installs (util-linux); elsewhere the test says loudly that it skips.
 fn have_logger() -> bool {
@@ -115,60 +105,35 @@ fn logger_over_udp_and_tcp_raises_incidents_with_reports_and_quarantine() {
     }
     let dir = tempfile::tempdir().expect("temp dir");
     let (url, requests, bodies) = receiver(2);
-    // The home policy, plus a class on the loopback network for the local sender and a
-    // vendor service that receives the manufacturer's reports.
+    // The home policy, plus a class on the loopback network for the local sender, a vendor
+    // service that receives the manufacturer's reports, and a rule with profile updates.
     let policy = dir.path().join("policy");
     std::fs::create_dir(&policy).expect("dir");
-    std::fs::copy(
-        root().join("tests/fixtures/onboarding/home.ward"),
-        policy.join("home.ward"),
-    )
-    .expect("copy");
+    for file in ["onboarding/home.ward", "lab/lab.ward"] {
+        let from = root().join("tests/fixtures").join(file);
+        let name = from.file_name().expect("name").to_owned();
+        std::fs::copy(&from, policy.join(name)).expect("copy");
+    }
     std::fs::write(
-        policy.join("lab.ward"),
+        policy.join("reports.ward"),
         format!(
-            "class lab_things \"Things on this host\" {{\n  function = sensing\n  environment = connected_home\n  capabilities = [x509, tls, secure_update, credential_rotation]\n  match mud \"https://lab.example/*\"\n}}\n\n\
-             segment lab_net \"Loopback\" {{\n  classes = [lab_things]\n  subnet = 127.0.0.0/8\n  gateway = home_gateway\n}}\n\n\
-             service vendor \"Vendor\" {{\n  host = \"vendor.example\"\n  receives = [manufacturer, platform]\n  report_url = \"{url}\"\n}}\n\n\
+            "service vendor \"Vendor\" {{\n  host = \"vendor.example\"\n  receives = [manufacturer, platform]\n  report_url = \"{url}\"\n}}\n\n\
              detect leaked_keys \"Keys leaked\" {{\n  threat = T19\n  severity = critical\n  match syslog {{ msg = /private key exported/ }}\n  then {{ revoke_credentials; raise_profile SecProf_3 }}\n}}\n"
         ),
     )
     .expect("write");
-    assert!(ward(dir.path(), &["keygen", "-o", "k"]).status.success());
-    let built = ward(dir.path(), &["build", "policy", "-o", "b", "--sign", "k"]);
-    assert!(
-        built.status.success(),
-        "{}",
-        String::from_utf8_lossy(&built.stdout)
-    );
+    signed_bundle(dir.path(), &policy);
     let gw = start(
         dir.path(),
-        &[
-            "--bundle",
-            "b/bundle.cbor",
-            "--key",
-            "k.pub",
-            "--state",
-            "state.sqlite",
-            "--syslog-udp",
-            "127.0.0.1:0",
-            "--syslog-tcp",
-            "127.0.0.1:0",
-        ],
+        &gateway_args(&["--syslog-udp", "127.0.0.1:0", "--syslog-tcp", "127.0.0.1:0"]),
     )
     .expect("the gateway starts");
     let udp = gw.syslog_udp.expect("UDP listener").port().to_string();
     let tcp = gw.syslog_tcp.expect("TCP listener").port().to_string();
-    let mud = json!({
-        "ietf-mud:mud": {
-            "mud-version": 1, "mud-url": "https://lab.example/sensor", "last-update": "2026-01-01T00:00:00Z",
-            "is-supported": true, "from-device-policy": {"access-lists": {"access-list": [{"name": "a"}]}}
-        },
-        "ietf-access-control-list:acls": {"acl": [{"name": "a", "type": "ipv4-acl-type", "aces": {"ace": [
-            {"name": "dns", "matches": {"ietf-mud:mud": {"controller": "urn:ietf:params:mud:dns"},
-             "ipv4": {"protocol": 17}, "udp": {"destination-port": {"operator": "eq", "port": 53}}},
-             "actions": {"forwarding": "accept"}}]}}]}
-    });
+    let mud: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/fixtures/lab/sensor-mud.json")).expect("MUD"),
+    )
+    .expect("JSON");
     let (status, body) = post_json(
         gw.address,
         "/v1/onboard",
@@ -304,30 +269,10 @@ fn logger_over_udp_and_tcp_raises_incidents_with_reports_and_quarantine() {
 #[test]
 fn malformed_datagrams_are_counted_per_source_and_dropped() {
     let dir = tempfile::tempdir().expect("temp dir");
-    assert!(ward(dir.path(), &["keygen", "-o", "k"]).status.success());
-    let policy = root().join("tests/fixtures/onboarding");
-    assert!(
-        ward(
-            dir.path(),
-            &["build", &policy.to_string_lossy(), "-o", "b", "--sign", "k"]
-        )
-        .status
-        .success()
-    );
+    signed_bundle(dir.path(), &root().join("tests/fixtures/onboarding"));
     let gw = start(
         dir.path(),
-        &[
-            "--bundle",
-            "b/bundle.cbor",
-            "--key",
-            "k.pub",
-            "--state",
-            "state.sqlite",
-            "--syslog-udp",
-            "127.0.0.1:0",
-            "--syslog-tcp",
-            "127.0.0.1:0",
-        ],
+        &gateway_args(&["--syslog-udp", "127.0.0.1:0", "--syslog-tcp", "127.0.0.1:0"]),
     )
     .expect("starts");
     let target = gw.syslog_udp.expect("UDP");
@@ -379,26 +324,8 @@ fn malformed_datagrams_are_counted_per_source_and_dropped() {
 #[test]
 fn kill_9_during_a_tcp_burst_loses_no_reported_incident() {
     let dir = tempfile::tempdir().expect("temp dir");
-    assert!(ward(dir.path(), &["keygen", "-o", "k"]).status.success());
-    let policy = root().join("tests/fixtures/onboarding");
-    assert!(
-        ward(
-            dir.path(),
-            &["build", &policy.to_string_lossy(), "-o", "b", "--sign", "k"]
-        )
-        .status
-        .success()
-    );
-    let args = [
-        "--bundle",
-        "b/bundle.cbor",
-        "--key",
-        "k.pub",
-        "--state",
-        "state.sqlite",
-        "--syslog-tcp",
-        "127.0.0.1:0",
-    ];
+    signed_bundle(dir.path(), &root().join("tests/fixtures/onboarding"));
+    let args = gateway_args(&["--syslog-tcp", "127.0.0.1:0"]);
     let mut gw = start(dir.path(), &args).expect("starts");
     let target = gw.syslog_tcp.expect("TCP");
     // Every message is an incident (a bad firmware signature fires on one message).

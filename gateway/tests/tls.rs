@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, SanType};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
-use serde_json::json;
 use tokio::io::AsyncWriteExt;
 use ward_compiler::Policy;
 use ward_compiler::emit::{self, BuildOptions, sign};
@@ -55,11 +54,10 @@ fn bundle(dir: &Path) {
     let home = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/onboarding/home.ward");
     let mut policy = Policy::default();
     policy.add_file("home.ward", std::fs::read_to_string(home).expect("policy"));
+    let lab = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/lab/lab.ward");
     policy.add_file(
         "lab.ward",
-        "class lab_things \"Things on this host\" {\n  function = sensing\n  environment = connected_home\n  \
-         capabilities = [x509, tls, secure_update, credential_rotation]\n  match mud \"https://lab.example/*\"\n}\n\n\
-         segment lab_net \"Loopback\" {\n  classes = [lab_things]\n  subnet = 127.0.0.0/8\n  gateway = home_gateway\n}\n",
+        std::fs::read_to_string(lab).expect("lab policy"),
     );
     let built = emit::build(policy.db(), policy.workspace(), BuildOptions::default())
         .unwrap_or_else(|e| panic!("builds: {e:?}"));
@@ -74,16 +72,8 @@ fn bundle(dir: &Path) {
 }
 
 fn mud() -> serde_json::Value {
-    json!({
-        "ietf-mud:mud": {
-            "mud-version": 1, "mud-url": "https://lab.example/sensor", "last-update": "2026-01-01T00:00:00Z",
-            "is-supported": true, "from-device-policy": {"access-lists": {"access-list": [{"name": "a"}]}}
-        },
-        "ietf-access-control-list:acls": {"acl": [{"name": "a", "type": "ipv4-acl-type", "aces": {"ace": [
-            {"name": "dns", "matches": {"ietf-mud:mud": {"controller": "urn:ietf:params:mud:dns"},
-             "ipv4": {"protocol": 17}, "udp": {"destination-port": {"operator": "eq", "port": 53}}},
-             "actions": {"forwarding": "accept"}}]}}]}
-    })
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/lab/sensor-mud.json");
+    serde_json::from_str(&std::fs::read_to_string(path).expect("MUD")).expect("JSON")
 }
 
 /// Connects, sends one octet-counted message, and closes; Err when the handshake fails.

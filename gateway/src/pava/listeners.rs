@@ -18,7 +18,7 @@ use super::syslog::Malformed;
 /// fits well within 64 KB, and nothing larger is buffered.
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 
-/// Connections served at once per TCP listener.
+/// Connections served at once per TCP or TLS listener.
 const MAX_CONNECTIONS: usize = 1024;
 
 pub async fn udp(address: SocketAddr, pava: Arc<Pava>) -> Result<SocketAddr, String> {
@@ -66,6 +66,22 @@ pub async fn tcp(address: SocketAddr, pava: Arc<Pava>) -> Result<SocketAddr, Str
     let listener = TcpListener::bind(address)
         .await
         .map_err(|e| format!("syslog TCP {address}: {e}"))?;
+    serve_connections(listener, move |stream, from| {
+        let pava = pava.clone();
+        async move { serve_stream(stream, from, None, &pava).await }
+    })
+}
+
+/// Serves each connection of a listener in its own task, at most `MAX_CONNECTIONS` at once
+/// (the rest wait in the listen queue); returns the bound address.
+pub(super) fn serve_connections<F, Fut>(
+    listener: TcpListener,
+    serve: F,
+) -> Result<SocketAddr, String>
+where
+    F: Fn(tokio::net::TcpStream, SocketAddr) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
     let bound = listener.local_addr().map_err(|e| e.to_string())?;
     let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     tokio::spawn(async move {
@@ -76,9 +92,9 @@ pub async fn tcp(address: SocketAddr, pava: Arc<Pava>) -> Result<SocketAddr, Str
             let Ok((stream, from)) = listener.accept().await else {
                 continue;
             };
-            let pava = pava.clone();
+            let connection = serve(stream, from);
             tokio::spawn(async move {
-                serve_stream(stream, from, None, &pava).await;
+                connection.await;
                 drop(permit);
             });
         }

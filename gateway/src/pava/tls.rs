@@ -14,7 +14,7 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
-use super::listeners::serve_stream;
+use super::listeners::{serve_connections, serve_stream};
 use super::service::Pava;
 
 /// Where the TLS listener listens and with what.
@@ -107,38 +107,25 @@ pub async fn listen(
     let listener = TcpListener::bind(settings.address)
         .await
         .map_err(|e| format!("syslog TLS {}: {e}", settings.address))?;
-    let bound = listener.local_addr().map_err(|e| e.to_string())?;
-    let slots = Arc::new(tokio::sync::Semaphore::new(1024));
-    tokio::spawn(async move {
-        loop {
-            let Ok(permit) = slots.clone().acquire_owned().await else {
+    serve_connections(listener, move |stream, from| {
+        let (acceptor, pava, admission) = (acceptor.clone(), pava.clone(), admission.clone());
+        async move {
+            let accepted = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await;
+            let Ok(Ok(tls)) = accepted else {
+                super::service::count_refusal(&pava, from.ip(), "tls-handshake");
                 return;
             };
-            let Ok((stream, from)) = listener.accept().await else {
-                continue;
-            };
-            let (acceptor, pava, admission) = (acceptor.clone(), pava.clone(), admission.clone());
-            tokio::spawn(async move {
-                let accepted =
-                    tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await;
-                let Ok(Ok(tls)) = accepted else {
-                    super::service::count_refusal(&pava, from.ip(), "tls-handshake");
-                    return;
-                };
-                let id = tls
-                    .get_ref()
-                    .1
-                    .peer_certificates()
-                    .and_then(|certs| certs.first())
-                    .and_then(identity);
-                if let Err(reason) = admission(from.ip(), id.as_deref()) {
-                    super::service::count_refusal(&pava, from.ip(), reason);
-                    return;
-                }
-                serve_stream(tls, from, id, &pava).await;
-                drop(permit);
-            });
+            let id = tls
+                .get_ref()
+                .1
+                .peer_certificates()
+                .and_then(|certs| certs.first())
+                .and_then(identity);
+            if let Err(reason) = admission(from.ip(), id.as_deref()) {
+                super::service::count_refusal(&pava, from.ip(), reason);
+                return;
+            }
+            serve_stream(tls, from, id, &pava).await;
         }
-    });
-    Ok(bound)
+    })
 }

@@ -1,0 +1,65 @@
+//! What the end-to-end tests of the binary share: running `ward`, the workspace root, and a
+//! signed bundle of a policy with the gateway's usual arguments.
+
+#![allow(dead_code, reason = "each test file uses part of it")]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// `ward ARGS` in `dir`, without colours.
+pub fn ward(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ward"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run ward")
+}
+
+/// The policy's bundle (unsigned) in `dir/bundle`; its path.
+pub fn bundle(dir: &Path, policy: &Path) -> String {
+    let out = dir.join("bundle");
+    let built = ward(
+        dir,
+        &[
+            "build",
+            &policy.to_string_lossy(),
+            "-o",
+            &out.to_string_lossy(),
+        ],
+    );
+    assert!(built.status.success(), "{built:?}");
+    out.to_string_lossy().into_owned()
+}
+
+/// A key pair `k`/`k.pub` and the policy's bundle `b/`, signed, in `dir`.
+pub fn signed_bundle(dir: &Path, policy: &Path) {
+    assert!(ward(dir, &["keygen", "-o", "k"]).status.success());
+    let built = ward(
+        dir,
+        &["build", &policy.to_string_lossy(), "-o", "b", "--sign", "k"],
+    );
+    assert!(built.status.success(), "{built:?}");
+}
+
+/// The arguments that start a gateway on the bundle of `signed_bundle`.
+pub const GATEWAY: [&str; 6] = [
+    "--bundle",
+    "b/bundle.cbor",
+    "--key",
+    "k.pub",
+    "--state",
+    "state.sqlite",
+];
+
+/// `GATEWAY` and more.
+pub fn gateway_args<'a>(more: &[&'a str]) -> Vec<&'a str> {
+    let mut args = GATEWAY.to_vec();
+    args.extend_from_slice(more);
+    args
+}
