@@ -12,4 +12,5 @@ pub mod pasc;
 pub mod pava;
 pub mod runtime;
 pub mod store;
+pub mod testing;
 pub mod things;

@@ -1,0 +1,432 @@
+//! Deciding a packet on a compiled `firewall/ruleset.nft`, as nftables would, for policy
+//! tests (`allow flow` / `deny flow` are decided on the compiled output, not on the source).
+//!
+//! The evaluator reads the ruleset text itself and knows the nftables subset ward emits:
+//! named sets of addresses and prefixes, base chains with a policy, and rules of `iifname`,
+//! `ct state`, `ip`/`ip6` `saddr`/`daddr` `@set`, `tcp`/`udp` `dport` (a port or a range),
+//! `meta l4proto`, `counter`, `accept`/`drop` and `comment`. A rule with anything else is an
+//! error, never skipped: a skipped rule could turn a drop into an accept.
+//!
+//! Sets the gateway fills at run time (services known by host name) are empty in the file;
+//! a packet may name the endpoint it comes from or goes to, and such a set then holds it.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+/// A packet of a new connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Packet {
+    pub source: Option<IpAddr>,
+    pub destination: Option<IpAddr>,
+    /// Endpoint names (for run-time sets: `e4_<name>`, `e6_<name>`).
+    pub source_endpoint: Option<String>,
+    pub destination_endpoint: Option<String>,
+    pub v6: bool,
+    /// `tcp`, `udp`, `icmp`, `ipv6-icmp`.
+    pub protocol: String,
+    pub port: Option<u16>,
+}
+
+/// The decision and the rule that made it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verdict {
+    pub accepted: bool,
+    /// The deciding rule's comment (its source line), or the chain's policy.
+    pub by: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Element {
+    Address(IpAddr),
+    Prefix(IpAddr, u8),
+}
+
+#[derive(Clone, Debug, Default)]
+struct Set {
+    elements: Vec<Element>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Match {
+    Iif(String),
+    CtState(Vec<String>),
+    Address {
+        v6: bool,
+        source: bool,
+        set: String,
+    },
+    Port {
+        protocol: String,
+        low: u16,
+        high: u16,
+    },
+    Protocol(String),
+}
+
+#[derive(Clone, Debug)]
+struct Rule {
+    matches: Vec<Match>,
+    accept: bool,
+    comment: String,
+}
+
+#[derive(Clone, Debug)]
+struct Chain {
+    accept_by_default: bool,
+    rules: Vec<Rule>,
+}
+
+/// A parsed ruleset.
+#[derive(Clone, Debug, Default)]
+pub struct Ruleset {
+    sets: HashMap<String, Set>,
+    chains: HashMap<String, Chain>,
+}
+
+fn element(text: &str) -> Result<Element, String> {
+    match text.split_once('/') {
+        Some((address, length)) => Ok(Element::Prefix(
+            address
+                .parse()
+                .map_err(|_| format!("`{text}` is not a prefix"))?,
+            length
+                .parse()
+                .map_err(|_| format!("`{text}` is not a prefix"))?,
+        )),
+        None => Ok(Element::Address(
+            text.parse()
+                .map_err(|_| format!("`{text}` is not an address"))?,
+        )),
+    }
+}
+
+fn contains(element: &Element, address: IpAddr) -> bool {
+    match (element, address) {
+        (Element::Address(a), b) => *a == b,
+        (Element::Prefix(IpAddr::V4(net), len), IpAddr::V4(a)) => {
+            let mask = u32::MAX
+                .checked_shl(32 - u32::from(*len).min(32))
+                .unwrap_or(0);
+            u32::from(*net) & mask == u32::from(a) & mask
+        }
+        (Element::Prefix(IpAddr::V6(net), len), IpAddr::V6(a)) => {
+            let mask = u128::MAX
+                .checked_shl(128 - u32::from(*len).min(128))
+                .unwrap_or(0);
+            u128::from(*net) & mask == u128::from(a) & mask
+        }
+        _ => false,
+    }
+}
+
+/// Splits a rule into words, keeping a quoted comment whole.
+fn words(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = line.trim();
+    while !rest.is_empty() {
+        if let Some(quoted) = rest.strip_prefix('"') {
+            let end = quoted.find('"').unwrap_or(quoted.len());
+            out.push(quoted[..end].to_string());
+            rest = quoted.get(end + 1..).unwrap_or("").trim_start();
+        } else {
+            let end = rest.find(' ').unwrap_or(rest.len());
+            out.push(rest[..end].to_string());
+            rest = rest[end..].trim_start();
+        }
+    }
+    out
+}
+
+fn rule(line: &str) -> Result<Rule, String> {
+    let words = words(line);
+    let mut matches = Vec::new();
+    let mut verdict = None;
+    let mut comment = String::new();
+    let mut i = 0;
+    let word = |i: usize| words.get(i).map(String::as_str);
+    while let Some(w) = word(i) {
+        match w {
+            "iifname" => {
+                matches.push(Match::Iif(word(i + 1).unwrap_or_default().to_string()));
+                i += 2;
+            }
+            "ct" if word(i + 1) == Some("state") => {
+                let states = word(i + 2).unwrap_or_default();
+                matches.push(Match::CtState(
+                    states.split(',').map(str::to_string).collect(),
+                ));
+                i += 3;
+            }
+            "ip" | "ip6" => {
+                let source = match word(i + 1) {
+                    Some("saddr") => true,
+                    Some("daddr") => false,
+                    other => return Err(format!("`{w} {}` in `{line}`", other.unwrap_or(""))),
+                };
+                let set = word(i + 2)
+                    .and_then(|s| s.strip_prefix('@'))
+                    .ok_or_else(|| format!("an address match without a set in `{line}`"))?;
+                matches.push(Match::Address {
+                    v6: w == "ip6",
+                    source,
+                    set: set.to_string(),
+                });
+                i += 3;
+            }
+            "tcp" | "udp" if word(i + 1) == Some("dport") => {
+                let ports = word(i + 2).unwrap_or_default();
+                let (low, high) = match ports.split_once('-') {
+                    Some((a, b)) => (a.parse().ok(), b.parse().ok()),
+                    None => (ports.parse().ok(), ports.parse().ok()),
+                };
+                let (Some(low), Some(high)) = (low, high) else {
+                    return Err(format!("`{ports}` is not a port in `{line}`"));
+                };
+                matches.push(Match::Port {
+                    protocol: w.to_string(),
+                    low,
+                    high,
+                });
+                i += 3;
+            }
+            "meta" if word(i + 1) == Some("l4proto") => {
+                matches.push(Match::Protocol(word(i + 2).unwrap_or_default().to_string()));
+                i += 3;
+            }
+            "counter" => i += 1,
+            "accept" => {
+                verdict = Some(true);
+                i += 1;
+            }
+            "drop" => {
+                verdict = Some(false);
+                i += 1;
+            }
+            "comment" => {
+                comment = word(i + 1).unwrap_or_default().to_string();
+                i += 2;
+            }
+            other => {
+                return Err(format!(
+                    "`{other}` is not something ward emits, in `{line}`"
+                ));
+            }
+        }
+    }
+    let accept = verdict.ok_or_else(|| format!("a rule without a verdict: `{line}`"))?;
+    Ok(Rule {
+        matches,
+        accept,
+        comment,
+    })
+}
+
+impl Ruleset {
+    /// Reads a ruleset as `ward build` (or the gateway) writes it.
+    pub fn parse(text: &str) -> Result<Ruleset, String> {
+        let mut ruleset = Ruleset::default();
+        let mut lines = text.lines().map(str::trim).peekable();
+        while let Some(line) = lines.next() {
+            if let Some(name) = line.strip_prefix("set ").and_then(|l| l.strip_suffix(" {")) {
+                let mut set = Set::default();
+                for inner in lines.by_ref() {
+                    if inner == "}" {
+                        break;
+                    }
+                    if let Some(list) = inner
+                        .strip_prefix("elements = {")
+                        .and_then(|l| l.strip_suffix('}'))
+                    {
+                        for item in list.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+                            set.elements.push(element(item)?);
+                        }
+                    }
+                }
+                ruleset.sets.insert(name.to_string(), set);
+            } else if let Some(name) = line
+                .strip_prefix("chain ")
+                .and_then(|l| l.strip_suffix(" {"))
+            {
+                let header = lines.next().unwrap_or_default();
+                let accept_by_default = header.contains("policy accept;");
+                if !accept_by_default && !header.contains("policy drop;") {
+                    return Err(format!("chain `{name}`: no policy in `{header}`"));
+                }
+                let mut rules = Vec::new();
+                for inner in lines.by_ref() {
+                    if inner == "}" {
+                        break;
+                    }
+                    if !inner.is_empty() && !inner.starts_with('#') {
+                        rules.push(rule(inner)?);
+                    }
+                }
+                ruleset.chains.insert(
+                    name.to_string(),
+                    Chain {
+                        accept_by_default,
+                        rules,
+                    },
+                );
+            }
+        }
+        Ok(ruleset)
+    }
+
+    fn in_set(&self, set: &str, address: Option<IpAddr>, endpoint: Option<&str>) -> bool {
+        let Some(found) = self.sets.get(set) else {
+            return false;
+        };
+        let by_address = address.is_some_and(|a| found.elements.iter().any(|e| contains(e, a)));
+        // A run-time set (empty in the file) holds the endpoint it is named for.
+        let by_name =
+            found.elements.is_empty() && endpoint.is_some_and(|e| set.get(3..) == Some(e));
+        by_address || by_name
+    }
+
+    /// The verdict of a chain (`forward`, `input`) on a packet of a new connection.
+    pub fn decide(&self, chain: &str, packet: &Packet) -> Result<Verdict, String> {
+        let chain_rules = self
+            .chains
+            .get(chain)
+            .ok_or_else(|| format!("the ruleset has no chain `{chain}`"))?;
+        'rules: for rule in &chain_rules.rules {
+            for m in &rule.matches {
+                let holds = match m {
+                    // The packet arrives from a segment, never from loopback.
+                    Match::Iif(_) => false,
+                    // A new connection: neither established nor invalid.
+                    Match::CtState(states) => states.iter().any(|s| s == "new"),
+                    Match::Address { v6, source, set } => {
+                        *v6 == packet.v6
+                            && if *source {
+                                self.in_set(set, packet.source, packet.source_endpoint.as_deref())
+                            } else {
+                                self.in_set(
+                                    set,
+                                    packet.destination,
+                                    packet.destination_endpoint.as_deref(),
+                                )
+                            }
+                    }
+                    Match::Port {
+                        protocol,
+                        low,
+                        high,
+                    } => {
+                        *protocol == packet.protocol
+                            && packet.port.is_some_and(|p| (*low..=*high).contains(&p))
+                    }
+                    Match::Protocol(protocol) => *protocol == packet.protocol,
+                };
+                if !holds {
+                    continue 'rules;
+                }
+            }
+            return Ok(Verdict {
+                accepted: rule.accept,
+                by: rule.comment.clone(),
+            });
+        }
+        Ok(Verdict {
+            accepted: chain_rules.accept_by_default,
+            by: format!(
+                "the `{chain}` chain's policy ({})",
+                if chain_rules.accept_by_default {
+                    "accept"
+                } else {
+                    "drop"
+                }
+            ),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RULESET: &str = r#"
+table inet ward {
+  set e4_alpha {
+    type ipv4_addr
+    flags interval
+    elements = { 10.91.1.0/24 }
+  }
+  set e4_beta {
+    type ipv4_addr
+    flags interval
+    elements = { 10.91.2.0/24 }
+  }
+  # `cloud` is known by host name (cloud.example): filled by the gateway.
+  set e4_cloud {
+    type ipv4_addr
+    flags interval
+  }
+  set l4_level2 {
+    type ipv4_addr
+    flags interval
+    elements = { 10.91.1.0/24 }
+  }
+  set l4_level3 {
+    type ipv4_addr
+    flags interval
+    elements = { 10.91.2.0/24 }
+  }
+  chain forward {
+    type filter hook forward priority filter; policy drop;
+    ct state established,related accept
+    ct state invalid drop
+    ip saddr @l4_level2 ip daddr @l4_level3 counter drop comment "lower to higher"
+    ip saddr @e4_beta ip daddr @e4_alpha tcp dport 8080 accept comment "p.ward:41 (beta -> alpha : tcp/8080)"
+    ip saddr @e4_alpha ip daddr @e4_cloud udp dport 5683-5684 accept comment "p.ward:43 (alpha -> cloud : udp/5683-5684)"
+  }
+}
+"#;
+
+    fn packet(from: &str, to: &str, protocol: &str, port: u16) -> Packet {
+        let address = |name: &str| match name {
+            "alpha" => "10.91.1.1".parse().ok(),
+            "beta" => "10.91.2.1".parse().ok(),
+            _ => None,
+        };
+        Packet {
+            source: address(from),
+            destination: address(to),
+            source_endpoint: Some(from.into()),
+            destination_endpoint: Some(to.into()),
+            v6: false,
+            protocol: protocol.into(),
+            port: Some(port),
+        }
+    }
+
+    #[test]
+    fn declared_flows_pass_and_the_rest_is_dropped() {
+        let ruleset = Ruleset::parse(RULESET).expect("parses");
+        let decide = |p: Packet| ruleset.decide("forward", &p).expect("decides");
+        let declared = decide(packet("beta", "alpha", "tcp", 8080));
+        assert!(declared.accepted);
+        assert_eq!(declared.by, "p.ward:41 (beta -> alpha : tcp/8080)");
+        assert!(!decide(packet("beta", "alpha", "tcp", 8081)).accepted);
+        assert!(!decide(packet("beta", "alpha", "udp", 8080)).accepted);
+        let upward = decide(packet("alpha", "beta", "tcp", 8080));
+        assert_eq!(
+            (upward.accepted, upward.by.as_str()),
+            (false, "lower to higher")
+        );
+        // A service known by host name: its run-time set holds it.
+        assert!(decide(packet("alpha", "cloud", "udp", 5684)).accepted);
+        assert!(!decide(packet("beta", "cloud", "udp", 5684)).accepted);
+        let nothing = decide(packet("alpha", "alpha", "tcp", 1));
+        assert_eq!(nothing.by, "the `forward` chain's policy (drop)");
+    }
+
+    #[test]
+    fn a_rule_it_does_not_know_is_an_error_not_a_skip() {
+        let text = "chain forward {\n type filter hook forward priority filter; policy drop;\n ip saddr 10.0.0.1 accept\n}\n";
+        assert!(Ruleset::parse(text).is_err());
+        let text = "chain forward {\n type filter hook forward priority filter; policy drop;\n tcp flags syn accept\n}\n";
+        assert!(Ruleset::parse(text).is_err());
+    }
+}

@@ -1,0 +1,3 @@
+//! Policy tests (`ward test`): assertions decided on a policy's compiled outputs.
+
+pub mod firewall;

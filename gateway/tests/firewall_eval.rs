@@ -1,0 +1,108 @@
+//! The ruleset evaluator of policy tests on the rulesets ward really emits: it reads every
+//! one (the example policies', the namespace fixture's, a gateway's for an inventory) and
+//! decides the namespace fixture's flows as the real packets of tests/netns.rs are decided.
+
+use std::path::Path;
+
+use ward_compiler::Policy;
+use ward_compiler::emit::{self, BuildOptions};
+use ward_gateway::testing::firewall::{Packet, Ruleset};
+
+fn ruleset_of(folder: &str) -> String {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(folder);
+    let mut policy = Policy::default();
+    let mut paths: Vec<_> = walk(&dir);
+    paths.sort();
+    for path in paths {
+        policy.add_file(
+            path.display().to_string(),
+            std::fs::read_to_string(&path).expect("read"),
+        );
+    }
+    let bundle = emit::build(policy.db(), policy.workspace(), BuildOptions::default())
+        .unwrap_or_else(|e| panic!("{folder} builds: {e:?}"));
+    String::from_utf8(bundle.files["firewall/ruleset.nft"].clone()).expect("UTF-8")
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("folder").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else if path.extension().is_some_and(|e| e == "ward") {
+            out.push(path);
+        }
+    }
+    out
+}
+
+fn packet(from: &str, to: &str, protocol: &str, port: u16) -> Packet {
+    Packet {
+        source: from.parse().ok(),
+        destination: to.parse().ok(),
+        source_endpoint: None,
+        destination_endpoint: None,
+        v6: false,
+        protocol: protocol.into(),
+        port: Some(port),
+    }
+}
+
+#[test]
+fn every_emitted_ruleset_is_read() {
+    for folder in [
+        "policies",
+        "tests/fixtures/netns",
+        "tests/fixtures/onboarding",
+    ] {
+        Ruleset::parse(&ruleset_of(folder)).unwrap_or_else(|e| panic!("{folder}: {e}"));
+    }
+}
+
+#[test]
+fn the_namespace_fixture_is_decided_as_real_packets_are() {
+    let ruleset = Ruleset::parse(&ruleset_of("tests/fixtures/netns")).expect("parses");
+    let forward = |p: Packet| ruleset.decide("forward", &p).expect("decides");
+    // The same cases as tests/netns.rs, with the same hosts.
+    let declared = forward(packet("10.91.2.2", "10.91.1.2", "tcp", 8080));
+    assert!(declared.accepted);
+    assert!(
+        declared.by.contains("(beta -> alpha : tcp/8080)"),
+        "{}",
+        declared.by
+    );
+    assert!(forward(packet("10.91.3.2", "10.91.1.2", "udp", 9000)).accepted);
+    let upward = forward(packet("10.91.1.2", "10.91.2.2", "tcp", 8080));
+    assert!(!upward.accepted);
+    assert!(upward.by.contains("lower to higher"), "{}", upward.by);
+    assert!(!forward(packet("10.91.1.2", "10.91.3.2", "tcp", 8080)).accepted);
+    assert!(!forward(packet("10.91.2.2", "10.91.1.2", "tcp", 8081)).accepted);
+    assert!(!forward(packet("10.91.3.2", "10.91.1.2", "tcp", 9000)).accepted);
+}
+
+#[test]
+fn a_gateway_ruleset_for_an_inventory_is_decided_by_its_things() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/netns");
+    let mut policy = Policy::default();
+    for path in walk(&dir) {
+        policy.add_file(
+            path.display().to_string(),
+            std::fs::read_to_string(&path).expect("read"),
+        );
+    }
+    let ir = ward_compiler::ir::build_ir(policy.db(), policy.workspace());
+    let mut inventory = ward_compiler::emit::nft::Inventory::new();
+    inventory.insert("alpha".into(), vec!["10.91.1.2".into()]);
+    inventory.insert("beta".into(), vec!["10.91.2.2".into()]);
+    let text = ward_compiler::emit::nft::ruleset_for_inventory(&ir, &inventory);
+    let ruleset = Ruleset::parse(&text).expect("parses");
+    let forward = |p: Packet| ruleset.decide("forward", &p).expect("decides");
+    assert!(forward(packet("10.91.2.2", "10.91.1.2", "tcp", 8080)).accepted);
+    // Another host of beta's segment is not an onboarded thing.
+    assert!(!forward(packet("10.91.2.3", "10.91.1.2", "tcp", 8080)).accepted);
+    // gamma has no thing onboarded: its declared flow carries nothing.
+    assert!(!forward(packet("10.91.3.2", "10.91.1.2", "udp", 9000)).accepted);
+}
