@@ -50,6 +50,8 @@ enum Command {
     Gateway(Box<commands::gateway::Args>),
     /// PAVA offline: run a bundle's detection rules over log files.
     Pava(commands::pava::Args),
+    /// Run the policy's tests on its compiled bundle.
+    Test(commands::test::Args),
 }
 
 /// What a command's outcome means for the exit code: 0 clean, 1 findings, 2 usage or IO.
@@ -92,6 +94,7 @@ fn main() -> ExitCode {
         Command::Onboard(args) => commands::onboard::run(args),
         Command::Gateway(args) => commands::gateway::run(*args),
         Command::Pava(args) => commands::pava::run(args),
+        Command::Test(args) => commands::test::run_tests(args),
     };
     match outcome {
         Outcome::Clean => ExitCode::SUCCESS,

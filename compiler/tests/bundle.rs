@@ -131,60 +131,12 @@ fn the_manifest_lists_every_file_with_its_digest() {
     assert_eq!(manifest["revision"].as_str().map(str::len), Some(64));
 }
 
-/// The Cedar entities of the policy: every class with one thing in it, services, gateways.
 fn entities(ir: &PolicyIr) -> Value {
-    let mut list = Vec::new();
-    for segment in &ir.segments {
-        list.push(json!({
-            "uid": { "type": "Segment", "id": segment.name },
-            "attrs": { "level": segment.level },
-            "parents": [],
-        }));
-    }
-    for class in &ir.classes {
-        let parents: Vec<Value> = class
-            .segment
-            .iter()
-            .map(|s| json!({ "type": "Segment", "id": s }))
-            .collect();
-        list.push(json!({
-            "uid": { "type": "Class", "id": class.name },
-            "attrs": { "level": class.level, "profile": class.profile },
-            "parents": parents,
-        }));
-        list.push(json!({
-            "uid": { "type": "Thing", "id": format!("{}-1", class.name) },
-            "attrs": { "level": class.level },
-            "parents": [{ "type": "Class", "id": class.name }],
-        }));
-    }
-    for endpoint in &ir.endpoints {
-        let kind = if endpoint.kind == "gateway" {
-            "Gateway"
-        } else {
-            "Service"
-        };
-        let mut attrs = serde_json::Map::new();
-        if let (Some(level), Some(profile)) = (endpoint.level, &endpoint.profile) {
-            attrs.insert("level".into(), json!(level));
-            attrs.insert("profile".into(), json!(profile));
-        }
-        list.push(
-            json!({ "uid": { "type": kind, "id": endpoint.name }, "attrs": attrs, "parents": [] }),
-        );
-    }
-    Value::Array(list)
+    emit::cedar::entities(ir)
 }
 
 fn uid(ir: &PolicyIr, name: &str) -> EntityUid {
-    let text = if ir.class(name).is_some() {
-        format!("Thing::\"{name}-1\"")
-    } else if ir.endpoint(name).is_some_and(|e| e.kind == "gateway") {
-        format!("Gateway::\"{name}\"")
-    } else {
-        format!("Service::\"{name}\"")
-    };
-    EntityUid::from_str(&text).expect("entity uid")
+    EntityUid::from_str(&emit::cedar::request_uid(ir, name)).expect("entity uid")
 }
 
 #[test]

@@ -9,5 +9,6 @@ pub mod keygen;
 pub mod mud;
 pub mod onboard;
 pub mod pava;
+pub mod test;
 pub mod verify;
 pub mod watch;

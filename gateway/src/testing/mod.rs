@@ -1,3 +1,4 @@
 //! Policy tests (`ward test`): assertions decided on a policy's compiled outputs.
 
 pub mod firewall;
+pub mod run;

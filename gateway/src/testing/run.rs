@@ -1,0 +1,549 @@
+//! Running a policy's `test` blocks on its compiled bundle.
+//!
+//! - `allow flow A -> B : tcp/443` / `deny flow ...`: decided twice, on the compiled
+//!   `firewall/ruleset.nft` (a new connection from an address of A to one of B, through the
+//!   `forward` chain, or `input` when B is a gateway) and on the compiled Cedar policies (a
+//!   request from A's thing to B for the operations of the declared flows that carry those
+//!   ports, or every operation without ports: Cedar decides operations, not ports). `allow`
+//!   holds when both let it through, `deny` when both stop it; the deciding rule and
+//!   policies are reported.
+//! - `expect A.profile == P`, `expect A.level >= N`, `expect risk(A, T7) == high`: on the IR
+//!   (the profile and the assessment the bundle carries).
+//! - `expect detect R fires N on """lines"""`: the PAVA engine, with the bundle's rule R, over
+//!   the lines (their own times), as `ward pava scan` runs it.
+
+use std::net::IpAddr;
+use std::str::FromStr;
+
+use cedar_policy::{
+    Authorizer, Context, Decision, Entities, EntityUid, PolicySet, Request, Schema,
+};
+use serde::Serialize;
+use ward_compiler::Policy;
+use ward_compiler::emit::{self, BuildOptions, cedar};
+use ward_compiler::ir::PolicyIr;
+use ward_lang::LineIndex;
+use ward_lang::ast::{CmpOp, DeclKind, ExpectSubject, FlowSpec, StmtKind, ValueKind};
+
+use super::firewall::{Packet, Ruleset};
+use crate::pava::engine::Engine;
+use crate::pava::syslog::parse_file_line;
+
+/// One assertion's outcome.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Case {
+    pub test: String,
+    /// The assertion as written.
+    pub assertion: String,
+    pub file: String,
+    pub line: u32,
+    pub passed: bool,
+    pub expected: String,
+    pub actual: String,
+    /// What decided it: firewall rules (with their source lines), Cedar policies.
+    pub decided_by: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Report {
+    pub cases: Vec<Case>,
+}
+
+impl Report {
+    pub fn passed(&self) -> usize {
+        self.cases.iter().filter(|c| c.passed).count()
+    }
+
+    pub fn failed(&self) -> usize {
+        self.cases.len() - self.passed()
+    }
+}
+
+/// The compiled outputs the assertions are decided on.
+struct Compiled {
+    ir: PolicyIr,
+    ruleset: Ruleset,
+    policies: PolicySet,
+    entities: Entities,
+    actions: Vec<String>,
+}
+
+impl Compiled {
+    fn new(policy: &Policy) -> Result<Compiled, String> {
+        let bundle = emit::build(policy.db(), policy.workspace(), BuildOptions::default())
+            .map_err(|e| match e {
+                emit::BuildError::Invalid(_) => {
+                    "the policy has errors: `ward check` shows them".to_string()
+                }
+                emit::BuildError::Bug(bug) => format!("the compiler failed: {bug}"),
+            })?;
+        let text = |path: &str| {
+            bundle
+                .files
+                .get(path)
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .ok_or_else(|| format!("the bundle has no {path}"))
+        };
+        let ir = ward_compiler::ir::build_ir(policy.db(), policy.workspace());
+        let ruleset = Ruleset::parse(&text("firewall/ruleset.nft")?)?;
+        let (schema, _) = Schema::from_cedarschema_str(&text("cedar/schema.cedarschema")?)
+            .map_err(|e| format!("cedar schema: {e}"))?;
+        let policies = PolicySet::from_str(&text("cedar/policy.cedar")?)
+            .map_err(|e| format!("cedar policies: {e}"))?;
+        let entities = Entities::from_json_value(cedar::entities(&ir), Some(&schema))
+            .map_err(|e| format!("cedar entities: {e}"))?;
+        let actions = cedar::actions(&ir).into_iter().collect();
+        Ok(Compiled {
+            ir,
+            ruleset,
+            policies,
+            entities,
+            actions,
+        })
+    }
+
+    /// An address of an endpoint, in its family: a class's first segment host, a service's
+    /// or gateway's address; none for a service known by host name.
+    fn address(&self, name: &str, v6: bool) -> Option<IpAddr> {
+        let all = self.ir.addresses_of(name);
+        let first = all.iter().find(|a| a.contains(':') == v6)?;
+        let (text, length) = match first.split_once('/') {
+            Some((a, l)) => (a, l.parse::<u32>().ok()),
+            None => (first.as_str(), None),
+        };
+        let address: IpAddr = text.parse().ok()?;
+        Some(match (address, length) {
+            (IpAddr::V4(a), Some(l)) if l < 32 => IpAddr::V4((u32::from(a) + 1).into()),
+            (IpAddr::V6(a), Some(l)) if l < 128 => IpAddr::V6((u128::from(a) + 1).into()),
+            _ => address,
+        })
+    }
+
+    /// The firewall's verdicts on a flow, one per probe: (accepted, deciding rule).
+    fn firewall(
+        &self,
+        from: &str,
+        to: &str,
+        ports: &[(String, Option<u16>)],
+    ) -> Result<Vec<(bool, String)>, String> {
+        let chain = if self.ir.endpoint(to).is_some_and(|e| e.kind == "gateway") {
+            "input"
+        } else {
+            "forward"
+        };
+        let v6 = self.address(from, false).is_none() && self.address(from, true).is_some();
+        let mut verdicts = Vec::new();
+        for (protocol, port) in ports {
+            let packet = Packet {
+                source: self.address(from, v6),
+                destination: self.address(to, v6),
+                source_endpoint: Some(from.to_string()),
+                destination_endpoint: Some(to.to_string()),
+                v6,
+                protocol: protocol.clone(),
+                port: *port,
+            };
+            let verdict = self.ruleset.decide(chain, &packet)?;
+            verdicts.push((verdict.accepted, verdict.by));
+        }
+        Ok(verdicts)
+    }
+
+    /// The operations a flow assertion asks Cedar about: Cedar decides operations, not
+    /// ports, so with ports they are the operations of the declared flows from `from` to `to`
+    /// that carry one of those ports; without ports, every operation.
+    fn operations(
+        &self,
+        from: &str,
+        to: &str,
+        ports: &[(String, Option<u16>)],
+        any_port: bool,
+    ) -> Vec<String> {
+        if any_port {
+            return self.actions.clone();
+        }
+        let mut out: Vec<String> = self
+            .ir
+            .flows
+            .iter()
+            .filter(|f| {
+                (f.from == from && f.to == to) || (f.bidirectional && f.from == to && f.to == from)
+            })
+            .filter(|f| {
+                f.ports.is_empty()
+                    || ports.iter().any(|(protocol, port)| {
+                        f.ports.iter().any(|p| {
+                            p.protocol == *protocol
+                                && match (p.ports, port) {
+                                    (None, _) => true,
+                                    (Some((low, high)), Some(port)) => (low..=high).contains(port),
+                                    (Some(_), None) => false,
+                                }
+                        })
+                    })
+            })
+            .map(|f| f.action.clone())
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Cedar: which of `actions` are permitted from `from`'s thing to `to`, with the
+    /// policies behind.
+    fn cedar(
+        &self,
+        from: &str,
+        to: &str,
+        actions: &[String],
+    ) -> Result<(Vec<String>, Vec<String>), String> {
+        let principal =
+            EntityUid::from_str(&cedar::request_uid(&self.ir, from)).map_err(|e| e.to_string())?;
+        let resource =
+            EntityUid::from_str(&cedar::request_uid(&self.ir, to)).map_err(|e| e.to_string())?;
+        let mut permitted = Vec::new();
+        let mut reasons = Vec::new();
+        for action in actions {
+            let action_uid =
+                EntityUid::from_str(&format!("Action::{}", cedar::cedar_string(action)))
+                    .map_err(|e| e.to_string())?;
+            let request = Request::new(
+                principal.clone(),
+                action_uid,
+                resource.clone(),
+                Context::empty(),
+                None,
+            )
+            .map_err(|e| e.to_string())?;
+            let response =
+                Authorizer::new().is_authorized(&request, &self.policies, &self.entities);
+            if response.decision() == Decision::Allow {
+                permitted.push(action.clone());
+                reasons.extend(
+                    response
+                        .diagnostics()
+                        .reason()
+                        .map(|id| format!("cedar policy {id}")),
+                );
+            }
+        }
+        reasons.sort();
+        reasons.dedup();
+        Ok((permitted, reasons))
+    }
+}
+
+/// The probes of a flow assertion: its ports, or without ports every protocol and port the
+/// ruleset's rules name (so that `deny flow a -> b` means no port at all gets through).
+fn probes(compiled: &Compiled, flow: &FlowSpec) -> Vec<(String, Option<u16>)> {
+    if flow.ports.is_empty() {
+        let mut all: Vec<(String, Option<u16>)> = compiled
+            .ir
+            .flows
+            .iter()
+            .flat_map(|f| f.ports.iter())
+            .map(|p| (p.protocol.clone(), p.ports.map(|(low, _)| low)))
+            .collect();
+        all.extend([
+            ("icmp".to_string(), None),
+            ("tcp".to_string(), None),
+            ("udp".to_string(), None),
+        ]);
+        all.sort();
+        all.dedup();
+        return all;
+    }
+    let mut out = Vec::new();
+    for port in &flow.ports {
+        match port.ports {
+            Some((low, high)) => {
+                out.push((port.protocol.text.clone(), Some(low)));
+                if high != low {
+                    out.push((port.protocol.text.clone(), Some(high)));
+                }
+            }
+            None => out.push((port.protocol.text.clone(), None)),
+        }
+    }
+    out
+}
+
+fn flow_case(
+    compiled: &Compiled,
+    allow: bool,
+    flow: &FlowSpec,
+) -> Result<(bool, String, String, Vec<String>), String> {
+    let mut directions = vec![(flow.from.text.as_str(), flow.to.text.as_str())];
+    if flow.bidirectional {
+        directions.push((flow.to.text.as_str(), flow.from.text.as_str()));
+    }
+    let probes = probes(compiled, flow);
+    let mut holds = true;
+    let mut actual = Vec::new();
+    let mut decided_by = Vec::new();
+    for (from, to) in directions {
+        let verdicts = compiled.firewall(from, to, &probes)?;
+        let operations = compiled.operations(from, to, &probes, flow.ports.is_empty());
+        let (permitted, reasons) = compiled.cedar(from, to, &operations)?;
+        let accepted: Vec<&(bool, String)> = verdicts.iter().filter(|(a, _)| *a).collect();
+        let (firewall_ok, cedar_ok) = if allow {
+            (accepted.len() == verdicts.len(), !permitted.is_empty())
+        } else {
+            (accepted.is_empty(), permitted.is_empty())
+        };
+        holds &= firewall_ok && cedar_ok;
+        actual.push(format!(
+            "{from} -> {to}: firewall {} of {} probes, Cedar {}",
+            match accepted.len() {
+                0 => "drops all".to_string(),
+                n if n == verdicts.len() => "accepts all".to_string(),
+                n => format!("accepts {n}"),
+            },
+            verdicts.len(),
+            if operations.is_empty() {
+                "has no operation for these ports".to_string()
+            } else if permitted.is_empty() {
+                format!("denies {}", operations.join(", "))
+            } else {
+                format!("permits {}", permitted.join(", "))
+            }
+        ));
+        for (_, by) in &verdicts {
+            if !by.is_empty() && !decided_by.contains(by) {
+                decided_by.push(format!("firewall: {by}"));
+            }
+        }
+        decided_by.extend(reasons);
+    }
+    decided_by.sort();
+    decided_by.dedup();
+    let expected = if allow {
+        "allowed by the firewall and Cedar"
+    } else {
+        "denied by the firewall and Cedar"
+    };
+    Ok((holds, expected.to_string(), actual.join("; "), decided_by))
+}
+
+fn level_rank(word: &str) -> Option<u8> {
+    match word {
+        "low" => Some(0),
+        "moderate" => Some(1),
+        "high" => Some(2),
+        _ => None,
+    }
+}
+
+fn compare<T: PartialOrd>(actual: T, op: CmpOp, expected: T) -> bool {
+    match op {
+        CmpOp::Eq => actual == expected,
+        CmpOp::Ne => actual != expected,
+        CmpOp::Lt => actual < expected,
+        CmpOp::Le => actual <= expected,
+        CmpOp::Gt => actual > expected,
+        CmpOp::Ge => actual >= expected,
+    }
+}
+
+fn value_text(value: &ValueKind) -> String {
+    match value {
+        ValueKind::Name(n) | ValueKind::Str(n) => n.clone(),
+        ValueKind::Int(i) => i.to_string(),
+        other => other.describe().to_string(),
+    }
+}
+
+fn expect_case(
+    compiled: &Compiled,
+    subject: &ExpectSubject,
+    op: CmpOp,
+    value: &ValueKind,
+) -> Result<(bool, String, String, Vec<String>), String> {
+    let expected = format!("{} {}", op.as_str(), value_text(value));
+    match subject {
+        ExpectSubject::Path(path) => {
+            let [class, attribute] = path.as_slice() else {
+                return Err("expected `CLASS.profile` or `CLASS.level`".to_string());
+            };
+            let found = compiled
+                .ir
+                .class(&class.text)
+                .ok_or_else(|| format!("`{}` is not a class", class.text))?;
+            let origin = format!("{} (class {})", found.origin.describe(), found.name);
+            match attribute.text.as_str() {
+                "profile" => {
+                    let actual = found.profile.clone();
+                    let holds = compare(actual.as_str(), op, value_text(value).as_str());
+                    let why = if found.assigned {
+                        "assigned by the risk assessment"
+                    } else {
+                        "declared"
+                    };
+                    Ok((holds, expected, format!("{actual} ({why})"), vec![origin]))
+                }
+                "level" => {
+                    let ValueKind::Int(want) = value else {
+                        return Err("a level is compared with an integer".to_string());
+                    };
+                    Ok((
+                        compare(found.level, op, *want),
+                        expected,
+                        found.level.to_string(),
+                        vec![origin],
+                    ))
+                }
+                other => Err(format!(
+                    "`{other}` is not something a test can expect of a class (profile, level)"
+                )),
+            }
+        }
+        ExpectSubject::Call { function, args } if function.text == "risk" => {
+            let [class, threat] = args.as_slice() else {
+                return Err("`risk` takes a class and a threat".to_string());
+            };
+            let (ValueKind::Name(class), ValueKind::Name(threat)) = (&class.kind, &threat.kind)
+            else {
+                return Err("`risk` takes a class and a threat".to_string());
+            };
+            let found = compiled
+                .ir
+                .class(class)
+                .ok_or_else(|| format!("`{class}` is not a class"))?;
+            // The assessment keeps the moderate and high risks: a threat not there is low.
+            let mut actual = "low".to_string();
+            let mut decided_by = Vec::new();
+            for assessment in &found.assessments {
+                for risk in assessment.risks.iter().filter(|r| &r.threat == threat) {
+                    if level_rank(&risk.risk) > level_rank(&actual) {
+                        actual = risk.risk.clone();
+                    }
+                    decided_by.push(format!(
+                        "in `{}`: likelihood {} ({}), impact {} ({})",
+                        assessment.environment,
+                        risk.likelihood,
+                        risk.likelihood_from,
+                        risk.impact,
+                        risk.impact_from
+                    ));
+                }
+            }
+            let want = value_text(value);
+            let holds = match (level_rank(&actual), level_rank(&want)) {
+                (Some(a), Some(w)) => compare(a, op, w),
+                _ => {
+                    return Err(format!(
+                        "`{want}` is not a risk level (low, moderate, high)"
+                    ));
+                }
+            };
+            Ok((holds, expected, actual, decided_by))
+        }
+        ExpectSubject::Call { function, .. } => Err(format!(
+            "`{}` is not a function tests know (risk)",
+            function.text
+        )),
+    }
+}
+
+fn detect_case(
+    compiled: &Compiled,
+    rule: &str,
+    count: &ValueKind,
+    input: &str,
+) -> Result<(bool, String, String, Vec<String>), String> {
+    let ValueKind::Int(want) = count else {
+        return Err("`fires` takes a number".to_string());
+    };
+    let rules: Vec<_> = compiled
+        .ir
+        .detections
+        .iter()
+        .filter(|d| d.name == rule)
+        .cloned()
+        .collect();
+    let origin = rules
+        .first()
+        .map(|r| r.origin.describe())
+        .ok_or_else(|| format!("`{rule}` is not a detection rule"))?;
+    let mut engine = Engine::new(&rules, crate::pava::engine::DEFAULT_MAX_GROUPS)?;
+    let mut fired = Vec::new();
+    let mut dropped = 0;
+    for line in input.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        match parse_file_line(line.as_bytes(), 2026) {
+            Ok(message) => engine.feed(&message, line, 0, &mut fired),
+            Err(_) => dropped += 1,
+        }
+    }
+    let actual = i64::try_from(fired.len()).unwrap_or(i64::MAX);
+    let mut decided_by = vec![origin];
+    decided_by.extend(fired.iter().map(|i| {
+        format!(
+            "fired for {} ({} messages)",
+            if i.group.is_empty() { "all" } else { &i.group },
+            i.count
+        )
+    }));
+    if dropped > 0 {
+        decided_by.push(format!("{dropped} lines could not be read as syslog"));
+    }
+    Ok((
+        actual == *want,
+        format!("fires {want}"),
+        format!("fires {actual}"),
+        decided_by,
+    ))
+}
+
+/// Runs every test of the policy's own files (those whose name contains `filter`).
+pub fn run(policy: &Policy, filter: Option<&str>) -> Result<Report, String> {
+    let compiled = Compiled::new(policy)?;
+    let db = policy.db();
+    let mut report = Report::default();
+    for file in policy.user_files() {
+        let text = file.text(db);
+        let lines = LineIndex::new(text);
+        let parsed = ward_compiler::queries::parsed(db, file);
+        for decl in parsed.file.decls().filter(|d| d.kind == DeclKind::Test) {
+            let test = decl
+                .title
+                .as_ref()
+                .map(|t| t.value.clone())
+                .unwrap_or_default();
+            if filter.is_some_and(|f| !test.contains(f)) {
+                continue;
+            }
+            for stmt in &decl.body {
+                let assertion = text
+                    .get(stmt.range.start as usize..stmt.range.end as usize)
+                    .unwrap_or_default()
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let outcome = match &stmt.kind {
+                    StmtKind::FlowAssert { allow, flow } => flow_case(&compiled, *allow, flow),
+                    StmtKind::Expect { subject, op, value } => {
+                        expect_case(&compiled, subject, *op, &value.kind)
+                    }
+                    StmtKind::ExpectDetect { rule, count, input } => {
+                        detect_case(&compiled, &rule.text, &count.kind, &input.value)
+                    }
+                    _ => continue,
+                };
+                let (passed, expected, actual, decided_by) = outcome.unwrap_or_else(|error| {
+                    (false, "a valid assertion".to_string(), error, Vec::new())
+                });
+                report.cases.push(Case {
+                    test: test.clone(),
+                    assertion,
+                    file: file.path(db).clone(),
+                    line: lines.line_col(text, stmt.range.start).line + 1,
+                    passed,
+                    expected,
+                    actual,
+                    decided_by,
+                });
+            }
+        }
+    }
+    Ok(report)
+}

@@ -1,0 +1,66 @@
+//! `ward test` end to end: every assertion kind passing (`what holds`) and failing (`what does
+//! not hold`) on tests/fixtures/policy-tests, with what was expected, what happened and what
+//! decided it; the example policies' own tests; `--filter`.
+
+#[path = "support/cli.rs"]
+mod cli;
+
+use cli::{root, ward};
+
+#[test]
+fn every_assertion_kind_passes_where_it_holds() {
+    let output = ward(
+        &root(),
+        &[
+            "test",
+            "tests/fixtures/policy-tests",
+            "--filter",
+            "what holds",
+            "-v",
+        ],
+    );
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(text.ends_with("9 passed, 0 failed\n"), "{text}");
+    // The deciding rule is named with its source line.
+    assert!(text.contains("decided by firewall: tests/fixtures/policy-tests/lab.ward:41 (beta -> alpha : tcp/8080)"), "{text}");
+    assert!(
+        text.contains(
+            "decided by firewall: lower to higher: profile level 2 -> 3 is never allowed"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn failing_cases_say_what_was_expected_and_what_happened() {
+    let output = ward(&root(), &["test", "tests/fixtures/policy-tests"]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(text.ends_with("9 passed, 5 failed\n"), "{text}");
+    for expected in [
+        "FAIL \"what does not hold\" (tests/fixtures/policy-tests/lab.ward:71)\n  allow flow alpha -> beta : tcp/8080\n  expected: allowed by the firewall and Cedar\n  actual:   alpha -> beta: firewall drops all of 1 probes",
+        "  deny flow beta -> alpha : tcp/8080\n  expected: denied by the firewall and Cedar\n  actual:   beta -> alpha: firewall accepts all of 1 probes, Cedar permits configure",
+        "  expect beta.profile == SecProf_2\n  expected: == SecProf_2\n  actual:   SecProf_3 (declared)",
+        "  expect risk(alpha, T4) == low\n  expected: == low\n  actual:   moderate",
+        "  expected: fires 2\n  actual:   fires 0",
+    ] {
+        assert!(text.contains(expected), "missing:\n{expected}\nin:\n{text}");
+    }
+    // Passing cases stay quiet without -v.
+    assert!(!text.contains("ok  "), "{text}");
+}
+
+#[test]
+fn the_example_policies_tests_pass() {
+    let output = ward(&root(), &["test", "policies"]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(text.ends_with(" passed, 0 failed\n"), "{text}");
+    // A policy with errors is not tested.
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("broken.ward"), "class x {").expect("write");
+    let broken = ward(dir.path(), &["test", "."]);
+    assert_eq!(broken.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&broken.stderr).contains("ward check"));
+}
