@@ -43,7 +43,7 @@ fn failing_cases_say_what_was_expected_and_what_happened() {
         "  deny flow beta -> alpha : tcp/8080\n  expected: denied by the firewall and Cedar\n  actual:   beta -> alpha: firewall accepts all of 1 probes, Cedar permits configure",
         "  expect beta.profile == SecProf_2\n  expected: == SecProf_2\n  actual:   SecProf_3 (declared)",
         "  expect risk(alpha, T4) == low\n  expected: == low\n  actual:   moderate",
-        "  expected: fires 2\n  actual:   fires 0",
+        "  expect detect lab_failures fires 2 on 1 lines\n  expected: fires 2\n  actual:   fires 0",
     ] {
         assert!(text.contains(expected), "missing:\n{expected}\nin:\n{text}");
     }
@@ -63,4 +63,44 @@ fn the_example_policies_tests_pass() {
     let broken = ward(dir.path(), &["test", "."]);
     assert_eq!(broken.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&broken.stderr).contains("ward check"));
+}
+
+#[test]
+fn junit_output_reads_back() {
+    let output = ward(
+        &root(),
+        &["test", "tests/fixtures/policy-tests", "--format", "junit"],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let text = String::from_utf8(output.stdout).expect("UTF-8");
+    let document = roxmltree::Document::parse(&text).expect("well-formed XML");
+    let suites = document.root_element();
+    assert_eq!(suites.tag_name().name(), "testsuites");
+    assert_eq!(suites.attribute("tests"), Some("14"));
+    assert_eq!(suites.attribute("failures"), Some("5"));
+    let cases: Vec<_> = document
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .collect();
+    assert_eq!(cases.len(), 14);
+    let failed: Vec<_> = cases
+        .iter()
+        .filter(|c| c.children().any(|n| n.has_tag_name("failure")))
+        .collect();
+    assert_eq!(failed.len(), 5);
+    let first = failed[0];
+    assert_eq!(first.attribute("classname"), Some("what does not hold"));
+    assert_eq!(
+        first.attribute("name"),
+        Some("allow flow alpha -> beta : tcp/8080 (line 71)")
+    );
+    let failure = first
+        .children()
+        .find(|n| n.has_tag_name("failure"))
+        .expect("failure");
+    assert!(
+        failure
+            .text()
+            .is_some_and(|t| t.contains("decided by firewall: lower to higher"))
+    );
 }

@@ -11,6 +11,13 @@ use ward_gateway::testing::run::{Report, run};
 use crate::Outcome;
 use crate::stdout::outln;
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    /// JUnit XML, for CI dashboards: one test suite per file, one test case per assertion.
+    Junit,
+}
+
 #[derive(clap::Args)]
 pub struct Args {
     /// Files or folders (default: the current folder).
@@ -22,6 +29,8 @@ pub struct Args {
     /// Also list the cases that pass.
     #[arg(short, long)]
     verbose: bool,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
 }
 
 pub fn run_tests(args: Args) -> Outcome {
@@ -36,7 +45,10 @@ pub fn run_tests(args: Args) -> Outcome {
             return Outcome::Failure;
         }
     };
-    human(&report, args.verbose);
+    match args.format {
+        Format::Human => human(&report, args.verbose),
+        Format::Junit => crate::stdout::out!("{}", junit(&report)),
+    }
     if report.failed() == 0 {
         Outcome::Clean
     } else {
@@ -66,4 +78,70 @@ fn human(report: &Report, verbose: bool) {
         }
     }
     outln!("{} passed, {} failed", report.passed(), report.failed());
+}
+
+/// XML text with the five predefined entities escaped, and control characters XML 1.0
+/// cannot carry dropped.
+fn xml(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\n' | '\t' => out.push(c),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// JUnit XML: a suite per file, a case per assertion (`classname` is the test's name).
+fn junit(report: &Report) -> String {
+    let mut files: Vec<&str> = report.cases.iter().map(|c| c.file.as_str()).collect();
+    files.dedup();
+    let mut out = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"ward test\" tests=\"{}\" failures=\"{}\">\n",
+        report.cases.len(),
+        report.failed()
+    );
+    for file in files {
+        let cases: Vec<_> = report.cases.iter().filter(|c| c.file == file).collect();
+        let failures = cases.iter().filter(|c| !c.passed).count();
+        out.push_str(&format!(
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\">\n",
+            xml(file),
+            cases.len()
+        ));
+        for case in cases {
+            out.push_str(&format!(
+                "    <testcase classname=\"{}\" name=\"{} (line {})\" file=\"{}\" line=\"{}\"",
+                xml(&case.test),
+                xml(&case.assertion),
+                case.line,
+                xml(&case.file),
+                case.line
+            ));
+            if case.passed {
+                out.push_str("/>\n");
+                continue;
+            }
+            let mut body = format!("expected: {}\nactual: {}", case.expected, case.actual);
+            for why in &case.decided_by {
+                body.push_str(&format!("\ndecided by {why}"));
+            }
+            out.push_str(&format!(
+                ">\n      <failure message=\"expected {}, actual {}\">{}</failure>\n    </testcase>\n",
+                xml(&case.expected),
+                xml(&case.actual),
+                xml(&body)
+            ));
+        }
+        out.push_str("  </testsuite>\n");
+    }
+    out.push_str("</testsuites>\n");
+    out
 }

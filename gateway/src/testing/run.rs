@@ -513,12 +513,21 @@ pub fn run(policy: &Policy, filter: Option<&str>) -> Result<Report, String> {
                 continue;
             }
             for stmt in &decl.body {
-                let assertion = text
-                    .get(stmt.range.start as usize..stmt.range.end as usize)
-                    .unwrap_or_default()
-                    .split_whitespace()
-                    .collect::<Vec<_>>()
-                    .join(" ");
+                let assertion = match &stmt.kind {
+                    // The log lines are the input, not the assertion: say how many.
+                    StmtKind::ExpectDetect { rule, count, input } => format!(
+                        "expect detect {} fires {} on {} lines",
+                        rule.text,
+                        value_text(&count.kind),
+                        input.value.lines().filter(|l| !l.trim().is_empty()).count()
+                    ),
+                    _ => text
+                        .get(stmt.range.start as usize..stmt.range.end as usize)
+                        .unwrap_or_default()
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                };
                 let outcome = match &stmt.kind {
                     StmtKind::FlowAssert { allow, flow } => flow_case(&compiled, *allow, flow),
                     StmtKind::Expect { subject, op, value } => {
