@@ -104,3 +104,35 @@ fn junit_output_reads_back() {
             .is_some_and(|t| t.contains("decided by firewall: lower to higher"))
     );
 }
+
+#[test]
+fn coverage_per_file_and_its_threshold() {
+    let args = |threshold: &'static str| {
+        vec![
+            "test",
+            "tests/fixtures/policy-tests",
+            "--filter",
+            "what holds",
+            "--threshold",
+            threshold,
+        ]
+    };
+    let below = ward(&root(), &args("80"));
+    let text = String::from_utf8_lossy(&below.stdout);
+    assert_eq!(below.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("coverage tests/fixtures/policy-tests/lab.ward: 2 of 3 exercised"),
+        "{text}"
+    );
+    assert!(
+        text.contains("not exercised: flow gamma -> alpha : udp/9000 (line 43)"),
+        "{text}"
+    );
+    assert!(text.contains("coverage: 66.7%"), "{text}");
+    assert!(String::from_utf8_lossy(&below.stderr).contains("below the threshold of 80%"));
+    let above = ward(&root(), &args("60"));
+    assert_eq!(above.status.code(), Some(0));
+    // The example policies' tests exercise every flow and detection rule they declare.
+    let examples = ward(&root(), &["test", "policies", "--threshold", "100"]);
+    assert_eq!(examples.status.code(), Some(0), "{:?}", examples);
+}

@@ -6,6 +6,7 @@
 
 use std::path::PathBuf;
 
+use ward_gateway::testing::coverage::coverage;
 use ward_gateway::testing::run::{Report, run};
 
 use crate::Outcome;
@@ -31,6 +32,13 @@ pub struct Args {
     verbose: bool,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
+    /// Report which flows, profile threat lines and detection rules the tests exercised,
+    /// per file.
+    #[arg(long)]
+    coverage: bool,
+    /// Fail (exit 1) when coverage is below this percentage (implies `--coverage`).
+    #[arg(long, value_name = "PERCENT")]
+    threshold: Option<f64>,
 }
 
 pub fn run_tests(args: Args) -> Outcome {
@@ -49,7 +57,38 @@ pub fn run_tests(args: Args) -> Outcome {
         Format::Human => human(&report, args.verbose),
         Format::Junit => crate::stdout::out!("{}", junit(&report)),
     }
-    if report.failed() == 0 {
+    let mut below = false;
+    if args.coverage || args.threshold.is_some() {
+        let covered = coverage(&policy, &report.exercised);
+        // With JUnit on stdout, the coverage goes to stderr.
+        let print = |line: String| match args.format {
+            Format::Human => outln!("{line}"),
+            Format::Junit => eprintln!("{line}"),
+        };
+        for file in &covered.files {
+            print(format!(
+                "coverage {}: {} of {} exercised",
+                file.file,
+                file.covered(),
+                file.items.len()
+            ));
+            for item in file.items.iter().filter(|i| !i.exercised) {
+                print(format!(
+                    "  not exercised: {} {} (line {})",
+                    item.kind, item.what, item.line
+                ));
+            }
+        }
+        let percent = covered.percent();
+        print(format!("coverage: {percent:.1}%"));
+        if let Some(threshold) = args.threshold
+            && percent < threshold
+        {
+            eprintln!("error: coverage {percent:.1}% is below the threshold of {threshold}%");
+            below = true;
+        }
+    }
+    if report.failed() == 0 && !below {
         Outcome::Clean
     } else {
         Outcome::Findings

@@ -47,6 +47,19 @@ pub struct Case {
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Report {
     pub cases: Vec<Case>,
+    /// What the assertions exercised, for `--coverage`.
+    #[serde(skip)]
+    pub exercised: Exercised,
+}
+
+/// What the tests touched: flows by their endpoints, classes whose profile was expected,
+/// (class, threat) pairs whose risk was expected, detection rules run.
+#[derive(Clone, Debug, Default)]
+pub struct Exercised {
+    pub flows: std::collections::BTreeSet<(String, String)>,
+    pub profiles_of: std::collections::BTreeSet<String>,
+    pub risks: std::collections::BTreeSet<(String, String)>,
+    pub detections: std::collections::BTreeSet<String>,
 }
 
 impl Report {
@@ -494,6 +507,45 @@ fn detect_case(
     ))
 }
 
+/// Notes what an assertion exercises.
+fn record(exercised: &mut Exercised, kind: &StmtKind) {
+    match kind {
+        StmtKind::FlowAssert { flow, .. } => {
+            exercised
+                .flows
+                .insert((flow.from.text.clone(), flow.to.text.clone()));
+            if flow.bidirectional {
+                exercised
+                    .flows
+                    .insert((flow.to.text.clone(), flow.from.text.clone()));
+            }
+        }
+        StmtKind::Expect {
+            subject: ExpectSubject::Path(path),
+            ..
+        } => {
+            if let Some(class) = path.first() {
+                exercised.profiles_of.insert(class.text.clone());
+            }
+        }
+        StmtKind::Expect {
+            subject: ExpectSubject::Call { args, .. },
+            ..
+        } => {
+            if let [class, threat] = args.as_slice()
+                && let (ValueKind::Name(class), ValueKind::Name(threat)) =
+                    (&class.kind, &threat.kind)
+            {
+                exercised.risks.insert((class.clone(), threat.clone()));
+            }
+        }
+        StmtKind::ExpectDetect { rule, .. } => {
+            exercised.detections.insert(rule.text.clone());
+        }
+        _ => {}
+    }
+}
+
 /// Runs every test of the policy's own files (those whose name contains `filter`).
 pub fn run(policy: &Policy, filter: Option<&str>) -> Result<Report, String> {
     let compiled = Compiled::new(policy)?;
@@ -528,6 +580,7 @@ pub fn run(policy: &Policy, filter: Option<&str>) -> Result<Report, String> {
                         .collect::<Vec<_>>()
                         .join(" "),
                 };
+                record(&mut report.exercised, &stmt.kind);
                 let outcome = match &stmt.kind {
                     StmtKind::FlowAssert { allow, flow } => flow_case(&compiled, *allow, flow),
                     StmtKind::Expect { subject, op, value } => {
