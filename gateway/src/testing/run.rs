@@ -2,7 +2,8 @@
 //!
 //! - `allow flow A -> B : tcp/443` / `deny flow ...`: decided twice, on the compiled
 //!   `firewall/ruleset.nft` (a new connection from an address of A to one of B, through the
-//!   `forward` chain, or `input` when B is a gateway) and on the compiled Cedar policies (a
+//!   `forward` chain, `input` when B is a gateway, `output` when A is) and on the compiled
+//!   Cedar policies (a
 //!   request from A's thing to B for the operations of the declared flows that carry those
 //!   ports, or every operation without ports: Cedar decides operations, not ports). `allow`
 //!   holds when both let it through, `deny` when both stop it; the deciding rule and
@@ -139,7 +140,12 @@ impl Compiled {
         to: &str,
         ports: &[(String, Option<u16>)],
     ) -> Result<Vec<(bool, String)>, String> {
-        let chain = if self.ir.endpoint(to).is_some_and(|e| e.kind == "gateway") {
+        // Traffic of the gateway itself leaves through `output`, traffic to it arrives
+        // through `input`; between segments it is `forward`.
+        let is_gateway = |name: &str| self.ir.endpoint(name).is_some_and(|e| e.kind == "gateway");
+        let chain = if is_gateway(from) {
+            "output"
+        } else if is_gateway(to) {
             "input"
         } else {
             "forward"
@@ -546,9 +552,25 @@ fn record(exercised: &mut Exercised, kind: &StmtKind) {
     }
 }
 
+/// The compiled outputs tests are decided on, built once (`ward build`'s work).
+pub struct Prepared(Compiled);
+
+pub fn prepare(policy: &Policy) -> Result<Prepared, String> {
+    Compiled::new(policy).map(Prepared)
+}
+
 /// Runs every test of the policy's own files (those whose name contains `filter`).
 pub fn run(policy: &Policy, filter: Option<&str>) -> Result<Report, String> {
-    let compiled = Compiled::new(policy)?;
+    run_prepared(policy, &prepare(policy)?, filter)
+}
+
+/// Runs the tests on outputs already compiled.
+pub fn run_prepared(
+    policy: &Policy,
+    prepared: &Prepared,
+    filter: Option<&str>,
+) -> Result<Report, String> {
+    let compiled = &prepared.0;
     let db = policy.db();
     let mut report = Report::default();
     for file in policy.user_files() {
@@ -582,12 +604,12 @@ pub fn run(policy: &Policy, filter: Option<&str>) -> Result<Report, String> {
                 };
                 record(&mut report.exercised, &stmt.kind);
                 let outcome = match &stmt.kind {
-                    StmtKind::FlowAssert { allow, flow } => flow_case(&compiled, *allow, flow),
+                    StmtKind::FlowAssert { allow, flow } => flow_case(compiled, *allow, flow),
                     StmtKind::Expect { subject, op, value } => {
-                        expect_case(&compiled, subject, *op, &value.kind)
+                        expect_case(compiled, subject, *op, &value.kind)
                     }
                     StmtKind::ExpectDetect { rule, count, input } => {
-                        detect_case(&compiled, &rule.text, &count.kind, &input.value)
+                        detect_case(compiled, &rule.text, &count.kind, &input.value)
                     }
                     _ => continue,
                 };
