@@ -42,6 +42,28 @@ pub fn signed_bundle(dir: &Path) {
     std::fs::write(dir.join("k.pub"), public).expect("write");
 }
 
+/// The gateway's settings over the bundle of `signed_bundle` in `dir`, with `more` set.
+pub fn config(
+    dir: &Path,
+    more: ward_gateway::config::FileConfig,
+) -> ward_gateway::config::GatewayConfig {
+    ward_gateway::config::FileConfig {
+        bundle: Some(dir.join("bundle.cbor")),
+        key: Some(dir.join("k.pub")),
+        state: Some(dir.join("state.sqlite")),
+        ..more
+    }
+    .resolve()
+    .expect("config")
+}
+
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
 /// The address of thing `n` of class `class`.
 pub fn address(octet: u8, n: usize) -> String {
     format!("10.{octet}.{}.{}", n / 250, n % 250 + 1)

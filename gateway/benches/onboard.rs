@@ -45,20 +45,15 @@ fn main() {
             "mud_url": mud_url,
         }));
     }
-    let config = FileConfig {
-        bundle: Some(dir.path().join("bundle.cbor")),
-        key: Some(dir.path().join("k.pub")),
-        state: Some(dir.path().join("state.sqlite")),
-        listen: Some("127.0.0.1:0".into()),
-        mud_source: Some(format!("dir:{}", mud_dir.display())),
-        ..FileConfig::default()
-    }
-    .resolve()
-    .expect("config");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let config = common::config(
+        dir.path(),
+        FileConfig {
+            listen: Some("127.0.0.1:0".into()),
+            mud_source: Some(format!("dir:{}", mud_dir.display())),
+            ..FileConfig::default()
+        },
+    );
+    let runtime = common::runtime();
     runtime.block_on(async move {
         let gateway = Gateway::start(config).await.expect("gateway");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");

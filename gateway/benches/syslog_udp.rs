@@ -67,19 +67,14 @@ fn main() {
         .unwrap_or(60.0);
     let dir = tempfile::tempdir().expect("temp dir");
     common::signed_bundle(dir.path());
-    let config = FileConfig {
-        bundle: Some(dir.path().join("bundle.cbor")),
-        key: Some(dir.path().join("k.pub")),
-        state: Some(dir.path().join("state.sqlite")),
-        syslog_udp: Some("127.0.0.1:0".into()),
-        ..FileConfig::default()
-    }
-    .resolve()
-    .expect("config");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let config = common::config(
+        dir.path(),
+        FileConfig {
+            syslog_udp: Some("127.0.0.1:0".into()),
+            ..FileConfig::default()
+        },
+    );
+    let runtime = common::runtime();
     let gateway = runtime.block_on(Gateway::start(config)).expect("gateway");
     let target = gateway.syslog.0.expect("UDP listener");
     let received = || {
