@@ -86,6 +86,21 @@ fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
+/// `logger --rfc5424` to the gateway's UDP port.
+fn logger_udp(port: &str, tag: &str, message: &str) {
+    logger(&[
+        "--rfc5424",
+        "-n",
+        "127.0.0.1",
+        "-P",
+        port,
+        "-d",
+        "-t",
+        tag,
+        message,
+    ]);
+}
+
 fn logger(args: &[&str]) {
     let output = Command::new("logger")
         .args(args)
@@ -142,29 +157,13 @@ fn logger_over_udp_and_tcp_raises_incidents_with_reports_and_quarantine() {
     assert_eq!(status, 201, "{body}");
 
     // UDP: a firmware image with a bad signature.
-    logger(&[
-        "--rfc5424",
-        "-n",
-        "127.0.0.1",
-        "-P",
+    logger_udp(
         &udp,
-        "-d",
-        "-t",
         "updater",
         "Firmware image 4.2.1: signature verification failed, refusing to flash",
-    ]);
+    );
     // UDP: keys leaked: the thing's credentials are revoked and its profile raised.
-    logger(&[
-        "--rfc5424",
-        "-n",
-        "127.0.0.1",
-        "-P",
-        &udp,
-        "-d",
-        "-t",
-        "keystore",
-        "private key exported to /tmp by uid 0",
-    ]);
+    logger_udp(&udp, "keystore", "private key exported to /tmp by uid 0");
     // TCP with octet counting: five SSH password failures.
     for _ in 0..5 {
         logger(&[

@@ -149,7 +149,13 @@ pub(crate) fn start(context: EngineContext, queue: usize) -> Result<Arc<Pava>, S
                 if let Ok(message) = parsed {
                     let raw = std::str::from_utf8(&received.bytes).unwrap_or_default();
                     engine.feed(&message, raw, now_ms(), &mut fired);
-                    let device = device_of(&context, &received, message.hostname);
+                    // Whose message it was matters only for an incident: no lock and no
+                    // lookup per message.
+                    let device = if fired.is_empty() {
+                        None
+                    } else {
+                        device_of(&context, &received, message.hostname)
+                    };
                     for incident in fired.drain(..) {
                         handle(
                             &context,

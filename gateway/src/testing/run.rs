@@ -327,10 +327,9 @@ fn flow_case(
                 format!("permits {}", permitted.join(", "))
             }
         ));
-        for (_, by) in &verdicts {
-            if !by.is_empty() && !decided_by.contains(by) {
-                decided_by.push(format!("firewall: {by}"));
-            }
+        // Duplicates go with the sort and dedup below.
+        for (_, by) in verdicts.iter().filter(|(_, by)| !by.is_empty()) {
+            decided_by.push(format!("firewall: {by}"));
         }
         decided_by.extend(reasons);
     }
