@@ -1,6 +1,7 @@
 //! `ward test` end to end: every assertion kind passing (`what holds`) and failing (`what does
 //! not hold`) on tests/fixtures/policy-tests, with what was expected, what happened and what
-//! decided it; the example policies' own tests; `--filter`.
+//! decided it; tables (each row its own case) and assertions naming an operation; the example
+//! policies' own tests; `--filter`.
 
 #[path = "support/cli.rs"]
 mod cli;
@@ -37,18 +38,73 @@ fn failing_cases_say_what_was_expected_and_what_happened() {
     let output = ward(&root(), &["test", "tests/fixtures/policy-tests"]);
     let text = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(1), "{text}");
-    assert!(text.ends_with("9 passed, 5 failed\n"), "{text}");
+    assert!(text.ends_with("16 passed, 7 failed\n"), "{text}");
     for expected in [
         "FAIL \"what does not hold\" (tests/fixtures/policy-tests/lab.ward:71)\n  allow flow alpha -> beta : tcp/8080\n  expected: allowed by the firewall and Cedar\n  actual:   alpha -> beta: firewall drops all of 1 probes",
         "  deny flow beta -> alpha : tcp/8080\n  expected: denied by the firewall and Cedar\n  actual:   beta -> alpha: firewall accepts all of 1 probes, Cedar permits configure",
         "  expect beta.profile == SecProf_2\n  expected: == SecProf_2\n  actual:   SecProf_3 (declared)",
         "  expect risk(alpha, T4) == low\n  expected: == low\n  actual:   moderate",
         "  expect detect lab_failures fires 2 on 1 lines\n  expected: fires 2\n  actual:   fires 0",
+        // The Cedar policy that decided, by its id and its flow's source line.
+        "  decided by cedar: permit \"beta -> configure\" (tests/fixtures/policy-tests/lab.ward:41 (beta -> alpha : tcp/8080))",
     ] {
         assert!(text.contains(expected), "missing:\n{expected}\nin:\n{text}");
     }
     // Passing cases stay quiet without -v.
     assert!(!text.contains("ok  "), "{text}");
+}
+
+#[test]
+fn each_row_of_a_table_is_its_own_case() {
+    let output = ward(
+        &root(),
+        &[
+            "test",
+            "tests/fixtures/policy-tests",
+            "--filter",
+            "tables",
+            "-v",
+        ],
+    );
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(text.ends_with("7 passed, 2 failed\n"), "{text}");
+    for expected in [
+        // Rows that hold, each with its values put in, at the row's line.
+        "ok   \"tables and operations\" (tests/fixtures/policy-tests/lab.ward:82)\n  allow flow beta -> alpha : tcp/8080 [row 1]",
+        "ok   \"tables and operations\" (tests/fixtures/policy-tests/lab.ward:83)\n  deny flow alpha -> beta : tcp/8080 [row 2]",
+        // The row that does not, on its own.
+        "FAIL \"tables and operations\" (tests/fixtures/policy-tests/lab.ward:86)\n  deny flow gamma -> alpha : udp/9000 [row 4]\n  expected: denied by the firewall and Cedar\n  actual:   gamma -> alpha: firewall accepts all of 1 probes, Cedar permits report",
+        "ok   \"tables and operations\" (tests/fixtures/policy-tests/lab.ward:95)\n  expect detect lab_failures fires 1 on 3 lines [row 1]",
+        "ok   \"tables and operations\" (tests/fixtures/policy-tests/lab.ward:100)\n  expect detect lab_failures fires 0 on 1 lines [row 2]",
+    ] {
+        assert!(text.contains(expected), "missing:\n{expected}\nin:\n{text}");
+    }
+}
+
+#[test]
+fn a_named_operation_is_asked_of_cedar() {
+    let output = ward(
+        &root(),
+        &[
+            "test",
+            "tests/fixtures/policy-tests",
+            "--filter",
+            "tables",
+            "-v",
+        ],
+    );
+    let text = String::from_utf8_lossy(&output.stdout);
+    for expected in [
+        // The declared operation passes through both.
+        "ok   \"tables and operations\" (tests/fixtures/policy-tests/lab.ward:90)\n  allow flow beta -> alpha : tcp/8080 { action = configure }",
+        // Another operation on the same port: the firewall lets the port through, Cedar denies.
+        "ok   \"tables and operations\" (tests/fixtures/policy-tests/lab.ward:91)\n  deny flow beta -> alpha : tcp/8080 { action = reboot }",
+        "FAIL \"tables and operations\" (tests/fixtures/policy-tests/lab.ward:93)\n  allow flow beta -> alpha : tcp/8080 { action = reboot }\n  expected: `reboot` allowed by the firewall and Cedar\n  actual:   beta -> alpha: firewall accepts all of 1 probes, Cedar denies reboot",
+        "decided by cedar: no flow declares `reboot`",
+    ] {
+        assert!(text.contains(expected), "missing:\n{expected}\nin:\n{text}");
+    }
 }
 
 #[test]
@@ -76,18 +132,22 @@ fn junit_output_reads_back() {
     let document = roxmltree::Document::parse(&text).expect("well-formed XML");
     let suites = document.root_element();
     assert_eq!(suites.tag_name().name(), "testsuites");
-    assert_eq!(suites.attribute("tests"), Some("14"));
-    assert_eq!(suites.attribute("failures"), Some("5"));
+    assert_eq!(suites.attribute("tests"), Some("23"));
+    assert_eq!(suites.attribute("failures"), Some("7"));
     let cases: Vec<_> = document
         .descendants()
         .filter(|n| n.has_tag_name("testcase"))
         .collect();
-    assert_eq!(cases.len(), 14);
+    assert_eq!(cases.len(), 23);
+    // Each row of a table is a case of its own, with its own name.
+    let names: std::collections::HashSet<_> =
+        cases.iter().filter_map(|c| c.attribute("name")).collect();
+    assert_eq!(names.len(), 23, "{names:?}");
     let failed: Vec<_> = cases
         .iter()
         .filter(|c| c.children().any(|n| n.has_tag_name("failure")))
         .collect();
-    assert_eq!(failed.len(), 5);
+    assert_eq!(failed.len(), 7);
     let first = failed[0];
     assert_eq!(first.attribute("classname"), Some("what does not hold"));
     assert_eq!(

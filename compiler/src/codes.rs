@@ -560,6 +560,31 @@ Example:
 ",
 };
 
+pub static TABLE_ROW_ARITY: Code = Code {
+    code: "E0700",
+    name: "table-row-arity",
+    severity: Severity::Error,
+    summary: "a row of a test's table has another number of values than the table has names",
+    explanation: "\
+A table (`for (a, b) in [rows] { ... }`) runs its assertions once per row, with the row's
+values put in for the names. Each row needs one value per name, in order. A row that does not
+fit is not run; the other rows are.
+
+Example:
+
+    for (verdict, source) in [
+      (allow, resident_app),
+      (deny),                     // error: 1 value for 2 names
+    ] {
+      verdict flow source -> front_door_lock : tcp/8883
+    }
+
+Fixed:
+
+      (deny, banana_button),
+",
+};
+
 pub static UNUSED_DECLARATION: Code = Code {
     code: "W0001",
     name: "unused-declaration",
@@ -590,6 +615,24 @@ Example:
 
     flow phone -> lock : tcp/8883
     flow phone -> lock : tcp/8883    // warning
+",
+};
+
+pub static UNUSED_PARAMETER: Code = Code {
+    code: "W0003",
+    name: "unused-parameter",
+    severity: Severity::Warning,
+    summary: "a name of a test's table is used by none of its assertions",
+    explanation: "\
+Every row gives a value for this name, and no assertion of the table uses it: the column is
+ignored, which is most likely a slip (the assertion names a fixed endpoint where the row's
+was meant).
+
+Example:
+
+    for (verdict, source) in [(allow, resident_app), (deny, banana_button)] {
+      verdict flow resident_app -> front_door_lock : tcp/8883   // warning: `source` unused
+    }
 ",
 };
 
@@ -641,8 +684,10 @@ pub static ALL: &[&Code] = &[
     &INVALID_REGEX,
     &INVALID_WINDOW,
     &UNKNOWN_CAPTURE,
+    &TABLE_ROW_ARITY,
     &UNUSED_DECLARATION,
     &DUPLICATE_FLOW,
+    &UNUSED_PARAMETER,
     &ASSIGNED_PROFILE,
 ];
 

@@ -31,75 +31,28 @@ pub fn identifiers(db: &dyn Db, file: SourceFile) -> Vec<NameAt> {
             });
         }
     };
-    fn values<'a>(value: &'a Value, out: &mut Vec<(&'a str, TextRange)>) {
-        match &value.kind {
-            ValueKind::Name(name) => out.push((name, value.range)),
-            ValueKind::List(items) => {
-                for item in items {
-                    values(item, out);
-                }
-            }
-            _ => {}
-        }
-    }
     for decl in parsed(db, file).file.decls() {
         if let Some(name) = &decl.name {
             push(&name.text, name.range, true);
         }
-        let flows = decl
-            .flow
-            .iter()
-            .chain(decl.body.iter().filter_map(|s| match &s.kind {
-                StmtKind::FlowAssert { flow, .. } => Some(flow),
-                _ => None,
-            }));
-        for flow in flows {
+        if let Some(flow) = &decl.flow {
             push(&flow.from.text, flow.from.range, false);
             push(&flow.to.text, flow.to.range, false);
         }
         for stmt in &decl.body {
+            let instances;
             let mut found: Vec<(&str, TextRange)> = Vec::new();
-            match &stmt.kind {
-                StmtKind::Property(property) => {
-                    if let Some(subject) = &property.subject {
-                        found.push((&subject.text, subject.range));
-                    }
-                    values(&property.value, &mut found);
+            if let StmtKind::Table(_) = &stmt.kind {
+                // A table's names are its rows' values (put in for its parameters) and the
+                // body's other names: the parameters themselves name no declaration.
+                instances = ward_lang::table::instances(std::slice::from_ref(stmt)).0;
+                for instance in &instances {
+                    stmt_names(&instance.stmt, &mut found);
                 }
-                StmtKind::Mitigate {
-                    threats,
-                    mitigations,
-                } => found.extend(
-                    threats
-                        .iter()
-                        .chain(mitigations)
-                        .map(|i| (i.text.as_str(), i.range)),
-                ),
-                StmtKind::Bound { path, .. } => {
-                    found.extend(path.first().map(|p| (p.text.as_str(), p.range)));
-                }
-                StmtKind::Then { actions } => {
-                    for action in actions {
-                        for arg in &action.args {
-                            values(arg, &mut found);
-                        }
-                    }
-                }
-                StmtKind::Expect { subject, value, .. } => {
-                    match subject {
-                        ExpectSubject::Path(path) => {
-                            found.extend(path.first().map(|p| (p.text.as_str(), p.range)));
-                        }
-                        ExpectSubject::Call { args, .. } => {
-                            for arg in args {
-                                values(arg, &mut found);
-                            }
-                        }
-                    }
-                    values(value, &mut found);
-                }
-                StmtKind::ExpectDetect { rule, .. } => found.push((&rule.text, rule.range)),
-                _ => {}
+                found.sort_by_key(|(_, range)| range.start);
+                found.dedup();
+            } else {
+                stmt_names(stmt, &mut found);
             }
             for (text, range) in found {
                 push(text, range, false);
@@ -107,6 +60,69 @@ pub fn identifiers(db: &dyn Db, file: SourceFile) -> Vec<NameAt> {
         }
     }
     out
+}
+
+/// The names in a value (a list's too).
+fn values<'a>(value: &'a Value, out: &mut Vec<(&'a str, TextRange)>) {
+    match &value.kind {
+        ValueKind::Name(name) => out.push((name, value.range)),
+        ValueKind::List(items) => {
+            for item in items {
+                values(item, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The names a statement uses, with their ranges.
+fn stmt_names<'a>(stmt: &'a Stmt, found: &mut Vec<(&'a str, TextRange)>) {
+    match &stmt.kind {
+        StmtKind::FlowAssert { flow, .. } => {
+            found.push((&flow.from.text, flow.from.range));
+            found.push((&flow.to.text, flow.to.range));
+        }
+        StmtKind::Property(property) => {
+            if let Some(subject) = &property.subject {
+                found.push((&subject.text, subject.range));
+            }
+            values(&property.value, found);
+        }
+        StmtKind::Mitigate {
+            threats,
+            mitigations,
+        } => found.extend(
+            threats
+                .iter()
+                .chain(mitigations)
+                .map(|i| (i.text.as_str(), i.range)),
+        ),
+        StmtKind::Bound { path, .. } => {
+            found.extend(path.first().map(|p| (p.text.as_str(), p.range)));
+        }
+        StmtKind::Then { actions } => {
+            for action in actions {
+                for arg in &action.args {
+                    values(arg, found);
+                }
+            }
+        }
+        StmtKind::Expect { subject, value, .. } => {
+            match subject {
+                ExpectSubject::Path(path) => {
+                    found.extend(path.first().map(|p| (p.text.as_str(), p.range)));
+                }
+                ExpectSubject::Call { args, .. } => {
+                    for arg in args {
+                        values(arg, found);
+                    }
+                }
+            }
+            values(value, found);
+        }
+        StmtKind::ExpectDetect { rule, .. } => found.push((&rule.text, rule.range)),
+        _ => {}
+    }
 }
 
 /// The identifier at an offset (or just before it, at the end of a word being typed).
@@ -435,6 +451,7 @@ pub fn completions(db: &dyn Db, ws: Workspace, file: SourceFile, offset: u32) ->
                     schema::StmtTag::Then => vec!["then"],
                     schema::StmtTag::FlowAssert => vec!["allow", "deny"],
                     schema::StmtTag::Expect => vec!["expect"],
+                    schema::StmtTag::Table => vec!["for"],
                 })
                 .collect();
             out.extend(keywords(&statements, "statement"));

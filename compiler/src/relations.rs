@@ -5,7 +5,8 @@
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use ward_lang::ast::{DeclKind, ExpectSubject, MatchPattern, StmtKind, ValueKind};
+use ward_lang::ast::{DeclKind, ExpectSubject, MatchPattern, Stmt, StmtKind, ValueKind};
+use ward_lang::table;
 
 use crate::db::{Db, SourceFile, Workspace};
 use crate::model::names_in;
@@ -160,66 +161,80 @@ pub fn flows_declared_earlier(
 #[salsa::tracked(returns(ref))]
 pub fn file_references(db: &dyn Db, file: SourceFile) -> Vec<String> {
     let mut used: Vec<String> = Vec::new();
-    let add_value = |value: &ValueKind, used: &mut Vec<String>| used.extend(names_in(value));
     for decl in parsed(db, file).file.decls() {
         if let Some(flow) = &decl.flow {
             used.push(flow.from.text.clone());
             used.push(flow.to.text.clone());
         }
         for stmt in &decl.body {
-            match &stmt.kind {
-                StmtKind::Property(property) => {
-                    if let Some(subject) = &property.subject {
-                        used.push(subject.text.clone());
-                    }
-                    add_value(&property.value.kind, &mut used);
+            if let StmtKind::Table(_) = &stmt.kind {
+                // A table uses the names of its rows, put in for its parameters.
+                let (instances, _) = table::instances(std::slice::from_ref(stmt));
+                for instance in &instances {
+                    stmt_references(&instance.stmt, &mut used);
                 }
-                StmtKind::Mitigate {
-                    threats,
-                    mitigations,
-                } => {
-                    used.extend(threats.iter().chain(mitigations).map(|n| n.text.clone()));
-                }
-                StmtKind::Bound { path, .. } => {
-                    used.extend(path.first().map(|p| p.text.clone()));
-                }
-                StmtKind::Then { actions } => {
-                    for action in actions {
-                        for arg in &action.args {
-                            add_value(&arg.kind, &mut used);
-                        }
-                    }
-                }
-                StmtKind::FlowAssert { flow, .. } => {
-                    used.push(flow.from.text.clone());
-                    used.push(flow.to.text.clone());
-                }
-                StmtKind::Expect { subject, value, .. } => {
-                    match subject {
-                        ExpectSubject::Path(path) => {
-                            used.extend(path.first().map(|p| p.text.clone()));
-                        }
-                        ExpectSubject::Call { args, .. } => {
-                            for arg in args {
-                                add_value(&arg.kind, &mut used);
-                            }
-                        }
-                    }
-                    add_value(&value.kind, &mut used);
-                }
-                StmtKind::ExpectDetect { rule, .. } => used.push(rule.text.clone()),
-                StmtKind::Match {
-                    pattern: MatchPattern::Fields(_) | MatchPattern::Text(_),
-                    ..
-                }
-                | StmtKind::Param { .. }
-                | StmtKind::When { .. } => {}
+            } else {
+                stmt_references(stmt, &mut used);
             }
         }
     }
     used.sort_unstable();
     used.dedup();
     used
+}
+
+/// The names one statement uses.
+fn stmt_references(stmt: &Stmt, used: &mut Vec<String>) {
+    let add_value = |value: &ValueKind, used: &mut Vec<String>| used.extend(names_in(value));
+    match &stmt.kind {
+        StmtKind::Property(property) => {
+            if let Some(subject) = &property.subject {
+                used.push(subject.text.clone());
+            }
+            add_value(&property.value.kind, used);
+        }
+        StmtKind::Mitigate {
+            threats,
+            mitigations,
+        } => {
+            used.extend(threats.iter().chain(mitigations).map(|n| n.text.clone()));
+        }
+        StmtKind::Bound { path, .. } => {
+            used.extend(path.first().map(|p| p.text.clone()));
+        }
+        StmtKind::Then { actions } => {
+            for action in actions {
+                for arg in &action.args {
+                    add_value(&arg.kind, used);
+                }
+            }
+        }
+        StmtKind::FlowAssert { flow, .. } => {
+            used.push(flow.from.text.clone());
+            used.push(flow.to.text.clone());
+        }
+        StmtKind::Expect { subject, value, .. } => {
+            match subject {
+                ExpectSubject::Path(path) => {
+                    used.extend(path.first().map(|p| p.text.clone()));
+                }
+                ExpectSubject::Call { args, .. } => {
+                    for arg in args {
+                        add_value(&arg.kind, used);
+                    }
+                }
+            }
+            add_value(&value.kind, used);
+        }
+        StmtKind::ExpectDetect { rule, .. } => used.push(rule.text.clone()),
+        StmtKind::Match {
+            pattern: MatchPattern::Fields(_) | MatchPattern::Text(_),
+            ..
+        }
+        | StmtKind::Param { .. }
+        | StmtKind::When { .. }
+        | StmtKind::Table(_) => {}
+    }
 }
 
 #[salsa::tracked(returns(ref))]

@@ -270,6 +270,8 @@ pub enum StmtTag {
     Then,
     FlowAssert,
     Expect,
+    /// A test's table: `for (a, b) in [rows] { ... }`.
+    Table,
 }
 
 #[derive(Debug)]
@@ -437,7 +439,7 @@ static DETECT: DeclSpec = DeclSpec {
 
 static TEST: DeclSpec = DeclSpec {
     properties: &[],
-    statements: &[StmtTag::FlowAssert, StmtTag::Expect],
+    statements: &[StmtTag::FlowAssert, StmtTag::Expect, StmtTag::Table],
 };
 
 #[cfg(test)]

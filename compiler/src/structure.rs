@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use ward_lang::TextRange;
 use ward_lang::ast::*;
+use ward_lang::table::{self, TableError};
 
 use crate::codes;
 use crate::db::SourceFile;
@@ -257,6 +258,7 @@ fn statement_tag(kind: &StmtKind) -> Option<StmtTag> {
         StmtKind::Then { .. } => StmtTag::Then,
         StmtKind::FlowAssert { .. } => StmtTag::FlowAssert,
         StmtKind::Expect { .. } | StmtKind::ExpectDetect { .. } => StmtTag::Expect,
+        StmtKind::Table(_) => StmtTag::Table,
     })
 }
 
@@ -267,7 +269,7 @@ fn home_of(tag: StmtTag) -> &'static str {
         StmtTag::Param => "a mitigation",
         StmtTag::Match => "a class (`match mud`) or a detection rule (`match syslog`)",
         StmtTag::When | StmtTag::Then => "a detection rule",
-        StmtTag::FlowAssert | StmtTag::Expect => "a test",
+        StmtTag::FlowAssert | StmtTag::Expect | StmtTag::Table => "a test",
     }
 }
 
@@ -337,16 +339,169 @@ fn statement(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl, spec: &DeclSpe
                 action_stmt(r, file, action);
             }
         }
-        StmtKind::FlowAssert { flow, .. } => flow_spec(r, file, flow),
+        StmtKind::FlowAssert {
+            verdict,
+            flow,
+            fields,
+        } => {
+            verdict_word(r, file, verdict);
+            flow_spec(r, file, flow);
+            assertion_fields(r, file, fields);
+        }
         StmtKind::Expect {
             subject,
             value: expected,
             ..
         } => expect(r, file, subject, expected),
-        StmtKind::ExpectDetect { rule, count, .. } => {
+        StmtKind::ExpectDetect { rule, count, input } => {
             r.reference(file, rule, &[DeclKind::Detect]);
             value(r, file, count, &ValueType::Int);
+            value(r, file, input, &ValueType::Str);
         }
+        StmtKind::Table(_) => table(r, file, decl, spec, stmt),
+    }
+}
+
+/// A test's table: what is wrong with its shape, then each row's assertions as if written
+/// out (a message about a row's value points at the row). A message that does not depend on
+/// the row (a misspelled endpoint in the body) is reported once, not once per row.
+fn table(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl, spec: &DeclSpec, stmt: &Stmt) {
+    let (instances, errors) = table::instances(std::slice::from_ref(stmt));
+    for error in errors {
+        r.report(table_error(file, error));
+    }
+    let before = r.diagnostics.len();
+    for instance in &instances {
+        statement(r, file, decl, spec, &instance.stmt);
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut index = before;
+    while index < r.diagnostics.len() {
+        let d = &r.diagnostics[index];
+        if seen.insert((d.code.code, d.range, d.message.clone())) {
+            index += 1;
+        } else {
+            r.diagnostics.remove(index);
+        }
+    }
+}
+
+fn table_error(file: SourceFile, error: TableError) -> Diagnostic {
+    match error {
+        TableError::Arity {
+            row,
+            range,
+            found,
+            expected,
+        } => Diagnostic::new(
+            &codes::TABLE_ROW_ARITY,
+            file,
+            range,
+            format!(
+                "row {row} has {found} value{} for {expected} name{}",
+                plural(found),
+                plural(expected)
+            ),
+        )
+        .with_label(format!("expected {expected} value{}", plural(expected)))
+        .with_help("give one value per name of the table, in order; this row is not run"),
+        TableError::DuplicateParam { name, range } => Diagnostic::new(
+            &codes::DUPLICATE_DEFINITION,
+            file,
+            range,
+            format!("the table names `{name}` twice"),
+        )
+        .with_label("named again here")
+        .with_help("give each column its own name"),
+        TableError::CellKind {
+            param,
+            range,
+            found,
+            expected,
+        } => Diagnostic::new(
+            &codes::WRONG_VALUE_TYPE,
+            file,
+            range,
+            format!("expected {expected} for `{param}`, found {found}"),
+        )
+        .with_label(format!("`{param}` stands for {expected} in the assertion"))
+        .with_help("this row is not run for that assertion"),
+        TableError::UnusedParam { name, range } => Diagnostic::new(
+            &codes::UNUSED_PARAMETER,
+            file,
+            range,
+            format!("no assertion of the table uses `{name}`"),
+        )
+        .with_label("unused")
+        .with_help(format!(
+            "use `{name}` in an assertion, or remove the name and its column"
+        )),
+        TableError::Nested { range } => Diagnostic::new(
+            &codes::MISPLACED_STATEMENT,
+            file,
+            TextRange::new(range.start, (range.start + 3).min(range.end)),
+            "a table is not allowed in a table".to_string(),
+        )
+        .with_label("a table inside a table")
+        .with_help("list the combinations as the rows of one table"),
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// `allow` or `deny`: any other word is a table's parameter used outside its table, or a slip.
+fn verdict_word(r: &mut Resolver<'_>, file: SourceFile, verdict: &Ident) {
+    if Verdict::parse(&verdict.text).is_some() {
+        return;
+    }
+    r.report(
+        Diagnostic::new(
+            &codes::UNKNOWN_WORD,
+            file,
+            verdict.range,
+            format!("`{}` is not a verdict", verdict.text),
+        )
+        .with_label("expected `allow` or `deny`")
+        .with_help(
+            "a flow assertion starts with `allow` or `deny`; inside a table, a name of the \
+             table whose rows hold `allow` or `deny`",
+        ),
+    );
+}
+
+/// The block of a flow assertion: `action = WORD`, the operation Cedar is asked about.
+fn assertion_fields(r: &mut Resolver<'_>, file: SourceFile, fields: &[Property]) {
+    let mut seen: Option<TextRange> = None;
+    for field in fields {
+        if field.key.text != "action" || field.subject.is_some() {
+            r.report(
+                Diagnostic::new(
+                    &codes::UNKNOWN_PROPERTY,
+                    file,
+                    field.key.range,
+                    format!("a flow assertion has no property `{}`", field.key.text),
+                )
+                .with_label("unknown here")
+                .with_help("a flow assertion's block names the operation: `{ action = unlock }`"),
+            );
+            continue;
+        }
+        if let Some(first) = seen.replace(field.key.range) {
+            r.report(
+                Diagnostic::new(
+                    &codes::DUPLICATE_PROPERTY,
+                    file,
+                    field.key.range,
+                    "`action` is set twice".to_string(),
+                )
+                .with_label("set again here")
+                .with_secondary(file, first, "first set here".to_string())
+                .with_help("assert each operation on its own line"),
+            );
+        }
+        value(r, file, &field.value, &ValueType::AnyWord);
     }
 }
 

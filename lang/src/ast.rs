@@ -341,20 +341,86 @@ pub enum StmtKind {
     },
     /// `then { report user, platform; quarantine }`
     Then { actions: Vec<Action> },
-    /// `allow flow a -> b : tcp/443` / `deny flow ...` in a test.
-    FlowAssert { allow: bool, flow: FlowSpec },
+    /// `allow flow a -> b : tcp/443` / `deny flow ... { action = unlock }` in a test. The
+    /// verdict is a word (`allow`, `deny`, or a table's parameter); see [`Verdict`].
+    FlowAssert {
+        verdict: Ident,
+        flow: FlowSpec,
+        /// The block after the flow: `action = unlock` names the operation Cedar is asked
+        /// about.
+        fields: Vec<Property>,
+    },
     /// `expect a.profile == SecProf_2`, `expect risk(a, T7) == high`
     Expect {
         subject: ExpectSubject,
         op: CmpOp,
         value: Value,
     },
-    /// `expect detect ssh_bruteforce fires 1 on """..."""`
+    /// `expect detect ssh_bruteforce fires 1 on """..."""`; in a table, the count and the
+    /// lines may be parameters (names until the row's values are put in).
     ExpectDetect {
         rule: Ident,
         count: Value,
-        input: StringLit,
+        input: Value,
     },
+    /// `for (verdict, source) in [(allow, app), (deny, button)] { ... }`: the assertions of
+    /// the body once per row (see `table.rs`).
+    Table(Table),
+}
+
+/// A test's table: parameters, rows of values, and the assertions they are put into.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Table {
+    pub params: Vec<Ident>,
+    pub rows: Vec<Row>,
+    pub body: Vec<Stmt>,
+}
+
+/// `(allow, resident_app, tcp/8883)`, or a single value for a one-parameter table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Row {
+    pub cells: Vec<Cell>,
+    pub range: TextRange,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Cell {
+    Value(Value),
+    /// `tcp/8883`: only a table's row holds a port as a value.
+    Port(PortSpec),
+}
+
+impl Cell {
+    pub fn range(&self) -> TextRange {
+        match self {
+            Cell::Value(v) => v.range,
+            Cell::Port(p) => p.range,
+        }
+    }
+
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Cell::Value(v) => v.kind.describe(),
+            Cell::Port(_) => "a port",
+        }
+    }
+}
+
+/// What a flow assertion's verdict word means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Allow,
+    Deny,
+}
+
+impl Verdict {
+    pub fn parse(word: &str) -> Option<Verdict> {
+        match word {
+            "allow" => Some(Verdict::Allow),
+            "deny" => Some(Verdict::Deny),
+            _ => None,
+        }
+    }
 }
 
 impl StmtKind {
@@ -370,6 +436,7 @@ impl StmtKind {
             StmtKind::Then { .. } => "`then`",
             StmtKind::FlowAssert { .. } => "flow assertion",
             StmtKind::Expect { .. } | StmtKind::ExpectDetect { .. } => "`expect`",
+            StmtKind::Table(_) => "`for`",
         }
     }
 }

@@ -82,7 +82,13 @@ fn rule_words(rule: Rule) -> Option<&'static str> {
         | Rule::then_stmt
         | Rule::flow_assert
         | Rule::expect_detect
-        | Rule::expect_stmt => "a statement",
+        | Rule::expect_stmt
+        | Rule::table_stmt
+        | Rule::verdict_param => "a statement",
+        Rule::kw_in => "`in`",
+        Rule::table_params => "a parameter name or `(names)`",
+        Rule::table_rows => "`[` and the table's rows",
+        Rule::table_row | Rule::port_cell => "a row such as `(a, b)` or a value",
         Rule::kw_with => "`with`",
         Rule::kw_within => "`within`",
         Rule::kw_by => "`by`",

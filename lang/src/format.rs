@@ -83,6 +83,22 @@ pub fn format_file(text: &str, file: &SourceFile) -> String {
     printer.out
 }
 
+/// One statement in the canonical layout, on one line where it fits: how `ward test` names
+/// an assertion (a table's row with its values put in, too). `text` is the file the
+/// statement's ranges point into.
+pub fn format_stmt(text: &str, stmt: &Stmt) -> String {
+    let mut printer = Printer {
+        text,
+        comments: &[],
+        next_comment: 0,
+        out: String::new(),
+        indent: 0,
+        last_end: stmt.range.start,
+    };
+    printer.stmt(stmt);
+    printer.out
+}
+
 /// Whether a declaration will be printed over several lines (decided before printing it, to
 /// know whether a blank line must separate it from the one before).
 fn decl_is_multiline(text: &str, decl: &Decl) -> bool {
@@ -245,6 +261,13 @@ impl<'a> Printer<'a> {
 
     /// Prints the comments left before a block's `}`, the `}` and what trails it.
     fn block_end(&mut self, end: u32) {
+        self.close_block(end);
+        self.trailing_comment(end);
+        self.newline();
+    }
+
+    /// Prints the comments left before a block's `}` and the `}`.
+    fn close_block(&mut self, end: u32) {
         let close = end.saturating_sub(1);
         let has_comments = self
             .comments
@@ -266,8 +289,6 @@ impl<'a> Printer<'a> {
             self.out.push('}');
         }
         self.last_end = end;
-        self.trailing_comment(end);
-        self.newline();
     }
 
     /// `{ key = value, key = value }` when the author wrote the block on one line, it holds
@@ -381,10 +402,18 @@ impl<'a> Printer<'a> {
                 }
             }
             StmtKind::Then { actions } => self.then(actions, stmt.range),
-            StmtKind::FlowAssert { allow, flow } => {
-                self.out
-                    .push_str(if *allow { "allow flow " } else { "deny flow " });
+            StmtKind::FlowAssert {
+                verdict,
+                flow,
+                fields,
+            } => {
+                self.out.push_str(&verdict.text);
+                self.out.push_str(" flow ");
                 self.flow_spec(flow);
+                if !fields.is_empty() {
+                    self.out.push(' ');
+                    self.fields(fields, stmt.range);
+                }
             }
             StmtKind::Expect { subject, op, value } => {
                 self.out.push_str("expect ");
@@ -413,9 +442,93 @@ impl<'a> Printer<'a> {
                 self.out.push_str(" fires ");
                 self.value(count);
                 self.out.push_str(" on ");
-                self.out.push_str(self.src(input.range));
+                self.value(input);
             }
+            StmtKind::Table(table) => self.table(table, stmt.range),
         }
+    }
+
+    /// `for (a, b) in [rows] { body }`: the rows on one line when written so and they fit,
+    /// else one per line with a trailing comma and the comments between them kept.
+    fn table(&mut self, table: &Table, range: TextRange) {
+        self.out.push_str("for ");
+        if let [param] = table.params.as_slice() {
+            self.out.push_str(&param.text);
+        } else {
+            self.out.push('(');
+            self.names(&table.params);
+            self.out.push(')');
+        }
+        self.out.push_str(" in ");
+        let texts: Option<Vec<String>> = table.rows.iter().map(|r| self.row_text(r)).collect();
+        let rows_span = match (table.rows.first(), table.rows.last()) {
+            (Some(first), Some(last)) => TextRange::new(first.range.start, last.range.end),
+            _ => TextRange::new(range.start, range.start),
+        };
+        let comment_inside = self
+            .comments
+            .get(self.next_comment)
+            .is_some_and(|c| c.range.start < rows_span.end);
+        let inline = texts
+            .filter(|_| !self.src(rows_span).contains('\n') && !comment_inside)
+            .map(|texts| format!("[{}]", texts.join(", ")))
+            .filter(|line| self.column() + line.len() + 2 <= WIDTH);
+        if let Some(line) = inline {
+            self.out.push_str(&line);
+        } else {
+            self.out.push('[');
+            self.indent += 1;
+            self.last_end = range.start;
+            for (i, row) in table.rows.iter().enumerate() {
+                self.newline();
+                self.separate(row.range.start, false, i == 0);
+                self.write_indent();
+                let text = self.row_verbatim(row);
+                self.out.push_str(&text);
+                self.out.push(',');
+                self.last_end = row.range.end;
+                self.trailing_comment(row.range.end);
+            }
+            self.indent -= 1;
+            self.newline();
+            self.write_indent();
+            self.out.push(']');
+        }
+        self.out.push_str(" {");
+        self.indent += 1;
+        for stmt in &table.body {
+            self.stmt_line(stmt);
+        }
+        self.indent -= 1;
+        self.close_block(range.end);
+    }
+
+    /// A row on one line (`(allow, app, tcp/8883)`, or the value alone in a one-parameter
+    /// table), or `None` when a value spans lines.
+    fn row_text(&self, row: &Row) -> Option<String> {
+        let cells = row
+            .cells
+            .iter()
+            .map(|c| match c {
+                Cell::Value(v) => self.flat_value(v),
+                Cell::Port(p) => Some(self.src(p.range).to_string()),
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(match cells.as_slice() {
+            [one] => one.clone(),
+            _ => format!("({})", cells.join(", ")),
+        })
+    }
+
+    /// A row as [`Self::row_text`], multi-line values as written.
+    fn row_verbatim(&self, row: &Row) -> String {
+        self.row_text(row).unwrap_or_else(|| {
+            let cells: Vec<&str> = row.cells.iter().map(|c| self.src(c.range())).collect();
+            match cells.as_slice() {
+                [one] => one.to_string(),
+                _ => format!("({})", cells.join(", ")),
+            }
+        })
     }
 
     fn names(&mut self, names: &[Ident]) {

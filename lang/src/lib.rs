@@ -11,6 +11,7 @@ mod line_index;
 mod lower;
 mod parse;
 mod syntax;
+pub mod table;
 
 pub use ast::TextRange;
 pub use format::{FormatError, format};

@@ -349,16 +349,26 @@ impl Lowerer<'_> {
                 StmtKind::Then { actions }
             }
             Rule::flow_assert => {
-                let mut allow = true;
+                let mut verdict = None;
                 let mut flow = None;
+                let mut fields = Vec::new();
                 for child in kids(pair) {
                     match child.as_rule() {
-                        Rule::kw_deny => allow = false,
+                        Rule::kw_allow | Rule::kw_deny | Rule::verdict_param => {
+                            verdict = Some(self.ident(child));
+                        }
                         Rule::flow_spec => flow = Some(self.flow_spec(child)),
+                        Rule::field_block => {
+                            fields = kids(child).map(|p| self.property(p)).collect();
+                        }
                         _ => {}
                     }
                 }
-                StmtKind::FlowAssert { allow, flow: flow? }
+                StmtKind::FlowAssert {
+                    verdict: verdict?,
+                    flow: flow?,
+                    fields,
+                }
             }
             Rule::expect_detect => {
                 let mut rule_name = None;
@@ -367,9 +377,9 @@ impl Lowerer<'_> {
                 for child in kids(pair) {
                     match child.as_rule() {
                         Rule::name => rule_name = Some(self.ident(child)),
-                        Rule::integer => count = Some(self.value(child)),
-                        Rule::string => input = Some(self.string(child)),
-                        _ => {}
+                        Rule::kw_expect | Rule::kw_detect | Rule::kw_fires | Rule::kw_on => {}
+                        _ if count.is_none() => count = Some(self.value(child)),
+                        _ => input = Some(self.value(child)),
                     }
                 }
                 StmtKind::ExpectDetect {
@@ -378,6 +388,7 @@ impl Lowerer<'_> {
                     input: input?,
                 }
             }
+            Rule::table_stmt => StmtKind::Table(self.table(pair)),
             Rule::expect_stmt => {
                 let mut subject = None;
                 let mut op = CmpOp::Eq;
@@ -408,6 +419,36 @@ impl Lowerer<'_> {
             }
         };
         Some(Stmt { kind, range })
+    }
+
+    fn table(&mut self, pair: Pair<'_, Rule>) -> Table {
+        let mut table = Table {
+            params: Vec::new(),
+            rows: Vec::new(),
+            body: Vec::new(),
+        };
+        for child in kids(pair) {
+            match child.as_rule() {
+                Rule::table_params => table.params = self.idents(child),
+                Rule::table_rows => {
+                    for row in kids(child) {
+                        let range = self.range(&row);
+                        let cells = kids(row).map(|c| self.cell(c)).collect();
+                        table.rows.push(Row { cells, range });
+                    }
+                }
+                Rule::block => table.body = kids(child).filter_map(|s| self.stmt(s)).collect(),
+                _ => {}
+            }
+        }
+        table
+    }
+
+    fn cell(&mut self, pair: Pair<'_, Rule>) -> Cell {
+        match pair.as_rule() {
+            Rule::port_cell => Cell::Port(self.port_spec(pair)),
+            _ => Cell::Value(self.value(pair)),
+        }
     }
 
     fn property(&mut self, pair: Pair<'_, Rule>) -> Property {

@@ -325,7 +325,7 @@ fn detection_rule() {
 fn test_declaration_with_assertions() {
     let decl = one(r#"test "the button cannot open the lock" {
   deny flow banana_button -> door_lock
-  allow flow app -> door_lock : tcp/8883
+  allow flow app -> door_lock : tcp/8883 { action = lock }
   expect door_lock.profile == SecProf_2
   expect risk(door_lock, T7) == high
   expect detect ssh fires 1 on """
@@ -341,11 +341,14 @@ fn test_declaration_with_assertions() {
     let kinds: Vec<_> = decl.body.iter().map(|s| &s.kind).collect();
     assert!(matches!(
         kinds[0],
-        StmtKind::FlowAssert { allow: false, .. }
+        StmtKind::FlowAssert { verdict, fields, .. } if verdict.text == "deny" && fields.is_empty()
     ));
-    assert!(
-        matches!(kinds[1], StmtKind::FlowAssert { allow: true, flow } if flow.ports.len() == 1)
-    );
+    assert!(matches!(
+        kinds[1],
+        StmtKind::FlowAssert { verdict, flow, fields }
+            if verdict.text == "allow" && flow.ports.len() == 1
+                && fields.len() == 1 && fields[0].key.text == "action"
+    ));
     assert!(
         matches!(kinds[2], StmtKind::Expect { subject: ExpectSubject::Path(p), .. } if p.len() == 2)
     );
@@ -358,7 +361,69 @@ fn test_declaration_with_assertions() {
         panic!("not expect detect")
     };
     assert_eq!(rule.text, "ssh");
-    assert!(input.value.contains("Failed password for root"));
+    assert!(matches!(&input.kind, ValueKind::Str(s) if s.contains("Failed password for root")));
+}
+
+#[test]
+fn tables_in_tests() {
+    let decl = one(r#"test "who reaches the lock" {
+  for (verdict, source, port) in [
+    (allow, app, tcp/8883),
+    // the button has no business there
+    (deny, button, tcp/8883),
+    (deny, tv, icmp),
+  ] {
+    verdict flow source -> lock : port
+  }
+  for class in [lamp, plug] { expect class.level == 1 }
+}"#);
+    let [first, second] = decl.body.as_slice() else {
+        panic!("two tables: {:?}", decl.body);
+    };
+    let StmtKind::Table(table) = &first.kind else {
+        panic!("not a table")
+    };
+    let params: Vec<&str> = table.params.iter().map(|p| p.text.as_str()).collect();
+    assert_eq!(params, ["verdict", "source", "port"]);
+    assert_eq!(table.rows.len(), 3);
+    assert!(matches!(&table.rows[0].cells[2], Cell::Port(p) if p.ports == Some((8883, 8883))));
+    assert!(
+        matches!(&table.rows[2].cells[2], Cell::Value(v) if v.kind == ValueKind::Name("icmp".into()))
+    );
+    assert_eq!(table.body.len(), 1);
+    let StmtKind::Table(table) = &second.kind else {
+        panic!("not a table")
+    };
+    assert_eq!(table.rows.len(), 2);
+    assert_eq!(table.rows[1].cells.len(), 1);
+}
+
+#[test]
+fn broken_tables_get_messages_in_words() {
+    for (text, expected) in [
+        (
+            "test \"t\" { for x [a] { deny flow x -> b } }",
+            "`in` after `x`",
+        ),
+        ("test \"t\" { for x in a { deny flow x -> b } }", "`[`"),
+        (
+            "test \"t\" { for x in [(a, b] { deny flow x -> b } }",
+            "`)`",
+        ),
+    ] {
+        let parsed = parse(text);
+        let messages: Vec<&str> = parsed.errors.iter().map(|e| e.message.as_str()).collect();
+        assert!(
+            messages.iter().any(|m| m.contains(expected)),
+            "{text}: {messages:?}"
+        );
+        assert!(
+            messages
+                .iter()
+                .all(|m| !m.contains("Rule") && !m.contains("table_")),
+            "{messages:?}"
+        );
+    }
 }
 
 #[test]

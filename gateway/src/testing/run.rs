@@ -24,7 +24,11 @@ use ward_compiler::Policy;
 use ward_compiler::emit::{self, BuildOptions, cedar};
 use ward_compiler::ir::PolicyIr;
 use ward_lang::LineIndex;
-use ward_lang::ast::{CmpOp, DeclKind, ExpectSubject, FlowSpec, StmtKind, ValueKind};
+use ward_lang::ast::{
+    CmpOp, DeclKind, ExpectSubject, FlowSpec, Property, StmtKind, ValueKind, Verdict,
+};
+use ward_lang::format::format_stmt;
+use ward_lang::table;
 
 use super::firewall::{Packet, Ruleset};
 use crate::pava::engine::Engine;
@@ -37,7 +41,11 @@ pub struct Case {
     /// The assertion as written.
     pub assertion: String,
     pub file: String,
+    /// The assertion's line, or its row's for a table's case.
     pub line: u32,
+    /// The row of its table (from 1), for a table's case.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub row: Option<usize>,
     pub passed: bool,
     pub expected: String,
     pub actual: String,
@@ -78,6 +86,8 @@ struct Compiled {
     ir: PolicyIr,
     ruleset: Ruleset,
     policies: PolicySet,
+    /// The comment above each Cedar policy (its flows' source lines), by its `@id`.
+    cedar_sources: std::collections::HashMap<String, String>,
     entities: Entities,
     actions: Vec<String>,
 }
@@ -102,8 +112,10 @@ impl Compiled {
         let ruleset = Ruleset::parse(&text("firewall/ruleset.nft")?)?;
         let (schema, _) = Schema::from_cedarschema_str(&text("cedar/schema.cedarschema")?)
             .map_err(|e| format!("cedar schema: {e}"))?;
-        let policies = PolicySet::from_str(&text("cedar/policy.cedar")?)
-            .map_err(|e| format!("cedar policies: {e}"))?;
+        let cedar_text = text("cedar/policy.cedar")?;
+        let policies =
+            PolicySet::from_str(&cedar_text).map_err(|e| format!("cedar policies: {e}"))?;
+        let cedar_sources = policy_comments(&cedar_text);
         let entities = Entities::from_json_value(cedar::entities(&ir), Some(&schema))
             .map_err(|e| format!("cedar entities: {e}"))?;
         let actions = cedar::actions(&ir).into_iter().collect();
@@ -111,6 +123,7 @@ impl Compiled {
             ir,
             ruleset,
             policies,
+            cedar_sources,
             entities,
             actions,
         })
@@ -238,18 +251,62 @@ impl Compiled {
                 Authorizer::new().is_authorized(&request, &self.policies, &self.entities);
             if response.decision() == Decision::Allow {
                 permitted.push(action.clone());
-                reasons.extend(
-                    response
-                        .diagnostics()
-                        .reason()
-                        .map(|id| format!("cedar policy {id}")),
-                );
             }
+            // The permits behind an Allow, the forbids behind a Deny (a Deny with no reason
+            // is no permit at all: nothing to name).
+            reasons.extend(
+                response
+                    .diagnostics()
+                    .reason()
+                    .filter_map(|id| self.policies.policy(id))
+                    .map(|policy| self.describe_policy(policy)),
+            );
         }
         reasons.sort();
         reasons.dedup();
         Ok((permitted, reasons))
     }
+}
+
+impl Compiled {
+    /// A Cedar policy by its `@id` and the comment ward writes above it (its flows' source
+    /// lines): the parser's own ids (`policy3`) mean nothing to a reader.
+    fn describe_policy(&self, policy: &cedar_policy::Policy) -> String {
+        let effect = match policy.effect() {
+            cedar_policy::Effect::Permit => "permit",
+            cedar_policy::Effect::Forbid => "forbid",
+        };
+        let name = policy
+            .annotation("id")
+            .map_or_else(|| policy.id().to_string(), str::to_string);
+        match self.cedar_sources.get(&name) {
+            Some(source) => format!("cedar: {effect} \"{name}\" ({source})"),
+            None => format!("cedar: {effect} \"{name}\""),
+        }
+    }
+}
+
+/// The `//` comment lines right above each `@id("...")` of ward's Cedar output, joined.
+fn policy_comments(text: &str) -> std::collections::HashMap<String, String> {
+    let mut out = std::collections::HashMap::new();
+    let mut comments: Vec<&str> = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if let Some(comment) = line.strip_prefix("//") {
+            comments.push(comment.trim());
+        } else if let Some(id) = line
+            .strip_prefix("@id(\"")
+            .and_then(|rest| rest.strip_suffix("\")"))
+        {
+            if !comments.is_empty() {
+                out.insert(id.to_string(), comments.join("; "));
+            }
+            comments.clear();
+        } else {
+            comments.clear();
+        }
+    }
+    out
 }
 
 /// The probes of a flow assertion: its ports, or without ports every protocol and port the
@@ -287,11 +344,35 @@ fn probes(compiled: &Compiled, flow: &FlowSpec) -> Vec<(String, Option<u16>)> {
     out
 }
 
+/// The operation a flow assertion names (`{ action = unlock }`), if any.
+fn named_operation(fields: &[Property]) -> Result<Option<String>, String> {
+    match fields {
+        [] => Ok(None),
+        [field] if field.key.text == "action" => match &field.value.kind {
+            ValueKind::Name(word) => Ok(Some(word.clone())),
+            other => Err(format!("an operation is a word, not {}", other.describe())),
+        },
+        _ => Err("a flow assertion's block holds one `action = WORD`".to_string()),
+    }
+}
+
+/// A flow assertion. Without an operation, `allow` holds when the firewall accepts every
+/// probe and Cedar permits an operation of the declared flows on those ports, `deny` when
+/// both stop it. With an operation, Cedar is asked about that operation: `allow` needs the
+/// firewall too, `deny` holds when Cedar denies it (the firewall sees ports, not
+/// operations, so it cannot tell `lock` from `unlock`; its verdict is reported).
 fn flow_case(
     compiled: &Compiled,
-    allow: bool,
+    verdict: &str,
     flow: &FlowSpec,
+    fields: &[Property],
 ) -> Result<(bool, String, String, Vec<String>), String> {
+    let allow = match Verdict::parse(verdict) {
+        Some(Verdict::Allow) => true,
+        Some(Verdict::Deny) => false,
+        None => return Err(format!("`{verdict}` is not `allow` or `deny`")),
+    };
+    let operation = named_operation(fields)?;
     let mut directions = vec![(flow.from.text.as_str(), flow.to.text.as_str())];
     if flow.bidirectional {
         directions.push((flow.to.text.as_str(), flow.from.text.as_str()));
@@ -302,13 +383,16 @@ fn flow_case(
     let mut decided_by = Vec::new();
     for (from, to) in directions {
         let verdicts = compiled.firewall(from, to, &probes)?;
-        let operations = compiled.operations(from, to, &probes, flow.ports.is_empty());
+        let operations = match &operation {
+            Some(operation) => vec![operation.clone()],
+            None => compiled.operations(from, to, &probes, flow.ports.is_empty()),
+        };
         let (permitted, reasons) = compiled.cedar(from, to, &operations)?;
         let accepted: Vec<&(bool, String)> = verdicts.iter().filter(|(a, _)| *a).collect();
-        let (firewall_ok, cedar_ok) = if allow {
-            (accepted.len() == verdicts.len(), !permitted.is_empty())
-        } else {
-            (accepted.is_empty(), permitted.is_empty())
+        let (firewall_ok, cedar_ok) = match (allow, &operation) {
+            (true, _) => (accepted.len() == verdicts.len(), !permitted.is_empty()),
+            (false, None) => (accepted.is_empty(), permitted.is_empty()),
+            (false, Some(_)) => (true, permitted.is_empty()),
         };
         holds &= firewall_ok && cedar_ok;
         actual.push(format!(
@@ -332,15 +416,24 @@ fn flow_case(
             decided_by.push(format!("firewall: {by}"));
         }
         decided_by.extend(reasons);
+        if let Some(operation) = &operation
+            && !compiled.actions.contains(operation)
+        {
+            decided_by.push(format!(
+                "cedar: no flow declares `{operation}`, and no policy permits an undeclared \
+                 operation"
+            ));
+        }
     }
     decided_by.sort();
     decided_by.dedup();
-    let expected = if allow {
-        "allowed by the firewall and Cedar"
-    } else {
-        "denied by the firewall and Cedar"
+    let expected = match (allow, &operation) {
+        (true, None) => "allowed by the firewall and Cedar".to_string(),
+        (false, None) => "denied by the firewall and Cedar".to_string(),
+        (true, Some(op)) => format!("`{op}` allowed by the firewall and Cedar"),
+        (false, Some(op)) => format!("`{op}` denied by Cedar"),
     };
-    Ok((holds, expected.to_string(), actual.join("; "), decided_by))
+    Ok((holds, expected, actual.join("; "), decided_by))
 }
 
 fn level_rank(word: &str) -> Option<u8> {
@@ -467,10 +560,13 @@ fn detect_case(
     compiled: &Compiled,
     rule: &str,
     count: &ValueKind,
-    input: &str,
+    input: &ValueKind,
 ) -> Result<(bool, String, String, Vec<String>), String> {
     let ValueKind::Int(want) = count else {
         return Err("`fires` takes a number".to_string());
+    };
+    let ValueKind::Str(input) = input else {
+        return Err("`on` takes the log lines as a string".to_string());
     };
     let rules: Vec<_> = compiled
         .ir
@@ -585,41 +681,53 @@ pub fn run_prepared(
             if filter.is_some_and(|f| !test.contains(f)) {
                 continue;
             }
-            for stmt in &decl.body {
-                let assertion = match &stmt.kind {
+            let (instances, _) = table::instances(&decl.body);
+            for instance in &instances {
+                let stmt = &instance.stmt;
+                let mut assertion = match &stmt.kind {
                     // The log lines are the input, not the assertion: say how many.
                     StmtKind::ExpectDetect { rule, count, input } => format!(
                         "expect detect {} fires {} on {} lines",
                         rule.text,
                         value_text(&count.kind),
-                        input.value.lines().filter(|l| !l.trim().is_empty()).count()
+                        value_text(&input.kind)
+                            .lines()
+                            .filter(|l| !l.trim().is_empty())
+                            .count()
                     ),
-                    _ => text
-                        .get(stmt.range.start as usize..stmt.range.end as usize)
-                        .unwrap_or_default()
+                    _ => format_stmt(text, stmt)
                         .split_whitespace()
                         .collect::<Vec<_>>()
                         .join(" "),
                 };
+                if let Some(row) = instance.row {
+                    assertion.push_str(&format!(" [row {}]", row.number));
+                }
                 record(&mut report.exercised, &stmt.kind);
                 let outcome = match &stmt.kind {
-                    StmtKind::FlowAssert { allow, flow } => flow_case(compiled, *allow, flow),
+                    StmtKind::FlowAssert {
+                        verdict,
+                        flow,
+                        fields,
+                    } => flow_case(compiled, &verdict.text, flow, fields),
                     StmtKind::Expect { subject, op, value } => {
                         expect_case(compiled, subject, *op, &value.kind)
                     }
                     StmtKind::ExpectDetect { rule, count, input } => {
-                        detect_case(compiled, &rule.text, &count.kind, &input.value)
+                        detect_case(compiled, &rule.text, &count.kind, &input.kind)
                     }
                     _ => continue,
                 };
                 let (passed, expected, actual, decided_by) = outcome.unwrap_or_else(|error| {
                     (false, "a valid assertion".to_string(), error, Vec::new())
                 });
+                let at = instance.row.map_or(stmt.range.start, |r| r.range.start);
                 report.cases.push(Case {
                     test: test.clone(),
                     assertion,
                     file: file.path(db).clone(),
-                    line: lines.line_col(text, stmt.range.start).line + 1,
+                    line: lines.line_col(text, at).line + 1,
+                    row: instance.row.map(|r| r.number),
                     passed,
                     expected,
                     actual,
