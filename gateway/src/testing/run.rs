@@ -3,15 +3,17 @@
 //! - `allow flow A -> B : tcp/443` / `deny flow ...`: decided twice, on the compiled
 //!   `firewall/ruleset.nft` (a new connection from an address of A to one of B, through the
 //!   `forward` chain, `input` when B is a gateway, `output` when A is) and on the compiled
-//!   Cedar policies (a
-//!   request from A's thing to B for the operations of the declared flows that carry those
-//!   ports, or every operation without ports: Cedar decides operations, not ports). `allow`
-//!   holds when both let it through, `deny` when both stop it; the deciding rule and
-//!   policies are reported.
+//!   Cedar policies (a request from A's thing to B for the operations of the declared flows
+//!   that carry those ports, or every operation without ports: Cedar decides operations, not
+//!   ports). `allow` holds when both let it through, `deny` when both stop it; the deciding
+//!   rule and policies are reported. `{ action = unlock }` asks Cedar about that operation
+//!   only (see `flow_case`).
 //! - `expect A.profile == P`, `expect A.level >= N`, `expect risk(A, T7) == high`: on the IR
 //!   (the profile and the assessment the bundle carries).
 //! - `expect detect R fires N on """lines"""`: the PAVA engine, with the bundle's rule R, over
 //!   the lines (their own times), as `ward pava scan` runs it.
+//! - A table (`for (a, b) in [rows] { ... }`) runs its assertions once per row
+//!   (`ward_lang::table`); each row is its own case, reported at the row's line.
 
 use std::net::IpAddr;
 use std::str::FromStr;
