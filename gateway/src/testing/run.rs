@@ -15,6 +15,7 @@
 //! - A table (`for (a, b) in [rows] { ... }`) runs its assertions once per row
 //!   (`ward_lang::table`); each row is its own case, reported at the row's line.
 
+use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
 use std::str::FromStr;
 
@@ -67,10 +68,10 @@ pub struct Report {
 /// (class, threat) pairs whose risk was expected, detection rules run.
 #[derive(Clone, Debug, Default)]
 pub struct Exercised {
-    pub flows: std::collections::BTreeSet<(String, String)>,
-    pub profiles_of: std::collections::BTreeSet<String>,
-    pub risks: std::collections::BTreeSet<(String, String)>,
-    pub detections: std::collections::BTreeSet<String>,
+    pub flows: BTreeSet<(String, String)>,
+    pub profiles_of: BTreeSet<String>,
+    pub risks: BTreeSet<(String, String)>,
+    pub detections: BTreeSet<String>,
 }
 
 impl Report {
@@ -89,7 +90,10 @@ struct Compiled {
     ruleset: Ruleset,
     policies: PolicySet,
     /// The comment above each Cedar policy (its flows' source lines), by its `@id`.
-    cedar_sources: std::collections::HashMap<String, String>,
+    cedar_sources: HashMap<String, String>,
+    /// The IR's flows by (from, to), both ways for `<->`: a workspace has tens of thousands
+    /// of flows, and each assertion asks about one pair.
+    flows_between: HashMap<(String, String), Vec<usize>>,
     entities: Entities,
     actions: Vec<String>,
 }
@@ -118,6 +122,19 @@ impl Compiled {
         let policies =
             PolicySet::from_str(&cedar_text).map_err(|e| format!("cedar policies: {e}"))?;
         let cedar_sources = policy_comments(&cedar_text);
+        let mut flows_between: HashMap<(String, String), Vec<usize>> = HashMap::new();
+        for (i, flow) in ir.flows.iter().enumerate() {
+            let mut add = |a: &str, b: &str| {
+                flows_between
+                    .entry((a.to_string(), b.to_string()))
+                    .or_default()
+                    .push(i);
+            };
+            add(&flow.from, &flow.to);
+            if flow.bidirectional {
+                add(&flow.to, &flow.from);
+            }
+        }
         let entities = Entities::from_json_value(cedar::entities(&ir), Some(&schema))
             .map_err(|e| format!("cedar entities: {e}"))?;
         let actions = cedar::actions(&ir).into_iter().collect();
@@ -126,6 +143,7 @@ impl Compiled {
             ruleset,
             policies,
             cedar_sources,
+            flows_between,
             entities,
             actions,
         })
@@ -196,13 +214,13 @@ impl Compiled {
         if any_port {
             return self.actions.clone();
         }
+        let key = (from.to_string(), to.to_string());
         let mut out: Vec<String> = self
-            .ir
-            .flows
-            .iter()
-            .filter(|f| {
-                (f.from == from && f.to == to) || (f.bidirectional && f.from == to && f.to == from)
-            })
+            .flows_between
+            .get(&key)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.ir.flows[i])
             .filter(|f| {
                 f.ports.is_empty()
                     || ports.iter().any(|(protocol, port)| {
@@ -289,8 +307,8 @@ impl Compiled {
 }
 
 /// The `//` comment lines right above each `@id("...")` of ward's Cedar output, joined.
-fn policy_comments(text: &str) -> std::collections::HashMap<String, String> {
-    let mut out = std::collections::HashMap::new();
+fn policy_comments(text: &str) -> HashMap<String, String> {
+    let mut out = HashMap::new();
     let mut comments: Vec<&str> = Vec::new();
     for line in text.lines() {
         let line = line.trim();
