@@ -654,6 +654,43 @@ pub fn semantic_tokens(
         };
         out.push((value.range, kind, false));
     }
+    /// Property keys and values, and statements' first keyword; a table's body too.
+    fn stmt_tokens(
+        stmts: &[Stmt],
+        out: &mut Vec<(TextRange, TokenKind, bool)>,
+        names: &mut Vec<(String, TextRange)>,
+    ) {
+        for stmt in stmts {
+            match &stmt.kind {
+                StmtKind::Property(property) => {
+                    out.push((property.key.range, TokenKind::Property, false));
+                    if let Some(subject) = &property.subject {
+                        names.push((subject.text.clone(), subject.range));
+                    }
+                    value_tokens(&property.value, out, names);
+                }
+                StmtKind::FlowAssert { verdict, .. } => {
+                    // `allow` / `deny`; a table's parameter in its place is a name.
+                    if Verdict::parse(&verdict.text).is_some() {
+                        out.push((verdict.range, TokenKind::Keyword, false));
+                    }
+                }
+                other => {
+                    let word = other.describe().trim_matches('`');
+                    if !word.contains(' ') {
+                        out.push((
+                            TextRange::new(stmt.range.start, stmt.range.start + word.len() as u32),
+                            TokenKind::Keyword,
+                            false,
+                        ));
+                    }
+                    if let StmtKind::Table(table) = other {
+                        stmt_tokens(&table.body, out, names);
+                    }
+                }
+            }
+        }
+    }
     let mut names: Vec<(String, TextRange)> = Vec::new();
     for decl in parse.file.decls() {
         let keyword = decl.kind.keyword();
@@ -668,27 +705,7 @@ pub fn semantic_tokens(
         if let Some(title) = &decl.title {
             out.push((title.range, TokenKind::String, false));
         }
-        for stmt in &decl.body {
-            match &stmt.kind {
-                StmtKind::Property(property) => {
-                    out.push((property.key.range, TokenKind::Property, false));
-                    if let Some(subject) = &property.subject {
-                        names.push((subject.text.clone(), subject.range));
-                    }
-                    value_tokens(&property.value, &mut out, &mut names);
-                }
-                other => {
-                    let word = other.describe().trim_matches('`');
-                    if !word.contains(' ') {
-                        out.push((
-                            TextRange::new(stmt.range.start, stmt.range.start + word.len() as u32),
-                            TokenKind::Keyword,
-                            false,
-                        ));
-                    }
-                }
-            }
-        }
+        stmt_tokens(&decl.body, &mut out, &mut names);
     }
     for found in identifiers(db, file) {
         if !found.is_declaration {

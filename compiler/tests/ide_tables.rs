@@ -26,6 +26,7 @@ flow app -> lock : tcp/8883 { action = lock, via = gw }
 test "tables" {
   for (verdict, source) in [(allow, app), (deny, gw)] {
     verdict flow source -> lock : tcp/8883
+    deny flow source -> lock : tcp/22
   }
 }
 "#;
@@ -65,4 +66,16 @@ fn a_rows_value_is_a_reference_and_a_parameter_is_not() {
             .count(),
         1
     );
+
+    // Highlighting reaches into the table's body: `for` and the assertion's first word.
+    let tokens = ide::semantic_tokens(db, ws, file);
+    let keyword_at = |needle: &str| {
+        let at = TEXT.find(needle).expect("text") as u32;
+        tokens
+            .iter()
+            .any(|(range, kind, _)| range.start == at && *kind == ide::TokenKind::Keyword)
+    };
+    assert!(keyword_at("for (verdict"));
+    assert!(keyword_at("deny flow source"));
+    assert!(!keyword_at("verdict flow source"));
 }
