@@ -54,8 +54,8 @@ fn failing_cases_say_what_was_expected_and_what_happened() {
     assert!(!text.contains("ok  "), "{text}");
 }
 
-#[test]
-fn each_row_of_a_table_is_its_own_case() {
+/// `ward test -v` on the fixture's test "tables and operations": its exit code and output.
+fn tables_and_operations() -> (Option<i32>, String) {
     let output = ward(
         &root(),
         &[
@@ -66,8 +66,14 @@ fn each_row_of_a_table_is_its_own_case() {
             "-v",
         ],
     );
-    let text = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(1), "{text}");
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    (output.status.code(), text)
+}
+
+#[test]
+fn each_row_of_a_table_is_its_own_case() {
+    let (code, text) = tables_and_operations();
+    assert_eq!(code, Some(1), "{text}");
     assert!(text.ends_with("7 passed, 2 failed\n"), "{text}");
     for expected in [
         // Rows that hold, each with its values put in, at the row's line.
@@ -84,17 +90,7 @@ fn each_row_of_a_table_is_its_own_case() {
 
 #[test]
 fn a_named_operation_is_asked_of_cedar() {
-    let output = ward(
-        &root(),
-        &[
-            "test",
-            "tests/fixtures/policy-tests",
-            "--filter",
-            "tables",
-            "-v",
-        ],
-    );
-    let text = String::from_utf8_lossy(&output.stdout);
+    let (_, text) = tables_and_operations();
     for expected in [
         // The declared operation passes through both.
         "ok   \"tables and operations\" (tests/fixtures/policy-tests/lab.ward:90)\n  allow flow beta -> alpha : tcp/8080 { action = configure }",

@@ -208,6 +208,15 @@ fn substitute(stmt: &Stmt, lookup: &mut Lookup<'_>) -> Result<Stmt, TableError> 
     })
 }
 
+fn mismatch(param: String, cell: &Cell, expected: &'static str) -> TableError {
+    TableError::CellKind {
+        param,
+        range: cell.range(),
+        found: cell.describe(),
+        expected,
+    }
+}
+
 /// A name position: the row's value must be a name.
 fn ident(name: &Ident, lookup: &mut Lookup<'_>) -> Result<Ident, TableError> {
     match lookup(&name.text) {
@@ -219,12 +228,7 @@ fn ident(name: &Ident, lookup: &mut Lookup<'_>) -> Result<Ident, TableError> {
                 range,
             }),
         )) => Ok(Ident { text, range }),
-        Some((param, cell)) => Err(TableError::CellKind {
-            param,
-            range: cell.range(),
-            found: cell.describe(),
-            expected: "a name",
-        }),
+        Some((param, cell)) => Err(mismatch(param, &cell, "a name")),
     }
 }
 
@@ -236,12 +240,7 @@ fn value(found: &Value, lookup: &mut Lookup<'_>) -> Result<Value, TableError> {
     match lookup(name) {
         None => Ok(found.clone()),
         Some((_, Cell::Value(v))) => Ok(v),
-        Some((param, cell)) => Err(TableError::CellKind {
-            param,
-            range: cell.range(),
-            found: cell.describe(),
-            expected: "a value",
-        }),
+        Some((param, cell)) => Err(mismatch(param, &cell, "a value")),
     }
 }
 
@@ -265,12 +264,7 @@ fn port(spec: &PortSpec, lookup: &mut Lookup<'_>) -> Result<PortSpec, TableError
             ports: None,
             range,
         }),
-        Some((param, cell)) => Err(TableError::CellKind {
-            param,
-            range: cell.range(),
-            found: cell.describe(),
-            expected: "a port such as `tcp/443`",
-        }),
+        Some((param, cell)) => Err(mismatch(param, &cell, "a port such as `tcp/443`")),
     }
 }
 
