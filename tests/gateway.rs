@@ -1,7 +1,7 @@
 //! `ward gateway` end to end over its HTTP API: the 19 real device MUD files fetched from a
 //! local MUD mirror and onboarded against a home policy; bad input answered with stable
 //! codes and no harm to the state; restarts and kill -9; bundles refused at start and on
-//! reload; the generated ruleset checked by `nft -c`.
+//! reload; removing things; the generated ruleset checked by `nft -c`.
 
 #[path = "support/cli.rs"]
 mod cli;
@@ -390,6 +390,73 @@ fn an_unreachable_mud_server_is_a_clear_error() {
         (502, Some("mud-unreachable")),
         "{answer}"
     );
+}
+
+#[test]
+fn a_removed_thing_leaves_the_inventory_and_the_firewall_durably() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    signed_home(dir.path());
+    let mirror = mirror(&device_files());
+    let plug_url = "https://tplinkplug.com/tplinkplug";
+    let gw = gateway(dir.path(), &["--mud-source", &mirror.base]);
+    for (id, address) in [("p0", "192.168.3.10"), ("p1", "192.168.3.11")] {
+        let request = json!({ "id": id, "address": address, "mud_url": plug_url });
+        assert_eq!(post_json(gw.address, "/v1/onboard", &request).0, 201);
+    }
+    let ruleset_path = dir.path().join("state.nft");
+    let ruleset = || std::fs::read_to_string(&ruleset_path).expect("ruleset");
+    assert!(ruleset().contains("192.168.3.10"));
+
+    let (status, body) = http(
+        gw.address,
+        "DELETE",
+        "/v1/devices/p0?reason=decommissioned",
+        None,
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["removed"]["id"], "p0");
+    assert!(body["firewall"]["error"].is_null(), "{body}");
+    assert_eq!(body["firewall"]["things"], 1);
+    // The answer comes after the ruleset without the thing is in place.
+    assert!(!ruleset().contains("192.168.3.10"));
+    assert!(ruleset().contains("192.168.3.11"));
+    nft_accepts(&ruleset_path);
+    assert_eq!(http(gw.address, "GET", "/v1/devices/p0", None).0, 404);
+    let (status, again) = http(gw.address, "DELETE", "/v1/devices/p0", None);
+    assert_eq!(
+        (status, again["error"]["code"].as_str()),
+        (404, Some("not-found"))
+    );
+    let (_, audit) = http(gw.address, "GET", "/v1/audit?limit=1000", None);
+    let removal = audit["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .find(|e| e["event"] == "removed")
+        .expect("the removal is audited")
+        .clone();
+    assert_eq!(removal["device"], "p0");
+    assert_eq!(removal["detail"]["reason"], "decommissioned");
+    assert_eq!(removal["detail"]["address"], "192.168.3.10");
+
+    // Its id and address are free again.
+    let back = json!({ "id": "p0", "address": "192.168.3.10", "mud_url": plug_url });
+    assert_eq!(post_json(gw.address, "/v1/onboard", &back).0, 201);
+    assert_eq!(http(gw.address, "DELETE", "/v1/devices/p1", None).0, 200);
+    drop(gw);
+
+    // After a restart, the database says the same, and so does the firewall rebuilt from it.
+    let gw = gateway(dir.path(), &["--mud-source", &mirror.base]);
+    let (_, devices) = http(gw.address, "GET", "/v1/devices", None);
+    let ids: Vec<&str> = devices["devices"]
+        .as_array()
+        .expect("devices")
+        .iter()
+        .filter_map(|d| d["id"].as_str())
+        .collect();
+    assert_eq!(ids, ["p0"]);
+    assert!(ruleset().contains("192.168.3.10"));
+    assert!(!ruleset().contains("192.168.3.11"));
 }
 
 #[test]

@@ -36,7 +36,7 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
     Router::new()
         .route("/v1/onboard", post(onboard))
         .route("/v1/devices", get(devices))
-        .route("/v1/devices/{id}", get(device))
+        .route("/v1/devices/{id}", get(device).delete(remove))
         .route("/v1/status", get(status))
         .route("/v1/audit", get(audit))
         .route("/v1/bundle/reload", post(reload))
@@ -118,6 +118,18 @@ async fn devices(State(gateway): State<Arc<Gateway>>) -> Response {
 
 async fn device(State(gateway): State<Arc<Gateway>>, Path(id): Path<String>) -> Response {
     match gateway.device(id).await {
+        Ok(value) => ok(StatusCode::OK, value),
+        Err(error) => error.into_response(),
+    }
+}
+
+/// `DELETE /v1/devices/{id}?reason=...`
+async fn remove(
+    State(gateway): State<Arc<Gateway>>,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    match gateway.remove(id, query.get("reason").cloned()).await {
         Ok(value) => ok(StatusCode::OK, value),
         Err(error) => error.into_response(),
     }

@@ -60,6 +60,8 @@ pub struct OnboardRequest {
 
 /// The longest device id: ids are keys in the inventory, the audit log and URLs.
 pub const MAX_ID_LEN: usize = 128;
+/// The longest reason for a removal the audit log keeps (longer ones are cut).
+const MAX_REASON_LEN: usize = 500;
 
 fn check_id(id: &str) -> Result<(), ApiError> {
     let valid = !id.is_empty()
@@ -602,6 +604,41 @@ impl Gateway {
             )),
         })
         .await
+    }
+
+    /// Removes a thing: it leaves the inventory and the firewall's sets (the ruleset is
+    /// rebuilt before the answer), its id and address are free again; the removal is audited
+    /// with the reason given. Its incidents and audit entries stay, and so does a revocation
+    /// of its credentials.
+    pub async fn remove(&self, id: String, reason: Option<String>) -> Result<Value, ApiError> {
+        let store = self.store.clone();
+        let reason: Option<String> = reason.map(|r| {
+            r.chars()
+                .filter(|c| !c.is_control())
+                .take(MAX_REASON_LEN)
+                .collect()
+        });
+        let detail = match &reason {
+            Some(reason) => json!({ "reason": reason }),
+            None => json!({}),
+        };
+        let (device, audit_seq) = blocking(move || {
+            let mut state = lock(&store);
+            let removed = state.store.remove_device(&id, &detail).map_err(internal)?;
+            let Some((device, seq)) = removed else {
+                return Err(ApiError::new(
+                    404,
+                    "not-found",
+                    format!("no thing with id `{id}` is onboarded"),
+                )
+                .hint("GET /v1/devices lists the onboarded things"));
+            };
+            state.things.remove(&device.id);
+            Ok((device, seq))
+        })
+        .await?;
+        let firewall = self.firewall.update().await;
+        Ok(json!({ "removed": device, "firewall": firewall, "audit_seq": audit_seq }))
     }
 
     pub async fn status(&self) -> Result<Value, ApiError> {

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// The schema version this ward writes (SQLite's `user_version`).
 const SCHEMA_VERSION: i64 = 2;
@@ -68,6 +68,10 @@ CREATE TABLE IF NOT EXISTS audit (
     event TEXT NOT NULL,
     device TEXT,
     detail TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS revoked_ids (
+    id TEXT PRIMARY KEY,
+    at TEXT NOT NULL
 );
 ";
 
@@ -254,6 +258,52 @@ impl Store {
         let seq = tx.last_insert_rowid();
         tx.commit().map_err(store)?;
         Ok(seq)
+    }
+
+    /// Removes a thing (decommissioned, replaced, onboarded by mistake) and records it in the
+    /// audit log, in one transaction; `None` when no thing has that id. Its incidents and
+    /// audit entries stay. Revoked credentials stay revoked: a removed thing's id is kept in
+    /// `revoked_ids`, so a certificate issued for it is refused even if the id is onboarded
+    /// again.
+    pub fn remove_device(
+        &mut self,
+        id: &str,
+        detail: &Value,
+    ) -> Result<Option<(Device, i64)>, StoreError> {
+        let tx = self.conn.transaction()?;
+        let found = tx
+            .query_row(
+                &format!("SELECT {DEVICE_COLUMNS}, revoked FROM devices WHERE id = ?1"),
+                params![id],
+                |row| Ok((device_of(row)?, row.get::<_, i64>(9)? != 0)),
+            )
+            .optional()?;
+        let Some((device, revoked)) = found else {
+            return Ok(None);
+        };
+        if revoked {
+            tx.execute(
+                "INSERT OR IGNORE INTO revoked_ids (id, at) VALUES (?1, ?2)",
+                params![id, now()],
+            )?;
+        }
+        tx.execute("DELETE FROM devices WHERE id = ?1", params![id])?;
+        let mut recorded = json!({
+            "class": device.class,
+            "address": device.address,
+            "mud_url": device.mud_url,
+            "onboarded_at": device.onboarded_at,
+        });
+        if let (Some(object), Some(extra)) = (recorded.as_object_mut(), detail.as_object()) {
+            object.extend(extra.clone());
+        }
+        tx.execute(
+            "INSERT INTO audit (at, event, device, detail) VALUES (?1, 'removed', ?2, ?3)",
+            params![now(), id, recorded.to_string()],
+        )?;
+        let seq = tx.last_insert_rowid();
+        tx.commit()?;
+        Ok(Some((device, seq)))
     }
 
     /// Records an event in the audit log.

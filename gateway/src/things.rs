@@ -48,6 +48,25 @@ impl Things {
         })
     }
 
+    /// Forgets a thing; its address is free again.
+    pub fn remove(&mut self, id: &str) {
+        let Some((class, address)) = self.find(id).map(|(c, a)| (c.to_string(), a.to_string()))
+        else {
+            return;
+        };
+        if let Some(ids) = self.by_class.get_mut(&class) {
+            ids.remove(id);
+        }
+        if self
+            .by_address
+            .get(&address)
+            .is_some_and(|(owner, _)| owner == id)
+        {
+            self.by_address.remove(&address);
+        }
+        self.count -= 1;
+    }
+
     /// Moves a thing to another class (quarantine).
     pub fn move_to(&mut self, id: &str, class: &str) {
         let Some((old, address)) = self.find(id).map(|(c, a)| (c.to_string(), a.to_string()))
@@ -123,5 +142,11 @@ mod tests {
             Some("quarantine")
         );
         assert!(things.inventory()["plugs"].is_empty());
+        things.remove("a9");
+        things.remove("a9");
+        assert_eq!(things.count(), 2);
+        assert_eq!(things.find("a9"), None);
+        assert_eq!(things.at_address("10.0.1.9"), None);
+        assert!(things.inventory()["quarantine"].is_empty());
     }
 }

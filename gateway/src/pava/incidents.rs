@@ -250,15 +250,12 @@ impl Store {
     }
 
     pub fn is_revoked(&self, id: &str) -> Result<bool, StoreError> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT revoked FROM devices WHERE id = ?1",
-                params![id],
-                |row| row.get::<_, i64>(0),
-            )
-            .optional()?
-            .is_some_and(|r| r != 0))
+        Ok(self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM devices WHERE id = ?1 AND revoked != 0)
+                     OR EXISTS (SELECT 1 FROM revoked_ids WHERE id = ?1)",
+            params![id],
+            |row| row.get::<_, bool>(0),
+        )?)
     }
 }
 
@@ -329,6 +326,60 @@ mod tests {
         assert_eq!(backoff_ms(3), 8000);
         assert_eq!(backoff_ms(40), 600_000);
         assert_ne!(incident_id(5), incident_id(5));
+    }
+
+    #[test]
+    fn removing_a_thing_keeps_its_incidents_and_its_revocation() {
+        let mut store = Store::in_memory().expect("store");
+        let device = |id: &str, address: &str| crate::store::Device {
+            id: id.into(),
+            class: "cams".into(),
+            address: address.into(),
+            mud_url: "https://cam.example/cam".into(),
+            profile: "SecProf_2".into(),
+            level: 2,
+            quarantined: false,
+            onboarded_at: now(),
+            bundle_revision: "r".into(),
+        };
+        store
+            .add_device(&device("cam-1", "10.0.0.1"), &json!({}))
+            .expect("added");
+        store.add_incident(&incident("inc-1"), &[]).expect("stored");
+        store
+            .revoke_device("cam-1", &json!({ "incident": "inc-1" }))
+            .expect("revoked");
+        let (removed, seq) = store
+            .remove_device("cam-1", &json!({ "reason": "replaced" }))
+            .expect("removal")
+            .expect("it was there");
+        assert_eq!(removed.address, "10.0.0.1");
+        assert!(store.device("cam-1").expect("read").is_none());
+        assert_eq!(store.count_incidents().expect("count"), 1);
+        let entry = store
+            .audit_log(seq - 1, 1)
+            .expect("audit")
+            .pop()
+            .expect("the removal's entry");
+        assert_eq!(
+            (
+                entry.event.as_str(),
+                &entry.detail["reason"],
+                &entry.detail["class"]
+            ),
+            ("removed", &json!("replaced"), &json!("cams"))
+        );
+        // Its id and address are free; its revoked credentials stay refused.
+        store
+            .add_device(&device("cam-1", "10.0.0.1"), &json!({}))
+            .expect("onboarded again");
+        assert!(store.is_revoked("cam-1").expect("read"));
+        assert!(
+            store
+                .remove_device("nobody", &json!({}))
+                .expect("ok")
+                .is_none()
+        );
     }
 
     #[test]
