@@ -248,6 +248,17 @@ fn logger_over_udp_and_tcp_raises_incidents_with_reports_and_quarantine() {
         http(gw.address, "GET", "/v1/pava", None).1["reports"]["pending"] == 0
     });
     assert!(pava["parsed"].as_u64().is_some_and(|n| n >= 6), "{pava}");
+    // The UDP socket got as large a receive buffer as the kernel allows (16 MiB asked; Linux
+    // caps it at net.core.rmem_max and reports twice what it grants), not the small default.
+    let rmem_max: u64 = std::fs::read_to_string("/proc/sys/net/core/rmem_max")
+        .ok()
+        .and_then(|t| t.trim().parse().ok())
+        .expect("net.core.rmem_max");
+    assert_eq!(
+        pava["udp_receive_buffer_bytes"].as_u64(),
+        Some(2 * rmem_max.min(16 * 1024 * 1024)),
+        "{pava}"
+    );
     // Three reports: the firmware incident to the manufacturer and the platform, the brute
     // force to the manufacturer; each delivered once, after the two refusals.
     let delivered: Vec<Value> = bodies

@@ -80,6 +80,8 @@ pub struct Pava {
     pub sender: mpsc::Sender<Received>,
     /// Bytes of the messages waiting for the engine.
     pub queued: std::sync::atomic::AtomicUsize,
+    /// The UDP socket's receive buffer as the kernel granted it (0 without UDP).
+    pub udp_buffer: std::sync::atomic::AtomicUsize,
 }
 
 /// What the engine thread needs.
@@ -108,6 +110,7 @@ pub(crate) fn start(context: EngineContext, queue: usize) -> Result<Arc<Pava>, S
         counters: Mutex::new(Counters::default()),
         sender,
         queued: std::sync::atomic::AtomicUsize::new(0),
+        udp_buffer: std::sync::atomic::AtomicUsize::new(0),
     });
     let policy = current(&context.bundle);
     let mut engine = Engine::new(&policy.ir.detections, context.max_groups)?;
@@ -381,5 +384,10 @@ pub fn overloaded(pava: &Pava, source: IpAddr) {
 /// What the API shows of PAVA.
 pub fn snapshot(pava: &Pava) -> serde_json::Value {
     let counters = lock_counters(pava);
-    serde_json::to_value(&*counters).unwrap_or_default()
+    let mut value = serde_json::to_value(&*counters).unwrap_or_default();
+    let buffer = pava.udp_buffer.load(std::sync::atomic::Ordering::Relaxed);
+    if let (Some(object), true) = (value.as_object_mut(), buffer > 0) {
+        object.insert("udp_receive_buffer_bytes".to_string(), buffer.into());
+    }
+    value
 }
