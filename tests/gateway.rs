@@ -331,6 +331,42 @@ fn bad_requests_get_stable_codes_and_leave_the_state_alone() {
             "refusals are audited: {code} in {refused:?}"
         );
     }
+    // With who sent them.
+    assert!(
+        audit["entries"]
+            .as_array()
+            .expect("entries")
+            .iter()
+            .filter(|e| e["event"] == "onboarding-refused")
+            .all(|e| e["detail"]["source"] == "127.0.0.1"),
+        "{audit}"
+    );
+}
+
+#[test]
+fn a_flood_of_bad_onboardings_cannot_grow_the_audit_log_without_bound() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    signed_home(dir.path());
+    let gw = gateway(dir.path(), &[]);
+    for n in 0..160 {
+        let bad = json!({ "id": format!("x{n}"), "address": "not an address", "mud_url": "u" });
+        let (status, answer) = post_json(gw.address, "/v1/onboard", &bad);
+        // Every request still gets its answer.
+        assert_eq!(
+            (status, answer["error"]["code"].as_str()),
+            (400, Some("bad-address"))
+        );
+    }
+    let (_, audit) = http(gw.address, "GET", "/v1/audit?limit=1000", None);
+    let refused = audit["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter(|e| e["event"] == "onboarding-refused")
+        .count();
+    assert_eq!(refused, 100, "at most 100 a minute, one by one");
+    let (_, status) = http(gw.address, "GET", "/v1/status", None);
+    assert_eq!(status["onboarding_refusals_suppressed"], 60, "{status}");
 }
 
 #[test]

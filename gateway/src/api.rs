@@ -3,15 +3,16 @@
 //! request has a deadline.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{ConnectInfo, Path, Query, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::{Extension, Router};
 use serde_json::{Value, json};
 
 use crate::mud::MAX_MUD_BYTES;
@@ -85,7 +86,11 @@ async fn body_of(body: Body) -> Result<Bytes, ApiError> {
         })
 }
 
-async fn onboard(State(gateway): State<Arc<Gateway>>, body: Body) -> Response {
+async fn onboard(
+    State(gateway): State<Arc<Gateway>>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    body: Body,
+) -> Response {
     let bytes = match body_of(body).await {
         Ok(bytes) => bytes,
         Err(error) => return error.into_response(),
@@ -100,7 +105,10 @@ async fn onboard(State(gateway): State<Arc<Gateway>>, body: Body) -> Response {
                 .into_response();
         }
     };
-    match gateway.onboard(request).await {
+    match gateway
+        .onboard(request, peer.map(|Extension(ConnectInfo(p))| p.ip()))
+        .await
+    {
         Ok(response) => match serde_json::to_value(&response) {
             Ok(value) => ok(StatusCode::CREATED, value),
             Err(error) => ApiError::new(500, "internal", error.to_string()).into_response(),
@@ -264,6 +272,7 @@ pub async fn accept(
     use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
     use hyper_util::server::conn::auto::Builder;
     use hyper_util::service::TowerToHyperService;
+    use tower::ServiceExt;
     let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     loop {
         let permit = slots
@@ -271,7 +280,7 @@ pub async fn accept(
             .acquire_owned()
             .await
             .map_err(|e| format!("serve: {e}"))?;
-        let (stream, _) = match listener.accept().await {
+        let (stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
             // Out of file descriptors and the like: wait, do not stop serving.
             Err(_) => {
@@ -279,7 +288,13 @@ pub async fn accept(
                 continue;
             }
         };
-        let service = TowerToHyperService::new(app.clone());
+        // The client's address, for handlers that record who asked (axum's `ConnectInfo`).
+        let service = TowerToHyperService::new(app.clone().map_request(
+            move |mut request: axum::http::Request<hyper::body::Incoming>| {
+                request.extensions_mut().insert(ConnectInfo(peer));
+                request
+            },
+        ));
         tokio::spawn(async move {
             let mut builder = Builder::new(TokioExecutor::new());
             builder

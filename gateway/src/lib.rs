@@ -10,6 +10,7 @@ pub mod mud;
 pub mod mud_source;
 pub mod pasc;
 pub mod pava;
+pub mod refusals;
 pub mod runtime;
 pub mod store;
 pub mod testing;

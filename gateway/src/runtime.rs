@@ -137,6 +137,8 @@ pub struct Gateway {
     pub firewall: Firewall,
     /// PAVA, when the gateway listens for syslog.
     pub pava: Option<Arc<crate::pava::service::Pava>>,
+    /// How many refused onboardings the audit log has taken this minute.
+    refusals: crate::refusals::Refusals,
     /// The syslog listeners' bound addresses: (UDP, TCP, TLS).
     pub syslog: (
         Option<std::net::SocketAddr>,
@@ -325,6 +327,7 @@ impl Gateway {
             client,
             firewall,
             pava,
+            refusals: crate::refusals::Refusals::new(std::time::Instant::now()),
             syslog,
         });
         let status = gateway.firewall.update().await;
@@ -392,12 +395,19 @@ impl Gateway {
     }
 
     /// PASC for one thing (see `onboard_thing`); a refusal is recorded in the audit log.
-    pub async fn onboard(&self, request: OnboardRequest) -> Result<OnboardResponse, ApiError> {
+    /// Onboards a thing (see `onboard_thing`); a refusal is audited with the request's
+    /// source, within the bound of `refusals.rs`.
+    pub async fn onboard(
+        &self,
+        request: OnboardRequest,
+        source: Option<IpAddr>,
+    ) -> Result<OnboardResponse, ApiError> {
         let id = request.id.clone();
         let result = self.onboard_thing(request).await;
         if let Err(error) = &result
             && error.status < 500
         {
+            let admitted = self.refusals.admit(source, std::time::Instant::now());
             let store = self.store.clone();
             // The id as sent may be anything: the audit log keeps a bounded, printable copy.
             let shown: String = id
@@ -405,11 +415,25 @@ impl Gateway {
                 .take(MAX_ID_LEN)
                 .filter(|c| !c.is_control())
                 .collect();
-            let detail = json!({ "id": shown, "code": error.code, "message": error.message });
+            let detail = json!({
+                "id": shown,
+                "code": error.code,
+                "message": error.message,
+                "source": source.map(|s| s.to_string()),
+            });
             let _ = blocking(move || {
-                lock(&store)
-                    .audit("onboarding-refused", None, &detail)
-                    .map_err(internal)
+                let state = lock(&store);
+                if let Some(summary) = admitted.summary {
+                    state
+                        .audit("onboarding-refusals-suppressed", None, &summary)
+                        .map_err(internal)?;
+                }
+                if admitted.write {
+                    state
+                        .audit("onboarding-refused", None, &detail)
+                        .map_err(internal)?;
+                }
+                Ok(())
             })
             .await;
         }
@@ -661,6 +685,7 @@ impl Gateway {
             "things": things,
             "things_by_class": by_class,
             "firewall": self.firewall.status(),
+            "onboarding_refusals_suppressed": self.refusals.suppressed(),
         }))
     }
 

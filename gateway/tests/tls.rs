@@ -162,12 +162,15 @@ async fn client_certificates_are_required_where_the_profile_says() {
     let gateway = Gateway::start(config).await.expect("starts");
     let address = gateway.syslog.2.expect("TLS listener");
     let onboarded = gateway
-        .onboard(OnboardRequest {
-            id: "sensor-1".into(),
-            address: "127.0.0.1".into(),
-            mud_url: None,
-            mud: Some(mud()),
-        })
+        .onboard(
+            OnboardRequest {
+                id: "sensor-1".into(),
+                address: "127.0.0.1".into(),
+                mud_url: None,
+                mud: Some(mud()),
+            },
+            None,
+        )
         .await
         .expect("onboarded");
     assert!(
