@@ -89,6 +89,42 @@ fn each_row_of_a_table_is_its_own_case() {
 }
 
 #[test]
+fn json_output_carries_every_case_with_its_row() {
+    let output = ward(
+        &root(),
+        &[
+            "test",
+            "tests/fixtures/policy-tests",
+            "--format",
+            "json",
+            "--coverage",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(
+        (report["passed"].as_u64(), report["failed"].as_u64()),
+        (Some(16), Some(7))
+    );
+    let cases = report["cases"].as_array().expect("cases");
+    assert_eq!(cases.len(), 23);
+    let row_4 = cases
+        .iter()
+        .find(|c| c["row"] == 4)
+        .expect("the table's fourth row");
+    assert_eq!(row_4["passed"], false);
+    assert_eq!(row_4["line"], 86);
+    assert_eq!(
+        row_4["assertion"],
+        "deny flow gamma -> alpha : udp/9000 [row 4]"
+    );
+    // A plain assertion has no row.
+    assert!(cases[0].get("row").is_none());
+    // Coverage goes to stderr, leaving stdout one JSON document.
+    assert!(String::from_utf8_lossy(&output.stderr).contains("coverage: "));
+}
+
+#[test]
 fn a_named_operation_is_asked_of_cedar() {
     let (_, text) = tables_and_operations();
     for expected in [

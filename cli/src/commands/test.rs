@@ -17,6 +17,9 @@ pub enum Format {
     Human,
     /// JUnit XML, for CI dashboards: one test suite per file, one test case per assertion.
     Junit,
+    /// One JSON document: every case (test, assertion, file, line, row, passed, expected,
+    /// actual, decided_by) and the counts.
+    Json,
 }
 
 #[derive(clap::Args)]
@@ -56,14 +59,22 @@ pub fn run_tests(args: Args) -> Outcome {
     match args.format {
         Format::Human => human(&report, args.verbose),
         Format::Junit => crate::stdout::out!("{}", junit(&report)),
+        Format::Json => outln!(
+            "{}",
+            serde_json::json!({
+                "cases": report.cases,
+                "passed": report.passed(),
+                "failed": report.failed(),
+            })
+        ),
     }
     let mut below = false;
     if args.coverage || args.threshold.is_some() {
         let covered = coverage(&policy, &report.exercised);
-        // With JUnit on stdout, the coverage goes to stderr.
+        // With JUnit or JSON on stdout, the coverage goes to stderr.
         let print = |line: String| match args.format {
             Format::Human => outln!("{line}"),
-            Format::Junit => eprintln!("{line}"),
+            Format::Junit | Format::Json => eprintln!("{line}"),
         };
         for file in &covered.files {
             print(format!(
