@@ -148,6 +148,11 @@ fn simplify(mut words: Vec<String>, context: Option<&str>) -> Vec<String> {
     if has(&words, "a property or statement") {
         words.retain(|w| w != "a name");
     }
+    // After `for NAME`, `=` is only the property the words could also have started: no
+    // property is called `for`.
+    if has(&words, "`in`") {
+        words.retain(|w| w != "`=`");
+    }
     if context.is_some_and(|c| c.ends_with(" name")) {
         for w in &mut words {
             if w == "a string" {
@@ -255,6 +260,12 @@ fn help_for(expected: &[String], found: &Found, text: &str, decl_start: usize) -
         return Some(format!(
             "properties go inside the block: `{decl_word} name {{ key = value }}`"
         ));
+    }
+    if found.text == "," && expected.iter().any(|w| w == "`in`") {
+        return Some(
+            "a table's names go in parentheses: `for (verdict, source) in [(allow, app), ...]`"
+                .to_string(),
+        );
     }
     if found.text == ":" && expected.iter().any(|w| w == "`=`") {
         return Some("write properties as `key = value`".to_string());

@@ -399,6 +399,24 @@ fn tables_in_tests() {
 }
 
 #[test]
+fn a_table_with_several_names_without_parentheses_gets_a_hint() {
+    let parsed = parse(
+        "test \"t\" {\n  for verdict, source in [(allow, a)] { verdict flow source -> b }\n}",
+    );
+    let [error] = parsed.errors.as_slice() else {
+        panic!("one error: {:?}", parsed.errors);
+    };
+    assert_eq!(error.message, "expected `in` after `verdict`, found `,`");
+    assert!(
+        error
+            .help
+            .as_deref()
+            .is_some_and(|h| h.contains("`for (verdict, source) in")),
+        "{error:?}"
+    );
+}
+
+#[test]
 fn broken_tables_get_messages_in_words() {
     for (text, expected) in [
         (
