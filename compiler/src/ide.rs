@@ -125,6 +125,69 @@ fn stmt_names<'a>(stmt: &'a Stmt, found: &mut Vec<(&'a str, TextRange)>) {
     }
 }
 
+/// Hover on a name of a test's table (in its `for` or its body): the values its rows give it.
+fn table_name_hover(db: &dyn Db, file: SourceFile, offset: u32) -> Option<(String, TextRange)> {
+    let text = file.text(db);
+    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let at = (offset as usize).min(text.len());
+    let start = text
+        .get(..at)?
+        .rfind(|c: char| !is_word(c))
+        .map_or(0, |i| i + 1);
+    let end = at
+        + text
+            .get(at..)?
+            .find(|c: char| !is_word(c))
+            .unwrap_or(text.len() - at);
+    let word = text.get(start..end).filter(|w| !w.is_empty())?;
+    let range = TextRange::new(start as u32, end as u32);
+    for decl in parsed(db, file).file.decls() {
+        for stmt in &decl.body {
+            let StmtKind::Table(table) = &stmt.kind else {
+                continue;
+            };
+            if !(stmt.range.start <= range.start && range.end <= stmt.range.end) {
+                continue;
+            }
+            // Inside the rows, a word is a value, not the table's name.
+            if table
+                .rows
+                .iter()
+                .any(|r| r.range.start <= range.start && range.end <= r.range.end)
+            {
+                continue;
+            }
+            let column = table.params.iter().position(|p| p.text == word)?;
+            let values: Vec<&str> = table
+                .rows
+                .iter()
+                .filter_map(|r| r.cells.get(column))
+                .map(|c| text.get(c.range().as_usize()).unwrap_or_default())
+                .map(|v| {
+                    if v.contains('\n') {
+                        "(several lines)"
+                    } else {
+                        v
+                    }
+                })
+                .collect();
+            return Some((
+                format!(
+                    "**table name** `{word}`: one value per row ({})\n\n{}",
+                    values.len(),
+                    values
+                        .iter()
+                        .map(|v| format!("`{v}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                range,
+            ));
+        }
+    }
+    None
+}
+
 /// The identifier at an offset (or just before it, at the end of a word being typed).
 pub fn name_at(db: &dyn Db, file: SourceFile, offset: u32) -> Option<NameAt> {
     identifiers(db, file)
@@ -182,6 +245,9 @@ pub fn hover(
     file: SourceFile,
     offset: u32,
 ) -> Option<(String, TextRange)> {
+    if let Some(found) = table_name_hover(db, file, offset) {
+        return Some(found);
+    }
     let name = name_at(db, file, offset)?;
     let def = definition_of(db, ws, &name.text)?;
     let decl = crate::queries::decl_at(db, def.file, def.item)?;

@@ -78,4 +78,13 @@ fn a_rows_value_is_a_reference_and_a_parameter_is_not() {
     assert!(keyword_at("for (verdict"));
     assert!(keyword_at("deny flow source"));
     assert!(!keyword_at("verdict flow source"));
+
+    // Hover on a table's name, in its body, lists what its rows give it.
+    let body_source = TEXT.find("source -> lock : tcp/8883").expect("body") as u32 + 2;
+    let (markdown, range) = ide::hover(db, ws, file, body_source).expect("a hover");
+    assert_eq!(&TEXT[range.as_usize()], "source");
+    assert!(markdown.contains("`app`, `gw`"), "{markdown}");
+    // And a row's value is still its declaration.
+    let (markdown, _) = ide::hover(db, ws, file, row_gw).expect("a hover");
+    assert!(markdown.contains("gateway"), "{markdown}");
 }
