@@ -9,9 +9,8 @@ mod cli;
 mod gateway_client;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use cli::{gateway_args, root, ward};
+use cli::{gateway_args, nft_accepts, root, ward};
 use gateway_client::{GatewayProcess, http, http_raw, mirror, post_json, start};
 use serde_json::{Value, json};
 
@@ -105,27 +104,6 @@ fn mud_url(file: &Path) -> String {
         .as_str()
         .expect("url")
         .to_string()
-}
-
-/// `nft -c` on a ruleset: required in CI, skipped loudly elsewhere when nft is missing.
-fn nft_accepts(ruleset: &Path) {
-    match Command::new("nft")
-        .arg("-c")
-        .arg("-f")
-        .arg(ruleset)
-        .output()
-    {
-        Ok(output) => assert!(
-            output.status.success(),
-            "nft -c refuses {}: {}",
-            ruleset.display(),
-            String::from_utf8_lossy(&output.stderr)
-        ),
-        Err(_) if std::env::var_os("CI").is_none() => {
-            eprintln!("SKIPPED: nft is not installed; CI checks the gateway's ruleset with nft -c");
-        }
-        Err(error) => panic!("CI must have nft: {error}"),
-    }
 }
 
 #[test]

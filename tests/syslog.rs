@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use cli::{gateway_args, root, signed_bundle};
+use cli::{gateway_args, nft_accepts, root, signed_bundle};
 use gateway_client::{http, post_json, start};
 use serde_json::{Value, json};
 
@@ -237,6 +237,21 @@ fn logger_over_udp_and_tcp_raises_incidents_with_reports_and_quarantine() {
                     .is_some_and(|s| s.contains("127.0.0.1"))
             })
     });
+    // The raised profile is applied: the thing is at level 3 in the firewall, so lower-level
+    // things can no longer reach it, and the inventory says so.
+    wait_for("the raised profile", || {
+        http(gw.address, "GET", "/v1/devices/sensor-1", None).1["device"]["raised_profile"]
+            == "SecProf_3"
+    });
+    wait_for("the thing in the level-3 set", || {
+        let ruleset = std::fs::read_to_string(dir.path().join("state.nft")).unwrap_or_default();
+        ruleset.split("set l4_level3 {").nth(1).is_some_and(|set| {
+            set.split('}')
+                .next()
+                .is_some_and(|s| s.contains("127.0.0.1"))
+        })
+    });
+    nft_accepts(&dir.path().join("state.nft"));
 
     // Reports: the endpoint refused twice, then took them; none lost.
     wait_for("the reports", || {

@@ -206,6 +206,10 @@ pub struct PolicyIr {
     pub endpoints: Vec<EndpointIr>,
     pub flows: Vec<FlowIr>,
     pub detections: Vec<DetectIr>,
+    /// Every security profile with its level, by level: PAVA's `raise_profile` names one, and
+    /// the gateway places a raised thing by its level.
+    #[serde(default)]
+    pub profiles: Vec<ProfileIr>,
     /// Lookups by name, built on first use (emitters look names up for every flow of every
     /// class: linear searches made builds of large policies quadratic).
     #[serde(skip)]
@@ -221,15 +225,24 @@ struct Index {
     flows: HashMap<String, Vec<usize>>,
 }
 
+/// A security profile's name and level.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileIr {
+    pub name: String,
+    pub level: i64,
+}
+
 impl Clone for PolicyIr {
     fn clone(&self) -> Self {
-        PolicyIr::new(
+        let mut ir = PolicyIr::new(
             self.classes.clone(),
             self.segments.clone(),
             self.endpoints.clone(),
             self.flows.clone(),
             self.detections.clone(),
-        )
+        );
+        ir.profiles = self.profiles.clone();
+        ir
     }
 }
 
@@ -241,12 +254,14 @@ impl PartialEq for PolicyIr {
             &self.endpoints,
             &self.flows,
             &self.detections,
+            &self.profiles,
         ) == (
             &other.classes,
             &other.segments,
             &other.endpoints,
             &other.flows,
             &other.detections,
+            &other.profiles,
         )
     }
 }
@@ -265,8 +280,17 @@ impl PolicyIr {
             endpoints,
             flows,
             detections,
+            profiles: Vec::new(),
             index: OnceLock::new(),
         }
+    }
+
+    /// A profile's level, by name.
+    pub fn profile_level(&self, name: &str) -> Option<i64> {
+        self.profiles
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| p.level)
     }
 
     fn index(&self) -> &Index {
@@ -425,14 +449,25 @@ pub fn build_ir(db: &dyn Db, workspace: Workspace) -> PolicyIr {
     ir.detections.sort_by(|a, b| a.name.cmp(&b.name));
     ir.flows
         .sort_by(|a, b| (&a.from, &a.to, &a.ports).cmp(&(&b.from, &b.to, &b.ports)));
+    let mut profiles: Vec<ProfileIr> = catalog
+        .profiles
+        .iter()
+        .map(|(name, info)| ProfileIr {
+            name: name.clone(),
+            level: info.level,
+        })
+        .collect();
+    profiles.sort_by(|a, b| (a.level, &a.name).cmp(&(b.level, &b.name)));
     // The index is built on first use, after sorting.
-    PolicyIr::new(
+    let mut built = PolicyIr::new(
         ir.classes,
         ir.segments,
         ir.endpoints,
         ir.flows,
         ir.detections,
-    )
+    );
+    built.profiles = profiles;
+    built
 }
 
 fn class_ir(

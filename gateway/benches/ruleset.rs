@@ -7,7 +7,7 @@
 mod common;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use ward_compiler::emit::nft::ruleset_for_inventory;
+use ward_compiler::emit::nft::{Raised, ruleset_for_inventory};
 use ward_gateway::store::{Device, Store, now};
 
 fn bench(c: &mut Criterion) {
@@ -28,11 +28,12 @@ fn bench(c: &mut Criterion) {
             quarantined: false,
             onboarded_at: now(),
             bundle_revision: "bench".into(),
+            raised_profile: None,
         };
         store.add_device(&device, &onboarding).expect("added");
     }
     let inventory = store.inventory().expect("inventory");
-    let text = ruleset_for_inventory(&ir, &inventory);
+    let text = ruleset_for_inventory(&ir, &inventory, &Raised::new());
     eprintln!(
         "ruleset for {} things: {} bytes, {} lines",
         inventory.values().map(Vec::len).sum::<usize>(),
@@ -44,12 +45,12 @@ fn bench(c: &mut Criterion) {
     group.sample_size(20);
     group.bench_function("read_inventory", |b| b.iter(|| store.inventory()));
     group.bench_function("render", |b| {
-        b.iter(|| ruleset_for_inventory(&ir, &inventory))
+        b.iter(|| ruleset_for_inventory(&ir, &inventory, &Raised::new()))
     });
     group.bench_function("regenerate", |b| {
         b.iter(|| {
             let inventory = store.inventory().expect("inventory");
-            let text = ruleset_for_inventory(&ir, &inventory);
+            let text = ruleset_for_inventory(&ir, &inventory, &Raised::new());
             ward_gateway::firewall::write_atomic(&path, &text).expect("written");
         })
     });

@@ -81,7 +81,7 @@ fn check_id(id: &str) -> Result<(), ApiError> {
 }
 
 /// Whether `address` lies in one of the prefixes.
-fn within(address: IpAddr, prefixes: &[String]) -> bool {
+pub(crate) fn within(address: IpAddr, prefixes: &[String]) -> bool {
     prefixes.iter().any(|prefix| {
         let (net, len) = match prefix.split_once('/') {
             Some((net, len)) => (net, len.parse::<u32>().ok()),
@@ -252,11 +252,16 @@ impl Gateway {
             let store = store.clone();
             let bundle = bundle.clone();
             move || {
-                let inventory = lock(&store).things.inventory();
                 let policy = current(&bundle);
+                let (inventory, raised) = {
+                    let state = lock(&store);
+                    (state.things.inventory(), state.things.raised(&policy.ir))
+                };
                 let things = inventory.values().map(Vec::len).sum();
                 Ok((
-                    ward_compiler::emit::nft::ruleset_for_inventory(&policy.ir, &inventory),
+                    ward_compiler::emit::nft::ruleset_for_inventory(
+                        &policy.ir, &inventory, &raised,
+                    ),
                     things,
                 ))
             }
@@ -500,6 +505,7 @@ impl Gateway {
             quarantined: onboarding.quarantined,
             onboarded_at: now(),
             bundle_revision: policy.manifest.revision.clone(),
+            raised_profile: None,
         };
         let store = self.store.clone();
         let peer_classes = onboarding.peers.clone();

@@ -104,6 +104,8 @@ pub struct Device {
     pub quarantined: bool,
     pub onboarded_at: String,
     pub bundle_revision: String,
+    /// The profile PAVA raised the thing to, above its class's (`raise_profile`).
+    pub raised_profile: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -169,11 +171,11 @@ fn device_of(row: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
         quarantined: row.get::<_, i64>(6)? != 0,
         onboarded_at: row.get(7)?,
         bundle_revision: row.get(8)?,
+        raised_profile: row.get(9)?,
     })
 }
 
-const DEVICE_COLUMNS: &str =
-    "id, class, address, mud_url, profile, level, quarantined, onboarded_at, bundle_revision";
+const DEVICE_COLUMNS: &str = "id, class, address, mud_url, profile, level, quarantined, onboarded_at, bundle_revision, raised_profile";
 
 impl Store {
     /// Opens (or creates) the state database. Refuses a database written by a newer ward
@@ -230,7 +232,7 @@ impl Store {
         }
         tx.execute(
             &format!(
-                "INSERT INTO devices ({DEVICE_COLUMNS}, onboarding) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+                "INSERT INTO devices ({DEVICE_COLUMNS}, onboarding) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
             ),
             params![
                 device.id,
@@ -242,6 +244,7 @@ impl Store {
                 i64::from(device.quarantined),
                 device.onboarded_at,
                 device.bundle_revision,
+                device.raised_profile,
                 onboarding.to_string(),
             ],
         )
@@ -275,7 +278,7 @@ impl Store {
             .query_row(
                 &format!("SELECT {DEVICE_COLUMNS}, revoked FROM devices WHERE id = ?1"),
                 params![id],
-                |row| Ok((device_of(row)?, row.get::<_, i64>(9)? != 0)),
+                |row| Ok((device_of(row)?, row.get::<_, i64>(10)? != 0)),
             )
             .optional()?;
         let Some((device, revoked)) = found else {
@@ -334,7 +337,7 @@ impl Store {
             .query_row(
                 &format!("SELECT {DEVICE_COLUMNS}, onboarding FROM devices WHERE id = ?1"),
                 params![id],
-                |row| Ok((device_of(row)?, row.get::<_, String>(9)?)),
+                |row| Ok((device_of(row)?, row.get::<_, String>(10)?)),
             )
             .optional()?;
         Ok(row.map(|(device, onboarding)| {
@@ -424,6 +427,7 @@ mod tests {
             quarantined: false,
             onboarded_at: now(),
             bundle_revision: "r".into(),
+            raised_profile: None,
         }
     }
 

@@ -4,7 +4,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use ward_compiler::emit::nft::Inventory;
+use ward_compiler::emit::nft::{Inventory, Raised};
+use ward_compiler::ir::PolicyIr;
 
 use crate::store::Device;
 
@@ -14,6 +15,8 @@ pub struct Things {
     by_class: BTreeMap<String, BTreeMap<String, String>>,
     /// address -> (id, class): whose syslog messages these are.
     by_address: HashMap<String, (String, String)>,
+    /// id -> the profile PAVA raised it to.
+    raised: BTreeMap<String, String>,
     count: usize,
 }
 
@@ -22,6 +25,9 @@ impl Things {
         let mut things = Things::default();
         for device in devices {
             things.add(&device.class, &device.id, &device.address);
+            if let Some(profile) = &device.raised_profile {
+                things.raise(&device.id, profile);
+            }
         }
         things
     }
@@ -48,8 +54,43 @@ impl Things {
         })
     }
 
+    /// Records that PAVA raised a thing's profile.
+    pub fn raise(&mut self, id: &str, profile: &str) {
+        self.raised.insert(id.to_string(), profile.to_string());
+    }
+
+    /// The firewall's view of raised things: by the level of their profile, those raised
+    /// above their class's level (a profile at or below it changes nothing). An address a
+    /// segment of that level already covers (a quarantined thing raised back to its old
+    /// segment's level) is left out: nftables refuses overlapping elements in a set.
+    pub fn raised(&self, ir: &PolicyIr) -> Raised {
+        let mut out = Raised::new();
+        for (id, profile) in &self.raised {
+            let (Some(level), Some((class, address))) = (ir.profile_level(profile), self.find(id))
+            else {
+                continue;
+            };
+            let above_class = ir.class(class).is_some_and(|c| level > c.level);
+            let covered = address.parse().is_ok_and(|ip| {
+                ir.segments
+                    .iter()
+                    .filter(|s| s.level == Some(level))
+                    .any(|s| crate::runtime::within(ip, &s.subnets))
+            });
+            if above_class && !covered {
+                out.entry(level).or_default().push(address.to_string());
+            }
+        }
+        for addresses in out.values_mut() {
+            addresses.sort_unstable();
+            addresses.dedup();
+        }
+        out
+    }
+
     /// Forgets a thing; its address is free again.
     pub fn remove(&mut self, id: &str) {
+        self.raised.remove(id);
         let Some((class, address)) = self.find(id).map(|(c, a)| (c.to_string(), a.to_string()))
         else {
             return;

@@ -1,12 +1,16 @@
 //! The ruleset evaluator of policy tests on the rulesets ward really emits: it reads every
 //! one (the example policies', the namespace fixture's, a gateway's for an inventory) and
-//! decides the namespace fixture's flows as the real packets of tests/netns.rs are decided.
+//! decides the namespace fixture's flows as the real packets of tests/netns.rs are decided;
+//! a thing whose profile PAVA raised is placed at its new level.
 
 use std::path::Path;
 
 use ward_compiler::Policy;
+use ward_compiler::emit::nft::Raised;
 use ward_compiler::emit::{self, BuildOptions};
+use ward_gateway::store::Device;
 use ward_gateway::testing::firewall::{Packet, Ruleset};
+use ward_gateway::things::Things;
 
 fn ruleset_of(folder: &str) -> String {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -97,7 +101,7 @@ fn a_gateway_ruleset_for_an_inventory_is_decided_by_its_things() {
     let mut inventory = ward_compiler::emit::nft::Inventory::new();
     inventory.insert("alpha".into(), vec!["10.91.1.2".into()]);
     inventory.insert("beta".into(), vec!["10.91.2.2".into()]);
-    let text = ward_compiler::emit::nft::ruleset_for_inventory(&ir, &inventory);
+    let text = ward_compiler::emit::nft::ruleset_for_inventory(&ir, &inventory, &Raised::new());
     let ruleset = Ruleset::parse(&text).expect("parses");
     let forward = |p: Packet| ruleset.decide("forward", &p).expect("decides");
     assert!(forward(packet("10.91.2.2", "10.91.1.2", "tcp", 8080)).accepted);
@@ -105,4 +109,75 @@ fn a_gateway_ruleset_for_an_inventory_is_decided_by_its_things() {
     assert!(!forward(packet("10.91.2.3", "10.91.1.2", "tcp", 8080)).accepted);
     // gamma has no thing onboarded: its declared flow carries nothing.
     assert!(!forward(packet("10.91.3.2", "10.91.1.2", "udp", 9000)).accepted);
+}
+
+#[test]
+fn a_thing_raised_to_a_higher_profile_is_out_of_reach_of_lower_ones() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/netns");
+    let mut policy = Policy::default();
+    for path in walk(&dir) {
+        policy.add_file(
+            path.display().to_string(),
+            std::fs::read_to_string(&path).expect("read"),
+        );
+    }
+    let ir = ward_compiler::ir::build_ir(policy.db(), policy.workspace());
+    let device = |id: &str, class: &str, address: &str, raised: Option<&str>| Device {
+        id: id.into(),
+        class: class.into(),
+        address: address.into(),
+        mud_url: "https://x.example/m".into(),
+        profile: "SecProf_2".into(),
+        level: 2,
+        quarantined: false,
+        onboarded_at: "t".into(),
+        bundle_revision: "r".into(),
+        raised_profile: raised.map(str::to_string),
+    };
+    let decide = |things: &Things, from: &str, to: &str, protocol: &str, port: u16| {
+        let text = ward_compiler::emit::nft::ruleset_for_inventory(
+            &ir,
+            &things.inventory(),
+            &things.raised(&ir),
+        );
+        let ruleset = Ruleset::parse(&text).expect("parses");
+        ruleset
+            .decide("forward", &packet(from, to, protocol, port))
+            .expect("decides")
+    };
+    // alpha and gamma hold SecProf_2 (level 2), beta SecProf_3: gamma reaches alpha on UDP.
+    let plain = Things::from_devices(&[
+        device("a", "alpha", "10.91.1.2", None),
+        device("b", "beta", "10.91.2.2", None),
+        device("g", "gamma", "10.91.3.2", None),
+    ]);
+    assert!(decide(&plain, "10.91.3.2", "10.91.1.2", "udp", 9000).accepted);
+    // PAVA raised alpha's thing to SecProf_3: gamma (level 2) may no longer reach it, beta
+    // (level 3) still may, and alpha's other hosts are untouched.
+    let raised = Things::from_devices(&[
+        device("a", "alpha", "10.91.1.2", Some("SecProf_3")),
+        device("a2", "alpha", "10.91.1.3", None),
+        device("b", "beta", "10.91.2.2", None),
+        device("g", "gamma", "10.91.3.2", None),
+    ]);
+    let upward = decide(&raised, "10.91.3.2", "10.91.1.2", "udp", 9000);
+    assert!(!upward.accepted);
+    assert!(
+        upward.by.contains("lower to higher: profile level 2 -> 3"),
+        "{}",
+        upward.by
+    );
+    assert!(decide(&raised, "10.91.2.2", "10.91.1.2", "tcp", 8080).accepted);
+    assert!(decide(&raised, "10.91.3.2", "10.91.1.3", "udp", 9000).accepted);
+    // A "raise" to a profile at or below the class's changes nothing.
+    let lowered = Things::from_devices(&[
+        device("a", "alpha", "10.91.1.2", Some("SecProf_1")),
+        device("g", "gamma", "10.91.3.2", None),
+    ]);
+    assert!(lowered.raised(&ir).is_empty());
+    assert!(decide(&lowered, "10.91.3.2", "10.91.1.2", "udp", 9000).accepted);
+    // A thing whose address a level-3 segment already covers (moved out of beta's segment
+    // by quarantine, say) is not added to that set again: nftables refuses overlaps.
+    let covered = Things::from_devices(&[device("m", "gamma", "10.91.2.9", Some("SecProf_3"))]);
+    assert!(covered.raised(&ir).is_empty());
 }

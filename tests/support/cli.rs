@@ -63,3 +63,24 @@ pub fn gateway_args<'a>(more: &[&'a str]) -> Vec<&'a str> {
     args.extend_from_slice(more);
     args
 }
+
+/// `nft -c` on a ruleset: required in CI, skipped loudly elsewhere when nft is missing.
+pub fn nft_accepts(ruleset: &Path) {
+    match Command::new("nft")
+        .arg("-c")
+        .arg("-f")
+        .arg(ruleset)
+        .output()
+    {
+        Ok(output) => assert!(
+            output.status.success(),
+            "nft -c refuses {}: {}",
+            ruleset.display(),
+            String::from_utf8_lossy(&output.stderr)
+        ),
+        Err(_) if std::env::var_os("CI").is_none() => {
+            eprintln!("SKIPPED: nft is not installed; CI checks the gateway's ruleset with nft -c");
+        }
+        Err(error) => panic!("CI must have nft: {error}"),
+    }
+}

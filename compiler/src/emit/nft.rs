@@ -20,6 +20,11 @@ use crate::ir::{FlowIr, PolicyIr, PortIr};
 /// subnets: only onboarded things get the class's flows (PASC's m8 at run time).
 pub type Inventory = BTreeMap<String, Vec<String>>;
 
+/// Things whose profile PAVA raised above their class's: level -> their addresses. Each joins
+/// its new level's set, so the lower-to-higher drops protect it as they protect the segments
+/// of that level (a lower-level thing can no longer reach it).
+pub type Raised = BTreeMap<i64, Vec<String>>;
+
 /// The addresses of an endpoint in one family.
 enum Addresses {
     Static(Vec<String>),
@@ -135,15 +140,16 @@ fn flow_rules(
 
 /// The ruleset of the bundle: classes stand for their segments' subnets.
 pub fn ruleset(ir: &PolicyIr) -> String {
-    ruleset_for(ir, None)
+    ruleset_for(ir, None, &Raised::new())
 }
 
-/// The ruleset for the things onboarded so far (the gateway's m8).
-pub fn ruleset_for_inventory(ir: &PolicyIr, inventory: &Inventory) -> String {
-    ruleset_for(ir, Some(inventory))
+/// The ruleset for the things onboarded so far (the gateway's m8), with the things whose
+/// profile was raised placed at their new level.
+pub fn ruleset_for_inventory(ir: &PolicyIr, inventory: &Inventory, raised: &Raised) -> String {
+    ruleset_for(ir, Some(inventory), raised)
 }
 
-fn ruleset_for(ir: &PolicyIr, inventory: Option<&Inventory>) -> String {
+fn ruleset_for(ir: &PolicyIr, inventory: Option<&Inventory>, raised: &Raised) -> String {
     let mut out = String::new();
     out.push_str("#!/usr/sbin/nft -f\n");
     match inventory {
@@ -214,8 +220,10 @@ fn ruleset_for(ir: &PolicyIr, inventory: Option<&Inventory>) -> String {
         }
     }
 
-    // Lower-to-higher drops, by level: one set of subnets per level and family.
+    // Lower-to-higher drops, by level: one set of subnets per level and family, with the
+    // things raised to that level.
     let mut levels: Vec<i64> = ir.segments.iter().filter_map(|s| s.level).collect();
+    levels.extend(raised.keys());
     levels.sort_unstable();
     levels.dedup();
     let mut level_sets: Vec<(i64, bool)> = Vec::new();
@@ -226,6 +234,7 @@ fn ruleset_for(ir: &PolicyIr, inventory: Option<&Inventory>) -> String {
                 .iter()
                 .filter(|s| s.level == Some(level))
                 .flat_map(|s| s.subnets.iter())
+                .chain(raised.get(&level).into_iter().flatten())
                 .filter(|a| a.contains(':') == v6)
                 .collect();
             if subnets.is_empty() {

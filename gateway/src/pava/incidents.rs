@@ -341,6 +341,7 @@ mod tests {
             quarantined: false,
             onboarded_at: now(),
             bundle_revision: "r".into(),
+            raised_profile: None,
         };
         store
             .add_device(&device("cam-1", "10.0.0.1"), &json!({}))

@@ -232,8 +232,12 @@ fn recipients(policy: &PolicyBundle, incident: &Incident) -> Vec<Recipient> {
     out
 }
 
-/// The next profile above `profile`, from the profiles the bundle's classes hold.
+/// The next profile above `level`: from the bundle's profiles, or, in a bundle built before
+/// they were listed, from those its classes hold.
 fn raised(policy: &PolicyBundle, level: i64) -> Option<String> {
+    if let Some(next) = policy.ir.profiles.iter().find(|p| p.level > level) {
+        return Some(next.name.clone());
+    }
     let mut levels: BTreeMap<i64, String> = BTreeMap::new();
     for class in &policy.ir.classes {
         levels
@@ -291,39 +295,61 @@ fn handle(
     for action in &stored.incident.actions {
         match action.action.as_str() {
             "quarantine" => quarantine(context, policy, &device, &detail),
-            "raise_profile" => {
-                let mut state = lock(&context.state);
-                let level = state
-                    .store
-                    .device(&device)
-                    .ok()
-                    .flatten()
-                    .map_or(0, |(d, _)| d.level);
-                // The rule names the profile (`raise_profile SecProf_3`); without one, the
-                // next level up among the bundle's profiles.
-                match action
-                    .args
-                    .first()
-                    .cloned()
-                    .or_else(|| raised(policy, level))
-                {
-                    Some(profile) => {
-                        let detail = json!({ "incident": stored.id, "profile": profile });
-                        let _ = state.store.raise_profile(&device, &profile, &detail);
-                    }
-                    None => {
-                        let _ = state
-                            .store
-                            .audit("profile-at-highest", Some(&device), &detail);
-                    }
-                }
-            }
+            "raise_profile" => raise_profile(context, policy, &device, action, &stored.id),
             "revoke_credentials" => {
                 let _ = lock(&context.state).store.revoke_device(&device, &detail);
             }
             _ => {}
         }
     }
+}
+
+/// Raises the thing's profile (the one the rule names, or the next level up from where it
+/// stands) and rebuilds the firewall: the thing joins its new level's set, so lower-level
+/// things can no longer reach it.
+fn raise_profile(
+    context: &EngineContext,
+    policy: &PolicyBundle,
+    device: &str,
+    action: &ward_compiler::ir::ActionIr,
+    incident: &str,
+) {
+    {
+        let mut state = lock(&context.state);
+        let Some((thing, _)) = state.store.device(device).ok().flatten() else {
+            return;
+        };
+        let level = thing
+            .raised_profile
+            .as_deref()
+            .and_then(|p| policy.ir.profile_level(p))
+            .map_or(thing.level, |raised| raised.max(thing.level));
+        let profile = action
+            .args
+            .first()
+            .cloned()
+            .or_else(|| raised(policy, level));
+        let Some(profile) = profile else {
+            let detail = json!({ "incident": incident, "level": level });
+            let _ = state
+                .store
+                .audit("profile-at-highest", Some(device), &detail);
+            return;
+        };
+        let detail = json!({ "incident": incident, "profile": profile });
+        if state
+            .store
+            .raise_profile(device, &profile, &detail)
+            .is_err()
+        {
+            return;
+        }
+        state.things.raise(device, &profile);
+    }
+    let firewall = context.firewall.clone();
+    context.runtime.spawn(async move {
+        let _ = firewall.update().await;
+    });
 }
 
 /// Moves the thing to the policy's quarantine class and rebuilds the firewall.
