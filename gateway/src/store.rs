@@ -413,10 +413,11 @@ fn audit_detail(onboarding: &Value) -> Value {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn device(id: &str, address: &str) -> Device {
+    /// A thing of class `plugs` at level 2, for tests of the state.
+    pub(crate) fn device(id: &str, address: &str) -> Device {
         Device {
             id: id.into(),
             class: "plugs".into(),

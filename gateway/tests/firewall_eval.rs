@@ -87,8 +87,8 @@ fn the_namespace_fixture_is_decided_as_real_packets_are() {
     assert!(!forward(packet("10.91.3.2", "10.91.1.2", "tcp", 9000)).accepted);
 }
 
-#[test]
-fn a_gateway_ruleset_for_an_inventory_is_decided_by_its_things() {
+/// The IR of the namespace test's policy.
+fn netns_ir() -> ward_compiler::ir::PolicyIr {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/netns");
     let mut policy = Policy::default();
     for path in walk(&dir) {
@@ -97,7 +97,12 @@ fn a_gateway_ruleset_for_an_inventory_is_decided_by_its_things() {
             std::fs::read_to_string(&path).expect("read"),
         );
     }
-    let ir = ward_compiler::ir::build_ir(policy.db(), policy.workspace());
+    ward_compiler::ir::build_ir(policy.db(), policy.workspace())
+}
+
+#[test]
+fn a_gateway_ruleset_for_an_inventory_is_decided_by_its_things() {
+    let ir = netns_ir();
     let mut inventory = ward_compiler::emit::nft::Inventory::new();
     inventory.insert("alpha".into(), vec!["10.91.1.2".into()]);
     inventory.insert("beta".into(), vec!["10.91.2.2".into()]);
@@ -113,15 +118,7 @@ fn a_gateway_ruleset_for_an_inventory_is_decided_by_its_things() {
 
 #[test]
 fn a_thing_raised_to_a_higher_profile_is_out_of_reach_of_lower_ones() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/netns");
-    let mut policy = Policy::default();
-    for path in walk(&dir) {
-        policy.add_file(
-            path.display().to_string(),
-            std::fs::read_to_string(&path).expect("read"),
-        );
-    }
-    let ir = ward_compiler::ir::build_ir(policy.db(), policy.workspace());
+    let ir = netns_ir();
     let device = |id: &str, class: &str, address: &str, raised: Option<&str>| Device {
         id: id.into(),
         class: class.into(),

@@ -331,18 +331,7 @@ mod tests {
     #[test]
     fn removing_a_thing_keeps_its_incidents_and_its_revocation() {
         let mut store = Store::in_memory().expect("store");
-        let device = |id: &str, address: &str| crate::store::Device {
-            id: id.into(),
-            class: "cams".into(),
-            address: address.into(),
-            mud_url: "https://cam.example/cam".into(),
-            profile: "SecProf_2".into(),
-            level: 2,
-            quarantined: false,
-            onboarded_at: now(),
-            bundle_revision: "r".into(),
-            raised_profile: None,
-        };
+        let device = crate::store::tests::device;
         store
             .add_device(&device("cam-1", "10.0.0.1"), &json!({}))
             .expect("added");
@@ -368,7 +357,7 @@ mod tests {
                 &entry.detail["reason"],
                 &entry.detail["class"]
             ),
-            ("removed", &json!("replaced"), &json!("cams"))
+            ("removed", &json!("replaced"), &json!("plugs"))
         );
         // Its id and address are free; its revoked credentials stay refused.
         store
