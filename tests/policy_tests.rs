@@ -38,13 +38,14 @@ fn failing_cases_say_what_was_expected_and_what_happened() {
     let output = ward(&root(), &["test", "tests/fixtures/policy-tests"]);
     let text = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(1), "{text}");
-    assert!(text.ends_with("16 passed, 7 failed\n"), "{text}");
+    assert!(text.ends_with("16 passed, 8 failed\n"), "{text}");
     for expected in [
         "FAIL \"what does not hold\" (tests/fixtures/policy-tests/lab.ward:71)\n  allow flow alpha -> beta : tcp/8080\n  expected: allowed by the firewall and Cedar\n  actual:   alpha -> beta: firewall drops all of 1 probes",
         "  deny flow beta -> alpha : tcp/8080\n  expected: denied by the firewall and Cedar\n  actual:   beta -> alpha: firewall accepts all of 1 probes, Cedar permits configure",
         "  expect beta.profile == SecProf_2\n  expected: == SecProf_2\n  actual:   SecProf_3 (declared)",
         "  expect risk(alpha, T4) == low\n  expected: == low\n  actual:   moderate",
         "  expect detect lab_failures fires 2 on 1 lines\n  expected: fires 2\n  actual:   fires 0",
+        "  expect alpha.level >= 3\n  expected: >= 3\n  actual:   2",
         // The Cedar policy that decided, by its id and its flow's source line.
         "  decided by cedar: permit \"beta -> configure\" (tests/fixtures/policy-tests/lab.ward:41 (beta -> alpha : tcp/8080))",
     ] {
@@ -104,10 +105,10 @@ fn json_output_carries_every_case_with_its_row() {
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
     assert_eq!(
         (report["passed"].as_u64(), report["failed"].as_u64()),
-        (Some(16), Some(7))
+        (Some(16), Some(8))
     );
     let cases = report["cases"].as_array().expect("cases");
-    assert_eq!(cases.len(), 23);
+    assert_eq!(cases.len(), 24);
     let row_4 = cases
         .iter()
         .find(|c| c["row"] == 4)
@@ -164,22 +165,22 @@ fn junit_output_reads_back() {
     let document = roxmltree::Document::parse(&text).expect("well-formed XML");
     let suites = document.root_element();
     assert_eq!(suites.tag_name().name(), "testsuites");
-    assert_eq!(suites.attribute("tests"), Some("23"));
-    assert_eq!(suites.attribute("failures"), Some("7"));
+    assert_eq!(suites.attribute("tests"), Some("24"));
+    assert_eq!(suites.attribute("failures"), Some("8"));
     let cases: Vec<_> = document
         .descendants()
         .filter(|n| n.has_tag_name("testcase"))
         .collect();
-    assert_eq!(cases.len(), 23);
+    assert_eq!(cases.len(), 24);
     // Each row of a table is a case of its own, with its own name.
     let names: std::collections::HashSet<_> =
         cases.iter().filter_map(|c| c.attribute("name")).collect();
-    assert_eq!(names.len(), 23, "{names:?}");
+    assert_eq!(names.len(), 24, "{names:?}");
     let failed: Vec<_> = cases
         .iter()
         .filter(|c| c.children().any(|n| n.has_tag_name("failure")))
         .collect();
-    assert_eq!(failed.len(), 7);
+    assert_eq!(failed.len(), 8);
     let first = failed[0];
     assert_eq!(first.attribute("classname"), Some("what does not hold"));
     assert_eq!(
