@@ -1,6 +1,7 @@
 //! `ward watch` in a temporary folder: write -> the bundle appears; break -> the error is
 //! reported and the old bundle untouched; fix -> a new bundle; files created, renamed over
-//! (as editors save) and deleted are all seen.
+//! (as editors save) and deleted are all seen; with `--test`, the tests' result after each
+//! good bundle.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -36,17 +37,12 @@ fn save_by_rename(path: &Path, text: &str) {
     std::fs::rename(&temp, path).expect("rename");
 }
 
-#[test]
-fn watch_rebuilds_and_keeps_the_last_good_bundle() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let src = dir.path().join("src");
-    let out = dir.path().join("out");
-    std::fs::create_dir(&src).expect("dir");
-    std::fs::write(src.join("home.ward"), GOOD).expect("write");
-
+/// `ward watch` with more arguments, in `dir`; its stdout line by line.
+fn watch(dir: &Path, more: &[&str]) -> (std::process::Child, Receiver<String>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_ward"))
         .args(["watch", "src", "-o", "out", "--debounce", "100"])
-        .current_dir(dir.path())
+        .args(more)
+        .current_dir(dir)
         .env("NO_COLOR", "1")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -61,6 +57,18 @@ fn watch_rebuilds_and_keeps_the_last_good_bundle() {
             }
         }
     });
+    (child, lines)
+}
+
+#[test]
+fn watch_rebuilds_and_keeps_the_last_good_bundle() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let src = dir.path().join("src");
+    let out = dir.path().join("out");
+    std::fs::create_dir(&src).expect("dir");
+    std::fs::write(src.join("home.ward"), GOOD).expect("write");
+
+    let (mut child, lines) = watch(dir.path(), &[]);
 
     wait_for(&lines, "rebuilt out");
     wait_for(&lines, "watching");
@@ -95,6 +103,36 @@ fn watch_rebuilds_and_keeps_the_last_good_bundle() {
     std::fs::remove_file(src.join("home.ward")).expect("remove");
     wait_for(&lines, "kept the last good bundle");
     assert_eq!(manifest(&out), third);
+
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn watch_with_tests_reports_them_after_each_good_bundle() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let src = dir.path().join("src");
+    std::fs::create_dir(&src).expect("dir");
+    let shop = "service shop \"Shop\" { host = \"shop.example\" }\nflow plug -> shop : tcp/443\n";
+    let test = |port: u16| {
+        format!(
+            "test \"the plug reaches its shop\" {{\n  allow flow plug -> shop : tcp/{port}\n}}\n"
+        )
+    };
+    std::fs::write(src.join("home.ward"), format!("{GOOD}{shop}{}", test(443))).expect("write");
+    let (mut child, lines) = watch(dir.path(), &["--test"]);
+    wait_for(&lines, "rebuilt out");
+    wait_for(&lines, "1 passed, 0 failed");
+
+    // A change that breaks what the test says: the failing case, in full.
+    save_by_rename(
+        &src.join("home.ward"),
+        &format!("{GOOD}{shop}{}", test(8443)),
+    );
+    wait_for(&lines, "rebuilt out");
+    wait_for(&lines, "FAIL \"the plug reaches its shop\"");
+    wait_for(&lines, "allow flow plug -> shop : tcp/8443");
+    wait_for(&lines, "0 passed, 1 failed");
 
     let _ = child.kill();
     let _ = child.wait();

@@ -106,7 +106,7 @@ pub fn run_tests(args: Args) -> Outcome {
     }
 }
 
-fn human(report: &Report, verbose: bool) {
+pub(crate) fn human(report: &Report, verbose: bool) {
     for case in &report.cases {
         if case.passed && !verbose {
             continue;

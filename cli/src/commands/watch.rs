@@ -3,7 +3,8 @@
 //! Changes are debounced (editors write several events per save, or save by writing a temporary
 //! file and renaming it), then the policy's files are listed and read again, so that created,
 //! deleted and renamed files are all seen. A policy with errors prints its diagnostics and keeps
-//! the last good bundle, and says so.
+//! the last good bundle, and says so. With `--test`, the policy's tests run on each good
+//! bundle and their result follows (failing cases in full, then `N passed, N failed`).
 
 use std::path::PathBuf;
 use std::sync::mpsc::{RecvTimeoutError, channel};
@@ -12,6 +13,7 @@ use std::time::Duration;
 use notify::{RecursiveMode, Watcher};
 use ward_compiler::emit::{self, BuildError, BuildOptions};
 use ward_compiler::{Policy, Severity};
+use ward_gateway::testing::run;
 
 use crate::Outcome;
 use crate::commands::build::write_bundle;
@@ -31,6 +33,10 @@ pub struct Args {
     /// Quiet time, in milliseconds, before a burst of changes triggers a rebuild.
     #[arg(long, default_value_t = 150, value_name = "MS")]
     debounce: u64,
+    /// Also run the policy's tests after each good rebuild (as `ward test` does), on the
+    /// bundle just built.
+    #[arg(long)]
+    test: bool,
 }
 
 /// Reads the policy as it is on disk now. Files that cannot be read are reported, and the
@@ -68,6 +74,14 @@ fn rebuild(args: &Args, renderer: &Renderer) {
                     args.output.display(),
                     &revision[..revision.len().min(12)]
                 );
+                if args.test {
+                    let report = run::prepare_built(&policy, &bundle)
+                        .and_then(|prepared| run::run_prepared(&policy, &prepared, None));
+                    match report {
+                        Ok(report) => super::test::human(&report, false),
+                        Err(error) => eprintln!("error: tests: {error}"),
+                    }
+                }
             }
             Err(message) => eprintln!("error: {}: {message}", args.output.display()),
         },

@@ -107,6 +107,10 @@ impl Compiled {
                 }
                 emit::BuildError::Bug(bug) => format!("the compiler failed: {bug}"),
             })?;
+        Compiled::from_bundle(policy, &bundle)
+    }
+
+    fn from_bundle(policy: &Policy, bundle: &emit::Bundle) -> Result<Compiled, String> {
         let text = |path: &str| {
             bundle
                 .files
@@ -672,6 +676,11 @@ pub struct Prepared(Compiled);
 
 pub fn prepare(policy: &Policy) -> Result<Prepared, String> {
     Compiled::new(policy).map(Prepared)
+}
+
+/// The same, from a bundle already built from this policy (`ward watch --test`).
+pub fn prepare_built(policy: &Policy, bundle: &emit::Bundle) -> Result<Prepared, String> {
+    Compiled::from_bundle(policy, bundle).map(Prepared)
 }
 
 /// Runs every test of the policy's own files (those whose name contains `filter`).
