@@ -15,7 +15,11 @@ pub fn public_key(path: &Path) -> Result<VerifyingKey, String> {
     sign::verifying_key(&pem).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// The public key of an optional `--key`; `Err` carries the message to print.
-pub fn optional_public_key(path: Option<&Path>) -> Result<Option<VerifyingKey>, String> {
-    path.map(public_key).transpose()
+/// The public key of an optional `--key`. A key that cannot be read is reported here, and
+/// the command ends with `Err`'s outcome.
+pub fn optional_public_key(path: Option<&Path>) -> Result<Option<VerifyingKey>, crate::Outcome> {
+    path.map(public_key).transpose().map_err(|error| {
+        eprintln!("error: {error}");
+        crate::Outcome::Failure
+    })
 }

@@ -374,16 +374,10 @@ fn table(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl, spec: &DeclSpec, s
     for instance in &instances {
         statement(r, file, decl, spec, &instance.stmt);
     }
+    let mut rows = r.diagnostics.split_off(before);
     let mut seen = std::collections::HashSet::new();
-    let mut index = before;
-    while index < r.diagnostics.len() {
-        let d = &r.diagnostics[index];
-        if seen.insert((d.code.code, d.range, d.message.clone())) {
-            index += 1;
-        } else {
-            r.diagnostics.remove(index);
-        }
-    }
+    rows.retain(|d| seen.insert((d.code.code, d.range, d.message.clone())));
+    r.diagnostics.extend(rows);
 }
 
 fn table_error(file: SourceFile, error: TableError) -> Diagnostic {

@@ -41,10 +41,7 @@ fn load(path: &Path, key: Option<&ed25519_dalek::VerifyingKey>) -> Result<Policy
 pub fn run(args: Args) -> Outcome {
     let key = match crate::keys::optional_public_key(args.key.as_deref()) {
         Ok(key) => key,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return Outcome::Failure;
-        }
+        Err(outcome) => return outcome,
     };
     let mut sides = Vec::new();
     for path in [&args.old, &args.new] {

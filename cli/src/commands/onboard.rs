@@ -39,10 +39,7 @@ pub struct Args {
 pub fn run(args: Args) -> Outcome {
     let key = match crate::keys::optional_public_key(args.key.as_deref()) {
         Ok(key) => key,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return Outcome::Failure;
-        }
+        Err(outcome) => return outcome,
     };
     let policy = match bundle::open(&args.bundle, key.as_ref(), Unsigned::Refuse) {
         Ok(policy) => policy,

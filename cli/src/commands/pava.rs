@@ -71,10 +71,7 @@ fn time(ms: i64) -> String {
 fn run_scan(args: ScanArgs) -> Outcome {
     let key = match crate::keys::optional_public_key(args.key.as_deref()) {
         Ok(key) => key,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return Outcome::Failure;
-        }
+        Err(outcome) => return outcome,
     };
     let policy = match bundle::open(&args.bundle, key.as_ref(), Unsigned::Read) {
         Ok(policy) => policy,

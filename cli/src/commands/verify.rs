@@ -21,10 +21,7 @@ pub struct Args {
 pub fn run(args: Args) -> Outcome {
     let key = match crate::keys::optional_public_key(args.key.as_deref()) {
         Ok(key) => key,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return Outcome::Failure;
-        }
+        Err(outcome) => return outcome,
     };
     let signed_file = if args.bundle.is_dir() {
         let bundle = match ward_gateway::bundle::read_dir(&args.bundle) {
