@@ -3,7 +3,7 @@
 //!
 //! Numbering: the letter is the default severity (E error, W warning, N note); E00xx syntax,
 //! E01xx names, E02xx declaration structure, E03xx flows, E04xx profiles and risk, E05xx
-//! segments, E06xx detection rules.
+//! segments, E06xx detection rules, E07xx tests, E08xx classification of things (PASC).
 
 use crate::diagnostic::Severity;
 
@@ -585,6 +585,32 @@ Fixed:
 ",
 };
 
+pub static AMBIGUOUS_MUD_MATCH: Code = Code {
+    code: "E0800",
+    name: "ambiguous-mud-match",
+    severity: Severity::Error,
+    summary: "two classes' `match mud` patterns claim the same MUD URLs equally",
+    explanation: "\
+PASC classifies a thing by the most specific `match mud` pattern its MUD URL matches (the one
+with the most characters other than `*`). When two classes have patterns of the same
+specificity that can match one URL, and no more specific pattern takes that URL, a thing with
+such a URL matches both equally and the gateway refuses it (`ambiguous-class`). The checker
+finds this before any onboarding does, and shows such a URL.
+
+The quarantine pattern `*` is not compared: it applies only when nothing else matches.
+
+Example:
+
+    class lamp \"Lamp\"   { function = actuation  match mud \"https://mud.acme.example/*\" }
+    class plug \"Plug\"   { function = monitoring match mud \"https://mud.acme.example/*\" }   // error
+
+Fixed: make each pattern say which things it is for.
+
+    class lamp \"Lamp\"   { function = actuation  match mud \"https://mud.acme.example/lamp/*\" }
+    class plug \"Plug\"   { function = monitoring match mud \"https://mud.acme.example/plug/*\" }
+",
+};
+
 pub static UNUSED_DECLARATION: Code = Code {
     code: "W0001",
     name: "unused-declaration",
@@ -632,6 +658,37 @@ Example:
 
     for (verdict, source) in [(allow, resident_app), (deny, banana_button)] {
       verdict flow resident_app -> front_door_lock : tcp/8883   // warning: `source` unused
+    }
+",
+};
+
+pub static CLASS_NOT_ASSESSED: Code = Code {
+    code: "W0004",
+    name: "class-not-assessed",
+    severity: Severity::Warning,
+    summary: "a class declares neither a profile nor an environment: it is not assessed",
+    explanation: "\
+The risk assessment (RA and PIA) runs per environment, the class's deployment scope: without
+`environment` there is nothing to assess, and without `profile` the class holds none. Its
+things still onboard and get the class's flows, but with no profile level: the rule \"lower
+never connects to higher\" neither protects them nor holds them back, no mitigation is
+configured, and their configuration (m6) says `profile: null`.
+
+Give the class an environment (PASC then assigns the lowest profile that mitigates its
+moderate and high risks), a profile, or both.
+
+Example:
+
+    class plug \"Smart plug\" {
+      function = monitoring            // warning: not assessed
+    }
+
+Fixed:
+
+    class plug \"Smart plug\" {
+      function = monitoring
+      environment = private_home
+      capabilities = [x509, tls]
     }
 ",
 };
@@ -685,9 +742,11 @@ pub static ALL: &[&Code] = &[
     &INVALID_WINDOW,
     &UNKNOWN_CAPTURE,
     &TABLE_ROW_ARITY,
+    &AMBIGUOUS_MUD_MATCH,
     &UNUSED_DECLARATION,
     &DUPLICATE_FLOW,
     &UNUSED_PARAMETER,
+    &CLASS_NOT_ASSESSED,
     &ASSIGNED_PROFILE,
 ];
 

@@ -92,7 +92,7 @@ pub fn diff(old: &PolicyIr, new: &PolicyIr) -> Vec<Change> {
             changes.push(Change {
                 subject: "class",
                 change: "added",
-                what: format!("`{}` with {}", class.name, class.profile),
+                what: format!("`{}` with {}", class.name, class.profile_label()),
                 widens: false,
             });
             continue;
@@ -103,8 +103,10 @@ pub fn diff(old: &PolicyIr, new: &PolicyIr) -> Vec<Change> {
                 subject: "profile",
                 change: if raised { "raised" } else { "lowered" },
                 what: format!(
-                    "`{}`: {} (level {}) -> {} (level {})",
-                    class.name, before.profile, before.level, class.profile, class.level
+                    "`{}`: {} -> {}",
+                    class.name,
+                    before.profile_label(),
+                    class.profile_label()
                 ),
                 widens: !raised,
             });

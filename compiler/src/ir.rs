@@ -50,8 +50,12 @@ pub struct ClassIr {
     pub title: String,
     pub function: String,
     pub environments: Vec<String>,
-    pub profile: String,
-    pub level: i64,
+    /// The profile the class holds: declared, or assigned by the risk assessment. None for a
+    /// class that declares neither a profile nor an environment to be assessed in (W0006
+    /// says so at the source): its things onboard without a profile level, so the
+    /// lower-to-higher rule neither protects them nor holds them back.
+    pub profile: Option<String>,
+    pub level: Option<i64>,
     /// Whether the risk assessment assigned the profile (the class declares none).
     pub assigned: bool,
     pub capabilities: Vec<String>,
@@ -66,6 +70,16 @@ pub struct ClassIr {
     #[serde(default)]
     pub assessments: Vec<AssessmentIr>,
     pub origin: Origin,
+}
+
+impl ClassIr {
+    /// "`SecProf_2` (level 2)", or "no profile (not assessed)" for the profile a class holds.
+    pub fn profile_label(&self) -> String {
+        match (&self.profile, self.level) {
+            (Some(profile), Some(level)) => format!("`{profile}` (level {level})"),
+            _ => "no profile (not assessed)".to_string(),
+        }
+    }
 }
 
 /// A class's risk assessment in one environment: the risks that must be mitigated, the
@@ -359,7 +373,7 @@ impl PolicyIr {
     /// The profile level of an endpoint, when it has one.
     pub fn level_of(&self, name: &str) -> Option<i64> {
         match self.class(name) {
-            Some(class) => Some(class.level),
+            Some(class) => class.level,
             None => self.endpoint(name).and_then(|e| e.level),
         }
     }
@@ -480,10 +494,11 @@ fn class_ir(
     let name = decl.name.as_ref()?.text.clone();
     let info = class_info(db, workspace, &name)?;
     let facts = facts_of(db, workspace, &name)?;
-    let held = facts.profile.as_ref()?;
-    let table = catalog.profile(&held.name)?;
+    let held = facts.profile.as_ref();
+    let table = held.and_then(|held| catalog.profile(&held.name));
     let mitigations = table
-        .mitigations()
+        .map(|table| table.mitigations())
+        .unwrap_or_default()
         .into_iter()
         .filter_map(|id| {
             let mitigation = catalog.mitigation(id)?;
@@ -507,7 +522,7 @@ fn class_ir(
             {
                 params.insert("refresh".to_string(), refresh / 1000);
             }
-            let threats = table
+            let threats = table?
                 .table
                 .iter()
                 .filter(|(_, ms)| ms.iter().any(|m| m == id))
@@ -544,9 +559,9 @@ fn class_ir(
             .unwrap_or_default(),
         function: info.function.clone().unwrap_or_default(),
         environments: info.environments.clone(),
-        profile: held.name.clone(),
-        level: held.level,
-        assigned: held.assigned,
+        profile: held.map(|held| held.name.clone()),
+        level: held.map(|held| held.level),
+        assigned: held.is_some_and(|held| held.assigned),
         capabilities: info.capabilities.clone(),
         data: info.data.clone(),
         mitigations,

@@ -15,6 +15,7 @@ pub mod facts;
 pub mod ide;
 pub mod ir;
 pub mod model;
+pub mod mud_pattern;
 pub mod queries;
 pub mod relations;
 pub mod resolve;

@@ -254,3 +254,100 @@ pub fn name_is_used<'db>(db: &'db dyn Db, workspace: Workspace, name: Name<'db>)
 pub fn is_used(db: &dyn Db, workspace: Workspace, name: &str) -> bool {
     name_is_used(db, workspace, Name::new(db, name.to_string()))
 }
+
+/// (class, pattern) for every `match mud` of a class of this file.
+#[salsa::tracked(returns(ref))]
+pub fn file_mud_patterns(db: &dyn Db, file: SourceFile) -> Vec<(String, String)> {
+    let mut patterns = Vec::new();
+    for decl in parsed(db, file).file.decls() {
+        let (DeclKind::Class, Some(class)) = (decl.kind, &decl.name) else {
+            continue;
+        };
+        for stmt in &decl.body {
+            if let StmtKind::Match {
+                source,
+                pattern: MatchPattern::Text(url),
+            } = &stmt.kind
+                && source.text == "mud"
+            {
+                patterns.push((class.text.clone(), url.value.clone()));
+            }
+        }
+    }
+    patterns
+}
+
+/// Every class's `match mud` patterns, in workspace order.
+#[salsa::tracked(returns(ref))]
+pub fn mud_patterns(db: &dyn Db, workspace: Workspace) -> Vec<(String, String)> {
+    workspace
+        .files(db)
+        .iter()
+        .flat_map(|&file| file_mud_patterns(db, file).iter().cloned())
+        .collect()
+}
+
+/// Two classes' `match mud` patterns of the same specificity that can match one URL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MudOverlap {
+    pub pattern: String,
+    pub other_class: String,
+    pub other_pattern: String,
+    /// A URL both match.
+    pub example: String,
+}
+
+/// For each class, its patterns that another class's pattern matches as specifically on some
+/// URL (the quarantine pattern `*` aside). Patterns are bucketed by specificity and by their
+/// literal prefix (the text before the first `*`): two patterns can only meet when one prefix
+/// starts the other, so the comparison is near-linear on real policies, where each class's
+/// pattern names its own path.
+#[salsa::tracked(returns(ref))]
+pub fn mud_overlaps(db: &dyn Db, workspace: Workspace) -> HashMap<String, Vec<MudOverlap>> {
+    use crate::mud_pattern::{QUARANTINE_PATTERN, common_match, specificity};
+    let patterns: Vec<&(String, String)> = mud_patterns(db, workspace)
+        .iter()
+        .filter(|(_, p)| p != QUARANTINE_PATTERN)
+        .collect();
+    let prefix = |p: &str| p.split('*').next().unwrap_or_default().to_string();
+    // (specificity, prefix, index), sorted: a prefix's extensions are contiguous after it.
+    let mut sorted: Vec<(usize, String, usize)> = patterns
+        .iter()
+        .enumerate()
+        .map(|(i, (_, p))| (specificity(p), prefix(p), i))
+        .collect();
+    sorted.sort();
+    let mut by_prefix: HashMap<(usize, &str), Vec<usize>> = HashMap::default();
+    for (spec, pre, i) in &sorted {
+        by_prefix.entry((*spec, pre.as_str())).or_default().push(*i);
+    }
+    let mut out: HashMap<String, Vec<MudOverlap>> = HashMap::default();
+    for (spec, pre, i) in &sorted {
+        let (class, mine) = patterns[*i];
+        let start = sorted.partition_point(|(s, p, _)| (*s, p.as_str()) < (*spec, pre.as_str()));
+        let extending = sorted[start..]
+            .iter()
+            .take_while(|(s, p, _)| s == spec && p.starts_with(pre.as_str()))
+            .map(|(_, _, j)| *j);
+        let shorter = (0..pre.len())
+            .filter(|&k| pre.is_char_boundary(k))
+            .filter_map(|k| by_prefix.get(&(*spec, &pre[..k])))
+            .flatten()
+            .copied();
+        for j in extending.chain(shorter) {
+            let (other_class, theirs) = patterns[j];
+            if other_class == class {
+                continue;
+            }
+            if let Some(example) = common_match(mine, theirs) {
+                out.entry(class.clone()).or_default().push(MudOverlap {
+                    pattern: mine.clone(),
+                    other_class: other_class.clone(),
+                    other_pattern: theirs.clone(),
+                    example,
+                });
+            }
+        }
+    }
+    out
+}

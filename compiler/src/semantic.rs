@@ -159,6 +159,27 @@ fn class(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
         }
     }
 
+    mud_matches(r, file, decl);
+
+    // Nothing to assess a class in, and no profile: say so, with the fix.
+    if info.environments.is_empty() && info.profile.is_none() {
+        let diagnostic = Diagnostic::new(
+            &codes::CLASS_NOT_ASSESSED,
+            file,
+            name.range,
+            format!(
+                "class `{}` declares neither a profile nor an environment: it is not assessed and holds no profile",
+                name.text
+            ),
+        )
+        .with_label("no `environment`, no `profile`")
+        .with_help(
+            "add `environment = ...` (the risk assessment then assigns a profile) or `profile = ...`; \
+             until then its things onboard with no profile level",
+        );
+        r.report(diagnostic);
+    }
+
     // Segments: exactly one.
     let segments = segments_of(r.db, r.workspace, &name.text);
     match segments.len() {
@@ -333,6 +354,65 @@ fn risk_findings(
                 .with_label(format!("`{required}`: {why}")),
             );
         }
+    }
+}
+
+/// A `match mud` pattern of this class that can match a URL together with another class's
+/// pattern of the same specificity: a thing with that URL would be refused as ambiguous.
+/// (A third, more specific pattern may decide some of those URLs; the check does not try to
+/// prove that it decides all of them, and asks for distinct patterns instead.)
+fn mud_matches(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
+    let Some(name) = &decl.name else { return };
+    let has_patterns = decl
+        .body
+        .iter()
+        .any(|stmt| matches!(&stmt.kind, StmtKind::Match { source, .. } if source.text == "mud"));
+    // Only classes with patterns read the workspace's overlaps.
+    if !has_patterns {
+        return;
+    }
+    let Some(overlaps) = crate::relations::mud_overlaps(r.db, r.workspace).get(&name.text) else {
+        return;
+    };
+    for stmt in &decl.body {
+        let StmtKind::Match {
+            source,
+            pattern: ward_lang::ast::MatchPattern::Text(url),
+        } = &stmt.kind
+        else {
+            continue;
+        };
+        // One message per pattern is enough to act on.
+        let Some(overlap) = overlaps
+            .iter()
+            .find(|o| source.text == "mud" && o.pattern == url.value)
+        else {
+            continue;
+        };
+        let mut diagnostic = Diagnostic::new(
+            &codes::AMBIGUOUS_MUD_MATCH,
+            file,
+            url.range,
+            format!(
+                "`match mud \"{}\"` of class `{}` and `\"{}\"` of class `{}` match MUD URLs such as `{}` equally",
+                overlap.pattern, name.text, overlap.other_pattern, overlap.other_class, overlap.example
+            ),
+        )
+        .with_label("a thing with such a URL would be refused as `ambiguous-class`")
+        .with_help(
+            "make one pattern more specific (more of the URL spelled out), or merge the classes",
+        );
+        if let Some(def) = definition_of(r.db, r.workspace, &overlap.other_class) {
+            diagnostic = diagnostic.with_secondary(
+                def.file,
+                def.name_range,
+                format!(
+                    "class `{}` matches `{}`",
+                    overlap.other_class, overlap.other_pattern
+                ),
+            );
+        }
+        r.report(diagnostic);
     }
 }
 

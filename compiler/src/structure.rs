@@ -648,17 +648,21 @@ fn action_stmt(r: &mut Resolver<'_>, file: SourceFile, action: &Action) {
                 value(r, file, arg, &ValueType::Word(&schema::REPORT_TARGETS));
             }
         }
+        // Bare, the gateway raises the thing to the next level up; or to the profile named.
         "raise_profile" => match action.args.as_slice() {
+            [] => {}
             [profile] => value(r, file, profile, &ValueType::Ref(&[DeclKind::Profile])),
             _ => r.report(
                 Diagnostic::new(
                     &codes::WRONG_VALUE_TYPE,
                     file,
                     action.range,
-                    "`raise_profile` takes one security profile".to_string(),
+                    "`raise_profile` takes at most one security profile".to_string(),
                 )
-                .with_label("expected one profile")
-                .with_help("write `raise_profile SecProf_3`"),
+                .with_label("expected one profile, or none")
+                .with_help(
+                    "write `raise_profile SecProf_3`, or `raise_profile` for the next level up",
+                ),
             ),
         },
         name => {

@@ -405,8 +405,8 @@ fn diff_sees_what_widens_and_what_narrows() {
         .iter_mut()
         .find(|c| c.name == "front_door_lock")
         .expect("the lock");
-    lock.level = 1;
-    lock.profile = "SecProf_1".into();
+    lock.level = Some(1);
+    lock.profile = Some("SecProf_1".into());
     lock.mitigations.retain(|m| m.id != "M7");
     let rule = new.detections.first_mut().expect("a rule");
     rule.threshold += 5;

@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 /// The schema version this ward writes (SQLite's `user_version`).
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 /// From version 1 (the inventory) to 2 (PAVA: incidents, the report outbox, revoked
 /// credentials and profiles raised by incidents).
@@ -46,6 +46,33 @@ CREATE TABLE outbox (
     last_error TEXT
 );
 CREATE INDEX outbox_due ON outbox (next_at_ms) WHERE delivered_at IS NULL;
+";
+
+/// From version 2 to 3: a thing's profile and level may be NULL (a class the policy does not
+/// assess holds no profile). SQLite cannot relax a NOT NULL constraint in place, so the table
+/// is rebuilt with the same rows, the documented way (sqlite.org/lang_altertable.html).
+const MIGRATION_3: &str = "
+CREATE TABLE devices_v3 (
+    id TEXT PRIMARY KEY,
+    class TEXT NOT NULL,
+    address TEXT NOT NULL UNIQUE,
+    mud_url TEXT NOT NULL,
+    profile TEXT,
+    level INTEGER,
+    quarantined INTEGER NOT NULL,
+    onboarded_at TEXT NOT NULL,
+    bundle_revision TEXT NOT NULL,
+    onboarding TEXT NOT NULL,
+    revoked INTEGER NOT NULL DEFAULT 0,
+    raised_profile TEXT
+);
+INSERT INTO devices_v3 (id, class, address, mud_url, profile, level, quarantined, onboarded_at,
+    bundle_revision, onboarding, revoked, raised_profile)
+SELECT id, class, address, mud_url, profile, level, quarantined, onboarded_at,
+    bundle_revision, onboarding, revoked, raised_profile FROM devices;
+DROP TABLE devices;
+ALTER TABLE devices_v3 RENAME TO devices;
+CREATE INDEX devices_class ON devices (class);
 ";
 
 const SCHEMA: &str = "
@@ -99,8 +126,9 @@ pub struct Device {
     pub class: String,
     pub address: String,
     pub mud_url: String,
-    pub profile: String,
-    pub level: i64,
+    /// None for a thing of a class the policy does not assess.
+    pub profile: Option<String>,
+    pub level: Option<i64>,
     pub quarantined: bool,
     pub onboarded_at: String,
     pub bundle_revision: String,
@@ -206,6 +234,9 @@ impl Store {
         if version < 2 {
             // A new database is at version 0: it gets version 1's tables above, then this.
             conn.execute_batch(&format!("BEGIN; {MIGRATION_2} COMMIT;"))?;
+        }
+        if version < 3 {
+            conn.execute_batch(&format!("BEGIN; {MIGRATION_3} COMMIT;"))?;
         }
         conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         Ok(Store { conn })
@@ -423,8 +454,8 @@ pub(crate) mod tests {
             class: "plugs".into(),
             address: address.into(),
             mud_url: "https://x.example/p".into(),
-            profile: "SecProf_2".into(),
-            level: 2,
+            profile: Some("SecProf_2".into()),
+            level: Some(2),
             quarantined: false,
             onboarded_at: now(),
             bundle_revision: "r".into(),

@@ -70,7 +70,9 @@ impl Things {
             else {
                 continue;
             };
-            let above_class = ir.class(class).is_some_and(|c| level > c.level);
+            let above_class = ir
+                .class(class)
+                .is_some_and(|c| c.level.is_none_or(|l| level > l));
             let covered = address.parse().is_ok_and(|ip| {
                 ir.segments
                     .iter()

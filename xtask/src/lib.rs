@@ -53,7 +53,7 @@ fn write_unit(out: &mut String, prefix: &str, i: usize) {
         "/// Things of kind {i}.\n\
          class {prefix}c_{i} \"Class {i}\" {{\n  function = {function}\n  environment = {prefix}env_{group}\n  \
          capabilities = [x509, tls, secure_update, credential_rotation]\n  profile = {profile}\n  \
-         credential_refresh = 30d // rotated monthly\n  match mud \"https://mud.example/{i}/*\"\n}}\n\n\
+         credential_refresh = 30d // rotated monthly\n  match mud \"https://mud.example/{prefix}{i}/*\"\n}}\n\n\
          segment {prefix}s_{i} {{ classes = [{prefix}c_{i}], subnet = 10.{}.{}.0/24, gateway = {prefix}gw_{group} }}\n\n\
          flow {prefix}c_{i} -> {prefix}svc_{group} : tcp/8883 {{ action = report, via = {prefix}gw_{group} }}\n\
          flow {prefix}svc_{group} -> {prefix}c_{i} : tcp/8883 {{ action = configure, via = {prefix}gw_{group} }}\n\
@@ -111,7 +111,7 @@ fn write_file(out: &mut String, prefix: &str, count: usize, segments: usize) {
             "/// Things of kind {i}.\n\
              class {prefix}c_{i} \"Class {i}\" {{\n  function = {function}\n  environment = {prefix}env\n  \
              capabilities = [x509, tls, secure_update, credential_rotation]\n  profile = {profile}\n  \
-             credential_refresh = 30d // rotated monthly\n  match mud \"https://mud.example/{i}/*\"\n}}\n\n\
+             credential_refresh = 30d // rotated monthly\n  match mud \"https://mud.example/{prefix}{i}/*\"\n}}\n\n\
              flow {prefix}c_{i} -> {prefix}svc : tcp/8883 {{ action = report, via = {prefix}gw }}\n\
              flow {prefix}svc -> {prefix}c_{i} : tcp/8883 {{ action = configure, via = {prefix}gw }}\n\
              flow {prefix}c_{i} -> {prefix}gw : udp/514\n\

@@ -3,7 +3,8 @@
 
 use std::path::PathBuf;
 
-use ward_gateway::mud::import::{ImportOptions, import};
+use ward_compiler::Policy;
+use ward_gateway::mud::import::{Existing, ImportOptions, import};
 use ward_gateway::mud::read_file;
 
 use crate::Outcome;
@@ -37,6 +38,21 @@ struct ImportArgs {
     /// The classes' function (MUD does not say what a thing does).
     #[arg(long, default_value = "monitoring", value_parser = function_word)]
     function: String,
+    /// The profile the classes declare.
+    #[arg(long, default_value = "SecProf_2")]
+    profile: String,
+    /// The classes' capabilities, comma-separated (default: what the profile's mitigations
+    /// need; MUD does not say what a thing can do).
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    capabilities: Option<Vec<String>>,
+    /// The environment the classes are assessed in (declared in the policy they join).
+    #[arg(long, value_name = "NAME")]
+    environment: Option<String>,
+    /// The policy folder the declarations join (default: OUT's folder): its services (same
+    /// host or network) and its local gateway are reused, its names avoided, and MUD URLs
+    /// its classes already match are not imported again.
+    #[arg(long, value_name = "DIR")]
+    policy: Option<PathBuf>,
 }
 
 fn function_word(text: &str) -> Result<String, String> {
@@ -69,8 +85,78 @@ fn run_import(args: ImportArgs) -> Outcome {
     if failed {
         return Outcome::Findings;
     }
+    let folder = args.policy.clone().or_else(|| {
+        let parent = args.output.as_ref()?.parent()?;
+        Some(if parent.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            parent.to_path_buf()
+        })
+    });
+    // An empty folder (or none) is joined as the standard library alone.
+    let has_policy = folder
+        .as_deref()
+        .filter(|f| f.is_dir())
+        .is_some_and(|f| !crate::files::collect(&[f.to_path_buf()]).0.is_empty());
+    let policy = match folder.as_deref().filter(|_| has_policy) {
+        Some(folder) => match crate::commands::check::load(&[folder.to_path_buf()]) {
+            Ok((policy, _)) => policy,
+            Err(outcome) => return outcome,
+        },
+        None => Policy::default(),
+    };
+    let db = policy.db();
+    let catalog = ward_compiler::model::catalog(db, policy.workspace());
+    let Some(profile) = catalog.profile(&args.profile) else {
+        let known: Vec<&str> = catalog.profiles.iter().map(|(n, _)| n.as_str()).collect();
+        eprintln!(
+            "error: no profile `{}`; the policy declares {}",
+            args.profile,
+            known.join(", ")
+        );
+        return Outcome::Failure;
+    };
+    let capabilities = args.capabilities.clone().unwrap_or_else(|| {
+        let mut needed: Vec<String> = Vec::new();
+        for mitigation in profile.mitigations() {
+            for capability in catalog.mitigation(mitigation).map_or(&[][..], |m| &m.needs) {
+                if !needed.contains(capability) {
+                    needed.push(capability.clone());
+                }
+            }
+        }
+        needed
+    });
+    if let Some(environment) = &args.environment
+        && ward_compiler::queries::decl_named(
+            db,
+            policy.workspace(),
+            environment,
+            ward_lang::ast::DeclKind::Environment,
+        )
+        .is_none()
+    {
+        eprintln!(
+            "error: no environment `{environment}` in {}: declare it first, or leave out `--environment`",
+            folder.as_deref().map_or_else(
+                || "the standard library".to_string(),
+                |f| f.display().to_string()
+            )
+        );
+        return Outcome::Failure;
+    }
+    let existing = Existing::from_sources(
+        policy
+            .user_files()
+            .into_iter()
+            .map(|file| file.text(db).as_str()),
+    );
     let options = ImportOptions {
         function: args.function,
+        profile: args.profile,
+        capabilities,
+        environment: args.environment,
+        existing,
     };
     let text = import(&files, &options);
     match &args.output {

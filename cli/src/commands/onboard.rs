@@ -93,7 +93,12 @@ fn human(o: &Onboarding) {
     } else {
         "declared by the class"
     };
-    outln!("  profile {} (level {}), {how}", o.profile, o.level);
+    match (&o.profile, o.level) {
+        (Some(profile), Some(level)) => outln!("  profile {profile} (level {level}), {how}"),
+        _ => outln!(
+            "  no profile: the class declares neither a profile nor an environment to assess it in"
+        ),
+    }
     if o.assessments.is_empty() {
         outln!("  no risk assessment: the class names no environment");
     }

@@ -66,11 +66,23 @@ fn entity_types(ir: &PolicyIr, name: &str) -> &'static [&'static str] {
 /// against in policy tests and the bundle's own tests.
 pub fn entities(ir: &PolicyIr) -> serde_json::Value {
     use serde_json::json;
+    // The schema's attributes are optional: one that an endpoint lacks is left out (Cedar
+    // refuses `null` as an attribute's value).
+    let attrs = |level: Option<i64>, profile: Option<&String>| {
+        let mut attrs = serde_json::Map::new();
+        if let Some(level) = level {
+            attrs.insert("level".into(), json!(level));
+        }
+        if let Some(profile) = profile {
+            attrs.insert("profile".into(), json!(profile));
+        }
+        serde_json::Value::Object(attrs)
+    };
     let mut list = Vec::new();
     for segment in &ir.segments {
         list.push(json!({
             "uid": { "type": "Segment", "id": segment.name },
-            "attrs": { "level": segment.level },
+            "attrs": attrs(segment.level, None),
             "parents": [],
         }));
     }
@@ -82,12 +94,12 @@ pub fn entities(ir: &PolicyIr) -> serde_json::Value {
             .collect();
         list.push(json!({
             "uid": { "type": "Class", "id": class.name },
-            "attrs": { "level": class.level, "profile": class.profile },
+            "attrs": attrs(class.level, class.profile.as_ref()),
             "parents": parents,
         }));
         list.push(json!({
             "uid": { "type": "Thing", "id": format!("{}-1", class.name) },
-            "attrs": { "level": class.level },
+            "attrs": attrs(class.level, None),
             "parents": [{ "type": "Class", "id": class.name }],
         }));
     }
@@ -97,11 +109,7 @@ pub fn entities(ir: &PolicyIr) -> serde_json::Value {
         } else {
             "Service"
         };
-        let mut attrs = serde_json::Map::new();
-        if let (Some(level), Some(profile)) = (endpoint.level, &endpoint.profile) {
-            attrs.insert("level".into(), json!(level));
-            attrs.insert("profile".into(), json!(profile));
-        }
+        let attrs = attrs(endpoint.level, endpoint.profile.as_ref());
         list.push(
             json!({ "uid": { "type": kind, "id": endpoint.name }, "attrs": attrs, "parents": [] }),
         );
@@ -161,19 +169,48 @@ pub fn schema(ir: &PolicyIr) -> String {
     out
 }
 
-/// A resource of a grouped permit, with the origins of the flows that reach it.
-type Resource = (String, Vec<String>);
+/// A principal or resource of a grouped permit, with the origins of the flows behind it.
+type Party = (String, Vec<String>);
 
 /// The Cedar entity of an endpoint, for `principal in [...]` lists.
 fn entity(ir: &PolicyIr, name: &str) -> String {
-    let quoted = cedar_string(name);
+    format!("{}::{}", entity_type(ir, name), cedar_string(name))
+}
+
+/// The Cedar type of an endpoint's entity in `in [...]` lists: `Class`, `Gateway` or `Service`.
+fn entity_type(ir: &PolicyIr, name: &str) -> &'static str {
     if ir.class(name).is_some() {
-        format!("Class::{quoted}")
+        "Class"
+    } else if ir.endpoint(name).is_some_and(|e| e.kind == "gateway") {
+        "Gateway"
     } else {
-        match ir.endpoint(name).map(|e| e.kind.as_str()) {
-            Some("gateway") => format!("Gateway::{quoted}"),
-            _ => format!("Service::{quoted}"),
-        }
+        "Service"
+    }
+}
+
+/// Splits names by their entity type, in a stable order. Cedar's strict validator requires the
+/// elements of a set literal to share one type (`[Gateway::"g", Service::"s"]` does not
+/// validate: "the types Gateway and Service are not compatible"), so a permit whose flows
+/// connect endpoints of several kinds becomes one permit per kind.
+fn by_entity_type<'a, T>(
+    ir: &PolicyIr,
+    items: impl IntoIterator<Item = (&'a String, T)>,
+) -> BTreeMap<&'static str, Vec<(&'a String, T)>> {
+    let mut out: BTreeMap<&'static str, Vec<(&'a String, T)>> = BTreeMap::new();
+    for (name, value) in items {
+        out.entry(entity_type(ir, name))
+            .or_default()
+            .push((name, value));
+    }
+    out
+}
+
+/// A permit's `@id`: `base`, or `base (Type)` when its flows were split by entity type.
+fn permit_id(base: String, kind: &str, split: bool) -> String {
+    if split {
+        cedar_string(&format!("{base} ({kind})"))
+    } else {
+        cedar_string(&base)
     }
 }
 
@@ -189,7 +226,7 @@ pub fn policies(ir: &PolicyIr) -> String {
     // Flows that carry the same operation to the same resource share one permit: many things
     // reporting to one service are one policy, not thousands (Cedar has no ports; flows that
     // differ only by port are one request). The flows behind each permit are listed above it.
-    let mut grouped: BTreeMap<(String, String), Vec<(String, String)>> = BTreeMap::new();
+    let mut grouped: BTreeMap<(String, String), Vec<Party>> = BTreeMap::new();
     for flow in &ir.flows {
         let mut directions = vec![(&flow.from, &flow.to)];
         if flow.bidirectional {
@@ -199,74 +236,77 @@ pub fn policies(ir: &PolicyIr) -> String {
             let principals = grouped
                 .entry((flow.action.clone(), to.clone()))
                 .or_default();
-            if !principals.iter().any(|(p, _)| p == from) {
-                principals.push((from.clone(), flow.origin.describe()));
-            } else {
-                principals.push((String::new(), flow.origin.describe()));
+            match principals.iter_mut().find(|(p, _)| p == from) {
+                Some((_, origins)) => origins.push(flow.origin.describe()),
+                None => principals.push((from.clone(), vec![flow.origin.describe()])),
             }
         }
     }
     // Permits with a single principal are grouped again by principal: one service
     // configuring many things is one policy too.
-    let mut by_principal: BTreeMap<(String, String), Vec<Resource>> = BTreeMap::new();
+    let mut by_principal: BTreeMap<(String, String), Vec<Party>> = BTreeMap::new();
     for ((action, to), principals) in &grouped {
-        let names: Vec<&String> = principals
-            .iter()
-            .filter(|(p, _)| !p.is_empty())
-            .map(|(p, _)| p)
-            .collect();
-        let origins: Vec<String> = principals.iter().map(|(_, o)| o.clone()).collect();
-        if let [one] = names.as_slice() {
+        if let [(one, origins)] = principals.as_slice() {
             by_principal
-                .entry((action.clone(), (*one).clone()))
+                .entry((action.clone(), one.clone()))
                 .or_default()
-                .push((to.clone(), origins));
+                .push((to.clone(), origins.clone()));
             continue;
         }
-        out.push('\n');
-        for origin in &origins {
-            let _ = writeln!(out, "// {origin}");
+        let kinds = by_entity_type(ir, principals.iter().map(|(p, o)| (p, o)));
+        let split = kinds.len() > 1;
+        for (kind, principals) in &kinds {
+            out.push('\n');
+            for (_, origins) in principals {
+                for origin in origins.iter() {
+                    let _ = writeln!(out, "// {origin}");
+                }
+            }
+            let _ = writeln!(
+                out,
+                "@id({})\npermit (\n  principal,\n  action == Action::{},\n  resource {}\n)\nwhen {{ principal in [{}] }};",
+                permit_id(format!("{action} -> {to}"), kind, split),
+                cedar_string(action),
+                scope(ir, to),
+                principals
+                    .iter()
+                    .map(|(n, _)| entity(ir, n))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
         }
-        let _ = writeln!(
-            out,
-            "@id({})\npermit (\n  principal,\n  action == Action::{},\n  resource {}\n)\nwhen {{ principal in [{}] }};",
-            cedar_string(&format!("{action} -> {to}")),
-            cedar_string(action),
-            scope(ir, to),
-            names
-                .iter()
-                .map(|n| entity(ir, n))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
     }
     for ((action, from), resources) in &by_principal {
-        out.push('\n');
-        for (_, origins) in resources {
-            for origin in origins {
-                let _ = writeln!(out, "// {origin}");
+        let kinds = by_entity_type(ir, resources.iter().map(|(to, o)| (to, o)));
+        let split = kinds.len() > 1;
+        for (kind, resources) in &kinds {
+            out.push('\n');
+            for (_, origins) in resources {
+                for origin in origins.iter() {
+                    let _ = writeln!(out, "// {origin}");
+                }
             }
-        }
-        let (resource, condition) = match resources.as_slice() {
-            [(to, _)] => (format!("resource {}", scope(ir, to)), String::new()),
-            many => (
-                "resource".to_string(),
-                format!(
-                    "\nwhen {{ resource in [{}] }}",
-                    many.iter()
-                        .map(|(to, _)| entity(ir, to))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+            let (resource, condition) = match resources.as_slice() {
+                [(to, _)] => (format!("resource {}", scope(ir, to)), String::new()),
+                many => (
+                    "resource".to_string(),
+                    format!(
+                        "\nwhen {{ resource in [{}] }}",
+                        many.iter()
+                            .map(|(to, _)| entity(ir, to))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
                 ),
-            ),
-        };
-        let _ = writeln!(
-            out,
-            "@id({})\npermit (\n  principal {},\n  action == Action::{},\n  {resource}\n){condition};",
-            cedar_string(&format!("{from} -> {action}")),
-            scope(ir, from),
-            cedar_string(action),
-        );
+            };
+            let _ = writeln!(
+                out,
+                "@id({})\npermit (\n  principal {},\n  action == Action::{},\n  {resource}\n){condition};",
+                permit_id(format!("{from} -> {action}"), kind, split),
+                scope(ir, from),
+                cedar_string(action),
+            );
+        }
     }
     out
 }

@@ -88,11 +88,12 @@ pub fn device(ir: &PolicyIr, class: &ClassIr) -> Value {
         "title": class.title,
         "function": class.function,
         "environments": class.environments,
-        "profile": {
-            "name": class.profile,
+        // null for a class the policy does not assess (W0004).
+        "profile": class.profile.as_ref().map(|profile| json!({
+            "name": profile,
             "level": class.level,
             "assigned": class.assigned,
-        },
+        })),
         "capabilities": class.capabilities,
         "personal_data": class.data,
         "segment": segment.map(|s| json!({

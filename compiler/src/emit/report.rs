@@ -37,8 +37,10 @@ pub fn markdown(db: &dyn Db, workspace: Workspace, ir: &PolicyIr) -> String {
             "| `{}` | {} | {} | {} | {} | `{}:{}` |",
             class.name,
             cell(&class.title),
-            class.profile,
-            class.level,
+            class.profile.as_deref().unwrap_or("none (not assessed)"),
+            class
+                .level
+                .map_or_else(|| "-".to_string(), |l| l.to_string()),
             if class.assigned {
                 "assigned by the risk assessment"
             } else {

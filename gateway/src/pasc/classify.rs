@@ -51,36 +51,8 @@ pub struct Unclassified {
     pub hint: String,
 }
 
-/// The pattern that makes a class the quarantine class.
-pub const QUARANTINE_PATTERN: &str = "*";
-
-/// Whether `text` matches `pattern`, where `*` stands for any run of characters.
-pub fn glob(pattern: &str, text: &str) -> bool {
-    let (p, t) = (pattern.as_bytes(), text.as_bytes());
-    let (mut pi, mut ti) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        if pi < p.len() && p[pi] == b'*' {
-            star = Some((pi, ti));
-            pi += 1;
-        } else if pi < p.len() && p[pi] == t[ti] {
-            pi += 1;
-            ti += 1;
-        } else if let Some((sp, st)) = star {
-            pi = sp + 1;
-            ti = st + 1;
-            star = Some((sp, st + 1));
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|&c| c == b'*')
-}
-
-/// How specific a pattern is: its literal characters.
-fn specificity(pattern: &str) -> usize {
-    pattern.bytes().filter(|&b| b != b'*').count()
-}
+use ward_compiler::mud_pattern::specificity;
+pub use ward_compiler::mud_pattern::{QUARANTINE_PATTERN, glob};
 
 fn same(a: &Option<String>, b: &Option<String>) -> bool {
     matches!((a, b), (Some(a), Some(b)) if a.eq_ignore_ascii_case(b))
@@ -99,7 +71,8 @@ pub fn classify(ir: &PolicyIr, mud: &MudFile) -> Result<Classification, Unclassi
                 best.clear();
                 best_score = score;
             }
-            if score == best_score {
+            // Two patterns of one class matching alike are not an ambiguity.
+            if score == best_score && !best.iter().any(|(c, _)| c.name == class.name) {
                 best.push((class, pattern));
             }
         }
@@ -178,20 +151,4 @@ pub fn classify(ir: &PolicyIr, mud: &MudFile) -> Result<Classification, Unclassi
         ),
         hint: "add a class with `match mud \"<pattern>\"` for this thing (`ward mud import` writes one), or a quarantine class with `match mud \"*\"`".to_string(),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::glob;
-
-    #[test]
-    fn glob_matches_stars_anywhere() {
-        assert!(glob("https://a.example/*", "https://a.example/x/y"));
-        assert!(glob("*", ""));
-        assert!(glob("https://*.example/cam*", "https://eu.example/cam-2"));
-        assert!(!glob("https://a.example/*", "https://b.example/x"));
-        assert!(!glob("https://a.example/x", "https://a.example/xy"));
-        assert!(glob("a*b*c", "aXbYbZc"));
-        assert!(!glob("a*b*c", "aXbYbZ"));
-    }
 }

@@ -20,8 +20,9 @@ pub struct Onboarding {
     pub class: String,
     pub classification: Classification,
     pub quarantined: bool,
-    pub profile: String,
-    pub level: i64,
+    /// None when the class is not assessed (it declares neither a profile nor an environment).
+    pub profile: Option<String>,
+    pub level: Option<i64>,
     /// Whether the risk assessment assigned the profile (the class declares none).
     pub assigned: bool,
     pub assessments: Vec<AssessmentIr>,

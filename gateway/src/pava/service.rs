@@ -232,19 +232,21 @@ fn recipients(policy: &PolicyBundle, incident: &Incident) -> Vec<Recipient> {
     out
 }
 
-/// The next profile above `level`: from the bundle's profiles, or, in a bundle built before
-/// they were listed, from those its classes hold.
-fn raised(policy: &PolicyBundle, level: i64) -> Option<String> {
-    if let Some(next) = policy.ir.profiles.iter().find(|p| p.level > level) {
+/// The next profile above `level` (the lowest one for a thing without a level): from the
+/// bundle's profiles, or, in a bundle built before they were listed, from those its classes
+/// hold.
+fn raised(policy: &PolicyBundle, level: Option<i64>) -> Option<String> {
+    let above = |l: i64| level.is_none_or(|level| l > level);
+    if let Some(next) = policy.ir.profiles.iter().find(|p| above(p.level)) {
         return Some(next.name.clone());
     }
     let mut levels: BTreeMap<i64, String> = BTreeMap::new();
     for class in &policy.ir.classes {
-        levels
-            .entry(class.level)
-            .or_insert_with(|| class.profile.clone());
+        if let (Some(level), Some(profile)) = (class.level, &class.profile) {
+            levels.entry(level).or_insert_with(|| profile.clone());
+        }
     }
-    levels.range(level + 1..).next().map(|(_, p)| p.clone())
+    levels.into_iter().find(|(l, _)| above(*l)).map(|(_, p)| p)
 }
 
 fn handle(
@@ -323,7 +325,9 @@ fn raise_profile(
             .raised_profile
             .as_deref()
             .and_then(|p| policy.ir.profile_level(p))
-            .map_or(thing.level, |raised| raised.max(thing.level));
+            .map_or(thing.level, |raised| {
+                Some(thing.level.map_or(raised, |l| raised.max(l)))
+            });
         let profile = action
             .args
             .first()

@@ -63,10 +63,12 @@ pub fn coverage(policy: &Policy, exercised: &Exercised) -> Coverage {
     // The classes holding each profile.
     let mut holders: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for class in &ir.classes {
-        holders
-            .entry(class.profile.as_str())
-            .or_default()
-            .push(class.name.as_str());
+        if let Some(profile) = &class.profile {
+            holders
+                .entry(profile.as_str())
+                .or_default()
+                .push(class.name.as_str());
+        }
     }
     let mut files = Vec::new();
     for file in policy.user_files() {

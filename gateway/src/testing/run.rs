@@ -507,7 +507,9 @@ fn expect_case(
             let origin = format!("{} (class {})", found.origin.describe(), found.name);
             match attribute.text.as_str() {
                 "profile" => {
-                    let actual = found.profile.clone();
+                    let Some(actual) = found.profile.clone() else {
+                        return Ok((false, expected, found.profile_label(), vec![origin]));
+                    };
                     let holds = compare(actual.as_str(), op, value_text(value).as_str());
                     let why = if found.assigned {
                         "assigned by the risk assessment"
@@ -520,10 +522,13 @@ fn expect_case(
                     let ValueKind::Int(want) = value else {
                         return Err("a level is compared with an integer".to_string());
                     };
+                    let Some(level) = found.level else {
+                        return Ok((false, expected, found.profile_label(), vec![origin]));
+                    };
                     Ok((
-                        compare(found.level, op, *want),
+                        compare(level, op, *want),
                         expected,
-                        found.level.to_string(),
+                        level.to_string(),
                         vec![origin],
                     ))
                 }

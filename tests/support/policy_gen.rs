@@ -1,0 +1,697 @@
+//! Random well-formed policies, for the pipeline's invariant: a policy `ward check` accepts
+//! builds, validates in Cedar, passes `nft -c`, runs its tests and onboards a thing of each
+//! class with a `match mud` pattern.
+//!
+//! The generator draws a model (`GenPolicy`) that proptest can shrink, and prints it as ward
+//! text. Every declaration kind and property the language has is drawn: environments with
+//! per-threat and per-target levels, a custom profile, classes with or without environment,
+//! profile, capabilities, data, credential refresh, manufacturer, model and MUD patterns
+//! (overlapping ones too), services by host or address (IPv4 and IPv6) with report
+//! receivers, gateways, segments with subnets of either family, gateways and VLANs, flows of
+//! every endpoint pairing in both directions with ports, shared operations and `via`,
+//! detection rules with captures, windows and every action, and tests with flow assertions,
+//! expectations and tables. Names are drawn from small pools so that references resolve
+//! most of the time and sometimes do not.
+
+#![allow(dead_code, reason = "each test file uses part of it")]
+
+use std::fmt::Write;
+
+use proptest::prelude::*;
+use proptest::sample::Index;
+
+const FUNCTIONS: &[&str] = &[
+    "sensing",
+    "actuation",
+    "control",
+    "monitoring",
+    "access_control",
+    "surveillance",
+    "ordering",
+    "media",
+    "infrastructure",
+];
+const LEVELS: &[&str] = &["low", "moderate", "high"];
+const CAPABILITIES: &[&str] = &[
+    "x509",
+    "tls",
+    "secure_update",
+    "credential_rotation",
+    "second_factor",
+    "tamper_resistance",
+];
+const DATA: &[&str] = &[
+    "location",
+    "presence",
+    "health",
+    "identity",
+    "audio",
+    "video",
+    "behaviour",
+];
+const PROFILES: &[&str] = &[
+    "SecProf_1",
+    "SecProf_2",
+    "SecProf_3",
+    "SecProf_4",
+    "Custom_5",
+];
+const OPERATIONS: &[&str] = &["report", "configure", "send", "lock", "unlock", "stream"];
+const SEVERITIES: &[&str] = &["info", "low", "medium", "high", "critical"];
+const TARGETS: &[&str] = &["arch", "device", "network", "application"];
+
+#[derive(Clone, Debug)]
+pub struct GenEnv {
+    likelihood: usize,
+    impact: usize,
+    /// (threat number, level) overrides.
+    threats: Vec<(u8, usize)>,
+    /// (target, level) overrides of the impact.
+    targets: Vec<(usize, usize)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct GenClass {
+    function: usize,
+    environment: Option<Index>,
+    profile: Option<usize>,
+    capabilities: u8,
+    data: u8,
+    refresh_days: Option<u16>,
+    maker: Option<u8>,
+    /// (vendor, path kind): `https://mud.vendorN.example/...`.
+    mud: Vec<(u8, u8)>,
+    /// Its own segment, or (rarely) the previous class's.
+    segment: GenSegment,
+    share_segment: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct GenService {
+    host: bool,
+    v6: bool,
+    profile: Option<usize>,
+    receives: u8,
+}
+
+#[derive(Clone, Debug)]
+pub struct GenGateway {
+    address: bool,
+    profile: Option<usize>,
+}
+
+#[derive(Clone, Debug)]
+pub struct GenSegment {
+    v6: bool,
+    subnet: bool,
+    gateway: Option<Index>,
+    vlan: Option<u16>,
+}
+
+#[derive(Clone, Debug)]
+pub struct GenPort {
+    protocol: u8,
+    low: u16,
+    span: Option<u16>,
+}
+
+#[derive(Clone, Debug)]
+pub struct GenFlow {
+    from: Index,
+    to: Index,
+    both: bool,
+    ports: Vec<GenPort>,
+    action: Option<usize>,
+    via: Option<Index>,
+}
+
+#[derive(Clone, Debug)]
+pub struct GenDetect {
+    threat: u8,
+    severity: usize,
+    app: bool,
+    window: Option<(u16, u8)>,
+    actions: Vec<u8>,
+}
+
+#[derive(Clone, Debug)]
+pub enum GenAssert {
+    Flow {
+        allow: bool,
+        from: Index,
+        to: Index,
+        both: bool,
+        port: Option<GenPort>,
+        action: Option<usize>,
+    },
+    Profile(Index, usize),
+    Level(Index, u8),
+    Risk(Index, u8, usize),
+    Detect(Index, u8),
+    Table(Vec<(bool, Index)>, Index),
+}
+
+#[derive(Clone, Debug)]
+pub struct GenPolicy {
+    environments: Vec<GenEnv>,
+    custom_profile: bool,
+    classes: Vec<GenClass>,
+    services: Vec<GenService>,
+    gateways: Vec<GenGateway>,
+    flows: Vec<GenFlow>,
+    detects: Vec<GenDetect>,
+    tests: Vec<Vec<GenAssert>>,
+}
+
+fn env() -> impl Strategy<Value = GenEnv> {
+    (
+        0..3usize,
+        0..3usize,
+        prop::collection::vec((1..=25u8, 0..3usize), 0..3),
+        prop::collection::vec((0..4usize, 0..3usize), 0..2),
+    )
+        .prop_map(|(likelihood, impact, threats, targets)| GenEnv {
+            likelihood,
+            impact,
+            threats,
+            targets,
+        })
+}
+
+fn class() -> impl Strategy<Value = GenClass> {
+    (
+        (
+            0..FUNCTIONS.len(),
+            prop::option::weighted(0.6, any::<Index>()),
+            prop::option::weighted(0.6, 0..PROFILES.len()),
+            // Mostly every capability, so that profiles fit; sometimes a random subset.
+            prop_oneof![6 => Just(0b111111u8), 1 => 0..64u8],
+            0..128u8,
+        ),
+        (
+            // Mostly within every profile's bound; sometimes beyond.
+            prop::option::weighted(0.3, prop_oneof![4 => 1..30u16, 1 => 30..400u16]),
+            prop::option::weighted(0.3, 0..3u8),
+            prop::collection::vec((0..3u8, 0..4u8), 0..3),
+            segment(),
+            prop::bool::weighted(0.15),
+        ),
+    )
+        .prop_map(
+            |(
+                (function, environment, profile, capabilities, data),
+                (refresh, maker, mud, segment, share_segment),
+            )| {
+                GenClass {
+                    function,
+                    environment,
+                    profile,
+                    capabilities,
+                    data,
+                    refresh_days: refresh,
+                    maker,
+                    mud,
+                    segment,
+                    share_segment,
+                }
+            },
+        )
+}
+
+fn segment() -> impl Strategy<Value = GenSegment> {
+    (
+        prop::bool::weighted(0.2),
+        prop::bool::weighted(0.8),
+        prop::option::weighted(0.8, any::<Index>()),
+        prop::option::weighted(0.2, 1..4095u16),
+    )
+        .prop_map(|(v6, subnet, gateway, vlan)| GenSegment {
+            v6,
+            subnet,
+            gateway,
+            vlan,
+        })
+}
+
+fn port() -> impl Strategy<Value = GenPort> {
+    (
+        prop_oneof![4 => Just(0u8), 3 => Just(1u8), 1 => Just(2u8), 1 => Just(3u8), 1 => Just(4u8)],
+        1..65535u16,
+        prop::option::weighted(0.2, 0..100u16),
+    )
+        .prop_map(|(protocol, low, span)| GenPort {
+            protocol,
+            low,
+            span,
+        })
+}
+
+fn flow() -> impl Strategy<Value = GenFlow> {
+    (
+        any::<Index>(),
+        any::<Index>(),
+        prop::bool::weighted(0.2),
+        prop::collection::vec(port(), 0..3),
+        prop::option::weighted(0.5, 0..OPERATIONS.len()),
+        prop::option::weighted(0.7, any::<Index>()),
+    )
+        .prop_map(|(from, to, both, ports, action, via)| GenFlow {
+            from,
+            to,
+            both,
+            ports,
+            action,
+            via,
+        })
+}
+
+fn detect() -> impl Strategy<Value = GenDetect> {
+    (
+        1..=25u8,
+        0..SEVERITIES.len(),
+        any::<bool>(),
+        prop::option::weighted(0.6, (1..1000u16, 1..10u8)),
+        prop::collection::vec(0..6u8, 0..4),
+    )
+        .prop_map(|(threat, severity, app, window, actions)| GenDetect {
+            threat,
+            severity,
+            app,
+            window,
+            actions,
+        })
+}
+
+fn assertion() -> impl Strategy<Value = GenAssert> {
+    prop_oneof![
+        4 => (
+            any::<bool>(),
+            any::<Index>(),
+            any::<Index>(),
+            prop::bool::weighted(0.1),
+            prop::option::weighted(0.7, port()),
+            prop::option::weighted(0.3, 0..OPERATIONS.len()),
+        )
+            .prop_map(|(allow, from, to, both, port, action)| GenAssert::Flow {
+                allow,
+                from,
+                to,
+                both,
+                port,
+                action,
+            }),
+        1 => (any::<Index>(), 0..PROFILES.len()).prop_map(|(c, p)| GenAssert::Profile(c, p)),
+        1 => (any::<Index>(), 1..6u8).prop_map(|(c, l)| GenAssert::Level(c, l)),
+        1 => (any::<Index>(), 1..=25u8, 0..3usize).prop_map(|(c, t, l)| GenAssert::Risk(c, t, l)),
+        1 => (any::<Index>(), 0..3u8).prop_map(|(d, n)| GenAssert::Detect(d, n)),
+        1 => (prop::collection::vec((any::<bool>(), any::<Index>()), 1..4), any::<Index>())
+            .prop_map(|(rows, to)| GenAssert::Table(rows, to)),
+    ]
+}
+
+/// Policies of up to a few dozen declarations.
+pub fn policy() -> impl Strategy<Value = GenPolicy> {
+    (
+        (
+            prop::collection::vec(env(), 0..3),
+            prop::bool::weighted(0.2),
+            prop::collection::vec(class(), 1..5),
+            prop::collection::vec(
+                (
+                    any::<bool>(),
+                    prop::bool::weighted(0.2),
+                    prop::option::weighted(0.4, 0..PROFILES.len()),
+                    0..4u8,
+                )
+                    .prop_map(|(host, v6, profile, receives)| GenService {
+                        host,
+                        v6,
+                        profile,
+                        receives,
+                    }),
+                0..4,
+            ),
+            prop::collection::vec(
+                (
+                    prop::bool::weighted(0.7),
+                    prop::option::weighted(0.3, 0..PROFILES.len()),
+                )
+                    .prop_map(|(address, profile)| GenGateway { address, profile }),
+                0..3,
+            ),
+        ),
+        (
+            prop::collection::vec(flow(), 0..8),
+            prop::collection::vec(detect(), 0..3),
+            prop::collection::vec(prop::collection::vec(assertion(), 1..5), 0..3),
+        ),
+    )
+        .prop_map(
+            |(
+                (environments, custom_profile, classes, services, gateways),
+                (flows, detects, tests),
+            )| {
+                GenPolicy {
+                    environments,
+                    custom_profile,
+                    classes,
+                    services,
+                    gateways,
+                    flows,
+                    detects,
+                    tests,
+                }
+            },
+        )
+}
+
+fn bits<'a>(mask: u8, words: &[&'a str]) -> Vec<&'a str> {
+    words
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| mask & (1 << i) != 0)
+        .map(|(_, w)| *w)
+        .collect()
+}
+
+impl GenPort {
+    fn text(&self) -> String {
+        let protocol = ["tcp", "udp", "icmp", "icmpv6", "any"][usize::from(self.protocol) % 5];
+        match protocol {
+            "tcp" | "udp" => match self.span {
+                Some(span) => format!(
+                    "{protocol}/{}-{}",
+                    self.low,
+                    self.low.saturating_add(span)
+                ),
+                None => format!("{protocol}/{}", self.low),
+            },
+            other => other.to_string(),
+        }
+    }
+}
+
+impl GenPolicy {
+    /// Every endpoint's name: classes, then services, then gateways.
+    fn endpoints(&self) -> Vec<String> {
+        let mut names: Vec<String> = (0..self.classes.len()).map(|i| format!("c{i}")).collect();
+        names.extend((0..self.services.len()).map(|i| format!("svc{i}")));
+        names.extend((0..self.gateways.len()).map(|i| format!("gw{i}")));
+        names
+    }
+
+    fn pick(names: &[String], index: &Index) -> String {
+        if names.is_empty() {
+            "nothing".to_string()
+        } else {
+            names[index.index(names.len())].clone()
+        }
+    }
+
+    /// A name other than `pick(names, from)` when there is one: flows to oneself are refused.
+    fn other(names: &[String], from: &Index, to: &Index) -> String {
+        if names.len() < 2 {
+            return Self::pick(names, to);
+        }
+        let from = from.index(names.len());
+        names[(from + 1 + to.index(names.len() - 1)) % names.len()].clone()
+    }
+
+    /// The policy as ward text.
+    pub fn text(&self) -> String {
+        let mut out = String::new();
+        let endpoints = self.endpoints();
+        let gateways: Vec<String> = (0..self.gateways.len()).map(|i| format!("gw{i}")).collect();
+        let classes: Vec<String> = (0..self.classes.len()).map(|i| format!("c{i}")).collect();
+        let environments: Vec<String> = (0..self.environments.len())
+            .map(|i| format!("env{i}"))
+            .collect();
+        let detects: Vec<String> = (0..self.detects.len()).map(|i| format!("d{i}")).collect();
+
+        for (i, env) in self.environments.iter().enumerate() {
+            let _ = writeln!(out, "environment env{i} \"Environment {i}\" {{");
+            let _ = writeln!(out, "  likelihood default = {}", LEVELS[env.likelihood]);
+            let _ = writeln!(out, "  impact default = {}", LEVELS[env.impact]);
+            for (threat, level) in &env.threats {
+                let _ = writeln!(out, "  likelihood T{threat} = {}", LEVELS[*level]);
+            }
+            for (target, level) in &env.targets {
+                let _ = writeln!(out, "  impact {} = {}", TARGETS[*target], LEVELS[*level]);
+            }
+            let _ = writeln!(out, "}}\n");
+        }
+        if self.custom_profile {
+            out.push_str(
+                "profile Custom_5 \"Stricter than the draft's\" {\n  level = 5\n  communication = mixed\n  gateway = optional\n  mitigate T4 with M4\n  mitigate T1, T3, T7 with M3\n  bound M11.refresh <= 60d\n}\n\n",
+            );
+        }
+        let profile = |p: usize| {
+            let name = PROFILES[p];
+            if name == "Custom_5" && !self.custom_profile {
+                "SecProf_4"
+            } else {
+                name
+            }
+        };
+        for (i, class) in self.classes.iter().enumerate() {
+            let _ = writeln!(out, "class c{i} \"Class {i}\" {{");
+            let _ = writeln!(out, "  function = {}", FUNCTIONS[class.function]);
+            if let Some(env) = &class.environment
+                && !environments.is_empty()
+            {
+                let _ = writeln!(out, "  environment = {}", Self::pick(&environments, env));
+            }
+            let capabilities = bits(class.capabilities, CAPABILITIES);
+            if !capabilities.is_empty() {
+                let _ = writeln!(out, "  capabilities = [{}]", capabilities.join(", "));
+            }
+            if let Some(p) = class.profile {
+                let _ = writeln!(out, "  profile = {}", profile(p));
+            }
+            let data = bits(class.data, DATA);
+            if !data.is_empty() {
+                let _ = writeln!(out, "  data = [{}]", data.join(", "));
+            }
+            if let Some(days) = class.refresh_days {
+                let _ = writeln!(out, "  credential_refresh = {days}d");
+            }
+            if let Some(maker) = class.maker {
+                let _ = writeln!(out, "  manufacturer = \"Maker {maker}\"");
+                let _ = writeln!(out, "  model = \"Model {i}\"");
+            }
+            for (vendor, kind) in &class.mud {
+                let pattern = match kind {
+                    0 => format!("https://mud.vendor{vendor}.example/c{i}/*"),
+                    1 => format!("https://mud.vendor{vendor}.example/*"),
+                    2 => format!("https://mud.vendor{vendor}.example/c{i}/model.json"),
+                    _ => "*".to_string(),
+                };
+                let _ = writeln!(out, "  match mud \"{pattern}\"");
+            }
+            let _ = writeln!(out, "}}\n");
+        }
+        for (i, service) in self.services.iter().enumerate() {
+            let _ = writeln!(out, "service svc{i} \"Service {i}\" {{");
+            match (service.host, service.v6) {
+                (true, _) => {
+                    let _ = writeln!(out, "  host = \"svc{i}.example.com\"");
+                }
+                (false, false) => {
+                    let _ = writeln!(out, "  address = 172.16.{i}.10");
+                }
+                (false, true) => {
+                    let _ = writeln!(out, "  address = fd99::{i}:10");
+                }
+            }
+            if let Some(p) = service.profile {
+                let _ = writeln!(out, "  profile = {}", profile(p));
+            }
+            let receives = bits(service.receives, &["manufacturer", "platform"]);
+            if !receives.is_empty() {
+                let _ = writeln!(out, "  receives = [{}]", receives.join(", "));
+                let _ = writeln!(out, "  report_url = \"https://svc{i}.example.com/reports\"");
+            }
+            let _ = writeln!(out, "}}\n");
+        }
+        for (i, gateway) in self.gateways.iter().enumerate() {
+            let _ = writeln!(out, "gateway gw{i} \"Gateway {i}\" {{");
+            if gateway.address {
+                let _ = writeln!(out, "  address = 10.250.{i}.1");
+            }
+            if let Some(p) = gateway.profile {
+                let _ = writeln!(out, "  profile = {}", profile(p));
+            }
+            let _ = writeln!(out, "}}\n");
+        }
+        // Each class in its own segment, unless it shares the previous class's.
+        let mut groups: Vec<(usize, Vec<String>)> = Vec::new();
+        for (i, class) in self.classes.iter().enumerate() {
+            match groups.last_mut() {
+                Some((_, members)) if class.share_segment => members.push(format!("c{i}")),
+                _ => groups.push((i, vec![format!("c{i}")])),
+            }
+        }
+        for (s, members) in &groups {
+            let segment = &self.classes[*s].segment;
+            let _ = writeln!(out, "segment seg{s} \"Segment {s}\" {{");
+            let _ = writeln!(out, "  classes = [{}]", members.join(", "));
+            if segment.subnet {
+                if segment.v6 {
+                    let _ = writeln!(out, "  subnet = fd00:{s}::/64");
+                } else {
+                    let _ = writeln!(out, "  subnet = 10.{s}.0.0/24");
+                }
+            }
+            if let Some(gateway) = &segment.gateway
+                && !gateways.is_empty()
+            {
+                let _ = writeln!(out, "  gateway = {}", Self::pick(&gateways, gateway));
+            }
+            if let Some(vlan) = segment.vlan {
+                let _ = writeln!(out, "  vlan = {vlan}");
+            }
+            let _ = writeln!(out, "}}\n");
+        }
+        for flow in &self.flows {
+            let from = Self::pick(&endpoints, &flow.from);
+            let to = Self::other(&endpoints, &flow.from, &flow.to);
+            let arrow = if flow.both { "<->" } else { "->" };
+            let mut line = format!("flow {from} {arrow} {to}");
+            if !flow.ports.is_empty() {
+                let ports: Vec<String> = flow.ports.iter().map(GenPort::text).collect();
+                let _ = write!(line, " : {}", ports.join(", "));
+            }
+            let mut props = Vec::new();
+            if let Some(action) = flow.action {
+                props.push(format!("action = {}", OPERATIONS[action]));
+            }
+            if let Some(via) = &flow.via
+                && !gateways.is_empty()
+            {
+                props.push(format!("via = {}", Self::pick(&gateways, via)));
+            }
+            if !props.is_empty() {
+                let _ = write!(line, " {{ {} }}", props.join(", "));
+            }
+            let _ = writeln!(out, "{line}");
+        }
+        out.push('\n');
+        for (i, detect) in self.detects.iter().enumerate() {
+            let _ = writeln!(out, "detect d{i} \"Rule {i}\" {{");
+            let _ = writeln!(out, "  threat = T{}", detect.threat);
+            let _ = writeln!(out, "  severity = {}", SEVERITIES[detect.severity]);
+            if detect.app {
+                let _ = writeln!(
+                    out,
+                    "  match syslog {{ app = /^sshd$/, msg = /Failed password for \\S+ from (?<src>\\S+)/ }}"
+                );
+            } else {
+                let _ = writeln!(
+                    out,
+                    "  match syslog {{ msg = /(?i)signature (?<what>\\w+) failed/ }}"
+                );
+            }
+            if let Some((count, minutes)) = detect.window {
+                let by = if detect.app { " by src" } else { "" };
+                let _ = writeln!(out, "  when count >= {count} within {minutes}m{by}");
+            }
+            let actions: Vec<&str> = detect
+                .actions
+                .iter()
+                .map(|a| match a {
+                    0 => "report user",
+                    1 => "report user, manufacturer, platform",
+                    2 => "quarantine",
+                    3 => "raise_profile",
+                    4 => "raise_profile SecProf_3",
+                    _ => "revoke_credentials",
+                })
+                .collect();
+            if !actions.is_empty() {
+                let _ = writeln!(out, "  then {{ {} }}", actions.join("; "));
+            }
+            let _ = writeln!(out, "}}\n");
+        }
+        for (t, assertions) in self.tests.iter().enumerate() {
+            let _ = writeln!(out, "test \"generated {t}\" {{");
+            for assertion in assertions {
+                match assertion {
+                    GenAssert::Flow {
+                        allow,
+                        from,
+                        to,
+                        both,
+                        port,
+                        action,
+                    } => {
+                        let verdict = if *allow { "allow" } else { "deny" };
+                        let arrow = if *both { "<->" } else { "->" };
+                        let mut line = format!(
+                            "  {verdict} flow {} {arrow} {}",
+                            Self::pick(&endpoints, from),
+                            Self::other(&endpoints, from, to)
+                        );
+                        if let Some(port) = port {
+                            let _ = write!(line, " : {}", port.text());
+                        }
+                        if let Some(action) = action {
+                            let _ = write!(line, " {{ action = {} }}", OPERATIONS[*action]);
+                        }
+                        let _ = writeln!(out, "{line}");
+                    }
+                    GenAssert::Profile(class, p) => {
+                        let _ = writeln!(
+                            out,
+                            "  expect {}.profile == {}",
+                            Self::pick(&classes, class),
+                            profile(*p)
+                        );
+                    }
+                    GenAssert::Level(class, level) => {
+                        let _ = writeln!(
+                            out,
+                            "  expect {}.level >= {level}",
+                            Self::pick(&classes, class)
+                        );
+                    }
+                    GenAssert::Risk(class, threat, level) => {
+                        let _ = writeln!(
+                            out,
+                            "  expect risk({}, T{threat}) == {}",
+                            Self::pick(&classes, class),
+                            LEVELS[*level]
+                        );
+                    }
+                    GenAssert::Detect(detect, n) => {
+                        if detects.is_empty() {
+                            continue;
+                        }
+                        let _ = writeln!(
+                            out,
+                            "  expect detect {} fires {n} on \"\"\"\n    Nov 25 10:00:01 h1 sshd[1]: Failed password for root from 203.0.113.7 port 1 ssh2\n    Nov 25 10:00:02 h1 fw: signature check failed\n  \"\"\"",
+                            Self::pick(&detects, detect)
+                        );
+                    }
+                    GenAssert::Table(rows, to) => {
+                        let _ = writeln!(out, "  for (verdict, source) in [");
+                        for (allow, from) in rows {
+                            let _ = writeln!(
+                                out,
+                                "    ({}, {}),",
+                                if *allow { "allow" } else { "deny" },
+                                Self::other(&endpoints, to, from)
+                            );
+                        }
+                        let _ = writeln!(
+                            out,
+                            "  ] {{\n    verdict flow source -> {}\n  }}",
+                            Self::pick(&endpoints, to)
+                        );
+                    }
+                }
+            }
+            let _ = writeln!(out, "}}\n");
+        }
+        out
+    }
+}
