@@ -327,3 +327,136 @@ fn importing_several_files_at_once_declares_shared_peers_once() {
     hosts.dedup();
     assert_eq!(hosts.len(), all, "a host declared twice");
 }
+
+#[test]
+fn the_same_sources_give_the_same_bundle_from_any_folder() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let policy = dir.path().join("team/policy");
+    std::fs::create_dir_all(policy.join("site")).expect("folders");
+    write(&policy, "home.ward", HOME);
+    write(
+        &policy.join("site"),
+        "flows.ward",
+        "flow c1 -> s : tcp/443 { via = g }\n",
+    );
+    let absolute = policy.to_string_lossy().into_owned();
+    let builds = [
+        (dir.path().to_path_buf(), "team/policy"),
+        (dir.path().join("team"), "policy"),
+        (policy.clone(), "."),
+        (dir.path().to_path_buf(), absolute.as_str()),
+    ];
+    let mut bundles = Vec::new();
+    for (i, (cwd, path)) in builds.iter().enumerate() {
+        let out = dir.path().join(format!("bundle{i}"));
+        let built = ward(cwd, &["build", path, "-o", &out.to_string_lossy()]);
+        assert!(built.status.success(), "{built:?}");
+        let mut files = Vec::new();
+        for name in [
+            "manifest.json",
+            "firewall/ruleset.nft",
+            "cedar/policy.cedar",
+            "report.md",
+            "ir.cbor",
+        ] {
+            let bytes = std::fs::read(out.join(name)).expect("bundle file");
+            assert!(
+                !String::from_utf8_lossy(&bytes).contains(&*dir.path().to_string_lossy()),
+                "{name} holds an absolute path"
+            );
+            files.push(bytes);
+        }
+        bundles.push(files);
+    }
+    assert!(
+        bundles.windows(2).all(|w| w[0] == w[1]),
+        "bundles differ by folder"
+    );
+    let ruleset = String::from_utf8_lossy(&bundles[0][1]).into_owned();
+    assert!(ruleset.contains("site/flows.ward:1"), "{ruleset}");
+}
+
+#[test]
+fn keygen_creates_a_missing_folder_for_its_owner_only() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let made = ward(dir.path(), &["keygen", "-o", "keys/signing"]);
+    assert!(made.status.success(), "{made:?}");
+    assert!(dir.path().join("keys/signing.pub").is_file());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("keys"))
+            .expect("folder")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o700);
+    }
+}
+
+#[test]
+fn explain_risk_says_when_no_profile_fits_and_offers_a_near_class() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(
+        dir.path(),
+        "p.ward",
+        r#"
+environment busy "Busy" {
+  likelihood default = high
+  impact default = high
+}
+class cam "Camera" {
+  function = surveillance
+  environment = busy
+}
+segment cams { classes = [cam] }
+"#,
+    );
+    let explained = ward(dir.path(), &["check", "--explain-risk", "cam", "."]);
+    let stdout = String::from_utf8_lossy(&explained.stdout);
+    assert!(stdout.contains("required profile: none fits"), "{stdout}");
+    assert!(!stdout.contains("the required one is assigned"), "{stdout}");
+    assert!(
+        stdout.contains("none fits: the class cannot be built"),
+        "{stdout}"
+    );
+    let misspelled = ward(dir.path(), &["check", "--explain-risk", "cma", "."]);
+    assert_eq!(misspelled.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&misspelled.stderr).contains("did you mean `cam`?"),
+        "{misspelled:?}"
+    );
+}
+
+#[test]
+fn the_assigned_profile_note_names_only_what_the_profile_mitigates() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(
+        dir.path(),
+        "p.ward",
+        r#"
+environment busy "Busy" {
+  likelihood default = high
+  impact default = high
+}
+class cam "Camera" {
+  function = surveillance
+  environment = busy
+  capabilities = [x509, tls, secure_update, credential_rotation, second_factor, tamper_resistance]
+}
+segment cams { classes = [cam] }
+"#,
+    );
+    let check = ward(dir.path(), &["check", "."]);
+    let stdout = String::from_utf8_lossy(&check.stdout);
+    assert!(stdout.contains("N0001"), "{stdout}");
+    let explained = ward(dir.path(), &["check", "--explain-risk", "cam", "."]);
+    let table = String::from_utf8_lossy(&explained.stdout);
+    // Every threat the assessment calls residual is absent from the note.
+    for line in table.lines().filter(|l| l.contains("residual")) {
+        let threat = line.split_whitespace().next().expect("threat");
+        assert!(
+            !stdout.contains(&format!("{threat} (")),
+            "{threat} is residual but the note says it is mitigated: {stdout}"
+        );
+    }
+}

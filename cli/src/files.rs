@@ -92,6 +92,44 @@ pub fn read(path: &Path) -> Result<String, FileError> {
     })
 }
 
+/// The policy's root: the deepest folder holding every path given (a file counts by its
+/// folder). Bundles name source files relative to it, so that the same sources give the
+/// same bytes from wherever `ward build` runs, and no absolute path leaks into an output.
+pub fn policy_root(paths: &[PathBuf]) -> Option<PathBuf> {
+    let mut root: Option<PathBuf> = None;
+    for path in paths {
+        let absolute = std::fs::canonicalize(path).ok()?;
+        let folder = if absolute.is_dir() {
+            absolute
+        } else {
+            absolute.parent()?.to_path_buf()
+        };
+        root = Some(match root {
+            None => folder,
+            Some(root) => {
+                let common: PathBuf = root
+                    .components()
+                    .zip(folder.components())
+                    .take_while(|(a, b)| a == b)
+                    .map(|(a, _)| a)
+                    .collect();
+                common
+            }
+        });
+    }
+    root
+}
+
+/// How a file is named in a bundle: relative to the policy's root, `/`-separated; as given
+/// when it is not under the root.
+pub fn name_in_root(path: &Path, root: Option<&Path>) -> String {
+    let relative = root.and_then(|root| {
+        let absolute = std::fs::canonicalize(path).ok()?;
+        absolute.strip_prefix(root).ok().map(Path::to_path_buf)
+    });
+    display(relative.as_deref().unwrap_or(path))
+}
+
 /// A path as users gave it, with `/` separators for stable output.
 pub fn display(path: &Path) -> String {
     let text = path.to_string_lossy();

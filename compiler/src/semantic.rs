@@ -335,11 +335,31 @@ fn risk_findings(
         }
         Some(_) => {}
         None => {
-            let top = assessment.risky();
-            let why = if top.is_empty() {
+            // What the profile mitigates: the risks it answers, not the residual ones (no
+            // profile mitigates those; `--explain-risk` lists them apart).
+            let table = profile_info(r.db, r.workspace, required);
+            let mitigated: Vec<&crate::risk::RiskRow> = assessment
+                .risky()
+                .into_iter()
+                .filter(|row| {
+                    !assessment.residual.contains(&row.threat)
+                        && table.is_some_and(|t| t.mitigates(&row.threat))
+                })
+                .collect();
+            let why = if assessment.risky().is_empty() {
                 "no moderate or high risk".to_string()
+            } else if mitigated.is_empty() {
+                "mitigates none of its risks; the rest are residual".to_string()
             } else {
-                format!("mitigates {}", risks(top.into_iter().take(4).collect()))
+                let more = mitigated.len().saturating_sub(4);
+                let mut why = format!(
+                    "mitigates {}",
+                    risks(mitigated.into_iter().take(4).collect())
+                );
+                if more > 0 {
+                    why.push_str(&format!(" and {more} more"));
+                }
+                why
             };
             r.report(
                 Diagnostic::new(
@@ -708,7 +728,10 @@ fn unused(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
             | DeclKind::Threat
     );
     let Some(name) = &decl.name else { return };
-    if referable && !is_used(r.db, r.workspace, &name.text) {
+    if referable
+        && !is_used(r.db, r.workspace, &name.text)
+        && !used_without_reference(r, decl, &name.text)
+    {
         r.report(
             Diagnostic::new(
                 &codes::UNUSED_DECLARATION,
@@ -719,5 +742,25 @@ fn unused(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
             .with_label("declared but never referred to")
             .with_help("remove it, or check the places that should name it for a misspelling"),
         );
+    }
+}
+
+/// Declarations that serve without being named: a service that receives PAVA's reports (the
+/// gateway posts to it), a profile the risk assessment assigns to a class.
+fn used_without_reference(r: &Resolver<'_>, decl: &Decl, name: &str) -> bool {
+    match decl.kind {
+        DeclKind::Service => decl.property("receives").is_some(),
+        DeclKind::Profile => {
+            let index = crate::queries::item_index(r.db, r.workspace);
+            index
+                .names()
+                .filter(|(_, kind)| *kind == DeclKind::Class)
+                .any(|(class, _)| {
+                    facts_of(r.db, r.workspace, class)
+                        .and_then(|f| f.profile.as_ref())
+                        .is_some_and(|held| held.name == name)
+                })
+        }
+        _ => false,
     }
 }

@@ -15,7 +15,8 @@ pub fn closest<'a>(wrong: &str, candidates: impl IntoIterator<Item = &'a str>) -
         let distance = if fold(candidate) == wrong_folded {
             0
         } else {
-            strsim::levenshtein(wrong, candidate)
+            // A swap of two neighbours (`cma` for `cam`) is one slip, not two edits.
+            strsim::osa_distance(wrong, candidate)
         };
         if distance <= limit && best.is_none_or(|(d, _)| distance < d) {
             best = Some((distance, candidate));
@@ -41,6 +42,7 @@ mod tests {
         assert_eq!(closest("SecProf2", names), Some("SecProf_2"));
         assert_eq!(closest("SecProf_5", names), Some("SecProf_1"));
         assert_eq!(closest("dor_lock", names), Some("door_lock"));
+        assert_eq!(closest("cmaera", names), Some("camera"));
         assert_eq!(closest("secprof_2", names), Some("SecProf_2"));
         assert_eq!(closest("thermostat", names), None);
         assert_eq!(

@@ -361,3 +361,63 @@ fn hostile_documents_are_refused_without_crashing() {
         assert!(parse_mud(&real[..end]).is_err());
     }
 }
+
+/// Shapes seen in real files that RFC 8520 does not allow, each read with a warning naming
+/// its JSON path, because reading cannot grant more than the file says.
+#[test]
+fn real_world_shapes_are_read_with_a_warning_at_their_path() {
+    // `"local-networks": []` where RFC 8520 writes `[null]`: the member's presence is its
+    // meaning.
+    let mut local = base();
+    local["ietf-access-control-list:acls"]["acl"][0]["aces"]["ace"][0]["matches"] = serde_json::json!({
+        "ietf-mud:mud": {"local-networks": []},
+        "ipv4": {"protocol": 6},
+        "tcp": {"destination-port": {"operator": "eq", "port": 80}}
+    });
+    let mud = parse_mud(&serde_json::to_vec(&local).expect("JSON")).expect("read");
+    let ace = &mud.acls[0].aces[0];
+    assert!(ace.matches.mud.as_ref().is_some_and(|m| m.local_networks));
+    assert!(mud.warnings.iter().any(|w| w.path
+        == "/ietf-access-control-list:acls/acl/0/aces/ace/0/matches/ietf-mud:mud/local-networks"
+        && w.message.contains("[null]")));
+    // Anything else in an empty leaf is still refused.
+    let mut wrong = base();
+    wrong["ietf-access-control-list:acls"]["acl"][0]["aces"]["ace"][0]["matches"] =
+        serde_json::json!({"ietf-mud:mud": {"local-networks": [1]}});
+    assert_eq!(refused(&wrong).code, "mud-wrong-type");
+
+    // A wildcard DNS name: kept as written, warned about; the ACE grants nothing.
+    let mut wildcard = base();
+    wildcard["ietf-access-control-list:acls"]["acl"][0]["aces"]["ace"][0]["matches"]["ipv4"]["ietf-acldns:dst-dnsname"] =
+        "*.ot.io.mi.com".into();
+    let mud = parse_mud(&serde_json::to_vec(&wildcard).expect("JSON")).expect("read");
+    assert!(mud.warnings.iter().any(
+        |w| w.path.ends_with("/ipv4/ietf-acldns:dst-dnsname") && w.message.contains("wildcard")
+    ));
+    let flows = ward_gateway::mud::flows::mud_flows(&mud);
+    assert!(
+        flows.iter().all(|f| f.asks.is_err()),
+        "a wildcard grants nothing"
+    );
+    // A star inside a name is still not a DNS name.
+    let mut inner = base();
+    inner["ietf-access-control-list:acls"]["acl"][0]["aces"]["ace"][0]["matches"]["ipv4"]["ietf-acldns:dst-dnsname"] =
+        "ot.*.mi.com".into();
+    assert_eq!(refused(&inner).code, "mud-bad-value");
+
+    // The whole document JSON-encoded inside a string: one level is unwrapped.
+    let wrapped = serde_json::Value::String(base().to_string());
+    let mud = parse_mud(&serde_json::to_vec(&wrapped).expect("JSON")).expect("read");
+    assert_eq!(mud.url, "https://lights.example/bulb");
+    assert!(
+        mud.warnings
+            .iter()
+            .any(|w| w.path.is_empty() && w.message.contains("inside a string"))
+    );
+    let twice = serde_json::Value::String(wrapped.to_string());
+    assert_eq!(refused(&twice).code, "mud-wrong-type");
+    assert_eq!(
+        refused(&serde_json::Value::String("{".into())).code,
+        "mud-not-json"
+    );
+}

@@ -99,9 +99,13 @@ fn rule_words(rule: Rule) -> Option<&'static str> {
         Rule::name_list => "a name",
         Rule::path => "a name",
         Rule::cmp_op => "a comparison (`==`, `<=`, `>=`, ...)",
-        Rule::list | Rule::regex | Rule::ipv4 | Rule::ipv6 | Rule::duration | Rule::integer => {
-            "a value"
-        }
+        Rule::list
+        | Rule::regex
+        | Rule::ipv4
+        | Rule::ipv6
+        | Rule::date
+        | Rule::duration
+        | Rule::integer => "a value",
         Rule::eq => "`=`",
         Rule::colon => "`:`",
         Rule::rbrace => "`}`",

@@ -608,6 +608,15 @@ impl Lowerer<'_> {
                 }
             }
             Rule::ipv4 | Rule::ipv6 => self.address(text, range),
+            Rule::date => {
+                self.error(
+                    ParseErrorKind::InvalidLiteral,
+                    format!("`{text}` is a date, and ward has no date values"),
+                    range,
+                    &format!("write it as a string: \"{text}\""),
+                );
+                ValueKind::Invalid
+            }
             Rule::list => ValueKind::List(kids(pair).map(|v| self.value(v)).collect()),
             other => {
                 debug_assert!(false, "unexpected {other:?} as a value");

@@ -662,3 +662,32 @@ fn large_files_parse_the_same_in_pieces() {
             .all(|d| d.name.as_ref().is_none_or(|n| n.text != "fake"))
     );
 }
+
+#[test]
+fn a_date_is_an_error_at_the_value_and_the_declaration_still_parses() {
+    let text = "class c \"C\" {\n  function = sensing\n  expires = 2025-12-31\n  model = \"M\"\n}\nsegment s { classes = [c] }\n";
+    let parse = parse(text);
+    let [error] = parse.errors.as_slice() else {
+        panic!("expected one error: {:#?}", parse.errors);
+    };
+    assert_eq!(error.kind, ParseErrorKind::InvalidLiteral);
+    assert!(
+        error.message.contains("`2025-12-31` is a date"),
+        "{}",
+        error.message
+    );
+    assert_eq!(
+        &text[error.range.start as usize..error.range.end as usize],
+        "2025-12-31"
+    );
+    assert!(
+        error
+            .help
+            .as_deref()
+            .is_some_and(|h| h.contains("\"2025-12-31\""))
+    );
+    // The class and what follows it are still there.
+    let decls: Vec<&Decl> = parse.file.decls().collect();
+    assert_eq!(decls.len(), 2);
+    assert!(decls[0].property("model").is_some());
+}

@@ -379,11 +379,7 @@ impl GenPort {
         let protocol = ["tcp", "udp", "icmp", "icmpv6", "any"][usize::from(self.protocol) % 5];
         match protocol {
             "tcp" | "udp" => match self.span {
-                Some(span) => format!(
-                    "{protocol}/{}-{}",
-                    self.low,
-                    self.low.saturating_add(span)
-                ),
+                Some(span) => format!("{protocol}/{}-{}", self.low, self.low.saturating_add(span)),
                 None => format!("{protocol}/{}", self.low),
             },
             other => other.to_string(),

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use ward_compiler::emit::{self, BuildError, BuildOptions, Bundle, sign};
 
 use crate::Outcome;
-use crate::commands::check::{load, plural};
+use crate::commands::check::{load_rooted, plural};
 use crate::output::human::Renderer;
 use crate::stdout::outln;
 
@@ -27,7 +27,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Outcome {
-    let (policy, io_failed) = match load(&args.paths) {
+    let (policy, io_failed) = match load_rooted(&args.paths) {
         Ok(loaded) => loaded,
         Err(outcome) => return outcome,
     };

@@ -34,6 +34,21 @@ pub struct Args {
 
 /// Reads the `.ward` files of the paths into a policy; `Err` when nothing could be read.
 pub fn load(paths: &[PathBuf]) -> Result<(Policy, bool), Outcome> {
+    load_named(paths, false)
+}
+
+/// `load`, naming files relative to the policy's root (`files::policy_root`): what outputs
+/// record (`ward build`, `ward test`, `ward watch`) must not depend on the folder ward runs in.
+pub fn load_rooted(paths: &[PathBuf]) -> Result<(Policy, bool), Outcome> {
+    load_named(paths, true)
+}
+
+fn load_named(paths: &[PathBuf], rooted: bool) -> Result<(Policy, bool), Outcome> {
+    let root = if rooted {
+        files::policy_root(paths)
+    } else {
+        None
+    };
     let (found, errors) = files::collect(paths);
     let mut policy = Policy::default();
     let mut failed = !errors.is_empty();
@@ -43,7 +58,7 @@ pub fn load(paths: &[PathBuf]) -> Result<(Policy, bool), Outcome> {
     for path in &found {
         match files::read(path) {
             Ok(text) => {
-                policy.add_file(files::display(path), text);
+                policy.add_file(files::name_in_root(path, root.as_deref()), text);
             }
             Err(error) => {
                 eprintln!("error: {error}");

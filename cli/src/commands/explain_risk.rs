@@ -21,7 +21,18 @@ pub fn run(policy: &Policy, class: &str) -> Outcome {
             return Outcome::Failure;
         }
         None => {
-            eprintln!("error: no class `{class}` in the policy");
+            let index = ward_compiler::queries::item_index(db, workspace);
+            let classes = index
+                .names()
+                .filter(|(_, kind)| *kind == DeclKind::Class)
+                .map(|(name, _)| name);
+            match ward_compiler::suggest::closest(class, classes) {
+                Some(near) => eprintln!(
+                    "error: no class `{class}` in the policy
+  help: did you mean `{near}`?"
+                ),
+                None => eprintln!("error: no class `{class}` in the policy"),
+            }
             return Outcome::Failure;
         }
     }
@@ -107,9 +118,14 @@ fn table(assessment: &Assessment, explicit: Option<&str>) -> String {
         }
         None => out.push_str("required profile: none fits\n"),
     }
-    match explicit {
-        Some(profile) => out.push_str(&format!("declared profile: `{profile}`\n")),
-        None => out.push_str("declared profile: none, so the required one is assigned\n"),
+    match (explicit, &assessment.required) {
+        (Some(profile), _) => out.push_str(&format!("declared profile: `{profile}`\n")),
+        (None, Some(_)) => {
+            out.push_str("declared profile: none, so the required one is assigned\n")
+        }
+        (None, None) => out.push_str(
+            "declared profile: none, and none fits: the class cannot be built until a profile fits (E0404)\n",
+        ),
     }
     out.push('\n');
     out

@@ -41,6 +41,25 @@ pub fn run(args: Args) -> Outcome {
             return Outcome::Failure;
         }
     }
+    // A missing folder is created, readable by its owner only: it holds a private key.
+    if let Some(folder) = args.output.parent().filter(|p| !p.as_os_str().is_empty())
+        && !folder.exists()
+    {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            builder.mode(0o700);
+        }
+        if let Err(error) = builder.create(folder) {
+            eprintln!(
+                "error: {}: cannot create the folder: {error}",
+                folder.display()
+            );
+            return Outcome::Failure;
+        }
+    }
     let (private, public) = match sign::generate_key() {
         Ok(pair) => pair,
         Err(error) => {

@@ -46,11 +46,12 @@ fn load(paths: &[PathBuf]) -> Policy {
     for error in &errors {
         eprintln!("error: {error}");
     }
+    let root = files::policy_root(paths);
     let mut policy = Policy::default();
     for path in &found {
         match files::read(path) {
             Ok(text) => {
-                policy.add_file(files::display(path), text);
+                policy.add_file(files::name_in_root(path, root.as_deref()), text);
             }
             Err(error) => eprintln!("error: {error}"),
         }

@@ -79,6 +79,10 @@ pub fn flow_of(ace: &Ace, outbound: bool) -> Result<(Peer, Option<String>), Stri
     };
     let peer = if m.mud.as_ref().is_some_and(|mud| mud.controller.is_some()) {
         Peer::Gateway
+    } else if let Some(host) = dnsname.filter(|host| host.starts_with("*.")) {
+        return Err(format!(
+            "a wildcard DNS name (`{host}`): no address can be resolved for it; declare the services it stands for by name"
+        ));
     } else if let Some(host) = dnsname {
         Peer::Host(host.trim_end_matches('.').to_ascii_lowercase())
     } else if let Some(network) = network {

@@ -39,6 +39,39 @@ pub fn parse_mud(bytes: &[u8]) -> Result<MudFile, MudError> {
             .hint("a MUD file is a JSON document (RFC 8520 section 2)")
     })?;
     let mut warnings = Vec::new();
+    // Some publishers serve the document JSON-encoded inside a string. The string holds the
+    // very document, so reading it cannot grant more than the file says: one level is
+    // unwrapped, with a warning; a string in a string is refused.
+    let value = match value {
+        Value::String(inner) => {
+            let unwrapped: Value = serde_json::from_str(&inner).map_err(|e| {
+                MudError::new(
+                    "mud-not-json",
+                    "",
+                    format!(
+                        "the file is a JSON string, and the string is not a JSON document: {e}"
+                    ),
+                )
+                .hint("a MUD file is a JSON object (RFC 8520 section 2)")
+            })?;
+            if !unwrapped.is_object() {
+                return Err(MudError::new(
+                    "mud-wrong-type",
+                    "",
+                    "the file is a JSON string that does not hold a JSON object",
+                )
+                .hint("a MUD file is a JSON object (RFC 8520 section 2)"));
+            }
+            warnings.push(MudWarning {
+                path: String::new(),
+                message:
+                    "the document is JSON-encoded inside a string; read as the document it holds"
+                        .to_string(),
+            });
+            unwrapped
+        }
+        other => other,
+    };
     let top = object(&value, "")?;
     let mut mud = None;
     let mut acls = None;
@@ -164,6 +197,21 @@ fn empty(value: &Value, path: &str) -> Result<bool, MudError> {
         Some([Value::Null]) => Ok(true),
         _ => Err(type_error(path, "`[null]` (a YANG empty leaf)", value)),
     }
+}
+
+/// A YANG empty leaf in a MUD match: `[null]`, or `[]` as some real files write it. The
+/// member's presence is the whole meaning of the leaf, and both spellings say it is present,
+/// so `[]` reads the same, with a warning naming the path.
+fn present(value: &Value, path: &str, warnings: &mut Vec<MudWarning>) -> Result<bool, MudError> {
+    if value.as_array().is_some_and(Vec::is_empty) {
+        warnings.push(MudWarning {
+            path: path.to_string(),
+            message: "`[]` where RFC 8520 writes the empty leaf as `[null]`; read as present"
+                .to_string(),
+        });
+        return Ok(true);
+    }
+    empty(value, path)
 }
 
 /// An identity, with or without its module prefix.
@@ -497,7 +545,7 @@ fn parse_matches(
             )
         };
         match key.as_str() {
-            "ietf-mud:mud" => matches.mud = Some(parse_mud_match(value, &at)?),
+            "ietf-mud:mud" => matches.mud = Some(parse_mud_match(value, &at, warnings)?),
             "ipv4" | "ipv6" => {
                 let version = if key == "ipv4" {
                     IpVersion::V4
@@ -542,17 +590,21 @@ fn unsupported(key: &str, at: &str) -> MudError {
     .hint("MUD files rarely use it; write the flow in the policy instead")
 }
 
-fn parse_mud_match(value: &Value, path: &str) -> Result<MudMatch, MudError> {
+fn parse_mud_match(
+    value: &Value,
+    path: &str,
+    warnings: &mut Vec<MudWarning>,
+) -> Result<MudMatch, MudError> {
     let mut m = MudMatch::default();
     for (key, value) in object(value, path)? {
         let at = pointer(path, key);
         match key.as_str() {
             "manufacturer" => m.manufacturer = Some(string(value, &at)?),
-            "same-manufacturer" => m.same_manufacturer = empty(value, &at)?,
+            "same-manufacturer" => m.same_manufacturer = present(value, &at, warnings)?,
             "model" => m.model = Some(string(value, &at)?),
-            "local-networks" => m.local_networks = empty(value, &at)?,
+            "local-networks" => m.local_networks = present(value, &at, warnings)?,
             "controller" => m.controller = Some(string(value, &at)?),
-            "my-controller" => m.my_controller = empty(value, &at)?,
+            "my-controller" => m.my_controller = present(value, &at, warnings)?,
             _ => {
                 return Err(MudError::new(
                     "mud-unknown-member",
@@ -640,8 +692,10 @@ fn parse_ip(
             k if k == dst => {
                 ip.destination_network = Some(parse_network(value, &at, version, warnings)?);
             }
-            "ietf-acldns:src-dnsname" => ip.source_dnsname = Some(dns_name(value, &at)?),
-            "ietf-acldns:dst-dnsname" => ip.destination_dnsname = Some(dns_name(value, &at)?),
+            "ietf-acldns:src-dnsname" => ip.source_dnsname = Some(dns_name(value, &at, warnings)?),
+            "ietf-acldns:dst-dnsname" => {
+                ip.destination_dnsname = Some(dns_name(value, &at, warnings)?)
+            }
             "dscp" | "ecn" | "length" | "ttl" | "ihl" | "flags" | "offset" | "identification"
             | "next-header" | "hop-limit" | "flow-label" => return Err(unsupported(key, &at)),
             _ => {
@@ -658,26 +712,43 @@ fn parse_ip(
 
 /// A DNS name as RFC 8520's `ietf-acldns` types it (inet:host-name): labels of letters,
 /// digits and hyphens. Checked because it ends up in firewall sets and ward declarations.
-fn dns_name(value: &Value, at: &str) -> Result<String, MudError> {
+///
+/// A leading `*.` label (`*.ot.io.mi.com`), which real files use though `inet:host-name` has
+/// no wildcards, is read with a warning: the name stays in the ACE as written, and the ACE
+/// grants nothing (no address can be resolved for it; `ward mud import` lists it as not
+/// imported, and onboarding reports it as asked beyond the class). A `*` anywhere else is
+/// refused.
+fn dns_name(value: &Value, at: &str, warnings: &mut Vec<MudWarning>) -> Result<String, MudError> {
     let name = string(value, at)?;
-    let valid = !name.is_empty()
+    let (wildcard, rest) = match name.strip_prefix("*.") {
+        Some(rest) => (true, rest),
+        None => (false, name.as_str()),
+    };
+    let valid = !rest.is_empty()
         && name.len() <= 253
-        && name.trim_end_matches('.').split('.').all(|label| {
+        && rest.trim_end_matches('.').split('.').all(|label| {
             !label.is_empty()
                 && label.len() <= 63
                 && label
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         });
-    if valid {
-        Ok(name)
-    } else {
-        Err(MudError::new(
+    if !valid {
+        return Err(MudError::new(
             "mud-bad-value",
             at,
             format!("`{name}` is not a DNS name"),
-        ))
+        ));
     }
+    if wildcard {
+        warnings.push(MudWarning {
+            path: at.to_string(),
+            message: format!(
+                "`{name}` is a wildcard DNS name (`inet:host-name` has none); no address can be resolved for it, so its ACE grants nothing"
+            ),
+        });
+    }
+    Ok(name)
 }
 
 fn parse_port(value: &Value, at: &str) -> Result<PortRange, MudError> {
