@@ -124,7 +124,8 @@ pub fn check_detect(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
     }
 }
 
-/// The named captures of a pattern, in order; empty when it does not compile.
+/// The named captures of a pattern, in order, each once (a name may stand in several
+/// alternatives); empty when it does not compile.
 pub fn capture_names(pattern: &str, flags: &str) -> Vec<String> {
     let mut names = Vec::new();
     if let Ok(hir) = compile(pattern, flags) {
@@ -139,11 +140,24 @@ enum RegexError {
     Syntax(String, usize, usize),
 }
 
-/// Parses a pattern as the gateway's regex engine will, with ward's flags.
+/// Parses a pattern as the gateway's regex engine will, with ward's flags and repeated group
+/// names numbered (`capture_names.rs`); error positions are in the pattern as written.
 fn compile(pattern: &str, flags: &str) -> Result<Hir, RegexError> {
     if let Some(bad) = flags.chars().find(|c| !FLAGS.contains(*c)) {
         return Err(RegexError::Flag(bad));
     }
+    let (numbered, inserted) = crate::capture_names::number_repeats(pattern);
+    compile_numbered(&numbered, flags).map_err(|error| match error {
+        RegexError::Syntax(message, start, end) => RegexError::Syntax(
+            message,
+            crate::capture_names::written_offset(start, &inserted),
+            crate::capture_names::written_offset(end, &inserted),
+        ),
+        other => other,
+    })
+}
+
+fn compile_numbered(pattern: &str, flags: &str) -> Result<Hir, RegexError> {
     let mut builder = regex_syntax::ParserBuilder::new();
     builder
         .case_insensitive(flags.contains('i'))
@@ -169,10 +183,11 @@ fn compile(pattern: &str, flags: &str) -> Result<Hir, RegexError> {
 fn collect_captures(hir: &Hir, out: &mut Vec<String>) {
     match hir.kind() {
         HirKind::Capture(capture) => {
-            if let Some(name) = &capture.name
-                && !out.iter().any(|c| **c == **name)
-            {
-                out.push(name.to_string());
+            if let Some(name) = &capture.name {
+                let name = crate::capture_names::written_name(name);
+                if !out.iter().any(|c| c == name) {
+                    out.push(name.to_string());
+                }
             }
             collect_captures(&capture.sub, out);
         }

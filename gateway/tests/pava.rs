@@ -119,3 +119,18 @@ fn malformed_lines_are_counted_by_reason() {
         ]
     );
 }
+
+#[test]
+fn a_bsd_dated_file_that_crosses_new_year_keeps_counting() {
+    // Five failures from 23:58 to 00:01 fire once; the last lines are read as the next year.
+    let mut engine = stdlib_engine();
+    let path = log("newyear.log");
+    let report = scan(&mut engine, &[path.as_path()], 2026).expect("scans");
+    let incidents = fired(&report, "ssh_bruteforce");
+    assert_eq!(incidents.len(), 1, "{:?}", report.incidents);
+    let incident = incidents[0];
+    assert_eq!(incident.count, 5);
+    // 2026-12-31T23:58:01Z and 2027-01-01T00:01:02Z.
+    assert_eq!(incident.first_ms, 1_798_761_481_000);
+    assert_eq!(incident.last_ms, 1_798_761_662_000);
+}

@@ -177,7 +177,10 @@ impl Engine {
                     .ok_or_else(|| format!("rule `{}`: unknown field `{name}`", ir.name))?;
                 match matcher {
                     MatcherIr::Regex { pattern, flags } => {
-                        let full = pattern_with_flags(pattern, flags);
+                        // A name in several alternatives is numbered for the engine and
+                        // read back under its written name (`read_captures`).
+                        let (numbered, _) = ward_compiler::capture_names::number_repeats(pattern);
+                        let full = pattern_with_flags(&numbered, flags);
                         let regex = RegexBuilder::new(&full)
                             .size_limit(1 << 22)
                             .build()
@@ -320,7 +323,9 @@ fn matches_rule<'a>(
 fn read_captures(regex: &Regex, found: &regex::Captures<'_>, into: &mut BTreeMap<String, String>) {
     for name in regex.capture_names().flatten() {
         if let Some(value) = found.name(name) {
-            into.insert(name.to_string(), value.as_str().to_string());
+            // Of the groups that share a written name, the one that took part wins.
+            into.entry(ward_compiler::capture_names::written_name(name).to_string())
+                .or_insert_with(|| value.as_str().to_string());
         }
     }
 }

@@ -60,11 +60,21 @@ fn next_line(reader: &mut impl BufRead, line: &mut Vec<u8>) -> std::io::Result<O
     Ok(Some(true))
 }
 
-/// Scans files (or standard input for `-`) in order with one engine.
+/// How far back a BSD-dated line may go before it is taken for the next year: BSD times have
+/// no year, and a log that runs from `Dec 31 23:58` to `Jan  1 00:00` has gone forward, not
+/// back a year. Logs are written in order, give or take a relay's delay; half a year back can
+/// only be a new year.
+const YEAR_ROLLOVER_MS: i64 = 183 * 86_400_000;
+
+/// Scans files (or standard input for `-`) in order with one engine. BSD-dated lines get
+/// `year`, and the next year once their dates go back by more than half a year (a file that
+/// crosses New Year).
 pub fn scan(engine: &mut Engine, paths: &[&Path], year: i32) -> Result<ScanReport, String> {
     let mut report = ScanReport::default();
     let mut line = Vec::with_capacity(1024);
     for path in paths {
+        let mut year = year;
+        let mut latest: Option<i64> = None;
         let reader: Box<dyn Read> = if path.as_os_str() == "-" {
             Box::new(std::io::stdin())
         } else {
@@ -85,8 +95,24 @@ pub fn scan(engine: &mut Engine, paths: &[&Path], year: i32) -> Result<ScanRepor
             if line.is_empty() {
                 continue;
             }
-            match parse_file_line(&line, year) {
+            let mut parsed = parse_file_line(&line, year);
+            if let (Ok(message), Some(latest)) = (&parsed, latest)
+                && message
+                    .timestamp
+                    .is_some_and(|t| t < latest - YEAR_ROLLOVER_MS)
+            {
+                // Only a year-less date changes with the year: an RFC 3339 one stays put.
+                let next = parse_file_line(&line, year + 1);
+                if next.as_ref().ok().and_then(|m| m.timestamp) != message.timestamp {
+                    year += 1;
+                    parsed = next;
+                }
+            }
+            match parsed {
                 Ok(message) => {
+                    if let Some(t) = message.timestamp {
+                        latest = Some(latest.map_or(t, |l| l.max(t)));
+                    }
                     report.parsed += 1;
                     let raw = std::str::from_utf8(&line).unwrap_or_default();
                     engine.feed(&message, raw, 0, &mut report.incidents);

@@ -260,13 +260,14 @@ fn sd_element(text: &str, at: usize) -> Option<(Element<'_>, usize)> {
         let start = i;
         let mut escaped = false;
         loop {
+            // RFC 5424 asks for `]` to be escaped in a value, but the quotes already say
+            // where the value ends, and real senders leave it bare: read it as written.
             match bytes.get(i)? {
                 b'\\' => {
                     escaped = true;
                     i += 2;
                 }
                 b'"' => break,
-                b']' => return None,
                 _ => i += 1,
             }
         }
@@ -383,23 +384,35 @@ const MONTHS: [&str; 12] = [
 ];
 
 /// `Mmm dd hh:mm:ss` (RFC 3164; no year, no zone: UTC in `year`).
-fn bsd_time(text: &str, year: i32) -> Option<i64> {
+/// A BSD time, `Mmm dd hh:mm:ss` (the day padded with a space or a zero, or, as some
+/// daemons write it, not padded: `Feb 7 16:01:07`), and how many bytes it took.
+fn bsd_time(text: &str, year: i32) -> Option<(i64, usize)> {
     let b = text.as_bytes();
-    if b.len() < 15 || b[3] != b' ' || b[6] != b' ' || b[9] != b':' || b[12] != b':' {
+    // Without padding, the day is one digit and everything after it one byte earlier.
+    let shift = usize::from(b.get(5) == Some(&b' ') && b.get(4).is_some_and(u8::is_ascii_digit));
+    let at = |i: usize| b.get(i - shift).copied();
+    if b.len() < 15 - shift
+        || b[3] != b' '
+        || at(6) != Some(b' ')
+        || at(9) != Some(b':')
+        || at(12) != Some(b':')
+    {
         return None;
     }
     let month = MONTHS.iter().position(|m| *m == &text[..3])? as u32 + 1;
-    let day: u32 = text[4..6].trim_start().parse().ok()?;
+    let day: u32 = text.get(4..6 - shift)?.trim_start().parse().ok()?;
     let (h, mi, s) = (
-        digits(text, 7, 2)?,
-        digits(text, 10, 2)?,
-        digits(text, 13, 2)?,
+        digits(text, 7 - shift, 2)?,
+        digits(text, 10 - shift, 2)?,
+        digits(text, 13 - shift, 2)?,
     );
     if !(1..=31).contains(&day) || h > 23 || mi > 59 || s > 60 {
         return None;
     }
     let days = days_from_civil(i64::from(year), month, day);
-    Some((days * 86_400 + i64::from(h) * 3600 + i64::from(mi) * 60 + i64::from(s.min(59))) * 1000)
+    let ms =
+        (days * 86_400 + i64::from(h) * 3600 + i64::from(mi) * 60 + i64::from(s.min(59))) * 1000;
+    Some((ms, 15 - shift))
 }
 
 /// An RFC 3164 line, read as far as it goes: `Mmm dd hh:mm:ss HOST TAG[PID]: MSG`, any part
@@ -423,9 +436,9 @@ fn rfc3164(rest: &str, facility: u8, severity: u8, year: i32) -> Message<'_> {
         .split_once(' ')
         .and_then(|(first, after)| rfc3339_ms(first).map(|t| (t, after)));
     let bsd = rest
-        .get(..15)
+        .get(..15.min(rest.len()))
         .and_then(|t| bsd_time(t, year))
-        .map(|t| (t, &rest[15..]));
+        .and_then(|(t, len)| Some((t, rest.get(len..)?)));
     if let Some((time, after)) = iso.or(bsd) {
         message.timestamp = Some(time);
         rest = after.trim_start_matches(' ');
@@ -438,14 +451,23 @@ fn rfc3164(rest: &str, facility: u8, severity: u8, year: i32) -> Message<'_> {
             }
         }
     }
-    // TAG: up to 32 alphanumerics (and `-_./`), optionally `[pid]`, then `:`.
+    // TAG: up to 32 alphanumerics (and `-_./`), optionally a `(qualifier)` (PAM's
+    // `sshd(pam_unix)`: the app is `sshd`), optionally `[pid]`, then `:`.
     let tag_len = rest
         .bytes()
         .take(48)
         .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/'))
         .count();
     if tag_len > 0 {
-        let after = &rest[tag_len..];
+        let mut after = &rest[tag_len..];
+        if let Some(inner) = after.strip_prefix('(')
+            && let Some(close) = inner.bytes().take(33).position(|b| b == b')')
+            && inner[..close]
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+        {
+            after = &inner[close + 1..];
+        }
         let (procid, after) = match after.strip_prefix('[') {
             Some(inner) => match inner.find(']') {
                 Some(close) => (Some(&inner[..close]), &inner[close + 1..]),
@@ -466,6 +488,39 @@ fn rfc3164(rest: &str, facility: u8, severity: u8, year: i32) -> Message<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tag_with_a_qualifier_names_its_program() {
+        let line = b"Jun 21 16:47:48 host sshd(pam_unix)[19939]: authentication failure; logname= uid=0 euid=0 tty=NODEVssh ruser= rhost=192.0.2.7";
+        let m = parse_file_line(line, 2026).expect("parses");
+        assert_eq!(m.hostname, Some("host"));
+        assert_eq!(m.app, Some("sshd"));
+        assert_eq!(m.procid, Some("19939"));
+        assert!(m.msg.starts_with("authentication failure;"), "{}", m.msg);
+    }
+
+    #[test]
+    fn an_unpadded_day_is_a_bsd_time() {
+        let padded = parse_file_line(b"Feb  7 16:01:07 h sshd[1]: x", 2026).expect("parses");
+        let bare = parse_file_line(b"Feb 7 16:01:07 h sshd[1]: x", 2026).expect("parses");
+        assert_eq!(padded.timestamp, bare.timestamp);
+        assert!(bare.timestamp.is_some());
+        assert_eq!(
+            (bare.hostname, bare.app, bare.msg),
+            (Some("h"), Some("sshd"), "x")
+        );
+    }
+
+    #[test]
+    fn a_bare_bracket_in_a_quoted_value_is_read() {
+        let m = parse(
+            br#"<38>1 2019-07-08T17:40:17Z h sshd 5 - [a@1 t="[brackets]"] Failed x"#,
+            2026,
+        )
+        .expect("parses");
+        assert_eq!(m.elements()[0].1[0].1, "[brackets]");
+        assert_eq!(m.msg, "Failed x");
+    }
 
     #[test]
     fn rfc5424_examples_of_the_rfc() {
