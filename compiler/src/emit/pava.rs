@@ -22,6 +22,11 @@ fn quote(text: &str) -> String {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
             '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\x{:02x}", u32::from(c) & 0xff);
+            }
             c => out.push(c),
         }
     }
@@ -50,7 +55,48 @@ fn level(severity: &str) -> &str {
     }
 }
 
+/// A regex that only says "one of these words" (`^(sshd|dropbear)$`, `sshd|dropbear`,
+/// `^kernel`): the words and the Sigma modifier that says the same, where the words must be
+/// whole (no modifier), contained, at the start or at the end. Exported as a list of values,
+/// which every backend turns into plain comparisons (Splunk's cannot put two `| regex` into
+/// the search a correlation rule counts).
+fn as_words(pattern: &str) -> Option<(&'static str, Vec<&str>)> {
+    let (start, rest) = match pattern.strip_prefix('^') {
+        Some(rest) => (true, rest),
+        None => (false, pattern),
+    };
+    let (end, inner) = match rest.strip_suffix('$') {
+        Some(inner) => (true, inner),
+        None => (false, rest),
+    };
+    let inner = inner
+        .strip_prefix("(?:")
+        .or_else(|| inner.strip_prefix('('))
+        .and_then(|i| i.strip_suffix(')'))
+        .unwrap_or(inner);
+    let words: Vec<&str> = inner.split('|').collect();
+    let plain = words.iter().all(|w| {
+        !w.is_empty()
+            && w.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b' '))
+    });
+    let modifier = match (start, end) {
+        (true, true) => "",
+        (true, false) => "|startswith",
+        (false, true) => "|endswith",
+        (false, false) => "|contains",
+    };
+    plain.then_some((modifier, words))
+}
+
 /// One Sigma rule, and a correlation rule counting it when the rule counts over a window.
+///
+/// Sigma has no regex captures, and Python's `re` (which pySigma checks patterns with) no
+/// `(?<name>...)`: patterns are exported with plain groups. A capture becomes a field of the
+/// same name, listed under `fields`, with the regex that extracts it (names kept, for Splunk's
+/// `EXTRACT-<name>` or an ingest pipeline's grok) and the field it reads under
+/// `ward_captures`; the correlation rule groups by that field. The log pipeline extracts it
+/// at ingestion, as Sigma rules expect of every field they name.
 pub fn sigma(rule: &DetectIr) -> String {
     let mut out = String::new();
     let id = stable_id(&rule.name);
@@ -79,15 +125,27 @@ pub fn sigma(rule: &DetectIr) -> String {
     let _ = writeln!(out, "tags:\n  - ward.threat.{}", rule.threat.to_lowercase());
     let _ = writeln!(out, "logsource:\n  product: syslog\n  service: rfc5424");
     let _ = writeln!(out, "detection:\n  selection:");
+    let mut extractions = Vec::new();
     for (field, matcher) in &rule.matchers {
         match matcher {
             MatcherIr::Regex { pattern, flags } => {
+                for capture in crate::detect::capture_names(pattern, flags) {
+                    extractions.push((capture, field, pattern, flags));
+                }
+                let plain = crate::capture_names::without_names(pattern);
+                if let (Some((modifier, words)), false) = (as_words(&plain), flags.contains('i')) {
+                    let _ = writeln!(out, "    {}{modifier}:", sigma_field(field));
+                    for word in words {
+                        let _ = writeln!(out, "      - {}", quote(word));
+                    }
+                    continue;
+                }
                 let modifier = if flags.contains('i') { "|re|i" } else { "|re" };
                 let _ = writeln!(
                     out,
                     "    {}{modifier}: {}",
                     sigma_field(field),
-                    quote(pattern)
+                    quote(&plain)
                 );
             }
             MatcherIr::Equals { value } => {
@@ -96,6 +154,26 @@ pub fn sigma(rule: &DetectIr) -> String {
         }
     }
     let _ = writeln!(out, "  condition: selection");
+    if !extractions.is_empty() {
+        let _ = writeln!(out, "fields:");
+        for (capture, _, _, _) in &extractions {
+            let _ = writeln!(out, "  - {capture}");
+        }
+        let _ = writeln!(out, "ward_captures:");
+        for (capture, field, pattern, flags) in &extractions {
+            let pattern = if flags.is_empty() {
+                pattern.to_string()
+            } else {
+                format!("(?{flags}){pattern}")
+            };
+            let _ = writeln!(
+                out,
+                "  {capture}:\n    field: {}\n    regex: {}",
+                sigma_field(field),
+                quote(&pattern)
+            );
+        }
+    }
     let _ = writeln!(out, "level: {}", level(&rule.severity));
     if rule.threshold > 1 || rule.window_ms.is_some() {
         let window = rule.window_ms.unwrap_or(60_000);
