@@ -45,7 +45,7 @@ pub struct Args {
 }
 
 pub fn run_tests(args: Args) -> Outcome {
-    let policy = match super::check::load_rooted(&args.paths) {
+    let policy = match super::check::load(&args.paths) {
         Ok((policy, _)) => policy,
         Err(outcome) => return outcome,
     };
