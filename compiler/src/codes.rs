@@ -265,6 +265,27 @@ Fixed:
 ",
 };
 
+pub static NAME_TOO_LONG: Code = Code {
+    code: "E0206",
+    name: "name-too-long",
+    severity: Severity::Error,
+    summary: "a declaration's name is longer than 128 characters",
+    explanation: "\
+Names become file names in the bundle (`devices/<class>.json`, `sigma/<rule>.yml`) and the
+names of nftables sets (`e4_<name>`), which file systems and the kernel limit to 255 bytes.
+ward allows 128 characters, so that every output can be written and loaded. Say more in the
+declaration's title, which has no limit.
+
+Example:
+
+    class smart_door_lock_of_the_north_entrance_made_by_acme_with_fingerprint_reader_and_... \"Lock\" { ... }
+
+Fixed:
+
+    class north_door_lock \"Smart door lock of the north entrance (Acme, fingerprint reader)\" { ... }
+",
+};
+
 pub static UNKNOWN_PARAMETER: Code = Code {
     code: "E0205",
     name: "unknown-parameter",
@@ -727,6 +748,7 @@ pub static ALL: &[&Code] = &[
     &MISSING_PROPERTY,
     &WRONG_VALUE_TYPE,
     &UNKNOWN_PARAMETER,
+    &NAME_TOO_LONG,
     &FLOW_TO_HIGHER_PROFILE,
     &FLOW_BYPASSES_GATEWAY,
     &UNIDIRECTIONAL_PROFILE,

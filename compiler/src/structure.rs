@@ -16,8 +16,31 @@ use crate::schema::{self, DeclSpec, PropertySpec, StmtTag, Subject, ValueType, V
 use crate::suggest::closest;
 
 /// Checks one declaration.
+/// The longest name a declaration may have, in bytes. Names become file names in the bundle
+/// (`devices/<class>.cbor`, `sigma/<rule>.yml`: 255 bytes on common file systems) and
+/// nftables set names (`e4_<name>`: at most 255), with room to spare.
+pub const MAX_NAME_BYTES: usize = 128;
+
 pub fn check_decl(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
     let spec = schema::spec(decl.kind);
+    if let Some(name) = &decl.name
+        && name.text.len() > MAX_NAME_BYTES
+    {
+        r.report(
+            Diagnostic::new(
+                &codes::NAME_TOO_LONG,
+                file,
+                name.range,
+                format!(
+                    "the name of this {} has {} characters; names have at most {MAX_NAME_BYTES}",
+                    decl.kind.noun(),
+                    name.text.len()
+                ),
+            )
+            .with_label("too long")
+            .with_help("names become file names in the bundle and nftables set names: shorten it, and say more in the title"),
+        );
+    }
     if let Some(flow) = &decl.flow {
         flow_spec(r, file, flow);
     }

@@ -66,11 +66,19 @@ pub fn format_file(text: &str, file: &SourceFile) -> String {
     let mut first = true;
     for item in &file.items {
         let Item::Decl(decl) = item else { continue };
-        let multiline = decl_is_multiline(text, decl);
-        printer.separate(decl.range.start, previous_multiline || multiline, first);
+        let forced = previous_multiline || decl_is_multiline(text, decl);
+        let separation = printer.out.len();
+        printer.separate(decl.range.start, forced, first);
         let start = printer.out.len();
         printer.decl(decl);
-        previous_multiline = printer.out[start..].trim_end().contains('\n');
+        let multiline = printer.out[start..].trim_end().contains('\n');
+        // A declaration written on one line may print on several (too long for one): it
+        // gets the blank line before it too, as it will on the next run, which reads it
+        // from several lines (otherwise formatting twice would differ from once).
+        if multiline && !forced && !first && !printer.out[separation..].starts_with('\n') {
+            printer.out.insert(separation, '\n');
+        }
+        previous_multiline = multiline;
         first = false;
     }
     // Comments after the last declaration.

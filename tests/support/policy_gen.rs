@@ -161,6 +161,9 @@ pub struct GenPolicy {
     flows: Vec<GenFlow>,
     detects: Vec<GenDetect>,
     tests: Vec<Vec<GenAssert>>,
+    /// Names padded close to the longest the checker allows (E0206), where they become file
+    /// names and nftables set names.
+    long_names: bool,
 }
 
 fn env() -> impl Strategy<Value = GenEnv> {
@@ -344,12 +347,13 @@ pub fn policy() -> impl Strategy<Value = GenPolicy> {
             prop::collection::vec(flow(), 0..8),
             prop::collection::vec(detect(), 0..3),
             prop::collection::vec(prop::collection::vec(assertion(), 1..5), 0..3),
+            prop::bool::weighted(0.1),
         ),
     )
         .prop_map(
             |(
                 (environments, custom_profile, classes, services, gateways),
-                (flows, detects, tests),
+                (flows, detects, tests, long_names),
             )| {
                 GenPolicy {
                     environments,
@@ -360,6 +364,7 @@ pub fn policy() -> impl Strategy<Value = GenPolicy> {
                     flows,
                     detects,
                     tests,
+                    long_names,
                 }
             },
         )
@@ -415,6 +420,15 @@ impl GenPolicy {
 
     /// The policy as ward text.
     pub fn text(&self) -> String {
+        let text = self.short_text();
+        if self.long_names {
+            padded(&text, 120)
+        } else {
+            text
+        }
+    }
+
+    fn short_text(&self) -> String {
         let mut out = String::new();
         let endpoints = self.endpoints();
         let gateways: Vec<String> = (0..self.gateways.len()).map(|i| format!("gw{i}")).collect();
@@ -690,4 +704,33 @@ impl GenPolicy {
         }
         out
     }
+}
+
+/// `text` with every generated name (`c0`, `svc1`, `gw0`, `d2`, `env0`, `seg3`) lengthened by
+/// `_` and `pad` letters, everywhere it appears.
+fn padded(text: &str, pad: usize) -> String {
+    let suffix = format!("_{}", "x".repeat(pad));
+    let mut out = String::with_capacity(text.len() * 2);
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        let generated = ["c", "svc", "gw", "d", "env", "seg"].iter().any(|prefix| {
+            word.strip_prefix(prefix)
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        });
+        out.push_str(word);
+        if generated {
+            out.push_str(&suffix);
+        }
+        word.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
 }
