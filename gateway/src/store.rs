@@ -492,6 +492,45 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_version_2_database_keeps_its_things_and_takes_things_without_a_profile() {
+        let dir = std::env::temp_dir().join(format!("ward-store-v2-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("state.sqlite");
+        {
+            // The database as ward wrote it before profiles could be absent.
+            let conn = Connection::open(&path).expect("open");
+            conn.execute_batch(SCHEMA).expect("v1");
+            conn.execute_batch(MIGRATION_2).expect("v2");
+            conn.pragma_update(None, "user_version", 2).expect("version");
+            conn.execute(
+                "INSERT INTO devices (id, class, address, mud_url, profile, level, quarantined, onboarded_at, bundle_revision, onboarding, revoked, raised_profile) \
+                 VALUES ('old', 'plugs', '10.0.0.9', 'https://x.example/p', 'SecProf_2', 2, 0, 't', 'r', '{}', 1, 'SecProf_3')",
+                [],
+            )
+            .expect("a thing");
+        }
+        let mut store = Store::open(&path).expect("migrates");
+        let (old, _) = store.device("old").expect("read").expect("kept");
+        assert_eq!(old.profile.as_deref(), Some("SecProf_2"));
+        assert_eq!(old.level, Some(2));
+        assert_eq!(old.raised_profile.as_deref(), Some("SecProf_3"));
+        let mut unassessed = device("new", "10.0.0.10");
+        unassessed.profile = None;
+        unassessed.level = None;
+        store
+            .add_device(&unassessed, &serde_json::json!({}))
+            .expect("a thing without a profile");
+        let (new, _) = store.device("new").expect("read").expect("stored");
+        assert_eq!((new.profile, new.level), (None, None));
+        drop(store);
+        // Opening again changes nothing.
+        let store = Store::open(&path).expect("reopens");
+        assert_eq!(store.count_devices().expect("count"), 2);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn times_are_rfc3339_utc() {
         assert_eq!(rfc3339(0, 0), "1970-01-01T00:00:00.000Z");
         assert_eq!(rfc3339(951_782_400, 5), "2000-02-29T00:00:00.005Z");
