@@ -372,6 +372,29 @@ Example:
 ",
 };
 
+pub static ADDRESS_FAMILY_MISMATCH: Code = Code {
+    code: "E0303",
+    name: "address-family-mismatch",
+    severity: Severity::Error,
+    summary: "a flow's ends, or its ICMP, have no address family in common",
+    explanation: "\
+A flow between an endpoint that has only IPv4 addresses and one that has only IPv6 addresses
+allows traffic no packet can carry: the firewall has no rule to write for it, and the flow
+would silently do nothing. So does `icmp` (ICMP for IPv4) between IPv6-only ends, and
+`icmpv6` between IPv4-only ones. An endpoint's families come from its addresses: a class's
+segment subnets, a service's or gateway's address; one known by host name, or a segment
+without a subnet, may have either.
+
+Example:
+
+    segment sensors { classes = [sensor], subnet = fd00:1::/64 }
+    service console \"Console\" { address = 10.0.0.5 }
+    flow sensor -> console : tcp/443                 // error: IPv6 to IPv4
+
+Fixed: give the console an IPv6 address, or the sensors an IPv4 subnet.
+",
+};
+
 pub static UNMITIGATED_THREAT: Code = Code {
     code: "E0400",
     name: "unmitigated-threat",
@@ -530,6 +553,29 @@ profiles lets a lower profile reach a higher one. Give each profile its own segm
 Example:
 
     segment home { classes = [banana_button, front_door_lock] }   // SecProf_1 and SecProf_2
+",
+};
+
+pub static OVERLAPPING_SEGMENTS: Code = Code {
+    code: "E0503",
+    name: "overlapping-segments",
+    severity: Severity::Error,
+    summary: "two segments' subnets overlap",
+    explanation: "\
+Each class is an isolated segment, and a thing's address says which segment it is in. When one
+segment's subnet holds another's, an address in both belongs to two segments at once: the
+firewall could not tell which rules apply (nftables itself refuses the overlap in one set:
+\"conflicting intervals\"). Give each segment its own subnet.
+
+Example:
+
+    segment lights  { classes = [lamp], subnet = 10.1.0.0/16 }
+    segment cameras { classes = [camera], subnet = 10.1.2.0/24 }   // error: inside 10.1.0.0/16
+
+Fixed:
+
+    segment lights  { classes = [lamp], subnet = 10.1.1.0/24 }
+    segment cameras { classes = [camera], subnet = 10.1.2.0/24 }
 ",
 };
 
@@ -752,6 +798,7 @@ pub static ALL: &[&Code] = &[
     &FLOW_TO_HIGHER_PROFILE,
     &FLOW_BYPASSES_GATEWAY,
     &UNIDIRECTIONAL_PROFILE,
+    &ADDRESS_FAMILY_MISMATCH,
     &UNMITIGATED_THREAT,
     &MISSING_CAPABILITY,
     &PROFILE_BELOW_REQUIRED,
@@ -760,6 +807,7 @@ pub static ALL: &[&Code] = &[
     &CLASS_WITHOUT_SEGMENT,
     &CLASS_IN_SEVERAL_SEGMENTS,
     &MIXED_PROFILE_SEGMENT,
+    &OVERLAPPING_SEGMENTS,
     &INVALID_REGEX,
     &INVALID_WINDOW,
     &UNKNOWN_CAPTURE,

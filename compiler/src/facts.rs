@@ -21,6 +21,66 @@ pub struct EndpointFacts {
     pub profile: Option<HeldProfile>,
     /// The segments that list it (classes only).
     pub segments: Vec<String>,
+    /// The address families its traffic can have.
+    pub families: Families,
+}
+
+/// The address families of an endpoint: those of its addresses (a class's segment subnets, a
+/// service's or gateway's address), or both when none is written (a host name resolves to
+/// either; a segment without a subnet holds whatever addresses its things have).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Families {
+    pub v4: bool,
+    pub v6: bool,
+}
+
+impl Families {
+    pub const ANY: Families = Families { v4: true, v6: true };
+
+    fn of(ip: &std::net::IpAddr) -> Families {
+        Families {
+            v4: ip.is_ipv4(),
+            v6: ip.is_ipv6(),
+        }
+    }
+
+    pub fn common(self, other: Families) -> Families {
+        Families {
+            v4: self.v4 && other.v4,
+            v6: self.v6 && other.v6,
+        }
+    }
+
+    pub fn none(self) -> bool {
+        !self.v4 && !self.v6
+    }
+
+    /// "IPv4", "IPv6", "IPv4 or IPv6".
+    pub fn describe(self) -> &'static str {
+        match (self.v4, self.v6) {
+            (true, false) => "IPv4",
+            (false, true) => "IPv6",
+            (true, true) => "IPv4 or IPv6",
+            (false, false) => "no address family",
+        }
+    }
+}
+
+/// The families of the addresses a declaration's `key` property gives, if it gives any.
+fn families_of(
+    db: &dyn Db,
+    workspace: Workspace,
+    name: &str,
+    kind: DeclKind,
+    key: &str,
+) -> Option<Families> {
+    let decl = crate::queries::decl_named(db, workspace, name, kind)?;
+    match &decl.property(key)?.value.kind {
+        ward_lang::ast::ValueKind::Ip(ip) | ward_lang::ast::ValueKind::Cidr(ip, _) => {
+            Some(Families::of(ip))
+        }
+        _ => None,
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -63,10 +123,31 @@ pub fn endpoint_facts<'db>(
     } else {
         Vec::new()
     };
+    let families = match kind {
+        DeclKind::Class => {
+            let mut families = Families {
+                v4: false,
+                v6: false,
+            };
+            for segment in &segments {
+                let of = families_of(db, workspace, segment, DeclKind::Segment, "subnet")
+                    .unwrap_or(Families::ANY);
+                families.v4 |= of.v4;
+                families.v6 |= of.v6;
+            }
+            if segments.is_empty() {
+                Families::ANY
+            } else {
+                families
+            }
+        }
+        kind => families_of(db, workspace, text, kind, "address").unwrap_or(Families::ANY),
+    };
     Some(EndpointFacts {
         kind,
         profile,
         segments,
+        families,
     })
 }
 

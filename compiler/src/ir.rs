@@ -399,7 +399,7 @@ fn addresses(value: &ValueKind) -> Vec<String> {
 }
 
 /// The network address of a prefix (`10.20.2.7/24` is `10.20.2.0/24`): nft refuses host bits.
-fn network(ip: IpAddr, len: u8) -> IpAddr {
+pub fn network(ip: IpAddr, len: u8) -> IpAddr {
     match ip {
         IpAddr::V4(v4) => {
             let mask = if len == 0 {

@@ -351,3 +351,73 @@ pub fn mud_overlaps(db: &dyn Db, workspace: Workspace) -> HashMap<String, Vec<Mu
     }
     out
 }
+
+/// (segment, network address, prefix length) for every segment of this file with a subnet,
+/// the address masked to its prefix.
+#[salsa::tracked(returns(ref))]
+pub fn file_segment_subnets(db: &dyn Db, file: SourceFile) -> Vec<(String, std::net::IpAddr, u8)> {
+    let mut subnets = Vec::new();
+    for decl in parsed(db, file).file.decls() {
+        let (DeclKind::Segment, Some(name)) = (decl.kind, &decl.name) else {
+            continue;
+        };
+        if let Some(ValueKind::Cidr(ip, len)) = decl.property("subnet").map(|p| &p.value.kind) {
+            subnets.push((name.text.clone(), crate::ir::network(*ip, *len), *len));
+        }
+    }
+    subnets
+}
+
+/// For each segment, the other segments whose subnets overlap its own (one holds the other:
+/// prefixes either nest or are apart), with their subnets. Sorted by family, address and
+/// length, a subnet can only be inside those still open before it: a sweep with a stack,
+/// O(n log n) over every segment of the workspace.
+#[salsa::tracked(returns(ref))]
+pub fn subnet_overlaps(
+    db: &dyn Db,
+    workspace: Workspace,
+) -> HashMap<String, Vec<(String, String)>> {
+    let mut all: Vec<(bool, u128, u128, u8, &String)> = Vec::new();
+    for &file in workspace.files(db) {
+        for (segment, ip, len) in file_segment_subnets(db, file) {
+            let (v6, start, bits) = match ip {
+                std::net::IpAddr::V4(v4) => (false, u128::from(u32::from(*v4)), 32u32),
+                std::net::IpAddr::V6(v6) => (true, u128::from(*v6), 128u32),
+            };
+            let host_bits = bits.saturating_sub(u32::from(*len));
+            let end = if host_bits >= 128 {
+                u128::MAX
+            } else {
+                start | ((1u128 << host_bits) - 1)
+            };
+            all.push((v6, start, end, *len, segment));
+        }
+    }
+    all.sort_by_key(|s| (s.0, s.1, s.3));
+    let show = |(v6, start, _, len, _): &(bool, u128, u128, u8, &String)| {
+        let ip: std::net::IpAddr = if *v6 {
+            std::net::Ipv6Addr::from(*start).into()
+        } else {
+            std::net::Ipv4Addr::from(*start as u32).into()
+        };
+        format!("{ip}/{len}")
+    };
+    let mut out: HashMap<String, Vec<(String, String)>> = HashMap::default();
+    let mut open: Vec<usize> = Vec::new();
+    for (i, subnet) in all.iter().enumerate() {
+        open.retain(|&j| all[j].0 == subnet.0 && all[j].2 >= subnet.1);
+        for &j in &open {
+            let outer = &all[j];
+            if outer.4 != subnet.4 {
+                out.entry(subnet.4.clone())
+                    .or_default()
+                    .push((outer.4.clone(), show(outer)));
+                out.entry(outer.4.clone())
+                    .or_default()
+                    .push((subnet.4.clone(), show(subnet)));
+            }
+        }
+        open.push(i);
+    }
+    out
+}

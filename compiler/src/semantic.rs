@@ -482,6 +482,32 @@ fn quoted(names: &[String]) -> String {
 
 fn segment(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
     let Some(name) = &decl.name else { return };
+    // Only segments with a subnet read the workspace's overlaps.
+    if let Some(subnet) = decl.property("subnet")
+        && let Some(overlaps) = crate::relations::subnet_overlaps(r.db, r.workspace).get(&name.text)
+    {
+        for (other, other_subnet) in overlaps {
+            let mut diagnostic = Diagnostic::new(
+                &codes::OVERLAPPING_SEGMENTS,
+                file,
+                subnet.value.range,
+                format!(
+                    "the subnet of segment `{}` overlaps `{other_subnet}` of segment `{other}`",
+                    name.text
+                ),
+            )
+            .with_label("addresses in two segments")
+            .with_help("give each segment a subnet of its own: an address must say which segment a thing is in");
+            if let Some(def) = definition_of(r.db, r.workspace, other) {
+                diagnostic = diagnostic.with_secondary(
+                    def.file,
+                    def.name_range,
+                    format!("segment `{other}` has `{other_subnet}`"),
+                );
+            }
+            r.report(diagnostic);
+        }
+    }
     let Some(classes) = decl.property("classes") else {
         return;
     };
@@ -559,6 +585,67 @@ fn flow(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl, state: &mut FileSta
                     tp.name
                 )),
             );
+        }
+    }
+
+    // Address families: a flow between an IPv4-only and an IPv6-only endpoint, or ICMP of the
+    // other family, is one no packet can take; the firewall would have no rule for it.
+    let common = from.families.common(to.families);
+    if common.none() {
+        r.report(
+            Diagnostic::new(
+                &codes::ADDRESS_FAMILY_MISMATCH,
+                file,
+                spec.range,
+                format!(
+                    "flow `{spec}` joins `{}` ({}) and `{}` ({}): no packet can pass between them",
+                    spec.from.text,
+                    from.families.describe(),
+                    spec.to.text,
+                    to.families.describe()
+                ),
+            )
+            .with_label("no address family in common")
+            .with_help("give both ends addresses of one family (a dual-stack subnet or service address), or remove the flow"),
+        );
+    } else {
+        for port in &spec.ports {
+            let needs = match port.protocol.text.as_str() {
+                "icmp" => Some(crate::facts::Families {
+                    v4: true,
+                    v6: false,
+                }),
+                "icmpv6" => Some(crate::facts::Families {
+                    v4: false,
+                    v6: true,
+                }),
+                _ => None,
+            };
+            if let Some(needs) = needs
+                && common.common(needs).none()
+            {
+                r.report(
+                    Diagnostic::new(
+                        &codes::ADDRESS_FAMILY_MISMATCH,
+                        file,
+                        port.range,
+                        format!(
+                            "`{}` is {} only, and `{}` and `{}` talk {} only",
+                            port.protocol.text,
+                            needs.describe(),
+                            spec.from.text,
+                            spec.to.text,
+                            common.describe()
+                        ),
+                    )
+                    .with_label("cannot pass between these ends")
+                    .with_help(if needs.v4 {
+                        "use `icmpv6` between IPv6 ends"
+                    } else {
+                        "use `icmp` between IPv4 ends"
+                    }),
+                );
+            }
         }
     }
 

@@ -502,7 +502,8 @@ pub(crate) mod tests {
             let conn = Connection::open(&path).expect("open");
             conn.execute_batch(SCHEMA).expect("v1");
             conn.execute_batch(MIGRATION_2).expect("v2");
-            conn.pragma_update(None, "user_version", 2).expect("version");
+            conn.pragma_update(None, "user_version", 2)
+                .expect("version");
             conn.execute(
                 "INSERT INTO devices (id, class, address, mud_url, profile, level, quarantined, onboarded_at, bundle_revision, onboarding, revoked, raised_profile) \
                  VALUES ('old', 'plugs', '10.0.0.9', 'https://x.example/p', 'SecProf_2', 2, 0, 't', 'r', '{}', 1, 'SecProf_3')",

@@ -104,6 +104,8 @@ pub struct GenGateway {
 pub struct GenSegment {
     v6: bool,
     subnet: bool,
+    /// A subnet that holds every other segment's of its family (E0503).
+    wide: bool,
     gateway: Option<Index>,
     vlan: Option<u16>,
 }
@@ -225,12 +227,14 @@ fn segment() -> impl Strategy<Value = GenSegment> {
     (
         prop::bool::weighted(0.2),
         prop::bool::weighted(0.8),
+        prop::bool::weighted(0.05),
         prop::option::weighted(0.8, any::<Index>()),
         prop::option::weighted(0.2, 1..4095u16),
     )
-        .prop_map(|(v6, subnet, gateway, vlan)| GenSegment {
+        .prop_map(|(v6, subnet, wide, gateway, vlan)| GenSegment {
             v6,
             subnet,
+            wide,
             gateway,
             vlan,
         })
@@ -546,10 +550,19 @@ impl GenPolicy {
             let _ = writeln!(out, "segment seg{s} \"Segment {s}\" {{");
             let _ = writeln!(out, "  classes = [{}]", members.join(", "));
             if segment.subnet {
-                if segment.v6 {
-                    let _ = writeln!(out, "  subnet = fd00:{s}::/64");
-                } else {
-                    let _ = writeln!(out, "  subnet = 10.{s}.0.0/24");
+                match (segment.v6, segment.wide) {
+                    (true, false) => {
+                        let _ = writeln!(out, "  subnet = fd00:{s}::/64");
+                    }
+                    (true, true) => {
+                        let _ = writeln!(out, "  subnet = fd00::/16");
+                    }
+                    (false, false) => {
+                        let _ = writeln!(out, "  subnet = 10.{s}.0.0/24");
+                    }
+                    (false, true) => {
+                        let _ = writeln!(out, "  subnet = 10.0.0.0/8");
+                    }
                 }
             }
             if let Some(gateway) = &segment.gateway
