@@ -286,6 +286,27 @@ Fixed:
 ",
 };
 
+pub static VALUE_OUT_OF_RANGE: Code = Code {
+    code: "E0207",
+    name: "value-out-of-range",
+    severity: Severity::Error,
+    summary: "a value of the right type that no device or gateway can use",
+    explanation: "\
+The value has the right shape but means nothing, or more than ward can keep: a credential
+refresh of zero (`0s`), port 0 (ports are 1 to 65535), a VLAN id outside 1 to 4094, a detection
+count above 10,000 (the gateway keeps the time of every counted message of a group within the
+window; a rule that needs more is better written with a shorter window).
+
+Example:
+
+    flow app -> lock : tcp/0          // error: port 0
+
+Fixed:
+
+    flow app -> lock : tcp/8883
+",
+};
+
 pub static UNKNOWN_PARAMETER: Code = Code {
     code: "E0205",
     name: "unknown-parameter",
@@ -392,6 +413,28 @@ Example:
     flow sensor -> console : tcp/443                 // error: IPv6 to IPv4
 
 Fixed: give the console an IPv6 address, or the sensors an IPv4 subnet.
+",
+};
+
+pub static VIA_UNRELATED_GATEWAY: Code = Code {
+    code: "E0304",
+    name: "via-unrelated-gateway",
+    severity: Severity::Error,
+    summary: "a flow passes a gateway that does not serve its ends, or one of a lower level",
+    explanation: "\
+`via = <gateway>` routes a flow through a management gateway: it must be the gateway of a
+segment of one of the flow's classes (`segment ... { gateway = ... }`), since that is the one
+their traffic reaches, and its profile may not be lower than either end's: traffic of a higher
+profile does not pass through a lower one.
+
+Example:
+
+    segment cameras { classes = [camera], gateway = floor_gw }
+    flow camera -> nvr : tcp/554 { via = office_gw }      // error: office_gw serves neither
+
+Fixed:
+
+    flow camera -> nvr : tcp/554 { via = floor_gw }
 ",
 };
 
@@ -760,6 +803,26 @@ Fixed:
 ",
 };
 
+pub static HOST_BITS_IN_PREFIX: Code = Code {
+    code: "W0005",
+    name: "host-bits-in-prefix",
+    severity: Severity::Warning,
+    summary: "a prefix has bits set beyond its length",
+    explanation: "\
+`10.1.2.3/24` names the network `10.1.2.0/24`: the bits after the prefix length are ignored.
+Written that way it usually means a typo (a host address where a network was meant, or the
+wrong length); ward reads it as the network, and the fix writes it so.
+
+Example:
+
+    segment lights { classes = [lamp], subnet = 10.1.2.3/24 }   // warning
+
+Fixed:
+
+    segment lights { classes = [lamp], subnet = 10.1.2.0/24 }
+",
+};
+
 pub static ASSIGNED_PROFILE: Code = Code {
     code: "N0001",
     name: "assigned-profile",
@@ -795,10 +858,12 @@ pub static ALL: &[&Code] = &[
     &WRONG_VALUE_TYPE,
     &UNKNOWN_PARAMETER,
     &NAME_TOO_LONG,
+    &VALUE_OUT_OF_RANGE,
     &FLOW_TO_HIGHER_PROFILE,
     &FLOW_BYPASSES_GATEWAY,
     &UNIDIRECTIONAL_PROFILE,
     &ADDRESS_FAMILY_MISMATCH,
+    &VIA_UNRELATED_GATEWAY,
     &UNMITIGATED_THREAT,
     &MISSING_CAPABILITY,
     &PROFILE_BELOW_REQUIRED,
@@ -817,6 +882,7 @@ pub static ALL: &[&Code] = &[
     &DUPLICATE_FLOW,
     &UNUSED_PARAMETER,
     &CLASS_NOT_ASSESSED,
+    &HOST_BITS_IN_PREFIX,
     &ASSIGNED_PROFILE,
 ];
 

@@ -13,6 +13,10 @@ use crate::resolve::Resolver;
 use crate::schema;
 use crate::suggest::closest;
 
+/// The largest count a rule may wait for: the engine keeps the time of every counted message
+/// of a group within the window, so the count bounds its memory per group.
+pub const MAX_COUNT: i64 = 10_000;
+
 /// The regex flags ward accepts after the closing `/`.
 const FLAGS: &str = "imsxU";
 
@@ -53,6 +57,20 @@ pub fn check_detect(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
         else {
             continue;
         };
+        if let ValueKind::Int(n) = threshold.kind
+            && n > MAX_COUNT
+        {
+            r.report(
+                Diagnostic::new(
+                    &codes::VALUE_OUT_OF_RANGE,
+                    file,
+                    threshold.range,
+                    format!("a count of {n} is more than the gateway keeps: at most {MAX_COUNT}"),
+                )
+                .with_label("too large")
+                .with_help("the gateway keeps the time of every counted message within the window: count fewer over a shorter window"),
+            );
+        }
         if let ValueKind::Int(n) = threshold.kind
             && n < 1
         {

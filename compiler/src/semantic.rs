@@ -377,6 +377,83 @@ fn risk_findings(
     }
 }
 
+/// The gateway a flow passes (`via`) must be one that serves it: the management gateway of a
+/// segment of one of its classes, and of a level no lower than either end's (traffic of a
+/// higher profile does not pass through a lower one).
+fn via_gateway(
+    r: &mut Resolver<'_>,
+    file: SourceFile,
+    spec: &FlowSpec,
+    range: TextRange,
+    gateway: &str,
+    from: &crate::facts::EndpointFacts,
+    to: &crate::facts::EndpointFacts,
+) {
+    let serving: Vec<String> = [from, to]
+        .iter()
+        .flat_map(|end| end.segments.iter())
+        .filter_map(|segment| {
+            let decl = crate::queries::decl_named(r.db, r.workspace, segment, DeclKind::Segment)?;
+            match &decl.property("gateway")?.value.kind {
+                ward_lang::ast::ValueKind::Name(g) => Some(g.clone()),
+                _ => None,
+            }
+        })
+        .collect();
+    let has_class_end = !from.segments.is_empty() || !to.segments.is_empty();
+    if has_class_end && !serving.iter().any(|g| g == gateway) {
+        let help = if serving.is_empty() {
+            format!(
+                "neither end's segment names a gateway: add `gateway = {gateway}` to the segment it serves"
+            )
+        } else {
+            format!(
+                "the ends' segments are served by {}: pass one of them",
+                quoted(&serving)
+            )
+        };
+        r.report(
+            Diagnostic::new(
+                &codes::VIA_UNRELATED_GATEWAY,
+                file,
+                range,
+                format!("flow `{spec}` passes `{gateway}`, which serves neither of its ends"),
+            )
+            .with_label("not the gateway of either end's segment")
+            .with_help(help),
+        );
+        return;
+    }
+    let Some(held) = facts_of(r.db, r.workspace, gateway).and_then(|f| f.profile.as_ref()) else {
+        return;
+    };
+    let above = [(&spec.from.text, from), (&spec.to.text, to)]
+        .into_iter()
+        .find_map(|(name, end)| {
+            end.profile
+                .as_ref()
+                .filter(|p| p.level > held.level)
+                .map(|p| (name, p))
+        });
+    if let Some((name, end)) = above {
+        r.report(
+            Diagnostic::new(
+                &codes::VIA_UNRELATED_GATEWAY,
+                file,
+                range,
+                format!(
+                    "flow `{spec}` passes `{gateway}` ({}, level {}), lower than `{name}` ({}, level {})",
+                    held.name, held.level, end.name, end.level
+                ),
+            )
+            .with_label("a lower gateway")
+            .with_help(format!(
+                "traffic of `{name}` passes gateways of its level or higher: raise `{gateway}`'s profile, or pass another"
+            )),
+        );
+    }
+}
+
 /// A `match mud` pattern of this class that can match a URL together with another class's
 /// pattern of the same specificity: a thing with that URL would be refused as ambiguous.
 /// (A third, more specific pattern may decide some of those URLs; the check does not try to
@@ -647,6 +724,12 @@ fn flow(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl, state: &mut FileSta
                 );
             }
         }
+    }
+
+    if let Some(via) = decl.property("via")
+        && let ward_lang::ast::ValueKind::Name(gateway) = &via.value.kind
+    {
+        via_gateway(r, file, spec, via.value.range, gateway, from, to);
     }
 
     // The management gateway, when either end's profile requires one.

@@ -71,11 +71,58 @@ pub fn check_decl(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
         }
         subject_of(r, file, property, property_spec);
         value(r, file, &property.value, &property_spec.ty);
+        in_range(r, file, decl.kind, property);
     }
     for property_spec in spec.properties.iter().filter(|p| p.required) {
         if !seen.keys().any(|(key, _)| *key == property_spec.key) {
             missing(r, file, decl, property_spec);
         }
+    }
+}
+
+/// Values of the right type that mean nothing (E0207), and prefixes with host bits (W0005).
+fn in_range(r: &mut Resolver<'_>, file: SourceFile, kind: DeclKind, property: &Property) {
+    let value = &property.value;
+    let out_of_range = |message: String, help: &str| {
+        Diagnostic::new(&codes::VALUE_OUT_OF_RANGE, file, value.range, message)
+            .with_label("out of range")
+            .with_help(help.to_string())
+    };
+    match (kind, property.key.text.as_str(), &value.kind) {
+        (DeclKind::Class, "credential_refresh", ValueKind::Duration(ms)) if *ms <= 0 => {
+            r.report(out_of_range(
+                "credentials refreshed every 0s are never valid".to_string(),
+                "write the period, such as `credential_refresh = 30d`",
+            ));
+        }
+        (DeclKind::Segment, "vlan", ValueKind::Int(id)) if !(1..=4094).contains(id) => {
+            r.report(out_of_range(
+                format!("VLAN id {id} does not exist: ids are 1 to 4094"),
+                "write an id between 1 and 4094",
+            ));
+        }
+        (_, "subnet" | "address", ValueKind::Cidr(ip, len)) => {
+            let network = crate::ir::network(*ip, *len);
+            if network != *ip {
+                let fixed = format!("{network}/{len}");
+                r.report(
+                    Diagnostic::new(
+                        &codes::HOST_BITS_IN_PREFIX,
+                        file,
+                        value.range,
+                        format!("`{ip}/{len}` has host bits set: it is read as `{fixed}`"),
+                    )
+                    .with_label("bits beyond the prefix length")
+                    .with_help(format!("write `{fixed}`, or the prefix length you meant"))
+                    .with_suggestion(Suggestion {
+                        message: format!("write `{fixed}`"),
+                        range: value.range,
+                        replacement: fixed,
+                    }),
+                );
+            }
+        }
+        _ => {}
     }
 }
 
@@ -729,6 +776,21 @@ fn flow_spec(r: &mut Resolver<'_>, file: SourceFile, flow: &FlowSpec) {
         let protocol = &port.protocol;
         if !r.word(file, &protocol.text, protocol.range, &schema::PROTOCOLS) {
             continue;
+        }
+        if port.ports.is_some_and(|(low, _)| low == 0) {
+            r.report(
+                Diagnostic::new(
+                    &codes::VALUE_OUT_OF_RANGE,
+                    file,
+                    port.range,
+                    format!("`{port}`: port 0 is no port"),
+                )
+                .with_label("ports are 1 to 65535")
+                .with_help(format!(
+                    "write the port the flow uses, or `{}` for any port",
+                    protocol.text
+                )),
+            );
         }
         if port.ports.is_some() && matches!(protocol.text.as_str(), "icmp" | "icmpv6" | "any") {
             r.report(
