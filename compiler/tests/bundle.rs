@@ -441,3 +441,51 @@ fn diff_sees_what_widens_and_what_narrows() {
             .any(|c| c.subject == "detection" && c.change == "tightened")
     );
 }
+
+/// The device configurations say what a thing gets: the management gateway (M7) and the PAVA
+/// syslog target only from its own segment's gateway, never from another site's.
+#[test]
+fn device_configurations_name_only_the_segments_own_gateway() {
+    let mut policy = Policy::default();
+    policy.add_file(
+        "site.ward",
+        r#"
+class office_pc "Office PC" {
+  function = monitoring
+  profile = SecProf_2
+  capabilities = [x509, tls, credential_rotation]
+}
+class floor_sensor "Floor sensor" {
+  function = sensing
+  profile = SecProf_2
+  capabilities = [x509, tls, credential_rotation]
+}
+gateway floor_gw "Floor gateway" { address = 10.5.0.1 }
+segment office { classes = [office_pc], subnet = 10.6.0.0/24 }
+segment floor { classes = [floor_sensor], subnet = 10.5.1.0/24, gateway = floor_gw }
+flow floor_sensor -> floor_gw : udp/514
+"#,
+    );
+    let bundle =
+        emit::build(policy.db(), policy.workspace(), BuildOptions::default()).expect("builds");
+    let config = |class: &str| -> serde_json::Value {
+        serde_json::from_slice(&bundle.files[&format!("devices/{class}.json")]).expect("json")
+    };
+    let mitigations = |config: &serde_json::Value| -> Vec<String> {
+        config["mitigations"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .map(|m| m["id"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    let office = config("office_pc");
+    assert!(
+        !mitigations(&office).contains(&"M7".to_string()),
+        "{office}"
+    );
+    assert_eq!(office["pava"]["syslog"], serde_json::Value::Null);
+    let floor = config("floor_sensor");
+    assert!(mitigations(&floor).contains(&"M7".to_string()), "{floor}");
+    assert_eq!(floor["pava"]["syslog"]["gateway"], "floor_gw");
+}

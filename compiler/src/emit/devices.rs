@@ -28,22 +28,19 @@ fn peer(ir: &PolicyIr, flow: &FlowIr, peer: &str, direction: &str) -> Value {
     })
 }
 
-/// The gateway a class reports to: its segment's, else the only one declared.
+/// The gateway a class reports to and is managed by: its segment's, and no other (another
+/// site's gateway is not this thing's management gateway, whatever else is declared).
 fn gateway_of<'a>(ir: &'a PolicyIr, class: &ClassIr) -> Option<&'a crate::ir::EndpointIr> {
-    let named = class
+    class
         .segment
         .as_deref()
         .and_then(|s| ir.segment(s))
         .and_then(|s| s.gateway.as_deref())
-        .and_then(|g| ir.endpoint(g));
-    named.or_else(|| {
-        let mut gateways = ir.endpoints.iter().filter(|e| e.kind == "gateway");
-        match (gateways.next(), gateways.next()) {
-            (Some(only), None) => Some(only),
-            _ => None,
-        }
-    })
+        .and_then(|g| ir.endpoint(g))
 }
+
+/// The mitigation that is the management gateway (section 5: "a management gateway").
+const MANAGEMENT_GATEWAY: &str = "M7";
 
 pub fn device(ir: &PolicyIr, class: &ClassIr) -> Value {
     let mut peers = Vec::new();
@@ -101,7 +98,13 @@ pub fn device(ir: &PolicyIr, class: &ClassIr) -> Value {
             "subnets": s.subnets,
             "gateway": s.gateway,
         })),
-        "mitigations": class.mitigations,
+        // M7 is in effect only where the segment has a management gateway: the
+        // configuration says what the thing gets, not what its profile asks.
+        "mitigations": class
+            .mitigations
+            .iter()
+            .filter(|m| m.id != MANAGEMENT_GATEWAY || gateway.is_some())
+            .collect::<Vec<_>>(),
         "allowed_peers": peers,
         "pava": { "syslog": syslog },
         "update": {
