@@ -14,7 +14,8 @@ use crate::ir::{DetectIr, FlowIr, PolicyIr};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Change {
-    /// `flow`, `profile`, `mitigation`, `parameter`, `detection`, `class`, `segment`.
+    /// `flow`, `profile`, `mitigation`, `parameter`, `detection`, `class`, `segment`,
+    /// `endpoint` (a service's or gateway's addresses or host).
     pub subject: &'static str,
     /// `opened`, `closed`, `raised`, `lowered`, `added`, `dropped`, `changed`, `removed`,
     /// `loosened`, `tightened`.
@@ -51,6 +52,44 @@ fn detection_looser(old: &DetectIr, new: &DetectIr) -> Option<bool> {
         return Some(new.actions.len() < old.actions.len());
     }
     None
+}
+
+/// A matcher as users write it: `/regex/i`, `"value"`, or `none`.
+fn matcher_text(matcher: Option<&crate::ir::MatcherIr>) -> String {
+    match matcher {
+        None => "none".to_string(),
+        Some(crate::ir::MatcherIr::Regex { pattern, flags }) => format!("/{pattern}/{flags}"),
+        Some(crate::ir::MatcherIr::Equals { value }) => format!("{value:?}"),
+    }
+}
+
+fn list_or_none(items: &[String]) -> String {
+    if items.is_empty() {
+        "none".to_string()
+    } else {
+        items.join(", ")
+    }
+}
+
+/// Whether the address or prefix `outer` holds all of `inner` (both as the IR writes them:
+/// `10.0.0.5` or `10.0.0.0/8`).
+fn covers(outer: &str, inner: &str) -> bool {
+    let parse = |text: &str| -> Option<(std::net::IpAddr, u8)> {
+        match text.split_once('/') {
+            Some((ip, len)) => Some((ip.parse().ok()?, len.parse().ok()?)),
+            None => {
+                let ip: std::net::IpAddr = text.parse().ok()?;
+                Some((ip, if ip.is_ipv4() { 32 } else { 128 }))
+            }
+        }
+    };
+    let (Some((outer_ip, outer_len)), Some((inner_ip, inner_len))) = (parse(outer), parse(inner))
+    else {
+        return outer == inner;
+    };
+    outer_ip.is_ipv4() == inner_ip.is_ipv4()
+        && inner_len >= outer_len
+        && crate::ir::network(inner_ip, outer_len) == crate::ir::network(outer_ip, outer_len)
 }
 
 /// A parameter as users write it. Every parameter the standard library declares is a
@@ -197,6 +236,45 @@ pub fn diff(old: &PolicyIr, new: &PolicyIr) -> Vec<Change> {
         }
     }
 
+    // Services and gateways: where they are. A new address, or a new host name, is a new
+    // place the flows to and from them reach.
+    for endpoint in &new.endpoints {
+        let Some(before) = old.endpoint(&endpoint.name) else {
+            continue;
+        };
+        if before.addresses != endpoint.addresses {
+            changes.push(Change {
+                subject: "endpoint",
+                change: "changed",
+                what: format!(
+                    "{} `{}`: addresses {} -> {}",
+                    endpoint.kind,
+                    endpoint.name,
+                    list_or_none(&before.addresses),
+                    list_or_none(&endpoint.addresses)
+                ),
+                widens: endpoint
+                    .addresses
+                    .iter()
+                    .any(|a| !before.addresses.iter().any(|b| covers(b, a))),
+            });
+        }
+        if before.host != endpoint.host {
+            changes.push(Change {
+                subject: "endpoint",
+                change: "changed",
+                what: format!(
+                    "{} `{}`: host {} -> {}",
+                    endpoint.kind,
+                    endpoint.name,
+                    before.host.as_deref().unwrap_or("none"),
+                    endpoint.host.as_deref().unwrap_or("none")
+                ),
+                widens: endpoint.host.is_some(),
+            });
+        }
+    }
+
     // Detection rules.
     for rule in &new.detections {
         match old.detections.iter().find(|r| r.name == rule.name) {
@@ -208,17 +286,38 @@ pub fn diff(old: &PolicyIr, new: &PolicyIr) -> Vec<Change> {
             }),
             Some(before) => {
                 if let Some(looser) = detection_looser(before, rule) {
+                    let mut what = format!("`{}`:", rule.name);
+                    // What matches, field by field, where it changed.
+                    let fields: std::collections::BTreeSet<&String> =
+                        before.matchers.keys().chain(rule.matchers.keys()).collect();
+                    for field in fields {
+                        let (was, is) = (before.matchers.get(field), rule.matchers.get(field));
+                        if was != is {
+                            what.push_str(&format!(
+                                " {field} {} -> {};",
+                                matcher_text(was),
+                                matcher_text(is)
+                            ));
+                        }
+                    }
+                    if before.group_by != rule.group_by {
+                        what.push_str(&format!(
+                            " by {} -> {};",
+                            list_or_none(&before.group_by),
+                            list_or_none(&rule.group_by)
+                        ));
+                    }
+                    what.push_str(&format!(
+                        " count >= {} within {}s -> count >= {} within {}s",
+                        before.threshold,
+                        before.window_ms.unwrap_or(0) / 1000,
+                        rule.threshold,
+                        rule.window_ms.unwrap_or(0) / 1000
+                    ));
                     changes.push(Change {
                         subject: "detection",
                         change: if looser { "loosened" } else { "tightened" },
-                        what: format!(
-                            "`{}`: count >= {} within {}s -> count >= {} within {}s",
-                            rule.name,
-                            before.threshold,
-                            before.window_ms.unwrap_or(0) / 1000,
-                            rule.threshold,
-                            rule.window_ms.unwrap_or(0) / 1000
-                        ),
+                        what,
                         widens: looser,
                     });
                 }

@@ -489,3 +489,56 @@ flow floor_sensor -> floor_gw : udp/514
     assert!(mitigations(&floor).contains(&"M7".to_string()), "{floor}");
     assert_eq!(floor["pava"]["syslog"]["gateway"], "floor_gw");
 }
+
+#[test]
+fn diff_sees_services_move_and_regexes_change() {
+    use ward_compiler::diff::diff;
+    let policy = example_policy();
+    let old = ward_compiler::ir::build_ir(policy.db(), policy.workspace());
+    let mut new = old.clone();
+    let center = new
+        .endpoints
+        .iter_mut()
+        .find(|e| e.name == "dc_security_center")
+        .expect("the security center");
+    center.addresses = vec!["10.0.0.0/8".to_string()];
+    let shop = new
+        .endpoints
+        .iter_mut()
+        .find(|e| e.name == "banana_shop")
+        .expect("the shop");
+    shop.host = Some("orders.evil.example".to_string());
+    let rule = new
+        .detections
+        .iter_mut()
+        .find(|d| d.name == "dc_camera_bruteforce")
+        .expect("the camera rule");
+    rule.matchers.insert(
+        "msg".to_string(),
+        ward_compiler::ir::MatcherIr::Regex {
+            pattern: "Failed password for root from (?<src>\\S+)".to_string(),
+            flags: String::new(),
+        },
+    );
+    let changes = diff(&old, &new);
+    let said = |needle: &str| {
+        changes
+            .iter()
+            .find(|c| c.what.contains(needle))
+            .unwrap_or_else(|| panic!("nothing says {needle}: {changes:#?}"))
+    };
+    let widened = said("addresses 10.40.9.10 -> 10.0.0.0/8");
+    assert!(widened.widens);
+    let moved = said("host orders.banana-shop.example -> orders.evil.example");
+    assert!(moved.widens);
+    let regex = said("msg /Failed password for .* from (?<src>\\S+)/ -> /Failed password for root");
+    assert_eq!(regex.subject, "detection");
+    // Narrowing an address to one it held does not widen.
+    let back = diff(&new, &old);
+    assert!(
+        !back
+            .iter()
+            .any(|c| c.subject == "endpoint" && c.what.contains("addresses") && c.widens),
+        "{back:#?}"
+    );
+}
