@@ -287,6 +287,24 @@ fn lab_mud(name: &str) -> serde_json::Value {
     })
 }
 
+/// GETs a path of the gateway's API from inside the gateway's namespace: the status line,
+/// then the body.
+fn get_in(lab: &Lab, address: std::net::SocketAddr, path: &str) -> (u16, String) {
+    let code = format!(
+        "import urllib.request\n\
+         r=urllib.request.urlopen('http://{address}{path}',timeout=10)\n\
+         print(r.status);print(r.read().decode())\n"
+    );
+    let output = lab.exec("gw", &["python3", "-c", &code]);
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    let status = text
+        .lines()
+        .next()
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or(0);
+    (status, text)
+}
+
 /// POSTs m1 to the gateway's API from inside the gateway's namespace; returns the status.
 fn onboard_in(lab: &Lab, address: std::net::SocketAddr, body: &serde_json::Value) -> (u16, String) {
     let code = format!(
@@ -345,6 +363,8 @@ fn onboarded_things_get_their_declared_flows_and_nothing_else() {
         "the lab routes"
     );
     let ns = lab.ns("gw");
+    // The gateway's own address (lab_gw in the policy), where things send PAVA's reports.
+    lab.exec_ok("gw", &["ip", "addr", "add", "10.91.0.1/32", "dev", "lo"]);
     let gateway = gateway_client::start_in(
         &["ip", "netns", "exec", &ns],
         dir.path(),
@@ -356,6 +376,8 @@ fn onboarded_things_get_their_declared_flows_and_nothing_else() {
             "--state",
             "state.sqlite",
             "--apply-firewall",
+            "--syslog-tcp",
+            "10.91.0.1:6514",
         ],
     )
     .unwrap_or_else(|e| panic!("the gateway starts in the namespace: {e}"));
@@ -390,6 +412,45 @@ fn onboarded_things_get_their_declared_flows_and_nothing_else() {
     assert!(
         !reaches(&lab, "gamma", "alpha", "10.91.1.2", "udp", 9000),
         "a thing that is not onboarded gets no flow"
+    );
+
+    // With the ruleset applied on the gateway, an onboarded thing's PAVA report still
+    // arrives (the input chain admits syslog of the things the gateway manages, on the port
+    // their configuration names), and the API still answers.
+    let report = "import socket\n\
+        m=b'<38>1 2026-11-25T10:00:00Z a1 sshd 7 - - Failed password for root from 203.0.113.9 port 2 ssh2'\n\
+        s=socket.create_connection(('10.91.0.1',6514),timeout=5)\n\
+        s.sendall(str(len(m)).encode()+b' '+m)\n\
+        s.close()\n";
+    lab.exec_ok("alpha", &["python3", "-c", report]);
+    let mut received = 0;
+    for _ in 0..50 {
+        let (status, body) = get_in(&lab, gateway.address, "/v1/pava");
+        assert_eq!(status, 200, "{body}");
+        let json: serde_json::Value = body
+            .lines()
+            .nth(1)
+            .and_then(|l| serde_json::from_str(l).ok())
+            .unwrap_or_default();
+        received = json["received"].as_u64().unwrap_or(0);
+        if received > 0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(
+        received >= 1,
+        "the thing's report did not reach the gateway"
+    );
+    // A beta thing's report to the gateway is admitted too, but not other ports.
+    assert!(
+        !reaches(&lab, "alpha", "gw", "10.91.0.1", "tcp", 2222),
+        "only what the gateway serves reaches it"
+    );
+    // The gateway reaches a thing only by a declared flow: none goes from lab_gw to beta.
+    assert!(
+        !reaches(&lab, "gw", "beta", "10.91.2.2", "tcp", 8080),
+        "the gateway's own traffic to a thing is dropped without a declared flow"
     );
     drop(gateway);
 }

@@ -349,8 +349,12 @@ Example:
 
     flow banana_button -> front_door_lock : tcp/8883   // SecProf_1 -> SecProf_2: error
 
-Fixed: let the higher profile start the connection, or route the request through a
-management gateway that holds the higher profile and decides.
+Fixed: let the higher profile start the connection, or send the request to the management
+gateway of the lower one's segment, which relays it and decides.
+
+A thing always reaches the management gateway of its own segment, whatever their levels: the
+gateway manages it (PAVA's reports, the MUD controllers: DNS, DHCP, NTP), and its level
+guards it against other segments, not against the things it serves.
 ",
 };
 

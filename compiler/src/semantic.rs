@@ -377,6 +377,20 @@ fn risk_findings(
     }
 }
 
+/// The management gateways of these segments (`segment ... { gateway = ... }`).
+fn segment_gateways(r: &Resolver<'_>, segments: &[String]) -> Vec<String> {
+    segments
+        .iter()
+        .filter_map(|segment| {
+            let decl = crate::queries::decl_named(r.db, r.workspace, segment, DeclKind::Segment)?;
+            match &decl.property("gateway")?.value.kind {
+                ward_lang::ast::ValueKind::Name(g) => Some(g.clone()),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
 /// The gateway a flow passes (`via`) must be one that serves it: the management gateway of a
 /// segment of one of its classes, and of a level no lower than either end's (traffic of a
 /// higher profile does not pass through a lower one).
@@ -389,17 +403,8 @@ fn via_gateway(
     from: &crate::facts::EndpointFacts,
     to: &crate::facts::EndpointFacts,
 ) {
-    let serving: Vec<String> = [from, to]
-        .iter()
-        .flat_map(|end| end.segments.iter())
-        .filter_map(|segment| {
-            let decl = crate::queries::decl_named(r.db, r.workspace, segment, DeclKind::Segment)?;
-            match &decl.property("gateway")?.value.kind {
-                ward_lang::ast::ValueKind::Name(g) => Some(g.clone()),
-                _ => None,
-            }
-        })
-        .collect();
+    let mut serving = segment_gateways(r, &from.segments);
+    serving.extend(segment_gateways(r, &to.segments));
     let has_class_end = !from.segments.is_empty() || !to.segments.is_empty();
     if has_class_end && !serving.iter().any(|g| g == gateway) {
         let help = if serving.is_empty() {
@@ -639,9 +644,25 @@ fn flow(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl, state: &mut FileSta
         directions.push((&spec.to.text, to, &spec.from.text, from));
     }
     for (source, source_facts, target, target_facts) in &directions {
+        // A thing reaches the management gateway of its own segment whatever the levels:
+        // the gateway manages it (PAVA's reports, the MUD controllers), and its level guards
+        // it against other segments, not against the things it serves.
+        let own_gateway = target_facts.kind == DeclKind::Gateway
+            && segment_gateways(r, &source_facts.segments)
+                .iter()
+                .any(|g| g == *target);
+        if own_gateway {
+            continue;
+        }
         if let (Some(sp), Some(tp)) = (&source_facts.profile, &target_facts.profile)
             && sp.level < tp.level
         {
+            // A fix that checks: the source's own management gateway, which serves it.
+            let relay = segment_gateways(r, &source_facts.segments)
+                .into_iter()
+                .next()
+                .map(|g| format!(", or send it to `{g}`, the management gateway of `{source}`'s segment, which relays it"))
+                .unwrap_or_default();
             let how = |p: &HeldProfile| if p.assigned { "assigned" } else { "declared" };
             r.report(
                 Diagnostic::new(
@@ -655,7 +676,7 @@ fn flow(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl, state: &mut FileSta
                 )
                 .with_label(format!("`{source}` -> `{target}`: level {} -> {}", sp.level, tp.level))
                 .with_help(format!(
-                    "`{source}` holds {} `{}`, `{target}` {} `{}`; let `{target}` open the connection, or relay it through a management gateway",
+                    "`{source}` holds {} `{}`, `{target}` {} `{}`; let `{target}` open the connection{relay}",
                     how(sp),
                     sp.name,
                     how(tp),

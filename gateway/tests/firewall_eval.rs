@@ -178,3 +178,38 @@ fn a_thing_raised_to_a_higher_profile_is_out_of_reach_of_lower_ones() {
     let covered = Things::from_devices(&[device("m", "gamma", "10.91.2.9", Some("SecProf_3"))]);
     assert!(covered.raised(&ir).is_empty());
 }
+
+/// The gateway's own chains: PAVA's syslog from the things it manages arrives (`input`, on the
+/// port their configuration names), and the gateway reaches a thing only by a declared flow
+/// (`output`).
+#[test]
+fn the_gateway_takes_its_things_reports_and_reaches_them_only_by_declared_flows() {
+    let ruleset = Ruleset::parse(&ruleset_of("tests/fixtures/netns")).expect("reads");
+    // alpha can do TLS: its syslog goes to tcp/6514 of lab_gw (10.91.0.1).
+    let report = ruleset
+        .decide("input", &packet("10.91.1.2", "10.91.0.1", "tcp", 6514))
+        .expect("decided");
+    assert!(report.accepted, "{}", report.by);
+    assert!(
+        report.by.contains("PAVA: syslog of `alpha`"),
+        "{}",
+        report.by
+    );
+    // Anything else to the gateway is dropped.
+    let other = ruleset
+        .decide("input", &packet("10.91.1.2", "10.91.0.1", "tcp", 22))
+        .expect("decided");
+    assert!(!other.accepted, "{}", other.by);
+    // The gateway itself reaches no thing without a declared flow.
+    let from_gateway = ruleset
+        .decide("output", &packet("10.91.0.1", "10.91.2.2", "tcp", 8080))
+        .expect("decided");
+    assert!(!from_gateway.accepted, "{}", from_gateway.by);
+    assert!(
+        from_gateway
+            .by
+            .contains("reaches `beta` only by a declared flow"),
+        "{}",
+        from_gateway.by
+    );
+}

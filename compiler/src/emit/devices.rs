@@ -5,9 +5,7 @@ use serde_json::{Value, json};
 
 use crate::ir::{ClassIr, FlowIr, PolicyIr};
 
-/// The syslog port of RFC 5425 (TLS) and of RFC 5426 (UDP).
-const SYSLOG_TLS_PORT: u16 = 6514;
-const SYSLOG_UDP_PORT: u16 = 514;
+use super::nft::{SYSLOG_TLS_PORT, SYSLOG_UDP_PORT};
 
 fn peer(ir: &PolicyIr, flow: &FlowIr, peer: &str, direction: &str) -> Value {
     let kind = if ir.class(peer).is_some() {

@@ -9,6 +9,13 @@
 //!   port and direction, with a comment naming its declaration.
 //! - Lower-to-higher traffic is dropped and counted explicitly, by profile level, before the
 //!   accepted flows (the checker guarantees no declared flow is such traffic).
+//! - `input` admits what the gateway serves: the declared flows to it (its API, the MUD
+//!   controllers a policy declares), and PAVA's syslog from the things of the segments it
+//!   manages, on the port and transport their device configuration names (`devices.rs`).
+//! - `output` (what the gateway itself sends) reaches the policy's things and endpoints only
+//!   by flows declared from a gateway: anything else to them is dropped and counted. Traffic
+//!   to addresses outside the policy (DNS, MUD servers, report receivers known by name) is
+//!   left to the operator's own rules: the gateway needs it to work.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -133,6 +140,48 @@ fn flow_rules(
                 set_name(v6, from),
                 set_name(v6, to),
                 comment(&flow.origin.describe())
+            ));
+        }
+    }
+}
+
+/// The syslog port of RFC 5425 (TLS) and of RFC 5426 (UDP): what `devices.rs` tells things.
+pub const SYSLOG_TLS_PORT: u16 = 6514;
+pub const SYSLOG_UDP_PORT: u16 = 514;
+
+/// PAVA's reports reach the gateway that manages a class's segment, on the port and transport
+/// its device configuration names: TLS where the class can do it, else UDP.
+fn pava_syslog_rules(ir: &PolicyIr, inventory: Option<&Inventory>, out: &mut Vec<String>) {
+    for class in &ir.classes {
+        let Some(gateway) = class
+            .segment
+            .as_deref()
+            .and_then(|s| ir.segment(s))
+            .and_then(|s| s.gateway.as_deref())
+        else {
+            continue;
+        };
+        let tls = class.capabilities.iter().any(|c| c == "tls");
+        let (protocol, port) = if tls {
+            ("tcp", SYSLOG_TLS_PORT)
+        } else {
+            ("udp", SYSLOG_UDP_PORT)
+        };
+        for v6 in [false, true] {
+            let has =
+                |name: &str| !matches!(family_addresses(ir, name, v6, inventory), Addresses::None);
+            if !has(&class.name) || !has(gateway) {
+                continue;
+            }
+            let family = if v6 { "ip6" } else { "ip" };
+            out.push(format!(
+                "{family} saddr @{} {family} daddr @{} {protocol} dport {port} accept {}",
+                set_name(v6, &class.name),
+                set_name(v6, gateway),
+                comment(&format!(
+                    "PAVA: syslog of `{}` to its gateway `{gateway}`",
+                    class.name
+                ))
             ));
         }
     }
@@ -270,8 +319,10 @@ fn ruleset_for(ir: &PolicyIr, inventory: Option<&Inventory>, raised: &Raised) ->
         }
     }
 
-    // Accepted flows: to the gateway itself (input), between segments (forward).
+    // Accepted flows: to the gateway itself (input), from it (output), between segments
+    // (forward).
     let mut input = Vec::new();
+    let mut output = Vec::new();
     let mut forward = Vec::new();
     for flow in &ir.flows {
         let mut directions = vec![(flow.from.as_str(), flow.to.as_str())];
@@ -279,15 +330,35 @@ fn ruleset_for(ir: &PolicyIr, inventory: Option<&Inventory>, raised: &Raised) ->
             directions.push((flow.to.as_str(), flow.from.as_str()));
         }
         for (from, to) in directions {
-            let to_gateway = ir.endpoint(to).is_some_and(|e| e.kind == "gateway");
-            flow_rules(
-                ir,
-                inventory,
-                flow,
-                from,
-                to,
-                if to_gateway { &mut input } else { &mut forward },
-            );
+            let is_gateway = |name: &str| ir.endpoint(name).is_some_and(|e| e.kind == "gateway");
+            let rules = if is_gateway(to) {
+                &mut input
+            } else if is_gateway(from) {
+                &mut output
+            } else {
+                &mut forward
+            };
+            flow_rules(ir, inventory, flow, from, to, rules);
+        }
+    }
+    pava_syslog_rules(ir, inventory, &mut input);
+    // What the gateway sends to the policy's things and endpoints that no flow declares.
+    let mut unreached = Vec::new();
+    for v6 in [false, true] {
+        let family = if v6 { "ip6" } else { "ip" };
+        for name in &names {
+            if ir.endpoint(name).is_some_and(|e| e.kind == "gateway")
+                || matches!(family_addresses(ir, name, v6, inventory), Addresses::None)
+            {
+                continue;
+            }
+            unreached.push(format!(
+                "{family} daddr @{} counter drop {}",
+                set_name(v6, name),
+                comment(&format!(
+                    "the gateway reaches `{name}` only by a declared flow"
+                ))
+            ));
         }
     }
 
@@ -325,7 +396,18 @@ fn ruleset_for(ir: &PolicyIr, inventory: Option<&Inventory>, raised: &Raised) ->
         "drop",
         &[established, drops, forward],
     );
-    chain(&mut out, "output", "output", "accept", &[]);
+    chain(
+        &mut out,
+        "output",
+        "output",
+        "accept",
+        &[
+            vec!["oifname \"lo\" accept".to_string()],
+            vec!["ct state established,related accept".to_string()],
+            output,
+            unreached,
+        ],
+    );
     let trimmed = out.trim_end().len();
     out.truncate(trimmed);
     out.push_str("\n}\n");

@@ -3,6 +3,7 @@
 //!
 //! The evaluator reads the ruleset text itself and knows the nftables subset ward emits:
 //! named sets of addresses and prefixes, base chains with a policy, and rules of `iifname`,
+//! `oifname`,
 //! `ct state`, `ip`/`ip6` `saddr`/`daddr` `@set`, `tcp`/`udp` `dport` (a port or a range),
 //! `meta l4proto`, `counter`, `accept`/`drop` and `comment`. A rule with anything else is an
 //! error, never skipped: a skipped rule could turn a drop into an accept.
@@ -146,7 +147,8 @@ fn rule(line: &str) -> Result<Rule, String> {
     let word = |i: usize| words.get(i).map(String::as_str);
     while let Some(w) = word(i) {
         match w {
-            "iifname" => {
+            // The interface a packet comes in by (`iifname`) or goes out by (`oifname`).
+            "iifname" | "oifname" => {
                 matches.push(Match::Iif(word(i + 1).unwrap_or_default().to_string()));
                 i += 2;
             }
@@ -293,7 +295,7 @@ impl Ruleset {
         'rules: for rule in &chain_rules.rules {
             for m in &rule.matches {
                 let holds = match m {
-                    // The packet arrives from a segment, never from loopback.
+                    // The packet comes from or goes to a segment, never loopback.
                     Match::Iif(_) => false,
                     // A new connection: neither established nor invalid.
                     Match::CtState(states) => states.iter().any(|s| s == "new"),
