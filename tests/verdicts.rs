@@ -67,3 +67,33 @@ test "the sensor reports to its gateway and reaches no PLC" {
     assert!(stdout.contains("E0300"), "{stdout}");
     assert!(stdout.contains("send it to `floor_gw`"), "{stdout}");
 }
+
+#[test]
+fn an_assertion_that_tests_nothing_is_reported_and_fails_under_strict() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(
+        dir.path(),
+        r#"
+class lock "Lock" {
+  function = actuation
+  profile = SecProf_3
+  capabilities = [x509, tls, credential_rotation]
+}
+service app "App" { address = 10.9.0.9 }
+segment locks { classes = [lock], subnet = 10.5.1.0/24 }
+flow app -> lock : tcp/8883 { action = lock }
+test "the app cannot unlock" {
+  deny flow app -> lock : tcp/8883 { action = unlok }
+}
+"#,
+    );
+    let check = ward(dir.path(), &["check", "."]);
+    let stdout = String::from_utf8_lossy(&check.stdout);
+    assert!(stdout.contains("W0006"), "{stdout}");
+    assert!(stdout.contains("did you mean `unlock`?"), "{stdout}");
+    let test = ward(dir.path(), &["test", "."]);
+    assert_eq!(test.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&test.stderr).contains("warning: p.ward:11"));
+    let strict = ward(dir.path(), &["test", ".", "--strict"]);
+    assert_eq!(strict.status.code(), Some(1), "{strict:?}");
+}

@@ -776,6 +776,27 @@ Example:
 ",
 };
 
+pub static UNDECLARED_OPERATION: Code = Code {
+    code: "W0006",
+    name: "undeclared-operation",
+    severity: Severity::Warning,
+    summary: "a test asserts an operation no flow declares: the assertion tests nothing",
+    explanation: "\
+Cedar decides operations (`{ action = unlock }`), and an operation that no flow declares and
+that is none of the device operations every gateway knows (send, configure, update, unlock)
+is denied whatever the policy says. A `deny` of it always holds, an `allow` never: usually
+the name is misspelled. `ward test --strict` fails on it.
+
+Example:
+
+    deny flow resident_app -> front_door_lock : tcp/8883 { action = unlok }   // warning
+
+Fixed:
+
+    deny flow resident_app -> front_door_lock : tcp/8883 { action = unlock }
+",
+};
+
 pub static CLASS_NOT_ASSESSED: Code = Code {
     code: "W0004",
     name: "class-not-assessed",
@@ -887,6 +908,7 @@ pub static ALL: &[&Code] = &[
     &UNUSED_PARAMETER,
     &CLASS_NOT_ASSESSED,
     &HOST_BITS_IN_PREFIX,
+    &UNDECLARED_OPERATION,
     &ASSIGNED_PROFILE,
 ];
 

@@ -421,3 +421,27 @@ pub fn subnet_overlaps(
     }
     out
 }
+
+/// The operations (`action = ...`) of the flows of this file.
+#[salsa::tracked(returns(ref))]
+pub fn file_flow_operations(db: &dyn Db, file: SourceFile) -> Vec<String> {
+    parsed(db, file)
+        .file
+        .decls()
+        .filter(|decl| decl.flow.is_some())
+        .filter_map(|decl| match &decl.property("action")?.value.kind {
+            ValueKind::Name(action) => Some(action.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Every operation some flow of the workspace declares.
+#[salsa::tracked(returns(ref))]
+pub fn flow_operations(db: &dyn Db, workspace: Workspace) -> HashSet<String> {
+    workspace
+        .files(db)
+        .iter()
+        .flat_map(|&file| file_flow_operations(db, file).iter().cloned())
+        .collect()
+}

@@ -566,6 +566,30 @@ fn assertion_fields(r: &mut Resolver<'_>, file: SourceFile, fields: &[Property])
             );
         }
         value(r, file, &field.value, &ValueType::AnyWord);
+        // An operation nothing declares is denied by Cedar whatever the policy says: a
+        // `deny` of it holds trivially and tests nothing (most often a misspelling).
+        if let ValueKind::Name(operation) = &field.value.kind
+            && !crate::emit::cedar::DEVICE_OPERATIONS.contains(&operation.as_str())
+            && !crate::relations::flow_operations(r.db, r.workspace).contains(operation)
+        {
+            let known: Vec<&str> = crate::relations::flow_operations(r.db, r.workspace)
+                .iter()
+                .map(String::as_str)
+                .chain(crate::emit::cedar::DEVICE_OPERATIONS)
+                .collect();
+            let mut diagnostic = Diagnostic::new(
+                &codes::UNDECLARED_OPERATION,
+                file,
+                field.value.range,
+                format!("no flow declares the operation `{operation}`: Cedar denies it whatever the policy says"),
+            )
+            .with_label("asserts nothing");
+            diagnostic = match crate::suggest::closest(operation, known.iter().copied()) {
+                Some(near) => diagnostic.did_you_mean(near, field.value.range, "an operation a flow declares"),
+                None => diagnostic.with_help("name an operation a flow declares (`action = ...`), or one every gateway knows: send, configure, update, unlock"),
+            };
+            r.report(diagnostic);
+        }
     }
 }
 

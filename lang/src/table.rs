@@ -179,9 +179,18 @@ fn substitute(stmt: &Stmt, lookup: &mut Lookup<'_>) -> Result<Stmt, TableError> 
             value: expected,
         } => StmtKind::Expect {
             subject: match subject {
+                // `CLASS.attribute`: a row gives the class; the attribute is a word of the
+                // language (`profile`, `level`), never a table's name, even one spelled so.
                 ExpectSubject::Path(path) => ExpectSubject::Path(
                     path.iter()
-                        .map(|p| ident(p, lookup))
+                        .enumerate()
+                        .map(|(i, p)| {
+                            if i == 0 {
+                                ident(p, lookup)
+                            } else {
+                                Ok(p.clone())
+                            }
+                        })
                         .collect::<Result<_, _>>()?,
                 ),
                 ExpectSubject::Call { function, args } => ExpectSubject::Call {
@@ -371,6 +380,32 @@ mod tests {
         };
         assert_eq!(count.kind, ValueKind::Int(0));
         assert_eq!(input.kind, ValueKind::Str("b".into()));
+    }
+
+    #[test]
+    fn a_name_spelled_like_an_attribute_gives_the_class_and_the_value_not_the_attribute() {
+        let text = r#"test "t" {
+  for (profile, level) in [(lamp, 3)] {
+    expect profile.profile == SecProf_3
+    expect profile.level == level
+  }
+}"#;
+        let (instances, errors) = instances(&body(text));
+        assert!(errors.is_empty(), "{errors:?}");
+        let paths: Vec<(Vec<&str>, &ValueKind)> = instances
+            .iter()
+            .map(|i| match &i.stmt.kind {
+                StmtKind::Expect {
+                    subject: ExpectSubject::Path(path),
+                    value,
+                    ..
+                } => (path.iter().map(|p| p.text.as_str()).collect(), &value.kind),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(paths[0].0, ["lamp", "profile"]);
+        assert_eq!(paths[1].0, ["lamp", "level"]);
+        assert_eq!(paths[1].1, &ValueKind::Int(3));
     }
 
     #[test]

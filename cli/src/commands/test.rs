@@ -42,6 +42,9 @@ pub struct Args {
     /// Fail (exit 1) when coverage is below this percentage (implies `--coverage`).
     #[arg(long, value_name = "PERCENT")]
     threshold: Option<f64>,
+    /// Fail (exit 1) on assertions that test nothing (W0006: an operation no flow declares).
+    #[arg(long)]
+    strict: bool,
 }
 
 pub fn run_tests(args: Args) -> Outcome {
@@ -49,6 +52,26 @@ pub fn run_tests(args: Args) -> Outcome {
         Ok((policy, _)) => policy,
         Err(outcome) => return outcome,
     };
+    // Assertions that hold whatever the policy says: reported always, failing with --strict.
+    let vacuous: Vec<ward_compiler::Diagnostic> = policy
+        .check()
+        .diagnostics
+        .into_iter()
+        .filter(|d| d.code.code == ward_compiler::codes::UNDECLARED_OPERATION.code)
+        .collect();
+    for diagnostic in &vacuous {
+        let file = diagnostic.file.path(policy.db());
+        let text = diagnostic.file.text(policy.db());
+        let line = text[..diagnostic.range.start as usize]
+            .matches('\n')
+            .count()
+            + 1;
+        eprintln!(
+            "{}: {file}:{line}: {}",
+            if args.strict { "error" } else { "warning" },
+            diagnostic.message
+        );
+    }
     let report = match run(&policy, args.filter.as_deref()) {
         Ok(report) => report,
         Err(error) => {
@@ -99,7 +122,7 @@ pub fn run_tests(args: Args) -> Outcome {
             below = true;
         }
     }
-    if report.failed() == 0 && !below {
+    if report.failed() == 0 && !below && !(args.strict && !vacuous.is_empty()) {
         Outcome::Clean
     } else {
         Outcome::Findings
