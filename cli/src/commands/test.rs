@@ -122,7 +122,8 @@ pub fn run_tests(args: Args) -> Outcome {
             below = true;
         }
     }
-    if report.failed() == 0 && !below && !(args.strict && !vacuous.is_empty()) {
+    let strict_failure = args.strict && !vacuous.is_empty();
+    if report.failed() == 0 && !below && !strict_failure {
         Outcome::Clean
     } else {
         Outcome::Findings
