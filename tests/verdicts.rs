@@ -97,3 +97,60 @@ test "the app cannot unlock" {
     let strict = ward(dir.path(), &["test", ".", "--strict"]);
     assert_eq!(strict.status.code(), Some(1), "{strict:?}");
 }
+
+#[test]
+fn verify_and_scan_say_when_a_signature_was_not_checked() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    cli::signed_bundle(dir.path(), &cli::root().join("policies"));
+    let verify = ward(dir.path(), &["verify", "b"]);
+    let stdout = String::from_utf8_lossy(&verify.stdout);
+    assert_eq!(verify.status.code(), Some(0), "{verify:?}");
+    assert!(stdout.contains("files match the manifest"), "{stdout}");
+    assert!(stdout.contains("signature was NOT checked"), "{stdout}");
+    let verified = ward(dir.path(), &["verify", "b", "--key", "k.pub"]);
+    assert_eq!(verified.status.code(), Some(0), "{verified:?}");
+    assert!(String::from_utf8_lossy(&verified.stdout).contains("signature valid"));
+
+    let log = cli::root().join("gateway/tests/fixtures/logs/auth.log");
+    let log = log.to_string_lossy();
+    let scan = ward(
+        dir.path(),
+        &["pava", "scan", "--bundle", "b/bundle.cbor", &log],
+    );
+    assert!(
+        String::from_utf8_lossy(&scan.stderr).contains("signature was NOT checked"),
+        "{scan:?}"
+    );
+    let checked = ward(
+        dir.path(),
+        &[
+            "pava",
+            "scan",
+            "--bundle",
+            "b/bundle.cbor",
+            "--key",
+            "k.pub",
+            &log,
+        ],
+    );
+    assert!(!String::from_utf8_lossy(&checked.stderr).contains("NOT checked"));
+    // A key that did not sign it: refused.
+    assert!(
+        ward(dir.path(), &["keygen", "-o", "other"])
+            .status
+            .success()
+    );
+    let wrong = ward(
+        dir.path(),
+        &[
+            "pava",
+            "scan",
+            "--bundle",
+            "b/bundle.cbor",
+            "--key",
+            "other.pub",
+            &log,
+        ],
+    );
+    assert_eq!(wrong.status.code(), Some(2), "{wrong:?}");
+}

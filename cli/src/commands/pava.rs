@@ -74,7 +74,21 @@ fn run_scan(args: ScanArgs) -> Outcome {
         Err(outcome) => return outcome,
     };
     let policy = match bundle::open(&args.bundle, key.as_ref(), Unsigned::Read) {
-        Ok(policy) => policy,
+        Ok(policy) => {
+            // Reading rules to try them on logs needs no trust, but say what was not checked.
+            let signed = if args.bundle.is_dir() {
+                args.bundle.join("bundle.cbor").is_file()
+            } else {
+                true
+            };
+            if key.is_none() && signed {
+                eprintln!(
+                    "warning: {} is signed and its signature was NOT checked: give the public key with `--key NAME.pub`",
+                    args.bundle.display()
+                );
+            }
+            policy
+        }
         Err(error) => {
             eprintln!("error: {}: {error}", args.bundle.display());
             return Outcome::Failure;

@@ -51,6 +51,14 @@ pub fn run(args: Args) -> Outcome {
             }
             return Outcome::Clean;
         }
+        if key.is_none() {
+            // The loose files were checked; what the signature says was not.
+            outln!(
+                "{}: signed, but its signature was NOT checked: give the public key with `--key NAME.pub`",
+                signed.display()
+            );
+            return Outcome::Clean;
+        }
         signed
     } else {
         args.bundle.clone()
