@@ -163,8 +163,9 @@ pub static UNKNOWN_PROPERTY: Code = Code {
     severity: Severity::Error,
     summary: "a declaration has a property it does not know",
     explanation: "\
-Each kind of declaration accepts a fixed set of properties; `ward explain` of this code and the
-language reference in README.md list them. A misspelled key gets a suggestion.
+Each kind of declaration accepts a fixed set of properties: the message lists them, and the
+language reference (docs/language.md) gives each with its value type and an example. A
+misspelled key gets a suggestion.
 
 Example:
 
