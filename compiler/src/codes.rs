@@ -798,6 +798,50 @@ Fixed:
 ",
 };
 
+pub static BROAD_FLOW: Code = Code {
+    code: "W0007",
+    name: "broad-flow",
+    severity: Severity::Warning,
+    summary: "a flow opens every port, or traffic from anywhere, into a thing of level 3 or more",
+    explanation: "\
+Industrial and managed profiles (level 3 and up) protect things whose compromise matters; a
+flow into them that names no port, `any`, a whole protocol or a range of a thousand ports or
+more, or that comes from a service whose address is `0.0.0.0/0` or `::/0`, lets through far
+more than any thing needs. The rules allow it; a reviewer would ask why. Name the ports and
+sources, or say why in the flow: `because = \"...\"` silences the warning and keeps the reason
+in the source.
+
+Example:
+
+    flow engineering_ws -> plc                       // warning: every port of a SecProf_4 PLC
+
+Fixed:
+
+    flow engineering_ws -> plc : tcp/802 { because = \"Modbus/TCP Security for the PLC programs\" }
+",
+};
+
+pub static CLEARTEXT_PROTOCOL: Code = Code {
+    code: "W0008",
+    name: "cleartext-protocol",
+    severity: Severity::Warning,
+    summary: "a well-known cleartext protocol on a flow of a profile that requires encryption",
+    explanation: "\
+A profile whose table has M4 (\"encryption on the transport layer\") promises encrypted traffic,
+and FTP (21), telnet (23), HTTP (80), TFTP (69), SNMP (161), Modbus/TCP (502), MQTT (1883),
+DNP3 (20000) and BACnet/IP (47808) carry their data in clear text. Use the protocol's TLS form,
+or say why the flow must stay as it is: `because = \"...\"`.
+
+Example:
+
+    flow hmi -> plc : tcp/502                        // warning: Modbus/TCP on SecProf_4
+
+Fixed:
+
+    flow hmi -> plc : tcp/802                        // Modbus/TCP Security
+",
+};
+
 pub static CLASS_NOT_ASSESSED: Code = Code {
     code: "W0004",
     name: "class-not-assessed",
@@ -910,6 +954,8 @@ pub static ALL: &[&Code] = &[
     &CLASS_NOT_ASSESSED,
     &HOST_BITS_IN_PREFIX,
     &UNDECLARED_OPERATION,
+    &BROAD_FLOW,
+    &CLEARTEXT_PROTOCOL,
     &ASSIGNED_PROFILE,
 ];
 

@@ -377,6 +377,107 @@ fn risk_findings(
     }
 }
 
+/// Well-known protocols that carry their data in clear text: (protocol, port, name).
+const CLEARTEXT: &[(&str, u16, &str)] = &[
+    ("tcp", 21, "FTP"),
+    ("tcp", 23, "telnet"),
+    ("tcp", 80, "HTTP"),
+    ("udp", 69, "TFTP"),
+    ("udp", 161, "SNMP"),
+    ("tcp", 502, "Modbus/TCP"),
+    ("tcp", 1883, "MQTT"),
+    ("tcp", 20000, "DNP3"),
+    ("udp", 47808, "BACnet/IP"),
+];
+
+/// The lowest profile level whose things a broad flow may reach without a word.
+const BROAD_FLOW_LEVEL: i64 = 3;
+
+/// Flows a reviewer would question though every rule allows them (warnings, silenced by
+/// `because = "..."`): every port, or from anywhere, into a thing of level 3 or more; a
+/// cleartext protocol to or from a class whose profile requires encryption (M4).
+fn dangerous_but_legal(
+    r: &mut Resolver<'_>,
+    file: SourceFile,
+    spec: &FlowSpec,
+    from: &crate::facts::EndpointFacts,
+    to: &crate::facts::EndpointFacts,
+) {
+    let mut targets = vec![(&spec.to.text, to, &spec.from.text)];
+    if spec.bidirectional {
+        targets.push((&spec.from.text, from, &spec.to.text));
+    }
+    for (target, facts, source) in targets {
+        let Some(held) = facts
+            .profile
+            .as_ref()
+            .filter(|p| p.level >= BROAD_FLOW_LEVEL)
+        else {
+            continue;
+        };
+        let all_ports = spec.ports.is_empty()
+            || spec.ports.iter().any(|p| {
+                p.protocol.text == "any"
+                    || (matches!(p.protocol.text.as_str(), "tcp" | "udp")
+                        && p.ports.is_none_or(|(low, high)| high - low >= 1023))
+            });
+        let from_anywhere =
+            crate::queries::decl_named(r.db, r.workspace, source, DeclKind::Service)
+                .and_then(|d| d.property("address"))
+                .is_some_and(|p| matches!(p.value.kind, ward_lang::ast::ValueKind::Cidr(_, 0)));
+        if all_ports || from_anywhere {
+            let what = if all_ports {
+                "every port"
+            } else {
+                "traffic from anywhere"
+            };
+            r.report(
+                Diagnostic::new(
+                    &codes::BROAD_FLOW,
+                    file,
+                    spec.range,
+                    format!(
+                        "flow `{spec}` opens {what} of `{target}` ({}, level {})",
+                        held.name, held.level
+                    ),
+                )
+                .with_label(format!("{what} into level {}", held.level))
+                .with_help("name the ports (and the sources) the things use, or say why with `because = \"...\"`"),
+            );
+        }
+    }
+    let encrypted = |facts: &crate::facts::EndpointFacts| {
+        facts.profile.as_ref().and_then(|p| {
+            profile_info(r.db, r.workspace, &p.name)
+                .filter(|info| info.mitigations().contains(&"M4"))
+                .map(|_| p.name.clone())
+        })
+    };
+    let Some(profile) = encrypted(from).or_else(|| encrypted(to)) else {
+        return;
+    };
+    for port in &spec.ports {
+        let Some((_, number, name)) = CLEARTEXT.iter().find(|(protocol, number, _)| {
+            // The port itself: a range is about many services (and W0007 when wide).
+            port.protocol.text == *protocol && port.ports == Some((*number, *number))
+        }) else {
+            continue;
+        };
+        r.report(
+            Diagnostic::new(
+                &codes::CLEARTEXT_PROTOCOL,
+                file,
+                port.range,
+                format!(
+                    "`{port}` is {name}, which carries its data in clear text, on a flow of `{profile}`, whose M4 requires encryption"
+                ),
+            )
+            .with_label(format!("{name} ({}/{number})", port.protocol.text))
+            .with_help("use the protocol's TLS form (HTTPS, MQTT over TLS on 8883, Modbus/TCP Security on 802, ...), or say why with `because = \"...\"`"),
+        );
+    }
+}
+
 /// The management gateways of these segments (`segment ... { gateway = ... }`).
 fn segment_gateways(r: &Resolver<'_>, segments: &[String]) -> Vec<String> {
     segments
@@ -751,6 +852,10 @@ fn flow(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl, state: &mut FileSta
         && let ward_lang::ast::ValueKind::Name(gateway) = &via.value.kind
     {
         via_gateway(r, file, spec, via.value.range, gateway, from, to);
+    }
+
+    if decl.property("because").is_none() {
+        dangerous_but_legal(r, file, spec, from, to);
     }
 
     // The management gateway, when either end's profile requires one.
