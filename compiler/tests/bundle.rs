@@ -458,7 +458,7 @@ class office_pc "Office PC" {
 class floor_sensor "Floor sensor" {
   function = sensing
   profile = SecProf_2
-  capabilities = [x509, tls, credential_rotation]
+  capabilities = [x509, tls, credential_rotation, secure_update]
 }
 gateway floor_gw "Floor gateway" { address = 10.5.0.1 }
 segment office { classes = [office_pc], subnet = 10.6.0.0/24 }
@@ -485,9 +485,13 @@ flow floor_sensor -> floor_gw : udp/514
         "{office}"
     );
     assert_eq!(office["pava"]["syslog"], serde_json::Value::Null);
+    // No standard profile requires M1, yet a thing that can update securely does so.
+    assert_eq!(office["update"]["authenticated"], false);
     let floor = config("floor_sensor");
     assert!(mitigations(&floor).contains(&"M7".to_string()), "{floor}");
     assert_eq!(floor["pava"]["syslog"]["gateway"], "floor_gw");
+    assert_eq!(floor["update"]["authenticated"], true);
+    assert_eq!(floor["update"]["required"], false);
 }
 
 #[test]

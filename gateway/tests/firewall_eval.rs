@@ -213,3 +213,41 @@ fn the_gateway_takes_its_things_reports_and_reaches_them_only_by_declared_flows(
         from_gateway.by
     );
 }
+
+#[test]
+fn the_gateway_posts_reports_to_their_receivers_and_nothing_else_to_them() {
+    let mut policy = Policy::default();
+    policy.add_file(
+        "p.ward",
+        r#"
+class sensor "Sensor" {
+  function = sensing
+  profile = SecProf_3
+  capabilities = [x509, tls, credential_rotation]
+}
+gateway gw "GW" { address = 10.5.0.1 }
+segment s { classes = [sensor], subnet = 10.5.1.0/24, gateway = gw }
+service vendor "Vendor" {
+  address = 203.0.113.5
+  receives = [manufacturer]
+  report_url = "https://203.0.113.5:8443/reports"
+}
+"#,
+    );
+    let bundle =
+        emit::build(policy.db(), policy.workspace(), BuildOptions::default()).expect("builds");
+    let text = String::from_utf8(bundle.files["firewall/ruleset.nft"].clone()).expect("UTF-8");
+    let ruleset = Ruleset::parse(&text).expect("reads");
+    // From the gateway's outside address: the rule names only the destination.
+    let report = ruleset
+        .decide(
+            "output",
+            &packet("198.51.100.2", "203.0.113.5", "tcp", 8443),
+        )
+        .expect("decided");
+    assert!(report.accepted, "{}", report.by);
+    let other = ruleset
+        .decide("output", &packet("198.51.100.2", "203.0.113.5", "tcp", 22))
+        .expect("decided");
+    assert!(!other.accepted, "{}", other.by);
+}

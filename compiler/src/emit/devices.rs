@@ -105,9 +105,11 @@ pub fn device(ir: &PolicyIr, class: &ClassIr) -> Value {
             .collect::<Vec<_>>(),
         "allowed_peers": peers,
         "pava": { "syslog": syslog },
+        // What the thing can do (`secure_update`), and whether its profile requires it (M1).
         "update": {
             "servers": update_servers,
-            "authenticated": class.mitigations.iter().any(|m| m.id == "M1"),
+            "authenticated": class.capabilities.iter().any(|c| c == "secure_update"),
+            "required": class.mitigations.iter().any(|m| m.id == "M1"),
         },
         "credentials": { "refresh_seconds": refresh },
         "mud": class.mud,

@@ -134,10 +134,16 @@ fn flow_rules(
             continue;
         }
         let family = if v6 { "ip6" } else { "ip" };
+        // What the gateway itself sends (`output`) leaves from whichever of its addresses
+        // faces the destination: the rule names the destination only.
+        let source = if ir.endpoint(from).is_some_and(|e| e.kind == "gateway") {
+            String::new()
+        } else {
+            format!("{family} saddr @{} ", set_name(v6, from))
+        };
         for l4 in protocol_matches(&flow.ports, v6) {
             out.push(format!(
-                "{family} saddr @{} {family} daddr @{} {l4}accept {}",
-                set_name(v6, from),
+                "{source}{family} daddr @{} {l4}accept {}",
                 set_name(v6, to),
                 comment(&flow.origin.describe())
             ));
@@ -182,6 +188,48 @@ fn pava_syslog_rules(ir: &PolicyIr, inventory: Option<&Inventory>, out: &mut Vec
                     "PAVA: syslog of `{}` to its gateway `{gateway}`",
                     class.name
                 ))
+            ));
+        }
+    }
+}
+
+/// The TCP port of a report URL: the one it names, else its scheme's.
+fn url_port(url: &str) -> Option<u16> {
+    let (scheme, rest) = url.split_once("://")?;
+    let authority = rest.split('/').next().unwrap_or_default();
+    let authority = authority.rsplit('@').next().unwrap_or(authority);
+    // `[v6]:port` or `host:port`.
+    let port = match authority.rsplit_once(':') {
+        Some((host, port)) if !host.ends_with(':') && !port.contains(']') => port.parse().ok(),
+        _ => None,
+    };
+    port.or(match scheme {
+        "https" => Some(443),
+        "http" => Some(80),
+        _ => None,
+    })
+}
+
+/// The gateway posts PAVA's reports to the services that receive them (`receives`,
+/// `report_url`): its output reaches them on the URL's port (from whichever of its addresses
+/// faces them).
+fn report_rules(ir: &PolicyIr, inventory: Option<&Inventory>, out: &mut Vec<String>) {
+    for service in ir.endpoints.iter().filter(|e| !e.receives.is_empty()) {
+        let Some(port) = service.report_url.as_deref().and_then(url_port) else {
+            continue;
+        };
+        for v6 in [false, true] {
+            if matches!(
+                family_addresses(ir, &service.name, v6, inventory),
+                Addresses::None
+            ) {
+                continue;
+            }
+            let family = if v6 { "ip6" } else { "ip" };
+            out.push(format!(
+                "{family} daddr @{} tcp dport {port} accept {}",
+                set_name(v6, &service.name),
+                comment(&format!("PAVA: reports to `{}`", service.name))
             ));
         }
     }
@@ -342,6 +390,7 @@ fn ruleset_for(ir: &PolicyIr, inventory: Option<&Inventory>, raised: &Raised) ->
         }
     }
     pava_syslog_rules(ir, inventory, &mut input);
+    report_rules(ir, inventory, &mut output);
     // What the gateway sends to the policy's things and endpoints that no flow declares.
     let mut unreached = Vec::new();
     for v6 in [false, true] {
@@ -416,7 +465,17 @@ fn ruleset_for(ir: &PolicyIr, inventory: Option<&Inventory>, raised: &Raised) ->
 
 #[cfg(test)]
 mod tests {
-    use super::comment;
+    use super::{comment, url_port};
+
+    #[test]
+    fn report_urls_name_their_port() {
+        assert_eq!(url_port("https://reports.example/v1"), Some(443));
+        assert_eq!(url_port("http://reports.example/v1"), Some(80));
+        assert_eq!(url_port("https://reports.example:8443/v1"), Some(8443));
+        assert_eq!(url_port("https://[2001:db8::1]:9443/x"), Some(9443));
+        assert_eq!(url_port("https://[2001:db8::1]/x"), Some(443));
+        assert_eq!(url_port("ftp://x"), None);
+    }
 
     #[test]
     fn comments_fit_nft() {
