@@ -10,20 +10,7 @@ use std::path::{Path, PathBuf};
 use cli::ward;
 
 fn mud_files() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../gateway/tests/fixtures/mud");
-    let mut files = Vec::new();
-    for folder in ["nist-unsw-devices", "nist-constructs"] {
-        for entry in std::fs::read_dir(root.join(folder))
-            .expect("fixtures")
-            .flatten()
-        {
-            if entry.path().extension().is_some_and(|e| e == "json") {
-                files.push(entry.path());
-            }
-        }
-    }
-    files.sort();
-    files
+    cli::mud_fixtures()
 }
 
 #[test]

@@ -15,6 +15,8 @@
 //! A failure shrinks to a minimal policy, printed formatted by `ward fmt`, with the stage
 //! that broke.
 
+#[path = "support/cli.rs"]
+mod cli;
 #[path = "support/policy_gen.rs"]
 mod policy_gen;
 
@@ -81,25 +83,6 @@ fn nft_usable() -> bool {
             works
         })
     })
-}
-
-/// A MUD file with `url` and no ACLs.
-fn mud_for(url: &str) -> Vec<u8> {
-    serde_json::json!({
-        "ietf-mud:mud": {
-            "mud-version": 1,
-            "mud-url": url,
-            "last-update": "2026-01-01T00:00:00Z",
-            "cache-validity": 48,
-            "is-supported": true,
-            "systeminfo": "a generated thing",
-            "from-device-policy": { "access-lists": { "access-list": [] } },
-            "to-device-policy": { "access-lists": { "access-list": [] } }
-        },
-        "ietf-access-control-list:acls": { "acl": [] }
-    })
-    .to_string()
-    .into_bytes()
 }
 
 /// Runs every stage; Err names the stage that broke and how.
@@ -179,7 +162,7 @@ fn pipeline(text: &str) -> Result<Outcome, String> {
             continue;
         }
         let url = pattern.replace('*', "gen-7");
-        let mud = ward_gateway::mud::parse_mud(&mud_for(&url))
+        let mud = ward_gateway::mud::parse_mud(cli::minimal_mud(&url).as_bytes())
             .map_err(|e| format!("MUD of `{url}`: {e}"))?;
         let onboarded =
             ward_gateway::pasc::onboard::onboard(&loaded, &mud, "thing-1").map_err(|refusal| {

@@ -7,7 +7,7 @@ mod cli;
 
 use std::path::{Path, PathBuf};
 
-use cli::{nft_accepts, root, ward};
+use cli::{minimal_mud, mud_fixtures, nft_accepts, ward};
 
 fn write(dir: &Path, name: &str, text: &str) {
     std::fs::write(dir.join(name), text).expect("write policy");
@@ -196,41 +196,6 @@ segment seg0 { classes = [c0] }
         ],
     );
     assert_eq!(onboard.status.code(), Some(0), "{onboard:?}");
-}
-
-/// The smallest MUD file the reader takes: a URL, no ACLs.
-fn minimal_mud(url: &str) -> String {
-    serde_json::json!({
-        "ietf-mud:mud": {
-            "mud-version": 1,
-            "mud-url": url,
-            "last-update": "2026-01-01T00:00:00Z",
-            "cache-validity": 48,
-            "is-supported": true,
-            "systeminfo": "a test thing",
-            "from-device-policy": { "access-lists": { "access-list": [] } },
-            "to-device-policy": { "access-lists": { "access-list": [] } }
-        },
-        "ietf-access-control-list:acls": { "acl": [] }
-    })
-    .to_string()
-}
-
-fn mud_fixtures() -> Vec<PathBuf> {
-    let base = root().join("gateway/tests/fixtures/mud");
-    let mut files = Vec::new();
-    for folder in ["nist-unsw-devices", "nist-constructs"] {
-        for entry in std::fs::read_dir(base.join(folder))
-            .expect("fixtures")
-            .flatten()
-        {
-            if entry.path().extension().is_some_and(|e| e == "json") {
-                files.push(entry.path());
-            }
-        }
-    }
-    files.sort();
-    files
 }
 
 #[test]

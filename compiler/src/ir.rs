@@ -540,17 +540,7 @@ fn class_ir(
         })
         .collect();
     let property_text = |key: &str| decl.property(key).and_then(|p| text_of(&p.value.kind));
-    let mud = decl
-        .body
-        .iter()
-        .filter_map(|stmt| match &stmt.kind {
-            StmtKind::Match {
-                source,
-                pattern: MatchPattern::Text(url),
-            } if source.text == "mud" => Some(url.value.clone()),
-            _ => None,
-        })
-        .collect();
+    let mud = decl.mud_patterns().map(|url| url.value.clone()).collect();
     Some(ClassIr {
         title: decl
             .title

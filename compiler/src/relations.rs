@@ -263,15 +263,8 @@ pub fn file_mud_patterns(db: &dyn Db, file: SourceFile) -> Vec<(String, String)>
         let (DeclKind::Class, Some(class)) = (decl.kind, &decl.name) else {
             continue;
         };
-        for stmt in &decl.body {
-            if let StmtKind::Match {
-                source,
-                pattern: MatchPattern::Text(url),
-            } = &stmt.kind
-                && source.text == "mud"
-            {
-                patterns.push((class.text.clone(), url.value.clone()));
-            }
+        for url in decl.mud_patterns() {
+            patterns.push((class.text.clone(), url.value.clone()));
         }
     }
     patterns

@@ -566,10 +566,7 @@ fn via_gateway(
 /// prove that it decides all of them, and asks for distinct patterns instead.)
 fn mud_matches(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
     let Some(name) = &decl.name else { return };
-    let has_patterns = decl
-        .body
-        .iter()
-        .any(|stmt| matches!(&stmt.kind, StmtKind::Match { source, .. } if source.text == "mud"));
+    let has_patterns = decl.mud_patterns().next().is_some();
     // Only classes with patterns read the workspace's overlaps.
     if !has_patterns {
         return;
@@ -577,19 +574,9 @@ fn mud_matches(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
     let Some(overlaps) = crate::relations::mud_overlaps(r.db, r.workspace).get(&name.text) else {
         return;
     };
-    for stmt in &decl.body {
-        let StmtKind::Match {
-            source,
-            pattern: ward_lang::ast::MatchPattern::Text(url),
-        } = &stmt.kind
-        else {
-            continue;
-        };
+    for url in decl.mud_patterns() {
         // One message per pattern is enough to act on.
-        let Some(overlap) = overlaps
-            .iter()
-            .find(|o| source.text == "mud" && o.pattern == url.value)
-        else {
+        let Some(overlap) = overlaps.iter().find(|o| o.pattern == url.value) else {
             continue;
         };
         let mut diagnostic = Diagnostic::new(

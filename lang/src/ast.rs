@@ -241,6 +241,17 @@ impl Decl {
         })
     }
 
+    /// The patterns of a class's `match mud "..."` statements, in order.
+    pub fn mud_patterns(&self) -> impl Iterator<Item = &StringLit> {
+        self.body.iter().filter_map(|stmt| match &stmt.kind {
+            StmtKind::Match {
+                source,
+                pattern: MatchPattern::Text(url),
+            } if source.text == "mud" => Some(url),
+            _ => None,
+        })
+    }
+
     /// A label for messages: the name, a flow's endpoints or a test's description.
     pub fn label(&self) -> String {
         if let Some(name) = &self.name {

@@ -84,3 +84,39 @@ pub fn nft_accepts(ruleset: &Path) {
         Err(error) => panic!("CI must have nft: {error}"),
     }
 }
+
+/// The real MUD files of the fixtures (`gateway/tests/fixtures/mud/`), sorted.
+pub fn mud_fixtures() -> Vec<PathBuf> {
+    let base = root().join("gateway/tests/fixtures/mud");
+    let mut files = Vec::new();
+    for folder in ["nist-unsw-devices", "nist-constructs"] {
+        for entry in std::fs::read_dir(base.join(folder))
+            .expect("fixtures")
+            .flatten()
+        {
+            if entry.path().extension().is_some_and(|e| e == "json") {
+                files.push(entry.path());
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// The smallest MUD file the reader takes: a URL, no ACLs.
+pub fn minimal_mud(url: &str) -> String {
+    serde_json::json!({
+        "ietf-mud:mud": {
+            "mud-version": 1,
+            "mud-url": url,
+            "last-update": "2026-01-01T00:00:00Z",
+            "cache-validity": 48,
+            "is-supported": true,
+            "systeminfo": "a test thing",
+            "from-device-policy": { "access-lists": { "access-list": [] } },
+            "to-device-policy": { "access-lists": { "access-list": [] } }
+        },
+        "ietf-access-control-list:acls": { "acl": [] }
+    })
+    .to_string()
+}

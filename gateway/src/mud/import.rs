@@ -66,7 +66,7 @@ impl Existing {
     /// Reads the declarations of a policy's source texts (files that do not parse are read
     /// as far as they do: the parser recovers).
     pub fn from_sources<'a>(texts: impl IntoIterator<Item = &'a str>) -> Existing {
-        use ward_lang::ast::{DeclKind, MatchPattern, StmtKind, ValueKind};
+        use ward_lang::ast::{DeclKind, ValueKind};
         let mut existing = Existing::default();
         let mut gateways = Vec::new();
         for text in texts {
@@ -97,17 +97,10 @@ impl Existing {
                     }
                     DeclKind::Gateway => gateways.push(name.text.clone()),
                     DeclKind::Class => {
-                        for stmt in &decl.body {
-                            if let StmtKind::Match {
-                                source,
-                                pattern: MatchPattern::Text(url),
-                            } = &stmt.kind
-                                && source.text == "mud"
-                            {
-                                existing
-                                    .patterns
-                                    .insert(url.value.clone(), name.text.clone());
-                            }
+                        for url in decl.mud_patterns() {
+                            existing
+                                .patterns
+                                .insert(url.value.clone(), name.text.clone());
                         }
                     }
                     _ => {}
