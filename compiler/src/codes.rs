@@ -627,6 +627,29 @@ Fixed:
 ",
 };
 
+pub static SERVICE_INSIDE_SEGMENT: Code = Code {
+    code: "E0504",
+    name: "service-inside-segment",
+    severity: Severity::Error,
+    summary: "a service's address lies inside a segment's subnet",
+    explanation: "\
+Services are what lies outside the policy's segments; the things inside a segment are its
+classes'. A service address inside a segment's subnet would be both to the firewall: the
+segment's flows and its level's lower-to-higher drops would apply to it as to the segment's
+things. Move the service out of the subnet, or declare what it is as a class of the segment.
+(Gateways may sit inside the segments they serve.)
+
+Example:
+
+    segment plcs { classes = [plc], subnet = 10.5.2.0/24 }
+    service historian \"Historian\" { address = 10.5.2.40 }      // error
+
+Fixed:
+
+    service historian \"Historian\" { address = 10.5.9.40 }
+",
+};
+
 pub static INVALID_REGEX: Code = Code {
     code: "E0600",
     name: "invalid-regex",
@@ -943,6 +966,7 @@ pub static ALL: &[&Code] = &[
     &CLASS_IN_SEVERAL_SEGMENTS,
     &MIXED_PROFILE_SEGMENT,
     &OVERLAPPING_SEGMENTS,
+    &SERVICE_INSIDE_SEGMENT,
     &INVALID_REGEX,
     &INVALID_WINDOW,
     &UNKNOWN_CAPTURE,

@@ -361,6 +361,16 @@ pub fn file_segment_subnets(db: &dyn Db, file: SourceFile) -> Vec<(String, std::
     subnets
 }
 
+/// Every segment's subnet in the workspace, in order.
+#[salsa::tracked(returns(ref))]
+pub fn segment_subnets(db: &dyn Db, workspace: Workspace) -> Vec<(String, std::net::IpAddr, u8)> {
+    workspace
+        .files(db)
+        .iter()
+        .flat_map(|&file| file_segment_subnets(db, file).iter().cloned())
+        .collect()
+}
+
 /// For each segment, the other segments whose subnets overlap its own (one holds the other:
 /// prefixes either nest or are apart), with their subnets. Sorted by family, address and
 /// length, a subnet can only be inside those still open before it: a sweep with a stack,

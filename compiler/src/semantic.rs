@@ -29,6 +29,7 @@ pub struct FileState {
 pub fn check_semantics(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl, state: &mut FileState) {
     match decl.kind {
         DeclKind::Class => class(r, file, decl),
+        DeclKind::Service => service(r, file, decl),
         DeclKind::Segment => segment(r, file, decl),
         DeclKind::Flow => flow(r, file, decl, state),
         DeclKind::Profile => profile(r, file, decl),
@@ -475,6 +476,42 @@ fn dangerous_but_legal(
             .with_label(format!("{name} ({}/{number})", port.protocol.text))
             .with_help("use the protocol's TLS form (HTTPS, MQTT over TLS on 8883, Modbus/TCP Security on 802, ...), or say why with `because = \"...\"`"),
         );
+    }
+}
+
+/// A service is outside the policy's segments: an address inside a segment's subnet would be
+/// both a service and a thing of that segment to the firewall (its level's drops included).
+fn service(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
+    let Some(address) = decl.property("address") else {
+        return;
+    };
+    let (ip, len) = match address.value.kind {
+        ward_lang::ast::ValueKind::Ip(ip) => (ip, if ip.is_ipv4() { 32 } else { 128 }),
+        ward_lang::ast::ValueKind::Cidr(ip, len) => (ip, len),
+        _ => return,
+    };
+    for (segment, subnet, subnet_len) in crate::relations::segment_subnets(r.db, r.workspace) {
+        // Inside the subnet; a service that holds whole segments (the Internet,
+        // `0.0.0.0/0`) is the outside they talk to.
+        let inside = ip.is_ipv4() == subnet.is_ipv4()
+            && len >= *subnet_len
+            && crate::ir::network(ip, *subnet_len) == crate::ir::network(*subnet, *subnet_len);
+        if !inside {
+            continue;
+        }
+        let mut diagnostic = Diagnostic::new(
+            &codes::SERVICE_INSIDE_SEGMENT,
+            file,
+            address.value.range,
+            format!("this address lies inside `{subnet}/{subnet_len}` of segment `{segment}`"),
+        )
+        .with_label("a service among a segment's things")
+        .with_help("a thing of the segment is a class's, not a service: move the service out of the subnet, or declare it as a class of the segment");
+        if let Some(def) = definition_of(r.db, r.workspace, segment) {
+            diagnostic =
+                diagnostic.with_secondary(def.file, def.name_range, format!("segment `{segment}`"));
+        }
+        r.report(diagnostic);
     }
 }
 
