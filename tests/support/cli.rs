@@ -85,6 +85,18 @@ pub fn nft_accepts(ruleset: &Path) {
     }
 }
 
+/// The codes of the warnings `ward check` printed (`W0008`, ...).
+pub fn warning_codes(stdout: &str) -> Vec<String> {
+    stdout
+        .lines()
+        .map(str::trim)
+        .filter(|l| {
+            l.len() == 5 && l.starts_with('W') && l[1..].bytes().all(|b| b.is_ascii_digit())
+        })
+        .map(str::to_string)
+        .collect()
+}
+
 /// The real MUD files of the fixtures (`gateway/tests/fixtures/mud/`), sorted.
 pub fn mud_fixtures() -> Vec<PathBuf> {
     let base = root().join("gateway/tests/fixtures/mud");

@@ -166,6 +166,8 @@ pub struct GenPolicy {
     /// Names padded close to the longest the checker allows (E0206), where they become file
     /// names and nftables set names.
     long_names: bool,
+    /// The address family of the policy: 0 IPv4, 1 IPv6, 2 each address its own (E0303).
+    family: u8,
 }
 
 fn env() -> impl Strategy<Value = GenEnv> {
@@ -260,7 +262,7 @@ fn flow() -> impl Strategy<Value = GenFlow> {
         prop::bool::weighted(0.2),
         prop::collection::vec(port(), 0..3),
         prop::option::weighted(0.5, 0..OPERATIONS.len()),
-        prop::option::weighted(0.7, any::<Index>()),
+        prop::option::weighted(0.85, any::<Index>()),
     )
         .prop_map(|(from, to, both, ports, action, via)| GenFlow {
             from,
@@ -344,7 +346,8 @@ pub fn policy() -> impl Strategy<Value = GenPolicy> {
                     prop::option::weighted(0.3, 0..PROFILES.len()),
                 )
                     .prop_map(|(address, profile)| GenGateway { address, profile }),
-                0..3,
+                // Mostly one or two: segments without one are drawn too (`segment.gateway`).
+                1..3,
             ),
         ),
         (
@@ -352,12 +355,13 @@ pub fn policy() -> impl Strategy<Value = GenPolicy> {
             prop::collection::vec(detect(), 0..3),
             prop::collection::vec(prop::collection::vec(assertion(), 1..5), 0..3),
             prop::bool::weighted(0.1),
+            prop_oneof![14 => Just(0u8), 3 => Just(1u8), 3 => Just(2u8)],
         ),
     )
         .prop_map(
             |(
                 (environments, custom_profile, classes, services, gateways),
-                (flows, detects, tests, long_names),
+                (flows, detects, tests, long_names, family),
             )| {
                 GenPolicy {
                     environments,
@@ -369,6 +373,7 @@ pub fn policy() -> impl Strategy<Value = GenPolicy> {
                     detects,
                     tests,
                     long_names,
+                    family,
                 }
             },
         )
@@ -384,8 +389,14 @@ fn bits<'a>(mask: u8, words: &[&'a str]) -> Vec<&'a str> {
 }
 
 impl GenPort {
-    fn text(&self) -> String {
-        let protocol = ["tcp", "udp", "icmp", "icmpv6", "any"][usize::from(self.protocol) % 5];
+    /// The port as ward writes it; `family` (0 IPv4, 1 IPv6, 2 mixed) picks the ICMP that
+    /// exists between the ends, but in mixed policies.
+    fn text(&self, family: u8) -> String {
+        let protocol = match (usize::from(self.protocol) % 5, family) {
+            (2 | 3, 0) => "icmp",
+            (2 | 3, 1) => "icmpv6",
+            (n, _) => ["tcp", "udp", "icmp", "icmpv6", "any"][n],
+        };
         match protocol {
             "tcp" | "udp" => match self.span {
                 Some(span) => format!("{protocol}/{}-{}", self.low, self.low.saturating_add(span)),
@@ -410,6 +421,15 @@ impl GenPolicy {
             "nothing".to_string()
         } else {
             names[index.index(names.len())].clone()
+        }
+    }
+
+    /// Whether an address is IPv6: the policy's family, or the item's own in a mixed policy.
+    fn v6(&self, own: bool) -> bool {
+        match self.family {
+            0 => false,
+            1 => true,
+            _ => own,
         }
     }
 
@@ -506,7 +526,7 @@ impl GenPolicy {
         }
         for (i, service) in self.services.iter().enumerate() {
             let _ = writeln!(out, "service svc{i} \"Service {i}\" {{");
-            match (service.host, service.v6) {
+            match (service.host, self.v6(service.v6)) {
                 (true, _) => {
                     let _ = writeln!(out, "  host = \"svc{i}.example.com\"");
                 }
@@ -550,7 +570,7 @@ impl GenPolicy {
             let _ = writeln!(out, "segment seg{s} \"Segment {s}\" {{");
             let _ = writeln!(out, "  classes = [{}]", members.join(", "));
             if segment.subnet {
-                match (segment.v6, segment.wide) {
+                match (self.v6(segment.v6), segment.wide) {
                     (true, false) => {
                         let _ = writeln!(out, "  subnet = fd00:{s}::/64");
                     }
@@ -575,13 +595,31 @@ impl GenPolicy {
             }
             let _ = writeln!(out, "}}\n");
         }
+        // The management gateway of each class's segment, for `via`.
+        let mut class_gateway: Vec<Option<String>> = vec![None; self.classes.len()];
+        for (s, members) in &groups {
+            let gateway = self.classes[*s]
+                .segment
+                .gateway
+                .as_ref()
+                .filter(|_| !gateways.is_empty())
+                .map(|g| Self::pick(&gateways, g));
+            for member in members {
+                if let Some(i) = member
+                    .strip_prefix('c')
+                    .and_then(|n| n.parse::<usize>().ok())
+                {
+                    class_gateway[i] = gateway.clone();
+                }
+            }
+        }
         for flow in &self.flows {
             let from = Self::pick(&endpoints, &flow.from);
             let to = Self::other(&endpoints, &flow.from, &flow.to);
             let arrow = if flow.both { "<->" } else { "->" };
             let mut line = format!("flow {from} {arrow} {to}");
             if !flow.ports.is_empty() {
-                let ports: Vec<String> = flow.ports.iter().map(GenPort::text).collect();
+                let ports: Vec<String> = flow.ports.iter().map(|p| p.text(self.family)).collect();
                 let _ = write!(line, " : {}", ports.join(", "));
             }
             let mut props = Vec::new();
@@ -591,7 +629,23 @@ impl GenPolicy {
             if let Some(via) = &flow.via
                 && !gateways.is_empty()
             {
-                props.push(format!("via = {}", Self::pick(&gateways, via)));
+                // Mostly the gateway of the source's segment (the one that serves it),
+                // sometimes any (E0304).
+                let gateway_of = |name: &str| {
+                    name.strip_prefix('c')
+                        .and_then(|n| n.parse::<usize>().ok())
+                        .and_then(|i| class_gateway.get(i).cloned().flatten())
+                };
+                let serving = gateway_of(&from).or_else(|| gateway_of(&to));
+                match serving {
+                    Some(gateway) if via.index(5) != 0 => props.push(format!("via = {gateway}")),
+                    Some(_) => props.push(format!("via = {}", Self::pick(&gateways, via))),
+                    // No end has a gateway: mostly no `via`, sometimes an unrelated one.
+                    None if via.index(5) == 0 => {
+                        props.push(format!("via = {}", Self::pick(&gateways, via)))
+                    }
+                    None => {}
+                }
             }
             if !props.is_empty() {
                 let _ = write!(line, " {{ {} }}", props.join(", "));
@@ -655,7 +709,7 @@ impl GenPolicy {
                             Self::other(&endpoints, from, to)
                         );
                         if let Some(port) = port {
-                            let _ = write!(line, " : {}", port.text());
+                            let _ = write!(line, " : {}", port.text(self.family));
                         }
                         if let Some(action) = action {
                             let _ = write!(line, " {{ action = {} }}", OPERATIONS[*action]);

@@ -70,6 +70,7 @@ fn write_unit(out: &mut String, prefix: &str, i: usize) {
 pub fn workspace(files: usize, classes: usize) -> Vec<(String, String)> {
     let files = files.max(1);
     let per_file = classes.div_ceil(files);
+    let mut next_segment = 0;
     (0..files)
         .map(|f| {
             let first = f * per_file;
@@ -81,7 +82,9 @@ pub fn workspace(files: usize, classes: usize) -> Vec<(String, String)> {
             } else {
                 count / 10
             };
-            write_file(&mut text, &format!("f{f}_"), count, segments.max(1));
+            let segments = segments.max(1);
+            write_file(&mut text, &format!("f{f}_"), next_segment, count, segments);
+            next_segment += segments;
             text.truncate(text.trim_end().len());
             text.push('\n');
             (format!("gen/file_{f:03}.ward"), text)
@@ -90,8 +93,9 @@ pub fn workspace(files: usize, classes: usize) -> Vec<(String, String)> {
 }
 
 /// `count` classes with their environment, gateway, service, detection rule, flows, and
-/// `segments` segments sharing the classes out evenly.
-fn write_file(out: &mut String, prefix: &str, count: usize, segments: usize) {
+/// `segments` segments sharing the classes out evenly. Subnets are numbered across the
+/// workspace from `first_segment`, so that no two segments overlap (E0503).
+fn write_file(out: &mut String, prefix: &str, first_segment: usize, count: usize, segments: usize) {
     let profile = PROFILES[prefix.len() % PROFILES.len()];
     let _ = write!(
         out,
@@ -126,8 +130,8 @@ fn write_file(out: &mut String, prefix: &str, count: usize, segments: usize) {
             out,
             "segment {prefix}s_{first} {{\n  classes = [{}]\n  subnet = 10.{}.{}.0/24\n  gateway = {prefix}gw\n}}\n\n",
             members.join(", "),
-            (first / 2500) % 250,
-            (first / 10) % 250,
+            (first_segment + segment) / 250 % 250,
+            (first_segment + segment) % 250,
         );
     }
 }
