@@ -13,6 +13,22 @@ fn write(dir: &Path, name: &str, text: &str) {
     std::fs::write(dir.join(name), text).expect("write policy");
 }
 
+/// `ward onboard --format json` of a MUD file on a bundle, run in `dir`.
+fn onboard(dir: &Path, bundle: &Path, mud: &Path) -> std::process::Output {
+    ward(
+        dir,
+        &[
+            "onboard",
+            "--bundle",
+            &bundle.to_string_lossy(),
+            "--mud",
+            &mud.to_string_lossy(),
+            "--format",
+            "json",
+        ],
+    )
+}
+
 /// `ward check`, `ward build` and `ward test` on `dir`; the bundle's path.
 fn check_build_test(dir: &Path) -> PathBuf {
     let check = ward(dir, &["check", "."]);
@@ -140,18 +156,7 @@ test "the plug reaches its cloud" {
         "plug.json",
         &minimal_mud("https://mud.plugs.example/plug-1"),
     );
-    let onboard = ward(
-        dir.path(),
-        &[
-            "onboard",
-            "--bundle",
-            &bundle.to_string_lossy(),
-            "--mud",
-            &mud.to_string_lossy(),
-            "--format",
-            "json",
-        ],
-    );
+    let onboard = onboard(dir.path(), &bundle, &mud);
     assert_eq!(onboard.status.code(), Some(0), "{onboard:?}");
     let json: serde_json::Value = serde_json::from_slice(&onboard.stdout).expect("json");
     assert_eq!(json["class"], "plug");
@@ -183,18 +188,7 @@ segment seg0 { classes = [c0] }
         "thing.json",
         &minimal_mud("https://mud.vendor0.example/c0/thing"),
     );
-    let onboard = ward(
-        dir.path(),
-        &[
-            "onboard",
-            "--bundle",
-            &bundle.to_string_lossy(),
-            "--mud",
-            "thing.json",
-            "--format",
-            "json",
-        ],
-    );
+    let onboard = onboard(dir.path(), &bundle, &dir.path().join("thing.json"));
     assert_eq!(onboard.status.code(), Some(0), "{onboard:?}");
 }
 
@@ -241,18 +235,7 @@ fn every_real_mud_file_imports_into_one_folder_builds_and_onboards_to_its_own_cl
     let bundle = check_build_test(&policy);
     for file in &files {
         let mud = ward_gateway::mud::read_file(file).expect("fixture reads");
-        let onboard = ward(
-            dir.path(),
-            &[
-                "onboard",
-                "--bundle",
-                &bundle.to_string_lossy(),
-                "--mud",
-                &file.to_string_lossy(),
-                "--format",
-                "json",
-            ],
-        );
+        let onboard = onboard(dir.path(), &bundle, file);
         assert_eq!(
             onboard.status.code(),
             Some(0),

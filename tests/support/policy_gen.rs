@@ -20,18 +20,9 @@ use std::fmt::Write;
 use proptest::prelude::*;
 use proptest::sample::Index;
 
-const FUNCTIONS: &[&str] = &[
-    "sensing",
-    "actuation",
-    "control",
-    "monitoring",
-    "access_control",
-    "surveillance",
-    "ordering",
-    "media",
-    "infrastructure",
-];
-const LEVELS: &[&str] = &["low", "moderate", "high"];
+// The language's own vocabularies: a word the schema adds is drawn at once.
+const FUNCTIONS: &[&str] = ward_compiler::schema::FUNCTIONS.words;
+const LEVELS: &[&str] = ward_compiler::schema::LEVELS.words;
 const CAPABILITIES: &[&str] = &[
     "x509",
     "tls",
@@ -40,15 +31,7 @@ const CAPABILITIES: &[&str] = &[
     "second_factor",
     "tamper_resistance",
 ];
-const DATA: &[&str] = &[
-    "location",
-    "presence",
-    "health",
-    "identity",
-    "audio",
-    "video",
-    "behaviour",
-];
+const DATA: &[&str] = ward_compiler::schema::PERSONAL_DATA.words;
 const PROFILES: &[&str] = &[
     "SecProf_1",
     "SecProf_2",
@@ -57,8 +40,8 @@ const PROFILES: &[&str] = &[
     "Custom_5",
 ];
 const OPERATIONS: &[&str] = &["report", "configure", "send", "lock", "unlock", "stream"];
-const SEVERITIES: &[&str] = &["info", "low", "medium", "high", "critical"];
-const TARGETS: &[&str] = &["arch", "device", "network", "application"];
+const SEVERITIES: &[&str] = ward_compiler::schema::SEVERITIES.words;
+const TARGETS: &[&str] = ward_compiler::schema::TARGETS.words;
 
 #[derive(Clone, Debug)]
 pub struct GenEnv {
