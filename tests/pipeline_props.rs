@@ -268,6 +268,15 @@ fn mutate(text: &str, at: usize, edit: u8, piece: usize) -> String {
         ", action = report",
         "  deny flow c0 -> svc0 : udp/53 { action = nonexistent }\n",
         "  expect c0.level >= 3\n",
+        "flow c0 -> c1 : tcp/100-50\n",
+        "flow c1 -> svc0 : tcp/0, icmpv6\n",
+        "  subnet = 10.0.0.0/8\n",
+        "  vlan = 0\n",
+        "  address = 10.0.0.7/8\n",
+        "  via = c0\n",
+        "  because = \"a reason\"\n",
+        "  credential_refresh = 0s\n",
+        "  when count >= 99999999999 within 1m by src\n",
     ];
     let lines: Vec<&str> = text.lines().collect();
     if lines.is_empty() {

@@ -420,7 +420,8 @@ fn dangerous_but_legal(
             || spec.ports.iter().any(|p| {
                 p.protocol.text == "any"
                     || (matches!(p.protocol.text.as_str(), "tcp" | "udp")
-                        && p.ports.is_none_or(|(low, high)| high - low >= 1023))
+                        && p.ports
+                            .is_none_or(|(low, high)| high.saturating_sub(low) >= 1023))
             });
         let from_anywhere =
             crate::queries::decl_named(r.db, r.workspace, source, DeclKind::Service)
