@@ -154,3 +154,70 @@ fn verify_and_scan_say_when_a_signature_was_not_checked() {
     );
     assert_eq!(wrong.status.code(), Some(2), "{wrong:?}");
 }
+
+#[test]
+fn a_profile_no_class_uses_never_changes_another_classs_verdict() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let plant = r#"
+environment plant "Plant" {
+  likelihood default = high
+  impact default = high
+}
+class plc "PLC" {
+  function = control
+  environment = plant
+  profile = SecProf_4
+  capabilities = [x509, tls, secure_update, credential_rotation, tamper_resistance, second_factor]
+  credential_refresh = 30d
+}
+gateway gw "Gateway" {
+  address = 10.5.0.1
+  profile = SecProf_4
+}
+segment plcs { classes = [plc], subnet = 10.5.2.0/24, gateway = gw }
+"#;
+    let strict = r#"
+profile Strict_5 "Stricter than the draft's" {
+  level = 5
+  communication = mixed
+  gateway = required
+  // SecProf_4's table, and the firmware and extraction threats besides.
+  mitigate T5, T6 with M7
+  mitigate T4 with M4
+  mitigate T10, T22 with M6
+  mitigate T1, T3, T7 with M2, M3
+  mitigate T19 with M11
+  bound M11.refresh <= 30d
+  mitigate T8 with M1
+  mitigate T9 with M9
+}
+"#;
+    write(dir.path(), plant);
+    let before = ward(dir.path(), &["check", "."]);
+    assert_eq!(before.status.code(), Some(0), "{before:?}");
+    // Declared but used by no class: the PLC's verdict stays, the profile is unused.
+    write(dir.path(), &format!("{plant}{strict}"));
+    let unused = ward(dir.path(), &["check", "."]);
+    let stdout = String::from_utf8_lossy(&unused.stdout);
+    assert_eq!(unused.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("W0001") && !stdout.contains("E04"),
+        "{stdout}"
+    );
+    // Once the assessment gives it to a class, it says what such risks need: the PLC's
+    // declared SecProf_4 is now below what its risks require.
+    let robot = r#"
+class robot "Robot controller" {
+  function = control
+  environment = plant
+  capabilities = [x509, tls, secure_update, credential_rotation, tamper_resistance, second_factor]
+  credential_refresh = 30d
+}
+segment robots { classes = [robot], subnet = 10.5.3.0/24, gateway = gw }
+"#;
+    write(dir.path(), &format!("{plant}{strict}{robot}"));
+    let used = ward(dir.path(), &["check", "."]);
+    let stdout = String::from_utf8_lossy(&used.stdout);
+    assert!(stdout.contains("gets `Strict_5`"), "{stdout}");
+    assert!(stdout.contains("E0402"), "{stdout}");
+}

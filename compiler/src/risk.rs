@@ -19,7 +19,7 @@
 //!   held against any profile.
 
 use crate::db::{Db, Workspace};
-use crate::model::{Catalog, ClassInfo, EnvironmentInfo, Level, ThreatInfo};
+use crate::model::{Catalog, ClassInfo, EnvironmentInfo, Level, ProfileInfo, ThreatInfo};
 use crate::model::{catalog, class_info, environment_info};
 use crate::queries::Name;
 
@@ -142,7 +142,21 @@ pub fn assessment<'db>(
         .map(|(threat, threat_info)| assess_threat(info, env_name, env, threat, threat_info))
         .collect();
     let risky: Vec<&RiskRow> = rows.iter().filter(|r| r.must_mitigate()).collect();
-    let mitigable = |threat: &str| catalog.profiles.iter().any(|(_, p)| p.mitigates(threat));
+    // A class that declares its profile is judged against the profiles in use: a profile no
+    // class declares or is assigned never changes another class's verdict (a stricter one
+    // added for later would otherwise make its threats "mitigable" and every class that
+    // declares a lower profile wrong). A class without one may be assigned any profile.
+    let in_use = info
+        .profile
+        .is_some()
+        .then(|| profiles_in_use(db, workspace));
+    let considered = |profile: &str| in_use.is_none_or(|used| used.iter().any(|u| u == profile));
+    let candidates: Vec<&(String, ProfileInfo)> = catalog
+        .profiles
+        .iter()
+        .filter(|(name, _)| considered(name))
+        .collect();
+    let mitigable = |threat: &str| candidates.iter().any(|(_, p)| p.mitigates(threat));
     let residual: Vec<String> = risky
         .iter()
         .filter(|r| !mitigable(&r.threat))
@@ -150,7 +164,7 @@ pub fn assessment<'db>(
         .collect();
     let mut rejected = Vec::new();
     let mut required = None;
-    for (profile, table) in &catalog.profiles {
+    for (profile, table) in candidates {
         let uncovered: Vec<&str> = risky
             .iter()
             .filter(|r| !residual.contains(&r.threat) && !table.mitigates(&r.threat))
@@ -297,6 +311,42 @@ pub struct ClassProfile {
     pub profile: String,
     pub level: i64,
     pub assigned: bool,
+}
+
+/// The profiles that take part in judging the classes that declare theirs: the standard
+/// library's, those some class declares, and those the assessment assigns to a class that
+/// declares none. When the policy declares no profile of its own, all of them.
+#[salsa::tracked(returns(ref))]
+pub fn profiles_in_use(db: &dyn Db, workspace: Workspace) -> Vec<String> {
+    let catalog = catalog(db, workspace);
+    let from_stdlib = |name: &str| {
+        crate::queries::owner_of(db, workspace, name).is_some_and(|(_, file)| file.is_stdlib(db))
+    };
+    let all: Vec<String> = catalog.profiles.iter().map(|(n, _)| n.clone()).collect();
+    if all.iter().all(|name| from_stdlib(name)) {
+        return all;
+    }
+    let mut used: Vec<String> = all.iter().filter(|n| from_stdlib(n)).cloned().collect();
+    let index = crate::queries::item_index(db, workspace);
+    for (class, kind) in index.names() {
+        if kind != ward_lang::ast::DeclKind::Class {
+            continue;
+        }
+        let Some(info) = class_info(db, workspace, class) else {
+            continue;
+        };
+        let held = match &info.profile {
+            Some(profile) => Some(profile.clone()),
+            None => profile_of_class(db, workspace, class).map(|p| p.profile.clone()),
+        };
+        if let Some(profile) = held
+            && !used.contains(&profile)
+        {
+            used.push(profile);
+        }
+    }
+    used.sort();
+    used
 }
 
 #[salsa::tracked(returns(ref))]
