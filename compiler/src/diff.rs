@@ -87,9 +87,7 @@ fn covers(outer: &str, inner: &str) -> bool {
     else {
         return outer == inner;
     };
-    outer_ip.is_ipv4() == inner_ip.is_ipv4()
-        && inner_len >= outer_len
-        && crate::ir::network(inner_ip, outer_len) == crate::ir::network(outer_ip, outer_len)
+    crate::ir::prefix_contains(outer_ip, outer_len, inner_ip, inner_len)
 }
 
 /// A parameter as users write it. Every parameter the standard library declares is a

@@ -72,7 +72,49 @@ pub struct ClassIr {
     pub origin: Origin,
 }
 
+/// How a class's things send PAVA's reports to their gateway: TLS (RFC 5425) where they can,
+/// else UDP (RFC 5426). The device configuration says it and the firewall admits it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SyslogTransport {
+    Tls,
+    Udp,
+}
+
+impl SyslogTransport {
+    /// The port of RFC 5425 (TLS) or RFC 5426 (UDP).
+    pub fn port(self) -> u16 {
+        match self {
+            SyslogTransport::Tls => 6514,
+            SyslogTransport::Udp => 514,
+        }
+    }
+
+    /// The layer-4 protocol the firewall sees.
+    pub fn protocol(self) -> &'static str {
+        match self {
+            SyslogTransport::Tls => "tcp",
+            SyslogTransport::Udp => "udp",
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SyslogTransport::Tls => "tls",
+            SyslogTransport::Udp => "udp",
+        }
+    }
+}
+
 impl ClassIr {
+    /// How its things send PAVA's reports.
+    pub fn syslog_transport(&self) -> SyslogTransport {
+        if self.capabilities.iter().any(|c| c == "tls") {
+            SyslogTransport::Tls
+        } else {
+            SyslogTransport::Udp
+        }
+    }
+
     /// "`SecProf_2` (level 2)", or "no profile (not assessed)" for the profile a class holds.
     pub fn profile_label(&self) -> String {
         match (&self.profile, self.level) {
@@ -370,6 +412,17 @@ impl PolicyIr {
             .unwrap_or_default()
     }
 
+    /// The management gateway of a class's segment: where it reports (PAVA) and what manages
+    /// it (M7). Never another segment's.
+    pub fn gateway_of_class(&self, class: &ClassIr) -> Option<&EndpointIr> {
+        class
+            .segment
+            .as_deref()
+            .and_then(|s| self.segment(s))
+            .and_then(|s| s.gateway.as_deref())
+            .and_then(|g| self.endpoint(g))
+    }
+
     /// The profile level of an endpoint, when it has one.
     pub fn level_of(&self, name: &str) -> Option<i64> {
         match self.class(name) {
@@ -396,6 +449,13 @@ fn addresses(value: &ValueKind) -> Vec<String> {
         ValueKind::List(items) => items.iter().filter_map(|v| one(&v.kind)).collect(),
         other => one(other).into_iter().collect(),
     }
+}
+
+/// Whether the prefix `outer/outer_len` holds all of `inner/inner_len`.
+pub fn prefix_contains(outer: IpAddr, outer_len: u8, inner: IpAddr, inner_len: u8) -> bool {
+    outer.is_ipv4() == inner.is_ipv4()
+        && inner_len >= outer_len
+        && network(inner, outer_len) == network(outer, outer_len)
 }
 
 /// The network address of a prefix (`10.20.2.7/24` is `10.20.2.0/24`): nft refuses host bits.

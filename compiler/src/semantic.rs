@@ -494,9 +494,7 @@ fn service(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
     for (segment, subnet, subnet_len) in crate::relations::segment_subnets(r.db, r.workspace) {
         // Inside the subnet; a service that holds whole segments (the Internet,
         // `0.0.0.0/0`) is the outside they talk to.
-        let inside = ip.is_ipv4() == subnet.is_ipv4()
-            && len >= *subnet_len
-            && crate::ir::network(ip, *subnet_len) == crate::ir::network(*subnet, *subnet_len);
+        let inside = crate::ir::prefix_contains(*subnet, *subnet_len, ip, len);
         if !inside {
             continue;
         }

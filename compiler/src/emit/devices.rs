@@ -5,8 +5,6 @@ use serde_json::{Value, json};
 
 use crate::ir::{ClassIr, FlowIr, PolicyIr};
 
-use super::nft::{SYSLOG_TLS_PORT, SYSLOG_UDP_PORT};
-
 fn peer(ir: &PolicyIr, flow: &FlowIr, peer: &str, direction: &str) -> Value {
     let kind = if ir.class(peer).is_some() {
         "class"
@@ -24,17 +22,6 @@ fn peer(ir: &PolicyIr, flow: &FlowIr, peer: &str, direction: &str) -> Value {
         "host": ir.endpoint(peer).and_then(|e| e.host.clone()),
         "origin": flow.origin.describe(),
     })
-}
-
-/// The gateway a class reports to and is managed by: its segment's, and no other (another
-/// site's gateway is not this thing's management gateway, whatever else is declared).
-fn gateway_of<'a>(ir: &'a PolicyIr, class: &ClassIr) -> Option<&'a crate::ir::EndpointIr> {
-    class
-        .segment
-        .as_deref()
-        .and_then(|s| ir.segment(s))
-        .and_then(|s| s.gateway.as_deref())
-        .and_then(|g| ir.endpoint(g))
 }
 
 /// The mitigation that is the management gateway (section 5: "a management gateway").
@@ -55,14 +42,14 @@ pub fn device(ir: &PolicyIr, class: &ClassIr) -> Value {
             }
         }
     }
-    let gateway = gateway_of(ir, class);
-    let tls = class.capabilities.iter().any(|c| c == "tls");
+    let gateway = ir.gateway_of_class(class);
+    let transport = class.syslog_transport();
     let syslog = gateway.map(|g| {
         json!({
             "gateway": g.name,
             "addresses": g.addresses,
-            "port": if tls { SYSLOG_TLS_PORT } else { SYSLOG_UDP_PORT },
-            "transport": if tls { "tls" } else { "udp" },
+            "port": transport.port(),
+            "transport": transport.name(),
             "format": "rfc5424",
         })
     });

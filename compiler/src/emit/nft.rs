@@ -11,7 +11,8 @@
 //!   accepted flows (the checker guarantees no declared flow is such traffic).
 //! - `input` admits what the gateway serves: the declared flows to it (its API, the MUD
 //!   controllers a policy declares), and PAVA's syslog from the things of the segments it
-//!   manages, on the port and transport their device configuration names (`devices.rs`).
+//!   manages, on the port and transport their device configuration names
+//!   (`ClassIr::syslog_transport`, which `devices.rs` writes too).
 //! - `output` (what the gateway itself sends) reaches the policy's things and endpoints only
 //!   by flows declared from a gateway: anything else to them is dropped and counted. Traffic
 //!   to addresses outside the policy (DNS, MUD servers, report receivers known by name) is
@@ -151,28 +152,15 @@ fn flow_rules(
     }
 }
 
-/// The syslog port of RFC 5425 (TLS) and of RFC 5426 (UDP): what `devices.rs` tells things.
-pub const SYSLOG_TLS_PORT: u16 = 6514;
-pub const SYSLOG_UDP_PORT: u16 = 514;
-
 /// PAVA's reports reach the gateway that manages a class's segment, on the port and transport
 /// its device configuration names: TLS where the class can do it, else UDP.
 fn pava_syslog_rules(ir: &PolicyIr, inventory: Option<&Inventory>, out: &mut Vec<String>) {
     for class in &ir.classes {
-        let Some(gateway) = class
-            .segment
-            .as_deref()
-            .and_then(|s| ir.segment(s))
-            .and_then(|s| s.gateway.as_deref())
-        else {
+        let Some(gateway) = ir.gateway_of_class(class).map(|g| g.name.as_str()) else {
             continue;
         };
-        let tls = class.capabilities.iter().any(|c| c == "tls");
-        let (protocol, port) = if tls {
-            ("tcp", SYSLOG_TLS_PORT)
-        } else {
-            ("udp", SYSLOG_UDP_PORT)
-        };
+        let transport = class.syslog_transport();
+        let (protocol, port) = (transport.protocol(), transport.port());
         for v6 in [false, true] {
             let has =
                 |name: &str| !matches!(family_addresses(ir, name, v6, inventory), Addresses::None);
