@@ -221,3 +221,92 @@ segment robots { classes = [robot], subnet = 10.5.3.0/24, gateway = gw }
     assert!(stdout.contains("gets `Strict_5`"), "{stdout}");
     assert!(stdout.contains("E0402"), "{stdout}");
 }
+
+/// Section 10.1: classes are grouped by function, required access and deployment scope, and a
+/// profile goes only to the things it is for. A PLC in a production hall is industrial,
+/// managed and at high risk: SecProf_4, not the home profile that happens to mitigate as much.
+#[test]
+fn profile_assignment_follows_scope_management_access_and_risk_category() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let hall = |area: &str, management: &str| {
+        format!(
+            r#"
+environment production_hall "Production hall" {{
+  {area}
+  likelihood default = high
+  impact default = high
+}}
+class plc "PLC" {{
+  function = control
+  environment = production_hall
+  {management}
+  data = [video, health]
+  capabilities = [x509, tls, secure_update, credential_rotation]
+  credential_refresh = 30d
+}}
+service scada "SCADA server" {{
+  address = 10.6.0.10
+  profile = SecProf_4
+}}
+gateway hall_gw "Hall gateway" {{
+  address = 10.6.0.1
+  profile = SecProf_4
+}}
+segment plcs {{ classes = [plc], subnet = 10.6.2.0/24, gateway = hall_gw }}
+flow scada -> plc : tcp/802 {{ action = write_coils, via = hall_gw }}
+test "the PLC is managed industrial" {{
+  expect plc.profile == SecProf_4
+  allow flow scada -> plc : tcp/802
+}}
+"#
+        )
+    };
+    write(
+        dir.path(),
+        &hall("area = industrial", "management = managed"),
+    );
+    let check = ward(dir.path(), &["check", "."]);
+    let stdout = String::from_utf8_lossy(&check.stdout);
+    assert_eq!(check.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("gets `SecProf_4`"), "{stdout}");
+    let test = ward(dir.path(), &["test", "."]);
+    assert_eq!(test.status.code(), Some(0), "{test:?}");
+
+    // Each step of the assignment, with the profiles it set aside.
+    let explain = ward(dir.path(), &["check", ".", "--explain-risk", "plc"]);
+    let text = String::from_utf8_lossy(&explain.stdout);
+    for line in [
+        "1. deployment scope: `production_hall` is industrial",
+        "`SecProf_1` does not fit: it is for home usage, and `production_hall` is industrial",
+        "`SecProf_2` does not fit: it is for home usage",
+        "2. management: the class is managed",
+        "`SecProf_3` does not fit: it is for unmanaged or partially managed things, and the class is managed",
+        "3. required access: the class receives from `scada` (bidirectional)",
+        "4. risk category: the class's highest risk is high",
+        "required profile: `SecProf_4` (level 4)",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in\n{text}");
+    }
+
+    // Partially managed at high risk: SecProf_3 is for moderate risks at most, SecProf_4 for
+    // managed things; nothing fits, and the error says why for each profile.
+    write(
+        dir.path(),
+        &hall("area = industrial", "management = partial"),
+    );
+    let check = ward(dir.path(), &["check", "."]);
+    let stdout = String::from_utf8_lossy(&check.stdout);
+    assert_eq!(check.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("E0404"), "{stdout}");
+    assert!(
+        stdout.contains("for risks up to moderate") && stdout.contains("for managed things"),
+        "{stdout}"
+    );
+
+    // The silent twin: an environment that does not say its area lets every area fit, and the
+    // lowest profile that mitigates as much is the managed home one.
+    write(dir.path(), &hall("", ""));
+    let check = ward(dir.path(), &["check", "."]);
+    let stdout = String::from_utf8_lossy(&check.stdout);
+    assert!(stdout.contains("gets `SecProf_2`"), "{stdout}");
+}

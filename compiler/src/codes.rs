@@ -536,12 +536,14 @@ pub static NO_PROFILE_FITS: Code = Code {
     code: "E0404",
     name: "no-profile-fits",
     severity: Severity::Error,
-    summary: "no profile mitigates a class's risks with the capabilities it has",
+    summary: "no profile is for the class, mitigates its risks and asks only what it can do",
     explanation: "\
-The risk assessment found moderate or high risks, and no profile both mitigates them all and
-asks only for mitigations the class can perform. The message says, per profile, what is
-missing: usually a capability (add it, if the things have it) or a threat no profile covers
-at that level.
+No profile passes every step of the assignment (docs/language.md, \"How a class gets its
+profile\"): one for the environment's `area`, the class's `management`, its required access
+and its highest risk, whose table mitigates its moderate and high risks with mitigations the
+class can perform. The message says, per profile, the step it failed: usually a capability
+(add it, if the things have it), a management or area no profile of that risk is for, or a
+threat no profile covers at that level. `ward check --explain-risk CLASS` shows each step.
 
 Example:
 

@@ -175,6 +175,12 @@ pub struct ProfileInfo {
     /// The threat -> mitigation table; a threat listed without mitigations has an empty list.
     pub table: Vec<(String, Vec<String>)>,
     pub bounds: Vec<BoundInfo>,
+    /// The application area it is for (`home`, `industrial`); `None` fits every area.
+    pub area: Option<String>,
+    /// The management of the things it is for; empty fits every management.
+    pub management: Vec<String>,
+    /// The highest risk category it is for; `None` fits every risk.
+    pub risk: Option<Level>,
 }
 
 impl ProfileInfo {
@@ -255,6 +261,18 @@ pub fn profile_summary<'db>(
         gateway: word("gateway"),
         table,
         bounds,
+        area: decl.property("area").and_then(|p| word_of(&p.value.kind)),
+        management: decl
+            .property("management")
+            .map(|p| names_in(&p.value.kind))
+            .unwrap_or_default(),
+        risk: decl
+            .property("risk")
+            .map(|p| names_in(&p.value.kind))
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|word| Level::parse(word))
+            .max(),
     })
 }
 
@@ -268,6 +286,8 @@ pub fn profile_info<'db>(
 
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct EnvironmentInfo {
+    /// The deployment scope: `home` or `industrial`, if the environment says.
+    pub area: Option<String>,
     /// `likelihood SUBJECT = level`, subject a threat, a target or `default`.
     pub likelihood: Vec<(String, Level)>,
     pub impact: Vec<(String, Level)>,
@@ -294,7 +314,10 @@ pub fn environment_summary<'db>(
     name: Name<'db>,
 ) -> Option<EnvironmentInfo> {
     let decl = decl_named(db, workspace, name.text(db), DeclKind::Environment)?;
-    let mut info = EnvironmentInfo::default();
+    let mut info = EnvironmentInfo {
+        area: decl.property("area").and_then(|p| word_of(&p.value.kind)),
+        ..EnvironmentInfo::default()
+    };
     for property in decl.properties() {
         let (Some(subject), Some(level)) = (&property.subject, level_of(&property.value.kind))
         else {
@@ -327,6 +350,8 @@ pub struct ClassInfo {
     pub profile: Option<String>,
     pub data: Vec<String>,
     pub impact: Option<Level>,
+    /// `unmanaged`, `partial` or `managed`, if the class says.
+    pub management: Option<String>,
     pub credential_refresh: Option<i64>,
 }
 
@@ -345,6 +370,7 @@ pub fn class_summary<'db>(
         profile: value("profile").and_then(word_of),
         data: value("data").map(names_in).unwrap_or_default(),
         impact: value("impact").and_then(level_of),
+        management: value("management").and_then(word_of),
         credential_refresh: match value("credential_refresh") {
             Some(ValueKind::Duration(ms)) => Some(*ms),
             _ => None,

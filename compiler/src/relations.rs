@@ -171,10 +171,10 @@ pub fn file_references(db: &dyn Db, file: SourceFile) -> Vec<String> {
                 // A table uses the names of its rows, put in for its parameters.
                 let (instances, _) = table::instances(std::slice::from_ref(stmt));
                 for instance in &instances {
-                    stmt_references(&instance.stmt, &mut used);
+                    stmt_references(decl.kind, &instance.stmt, &mut used);
                 }
             } else {
-                stmt_references(stmt, &mut used);
+                stmt_references(decl.kind, stmt, &mut used);
             }
         }
     }
@@ -184,14 +184,21 @@ pub fn file_references(db: &dyn Db, file: SourceFile) -> Vec<String> {
 }
 
 /// The names one statement uses.
-fn stmt_references(stmt: &Stmt, used: &mut Vec<String>) {
+fn stmt_references(kind: DeclKind, stmt: &Stmt, used: &mut Vec<String>) {
     let add_value = |value: &ValueKind, used: &mut Vec<String>| used.extend(names_in(value));
     match &stmt.kind {
         StmtKind::Property(property) => {
             if let Some(subject) = &property.subject {
                 used.push(subject.text.clone());
             }
-            add_value(&property.value.kind, used);
+            // A word of a fixed vocabulary (`management = partial`) names no declaration,
+            // even when one happens to be called the same.
+            let words_only = crate::schema::spec(kind)
+                .property(&property.key.text)
+                .is_some_and(|spec| !spec.ty.refers());
+            if !words_only {
+                add_value(&property.value.kind, used);
+            }
         }
         StmtKind::Mitigate {
             threats,

@@ -13,10 +13,12 @@
 //!   for location, presence and behaviour. Without personal data T12-T18 do not apply.
 //! - Risk = likelihood x impact on the 3x3 matrix of `risk_level`.
 //! - Moderate and high risks must be mitigated ("Risks classified as moderate or high must be
-//!   mitigated"). The required profile is the lowest level whose table mitigates each of
-//!   them that some profile can mitigate, and whose mitigations the class can perform (it
-//!   has the capabilities they need). Risks no profile mitigates are residual: reported, not
-//!   held against any profile.
+//!   mitigated"). The required profile is the lowest level that is for the class's
+//!   deployment scope, management, required access and risk category (section 10.1, the
+//!   steps documented on [`assessment`]), whose table mitigates each of them that some
+//!   profile can mitigate, and whose mitigations the class can perform (it has the
+//!   capabilities they need). Risks no profile mitigates are residual: reported, not held
+//!   against any profile.
 
 use crate::db::{Db, Workspace};
 use crate::model::{Catalog, ClassInfo, EnvironmentInfo, Level, ProfileInfo, ThreatInfo};
@@ -89,11 +91,53 @@ impl RiskRow {
     }
 }
 
+/// The steps of profile assignment, in the order they are taken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Step {
+    /// The deployment scope: the environment's area against the profile's application area.
+    Scope,
+    /// The class's management against the management the profile is for.
+    Management,
+    /// The access the class requires (who it talks to, who talks to it) against the
+    /// profile's communication.
+    Access,
+    /// The class's highest risk against the profile's risk category.
+    RiskCategory,
+    /// The profile's table against the class's risks and capabilities.
+    Mitigation,
+}
+
+impl Step {
+    pub fn title(self) -> &'static str {
+        match self {
+            Step::Scope => "deployment scope",
+            Step::Management => "management",
+            Step::Access => "required access",
+            Step::RiskCategory => "risk category",
+            Step::Mitigation => "mitigations",
+        }
+    }
+}
+
 /// Why a profile was not chosen.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rejection {
     pub profile: String,
+    pub step: Step,
     pub reason: String,
+}
+
+/// What the class brings to each step, stated for `--explain-risk`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Facts {
+    /// The environment's area, if it declares one.
+    pub area: Option<String>,
+    pub management: Option<String>,
+    /// Whether the class needs more than one-way traffic to one endpoint, and why.
+    pub bidirectional: bool,
+    pub access: String,
+    /// The highest risk of the threats that apply to the class.
+    pub highest_risk: Level,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -101,6 +145,7 @@ pub struct Assessment {
     pub class: String,
     pub environment: String,
     pub rows: Vec<RiskRow>,
+    pub facts: Facts,
     /// The lowest profile that fits, with its level.
     pub required: Option<(String, i64)>,
     /// Profiles below the required one (or all, when none fits), and why not.
@@ -123,6 +168,21 @@ impl Assessment {
 }
 
 /// The assessment of a class in an environment (`""` for none).
+///
+/// Section 10.1: things are "grouped by function, by required access and by deployment
+/// scope", and each profile of section 10 names the things it is for. A profile is
+/// assigned when it passes every step, lowest level first:
+/// 1. deployment scope: its application area is the environment's (`area`);
+/// 2. management: it is for things managed as the class's are (`management`);
+/// 3. required access: a unidirectional profile ("unidirectional communication from the
+///    thing to a specific service") holds only a class that sends to one endpoint and
+///    receives from none;
+/// 4. risk category: its category reaches the class's highest risk ("minimal risk",
+///    "minimal or medium", "medium to high", "high"), the function giving the impact;
+/// 5. mitigations: its table mitigates every moderate or high risk some profile can
+///    mitigate, and the class has the capabilities its mitigations need.
+///
+/// What the class or the profile does not say, a step does not judge.
 #[salsa::tracked(returns(ref))]
 pub fn assessment<'db>(
     db: &'db dyn Db,
@@ -141,6 +201,7 @@ pub fn assessment<'db>(
         .iter()
         .map(|(threat, threat_info)| assess_threat(info, env_name, env, threat, threat_info))
         .collect();
+    let facts = facts(db, workspace, class_name, info, env, &rows);
     let risky: Vec<&RiskRow> = rows.iter().filter(|r| r.must_mitigate()).collect();
     // A class that declares its profile is judged against the profiles in use: a profile no
     // class declares or is assigned never changes another class's verdict (a stricter one
@@ -165,6 +226,14 @@ pub fn assessment<'db>(
     let mut rejected = Vec::new();
     let mut required = None;
     for (profile, table) in candidates {
+        if let Some((step, reason)) = misfit(&facts, env_name, table) {
+            rejected.push(Rejection {
+                profile: profile.clone(),
+                step,
+                reason,
+            });
+            continue;
+        }
         let uncovered: Vec<&str> = risky
             .iter()
             .filter(|r| !residual.contains(&r.threat) && !table.mitigates(&r.threat))
@@ -183,6 +252,7 @@ pub fn assessment<'db>(
         };
         rejected.push(Rejection {
             profile: profile.clone(),
+            step: Step::Mitigation,
             reason,
         });
     }
@@ -190,10 +260,119 @@ pub fn assessment<'db>(
         class: class_name.clone(),
         environment: env_name.clone(),
         rows,
+        facts,
         required,
         rejected,
         residual,
     })
+}
+
+/// What the class brings to the steps before the mitigations.
+fn facts(
+    db: &dyn Db,
+    workspace: Workspace,
+    class: &str,
+    info: &ClassInfo,
+    env: &EnvironmentInfo,
+    rows: &[RiskRow],
+) -> Facts {
+    // Declared flows only: they are syntax, so reading them here cannot depend on a profile.
+    let destinations = crate::relations::destinations_of(db, workspace, class);
+    let senders: Vec<&String> = crate::relations::flow_destinations(db, workspace)
+        .iter()
+        .filter(|(from, to)| from.as_str() != class && to.iter().any(|t| t == class))
+        .map(|(from, _)| from)
+        .collect();
+    let mut senders: Vec<&str> = senders.into_iter().map(String::as_str).collect();
+    senders.sort_unstable();
+    let (bidirectional, access) = match (destinations, senders.as_slice()) {
+        (_, [first, ..]) => (
+            true,
+            format!(
+                "receives from `{first}`{}",
+                if senders.len() > 1 {
+                    format!(" and {} more", senders.len() - 1)
+                } else {
+                    String::new()
+                }
+            ),
+        ),
+        ([], []) => (false, "declares no flow".to_string()),
+        ([one], []) => (false, format!("sends to `{one}` only")),
+        (many, []) => (true, format!("sends to {} endpoints", many.len())),
+    };
+    Facts {
+        area: env.area.clone(),
+        management: info.management.clone(),
+        bidirectional,
+        access,
+        highest_risk: rows
+            .iter()
+            .filter(|r| r.applies)
+            .map(|r| r.risk)
+            .max()
+            .unwrap_or(Level::Low),
+    }
+}
+
+/// `partial` reads "partially managed".
+pub fn managed_as(management: &str) -> &str {
+    match management {
+        "partial" => "partially managed",
+        other => other,
+    }
+}
+
+/// The first step before the mitigations that `profile` fails for the class, with why.
+fn misfit(facts: &Facts, env_name: &str, profile: &ProfileInfo) -> Option<(Step, String)> {
+    if let (Some(area), Some(for_area)) = (&facts.area, &profile.area)
+        && area != for_area
+    {
+        return Some((
+            Step::Scope,
+            format!("is for {for_area} usage, and `{env_name}` is {area}"),
+        ));
+    }
+    if let Some(management) = &facts.management
+        && !profile.management.is_empty()
+        && !profile.management.contains(management)
+    {
+        return Some((
+            Step::Management,
+            format!(
+                "is for {} things, and the class is {}",
+                profile
+                    .management
+                    .iter()
+                    .map(|m| managed_as(m))
+                    .collect::<Vec<_>>()
+                    .join(" or "),
+                managed_as(management)
+            ),
+        ));
+    }
+    if profile.communication == "unidirectional" && facts.bidirectional {
+        return Some((
+            Step::Access,
+            format!(
+                "allows only unidirectional communication to one service, and the class {}",
+                facts.access
+            ),
+        ));
+    }
+    if let Some(category) = profile.risk
+        && facts.highest_risk > category
+    {
+        return Some((
+            Step::RiskCategory,
+            format!(
+                "is for risks up to {}, and the class's highest risk is {}",
+                category.as_str(),
+                facts.highest_risk.as_str()
+            ),
+        ));
+    }
+    None
 }
 
 /// (mitigation, capability) pairs the class cannot perform, for the given mitigations.

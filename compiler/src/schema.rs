@@ -47,6 +47,18 @@ pub static GATEWAY_USE: Vocabulary = Vocabulary {
     what: "gateway use",
     words: &["none", "optional", "required"],
 };
+/// The application areas of section 10's profiles (fig6), and the deployment scope of an
+/// environment: private homes, or industrial and commercial sites.
+pub static AREAS: Vocabulary = Vocabulary {
+    what: "application area",
+    words: &["home", "industrial"],
+};
+/// How much of a thing a central service manages: SecProf_1 "unmanaged", SecProf_3
+/// "unmanaged or partially managed", SecProf_2 "managed", SecProf_4 "fully managed".
+pub static MANAGEMENT: Vocabulary = Vocabulary {
+    what: "management",
+    words: &["unmanaged", "partial", "managed"],
+};
 /// What a class of things does (section 10.1 groups things "by function").
 pub static FUNCTIONS: Vocabulary = Vocabulary {
     what: "function",
@@ -148,6 +160,15 @@ pub enum ValueType {
 }
 
 impl ValueType {
+    /// Whether a value of this type may name a declaration.
+    pub fn refers(&self) -> bool {
+        match self {
+            ValueType::Ref(_) => true,
+            ValueType::List(item) | ValueType::OneOrList(item) => item.refers(),
+            _ => false,
+        }
+    }
+
     /// "a list of classes", "a duration", "a level".
     pub fn describe(&self) -> String {
         match self {
@@ -342,6 +363,14 @@ static PROFILE: DeclSpec = DeclSpec {
         required("level", ValueType::Int),
         required("communication", ValueType::Word(&COMMUNICATION)),
         required("gateway", ValueType::Word(&GATEWAY_USE)),
+        // What the profile is for (section 10, fig6): the assessment assigns it only to
+        // classes that fit (risk.rs). A profile that leaves one out fits every class there.
+        prop("area", ValueType::Word(&AREAS)),
+        prop(
+            "management",
+            ValueType::OneOrList(&ValueType::Word(&MANAGEMENT)),
+        ),
+        prop("risk", ValueType::OneOrList(&ValueType::Word(&LEVELS))),
         prop("example", ValueType::Str),
         DESCRIPTION,
     ],
@@ -350,6 +379,8 @@ static PROFILE: DeclSpec = DeclSpec {
 
 static ENVIRONMENT: DeclSpec = DeclSpec {
     properties: &[
+        // The deployment scope (section 10.1): which profiles' application area fits.
+        prop("area", ValueType::Word(&AREAS)),
         per_subject("likelihood", ValueType::Word(&LEVELS)),
         per_subject("impact", ValueType::Word(&LEVELS)),
         DESCRIPTION,
@@ -371,6 +402,7 @@ static CLASS: DeclSpec = DeclSpec {
         prop("profile", ValueType::Ref(&[DeclKind::Profile])),
         prop("data", ValueType::List(&ValueType::Word(&PERSONAL_DATA))),
         prop("impact", ValueType::Word(&LEVELS)),
+        prop("management", ValueType::Word(&MANAGEMENT)),
         prop("credential_refresh", ValueType::Duration),
         prop("manufacturer", ValueType::Str),
         prop("model", ValueType::Str),

@@ -5,7 +5,7 @@
 use ward_compiler::Policy;
 use ward_compiler::model::class_info;
 use ward_compiler::queries::owner_of;
-use ward_compiler::risk::{Assessment, assessments_of};
+use ward_compiler::risk::{Assessment, Step, assessments_of, managed_as};
 use ward_lang::ast::DeclKind;
 
 use crate::Outcome;
@@ -106,12 +106,7 @@ fn table(assessment: &Assessment, explicit: Option<&str>) -> String {
         out.push('\n');
     }
     out.push('\n');
-    for rejection in &assessment.rejected {
-        out.push_str(&format!(
-            "`{}` does not fit: it {}\n",
-            rejection.profile, rejection.reason
-        ));
-    }
+    out.push_str(&steps(assessment));
     match &assessment.required {
         Some((profile, level)) => {
             out.push_str(&format!("required profile: `{profile}` (level {level})\n"));
@@ -128,5 +123,69 @@ fn table(assessment: &Assessment, explicit: Option<&str>) -> String {
         ),
     }
     out.push('\n');
+    out
+}
+
+/// The assignment, step by step: what the class brings to each step and the profiles that
+/// step set aside.
+fn steps(assessment: &Assessment) -> String {
+    let facts = &assessment.facts;
+    let env = &assessment.environment;
+    let mitigations = if assessment.residual.is_empty() {
+        "every moderate or high risk must be mitigated, with the class's capabilities".to_string()
+    } else {
+        format!(
+            "every moderate or high risk but the residual ones ({}) must be mitigated, with the class's capabilities",
+            assessment.residual.join(", ")
+        )
+    };
+    let stated = [
+        (
+            Step::Scope,
+            match &facts.area {
+                Some(area) => format!("`{env}` is {area}"),
+                None => format!("`{env}` declares no `area`: every application area fits"),
+            },
+        ),
+        (
+            Step::Management,
+            match &facts.management {
+                Some(management) => format!("the class is {}", managed_as(management)),
+                None => "the class declares no `management`: every profile's fits".to_string(),
+            },
+        ),
+        (
+            Step::Access,
+            format!(
+                "the class {} ({})",
+                facts.access,
+                if facts.bidirectional {
+                    "bidirectional"
+                } else {
+                    "unidirectional"
+                }
+            ),
+        ),
+        (
+            Step::RiskCategory,
+            format!(
+                "the class's highest risk is {}",
+                facts.highest_risk.as_str()
+            ),
+        ),
+        (Step::Mitigation, mitigations),
+    ];
+    let mut out = String::from(
+        "profile assignment, lowest level first (section 10.1: by function, required access and deployment scope)\n",
+    );
+    for (number, (step, fact)) in stated.iter().enumerate() {
+        out.push_str(&format!("  {}. {}: {fact}\n", number + 1, step.title()));
+        for rejection in assessment.rejected.iter().filter(|r| r.step == *step) {
+            out.push_str(&format!(
+                "       `{}` does not fit: it {}\n",
+                rejection.profile, rejection.reason
+            ));
+        }
+    }
     out
 }
