@@ -19,7 +19,7 @@ fn a_thing_reaches_its_own_management_gateway_whatever_the_levels() {
 class sensor "Vibration sensor" {
   function = sensing
   profile = SecProf_2
-  capabilities = [x509, tls, credential_rotation]
+  capabilities = [x509, tls, secure_update, credential_rotation]
 }
 class plc "PLC" {
   function = control
@@ -77,7 +77,7 @@ fn an_assertion_that_tests_nothing_is_reported_and_fails_under_strict() {
 class lock "Lock" {
   function = actuation
   profile = SecProf_3
-  capabilities = [x509, tls, credential_rotation]
+  capabilities = [x509, tls, secure_update, credential_rotation]
 }
 service app "App" { address = 10.9.0.9 }
 segment locks { classes = [lock], subnet = 10.5.1.0/24 }
@@ -181,14 +181,14 @@ profile Strict_5 "Stricter than the draft's" {
   level = 5
   communication = mixed
   gateway = required
-  // SecProf_4's table, and the firmware and extraction threats besides.
+  // SecProf_4's table, and the extraction threat besides.
   mitigate T5, T6 with M7
   mitigate T4 with M4
   mitigate T10, T22 with M6
   mitigate T1, T3, T7 with M2, M3
   mitigate T19 with M11
   bound M11.refresh <= 30d
-  mitigate T8 with M1
+  mitigate T8, T25 with M1
   mitigate T9 with M9
 }
 "#;
@@ -309,4 +309,106 @@ test "the PLC is managed industrial" {{
     let check = ward(dir.path(), &["check", "."]);
     let stdout = String::from_utf8_lossy(&check.stdout);
     assert!(stdout.contains("gets `SecProf_2`"), "{stdout}");
+}
+
+/// Residual risk is visible: what the profile leaves is a warning (in SARIF too) naming what
+/// would mitigate it, and the report lists it; accepting it with a reason silences the warning
+/// and the report shows the reason.
+#[test]
+fn residual_risks_are_warned_in_sarif_and_listed_in_the_report_until_accepted() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let policy = |accept: &str| {
+        format!(
+            r#"
+environment cell "Robot cell" {{
+  area = industrial
+  likelihood default = high
+  impact default = high
+  {accept}
+}}
+class camera "Cell camera" {{
+  function = surveillance
+  environment = cell
+  management = managed
+  data = [video]
+  capabilities = [x509, tls, secure_update, credential_rotation]
+  profile = SecProf_4
+  credential_refresh = 30d
+}}
+gateway cell_gw "Cell gateway" {{
+  address = 10.7.0.1
+  profile = SecProf_4
+}}
+segment cameras {{ classes = [camera], subnet = 10.7.1.0/24, gateway = cell_gw }}
+"#
+        )
+    };
+    write(dir.path(), &policy(""));
+    let check = ward(dir.path(), &["check", "."]);
+    let stdout = String::from_utf8_lossy(&check.stdout);
+    assert_eq!(
+        check.status.code(),
+        Some(0),
+        "warnings do not fail: {stdout}"
+    );
+    assert!(stdout.contains("W0009"), "{stdout}");
+    for threat in ["T2 (high)", "T12 (high)", "T23 (high)"] {
+        assert!(stdout.contains(threat), "{threat} missing: {stdout}");
+    }
+    // The held profile mitigates firmware replacement now (M1): not residual.
+    assert!(!stdout.contains("T8 (high)"), "{stdout}");
+
+    let sarif = ward(dir.path(), &["check", ".", "--format", "sarif"]);
+    let log: serde_json::Value = serde_json::from_slice(&sarif.stdout).expect("SARIF JSON");
+    let results = log["runs"][0]["results"].as_array().expect("results");
+    let residual = results
+        .iter()
+        .find(|r| r["ruleId"] == "W0009")
+        .expect("W0009 in SARIF");
+    assert_eq!(residual["level"], "warning");
+    assert!(
+        residual["message"]["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("T24 (high)")),
+        "{residual}"
+    );
+
+    let out = dir.path().join("bundle");
+    let build = ward(
+        dir.path(),
+        &["build", ".", "-o", out.to_str().expect("utf-8")],
+    );
+    assert_eq!(build.status.code(), Some(0), "{build:?}");
+    let report = std::fs::read_to_string(out.join("report.md")).expect("report");
+    assert!(
+        report.contains(
+            "| `camera` | `cell` | T23 Denial-of-Service attack on network | high | **open**"
+        ),
+        "{report}"
+    );
+
+    // Accepted, with reasons: silent, and the report says why.
+    write(
+        dir.path(),
+        &policy(
+            r#"accept T2, T9, T11, T20, T21, T23, T24 because "the cell is fenced and its network air-gapped"
+  accept T12, T13, T14, T15, T16, T17, T18 because "video never leaves the cell""#,
+        ),
+    );
+    let check = ward(dir.path(), &["check", "."]);
+    let stdout = String::from_utf8_lossy(&check.stdout);
+    assert!(!stdout.contains("W0009"), "{stdout}");
+    assert!(stdout.contains("0 warnings"), "{stdout}");
+    std::fs::remove_dir_all(&out).expect("clean bundle");
+    let build = ward(
+        dir.path(),
+        &["build", ".", "-o", out.to_str().expect("utf-8")],
+    );
+    assert_eq!(build.status.code(), Some(0), "{build:?}");
+    let report = std::fs::read_to_string(out.join("report.md")).expect("report");
+    assert!(
+        report.contains("| T23 Denial-of-Service attack on network | high | accepted: the cell is fenced and its network air-gapped |"),
+        "{report}"
+    );
+    assert!(!report.contains("**open**"), "{report}");
 }

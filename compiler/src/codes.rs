@@ -867,6 +867,42 @@ Fixed:
 ",
 };
 
+pub static RESIDUAL_RISK: Code = Code {
+    code: "W0009",
+    name: "residual-risk",
+    severity: Severity::Warning,
+    summary: "moderate or high risks of a class that its profile does not mitigate",
+    explanation: "\
+\"Risks classified as moderate or high must be mitigated\" (section 6). The risks a class's
+profile leaves unmitigated (often threats no profile's table covers: counterfeiting, timing
+attacks, the privacy threats) stay: the warning lists them, with what would mitigate them
+where a profile of the policy says so (a mitigation and the profiles that use it). Mitigate
+them (a profile whose table covers them, and the capabilities it needs), or accept them, in
+the class or in its environment, with the reason a reviewer can weigh.
+
+Example:
+
+    class camera \"Camera\" {       // warning: T11 (high), T24 (high), T23 (high) unmitigated
+      function = surveillance
+      environment = plant
+      profile = SecProf_4
+    }
+
+Fixed:
+
+    class camera \"Camera\" {
+      ...
+      accept T11, T24 because \"no key material leaves the secure element\"
+    }
+
+    environment plant \"Plant\" {
+      accept T23 because \"the plant network has its own DDoS protection upstream\"
+    }
+
+The report lists each class's residual and accepted risks, with the reasons.
+",
+};
+
 pub static CLASS_NOT_ASSESSED: Code = Code {
     code: "W0004",
     name: "class-not-assessed",
@@ -982,6 +1018,7 @@ pub static ALL: &[&Code] = &[
     &UNDECLARED_OPERATION,
     &BROAD_FLOW,
     &CLEARTEXT_PROTOCOL,
+    &RESIDUAL_RISK,
     &ASSIGNED_PROFILE,
 ];
 

@@ -100,6 +100,9 @@ fn stmt_names<'a>(stmt: &'a Stmt, found: &mut Vec<(&'a str, TextRange)>) {
         StmtKind::Bound { path, .. } => {
             found.extend(path.first().map(|p| (p.text.as_str(), p.range)));
         }
+        StmtKind::Accept { threats, .. } => {
+            found.extend(threats.iter().map(|i| (i.text.as_str(), i.range)));
+        }
         StmtKind::Then { actions } => {
             for action in actions {
                 for arg in &action.args {
@@ -462,6 +465,9 @@ pub fn completions(db: &dyn Db, ws: Workspace, file: SourceFile, offset: u32) ->
     if first_word == "bound" {
         return names_of(&[DeclKind::Mitigation]);
     }
+    if first_word == "accept" && !context.contains(" because") {
+        return names_of(&[DeclKind::Threat]);
+    }
     if first_word == "then" || first_word == "report" {
         if context.contains("report") {
             return words(&schema::REPORT_TARGETS);
@@ -510,6 +516,7 @@ pub fn completions(db: &dyn Db, ws: Workspace, file: SourceFile, offset: u32) ->
                 .iter()
                 .flat_map(|s| match s {
                     schema::StmtTag::Mitigate => vec!["mitigate"],
+                    schema::StmtTag::Accept => vec!["accept"],
                     schema::StmtTag::Param => vec!["param"],
                     schema::StmtTag::Bound => vec!["bound"],
                     schema::StmtTag::Match => vec!["match"],

@@ -112,6 +112,19 @@ fn level_of(value: &ValueKind) -> Option<Level> {
     }
 }
 
+/// The `accept` statements of a declaration: (threat, reason).
+fn accepted_in(decl: &ward_lang::ast::Decl) -> Vec<(String, String)> {
+    let mut accepted = Vec::new();
+    for stmt in &decl.body {
+        if let StmtKind::Accept { threats, because } = &stmt.kind {
+            for threat in threats {
+                accepted.push((threat.text.clone(), because.value.clone()));
+            }
+        }
+    }
+    accepted
+}
+
 fn word_of(value: &ValueKind) -> Option<String> {
     match value {
         ValueKind::Name(word) => Some(word.clone()),
@@ -291,6 +304,8 @@ pub struct EnvironmentInfo {
     /// `likelihood SUBJECT = level`, subject a threat, a target or `default`.
     pub likelihood: Vec<(String, Level)>,
     pub impact: Vec<(String, Level)>,
+    /// Risks accepted wherever the environment is: (threat, reason).
+    pub accepted: Vec<(String, String)>,
 }
 
 impl EnvironmentInfo {
@@ -316,6 +331,7 @@ pub fn environment_summary<'db>(
     let decl = decl_named(db, workspace, name.text(db), DeclKind::Environment)?;
     let mut info = EnvironmentInfo {
         area: decl.property("area").and_then(|p| word_of(&p.value.kind)),
+        accepted: accepted_in(decl),
         ..EnvironmentInfo::default()
     };
     for property in decl.properties() {
@@ -352,6 +368,8 @@ pub struct ClassInfo {
     pub impact: Option<Level>,
     /// `unmanaged`, `partial` or `managed`, if the class says.
     pub management: Option<String>,
+    /// `accept T23 because "..."`: (threat, reason), in order.
+    pub accepted: Vec<(String, String)>,
     pub credential_refresh: Option<i64>,
 }
 
@@ -371,6 +389,7 @@ pub fn class_summary<'db>(
         data: value("data").map(names_in).unwrap_or_default(),
         impact: value("impact").and_then(level_of),
         management: value("management").and_then(word_of),
+        accepted: accepted_in(decl),
         credential_refresh: match value("credential_refresh") {
             Some(ValueKind::Duration(ms)) => Some(*ms),
             _ => None,

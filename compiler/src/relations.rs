@@ -209,6 +209,9 @@ fn stmt_references(kind: DeclKind, stmt: &Stmt, used: &mut Vec<String>) {
         StmtKind::Bound { path, .. } => {
             used.extend(path.first().map(|p| p.text.clone()));
         }
+        StmtKind::Accept { threats, .. } => {
+            used.extend(threats.iter().map(|n| n.text.clone()));
+        }
         StmtKind::Then { actions } => {
             for action in actions {
                 for arg in &action.args {

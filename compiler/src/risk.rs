@@ -591,6 +591,71 @@ pub fn assessments_of<'db>(
         .collect()
 }
 
+/// A moderate or high risk that the profile a class holds does not mitigate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Residual {
+    pub threat: String,
+    pub risk: Level,
+    /// The reason, when the class or its environment accepts the risk.
+    pub accepted: Option<String>,
+    /// What would mitigate it: each mitigation some profile of the policy uses for it, with
+    /// those profiles.
+    pub answered_by: Vec<(String, Vec<String>)>,
+}
+
+/// The risks of a class, in one environment's assessment, that its profile leaves: what
+/// the class and the environment accept, and what nothing answers. Empty when the class
+/// holds no profile (it is not assessed, or none fits: other diagnostics say so).
+pub fn residual_risks(db: &dyn Db, workspace: Workspace, assessment: &Assessment) -> Vec<Residual> {
+    let Some(held) = profile_of_class(db, workspace, &assessment.class) else {
+        return Vec::new();
+    };
+    let catalog = catalog(db, workspace);
+    let Some(table) = catalog.profile(&held.profile) else {
+        return Vec::new();
+    };
+    let class = class_info(db, workspace, &assessment.class);
+    let env = environment_info(db, workspace, &assessment.environment);
+    let accepted = |threat: &str| {
+        class
+            .into_iter()
+            .flat_map(|c| &c.accepted)
+            .chain(env.into_iter().flat_map(|e| &e.accepted))
+            .find(|(t, _)| t == threat)
+            .map(|(_, reason)| reason.clone())
+    };
+    assessment
+        .risky()
+        .into_iter()
+        .filter(|row| !table.mitigates(&row.threat))
+        .map(|row| {
+            let mut answered_by: Vec<(String, Vec<String>)> = Vec::new();
+            for (profile, info) in &catalog.profiles {
+                let mitigations = info
+                    .table
+                    .iter()
+                    .filter(|(t, _)| *t == row.threat)
+                    .flat_map(|(_, ms)| ms);
+                for mitigation in mitigations {
+                    match answered_by.iter_mut().find(|(m, _)| m == mitigation) {
+                        Some((_, profiles)) if !profiles.contains(profile) => {
+                            profiles.push(profile.clone())
+                        }
+                        Some(_) => {}
+                        None => answered_by.push((mitigation.clone(), vec![profile.clone()])),
+                    }
+                }
+            }
+            Residual {
+                threat: row.threat.clone(),
+                risk: row.risk,
+                accepted: accepted(&row.threat),
+                answered_by,
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

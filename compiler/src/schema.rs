@@ -284,6 +284,8 @@ const fn per_subject(key: &'static str, ty: ValueType) -> PropertySpec {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StmtTag {
     Mitigate,
+    /// `accept T23 because "..."`: a risk accepted, with its reason.
+    Accept,
     Param,
     Bound,
     Match,
@@ -385,7 +387,7 @@ static ENVIRONMENT: DeclSpec = DeclSpec {
         per_subject("impact", ValueType::Word(&LEVELS)),
         DESCRIPTION,
     ],
-    statements: &[],
+    statements: &[StmtTag::Accept],
 };
 
 static CLASS: DeclSpec = DeclSpec {
@@ -408,7 +410,7 @@ static CLASS: DeclSpec = DeclSpec {
         prop("model", ValueType::Str),
         DESCRIPTION,
     ],
-    statements: &[StmtTag::Match],
+    statements: &[StmtTag::Match, StmtTag::Accept],
 };
 
 static SERVICE: DeclSpec = DeclSpec {

@@ -147,8 +147,25 @@ fn class(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
         .profile
         .as_ref()
         .is_none_or(|p| profile_info(r.db, r.workspace, p).is_some());
+    // A class that cannot perform its own profile's mitigations has E0401 with the fix; that
+    // no profile fits it either is the same fact again.
+    let lacks_for_own = info
+        .profile
+        .as_ref()
+        .and_then(|p| profile_info(r.db, r.workspace, p))
+        .is_some_and(|table| {
+            !lacking_capabilities(
+                crate::model::catalog(r.db, r.workspace),
+                info,
+                table.mitigations(),
+            )
+            .is_empty()
+        });
     if profile_resolves {
         for assessment in assessments_of(r.db, r.workspace, &name.text) {
+            if lacks_for_own && assessment.required.is_none() {
+                continue;
+            }
             risk_findings(
                 r,
                 file,
@@ -333,6 +350,7 @@ fn risk_findings(
                     replacement: required.clone(),
                 }),
             );
+            return;
         }
         Some(_) => {}
         None => {
@@ -376,6 +394,87 @@ fn risk_findings(
             );
         }
     }
+    residual_risk(r, file, name, assessment, &scope);
+}
+
+/// W0009: the moderate and high risks the class's profile leaves, that neither the class nor
+/// its environment accepts, with what would mitigate them.
+fn residual_risk(
+    r: &mut Resolver<'_>,
+    file: SourceFile,
+    name: &ward_lang::ast::Ident,
+    assessment: &Assessment,
+    scope: &str,
+) {
+    let open: Vec<crate::risk::Residual> =
+        crate::risk::residual_risks(r.db, r.workspace, assessment)
+            .into_iter()
+            .filter(|residual| residual.accepted.is_none())
+            .collect();
+    if open.is_empty() {
+        return;
+    }
+    let listed: Vec<String> = open
+        .iter()
+        .map(|o| format!("{} ({})", o.threat, o.risk.as_str()))
+        .collect();
+    // What would mitigate them, mitigation by mitigation, and what nothing in the policy does.
+    let mut answers: Vec<(String, Vec<String>, Vec<String>)> = Vec::new();
+    let mut unanswered: Vec<&str> = Vec::new();
+    for residual in &open {
+        if residual.answered_by.is_empty() {
+            unanswered.push(&residual.threat);
+        }
+        for (mitigation, profiles) in &residual.answered_by {
+            match answers.iter_mut().find(|(m, _, _)| m == mitigation) {
+                Some((_, threats, _)) => threats.push(residual.threat.clone()),
+                None => answers.push((
+                    mitigation.clone(),
+                    vec![residual.threat.clone()],
+                    profiles.clone(),
+                )),
+            }
+        }
+    }
+    let mut help: Vec<String> = answers
+        .iter()
+        .map(|(mitigation, threats, profiles)| {
+            format!(
+                "{mitigation} would mitigate {} (as {} {})",
+                threats.join(", "),
+                quoted(profiles),
+                if profiles.len() == 1 { "does" } else { "do" }
+            )
+        })
+        .collect();
+    if !unanswered.is_empty() {
+        help.push(format!(
+            "no profile of the policy mitigates {}: add {} to a profile's table",
+            unanswered.join(", "),
+            if unanswered.len() == 1 { "it" } else { "them" }
+        ));
+    }
+    let threats: Vec<&str> = open.iter().map(|o| o.threat.as_str()).collect();
+    help.push(format!(
+        "or accept them, in the class or its environment: `accept {} because \"...\"`",
+        threats.join(", ")
+    ));
+    r.report(
+        Diagnostic::new(
+            &codes::RESIDUAL_RISK,
+            file,
+            name.range,
+            format!(
+                "class `{}` leaves {} moderate or high risk{}{scope} unmitigated: {}",
+                name.text,
+                open.len(),
+                if open.len() == 1 { "" } else { "s" },
+                listed.join(", ")
+            ),
+        )
+        .with_label("residual risk")
+        .with_help(help.join("; ")),
+    );
 }
 
 /// Well-known protocols that carry their data in clear text: (protocol, port, name).
@@ -448,14 +547,29 @@ fn dangerous_but_legal(
             );
         }
     }
-    let encrypted = |facts: &crate::facts::EndpointFacts| {
+    // An end whose class (or one of its environments) accepts eavesdropping (T4, what M4
+    // answers) has said why it talks in clear.
+    let accepts_eavesdropping = |endpoint: &str| {
+        class_info(r.db, r.workspace, endpoint).is_some_and(|class| {
+            class.accepted.iter().any(|(t, _)| t == "T4")
+                || class.environments.iter().any(|env| {
+                    crate::model::environment_info(r.db, r.workspace, env)
+                        .is_some_and(|e| e.accepted.iter().any(|(t, _)| t == "T4"))
+                })
+        })
+    };
+    let encrypted = |facts: &crate::facts::EndpointFacts, endpoint: &str| {
+        if accepts_eavesdropping(endpoint) {
+            return None;
+        }
         facts.profile.as_ref().and_then(|p| {
             profile_info(r.db, r.workspace, &p.name)
                 .filter(|info| info.mitigations().contains(&"M4"))
                 .map(|_| p.name.clone())
         })
     };
-    let Some(profile) = encrypted(from).or_else(|| encrypted(to)) else {
+    let Some(profile) = encrypted(from, &spec.from.text).or_else(|| encrypted(to, &spec.to.text))
+    else {
         return;
     };
     for port in &spec.ports {

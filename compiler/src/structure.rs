@@ -321,6 +321,7 @@ fn statement_tag(kind: &StmtKind) -> Option<StmtTag> {
     Some(match kind {
         StmtKind::Property(_) => return None,
         StmtKind::Mitigate { .. } => StmtTag::Mitigate,
+        StmtKind::Accept { .. } => StmtTag::Accept,
         StmtKind::Param { .. } => StmtTag::Param,
         StmtKind::Bound { .. } => StmtTag::Bound,
         StmtKind::Match { .. } => StmtTag::Match,
@@ -337,6 +338,7 @@ fn home_of(tag: StmtTag) -> &'static str {
     match tag {
         StmtTag::Mitigate | StmtTag::Bound => "a security profile",
         StmtTag::Param => "a mitigation",
+        StmtTag::Accept => "a class or an environment",
         StmtTag::Match => "a class (`match mud`) or a detection rule (`match syslog`)",
         StmtTag::When | StmtTag::Then => "a detection rule",
         StmtTag::FlowAssert | StmtTag::Expect | StmtTag::Table => "a test",
@@ -381,6 +383,23 @@ fn statement(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl, spec: &DeclSpe
             }
             for mitigation in mitigations {
                 r.reference(file, mitigation, &[DeclKind::Mitigation]);
+            }
+        }
+        StmtKind::Accept { threats, because } => {
+            for threat in threats {
+                r.reference(file, threat, &[DeclKind::Threat]);
+            }
+            if because.value.trim().is_empty() {
+                r.report(
+                    Diagnostic::new(
+                        &codes::INVALID_LITERAL,
+                        file,
+                        because.range,
+                        "an accepted risk needs its reason".to_string(),
+                    )
+                    .with_label("empty reason")
+                    .with_help("say why the risk is acceptable here, for the next reviewer"),
+                );
             }
         }
         StmtKind::Param { ty, default, .. } => {

@@ -453,15 +453,21 @@ fn device_configurations_name_only_the_segments_own_gateway() {
 class office_pc "Office PC" {
   function = monitoring
   profile = SecProf_2
-  capabilities = [x509, tls, credential_rotation]
+  capabilities = [x509, tls, secure_update, credential_rotation]
 }
 class floor_sensor "Floor sensor" {
   function = sensing
   profile = SecProf_2
-  capabilities = [x509, tls, credential_rotation, secure_update]
+  capabilities = [x509, tls, secure_update, credential_rotation]
+}
+class button "Order button" {
+  function = ordering
+  profile = SecProf_1
+  capabilities = [x509, tls, second_factor]
 }
 gateway floor_gw "Floor gateway" { address = 10.5.0.1 }
 segment office { classes = [office_pc], subnet = 10.6.0.0/24 }
+segment buttons { classes = [button], subnet = 10.6.1.0/24 }
 segment floor { classes = [floor_sensor], subnet = 10.5.1.0/24, gateway = floor_gw }
 flow floor_sensor -> floor_gw : udp/514
 "#,
@@ -485,13 +491,17 @@ flow floor_sensor -> floor_gw : udp/514
         "{office}"
     );
     assert_eq!(office["pava"]["syslog"], serde_json::Value::Null);
-    // No standard profile requires M1, yet a thing that can update securely does so.
-    assert_eq!(office["update"]["authenticated"], false);
+    // SecProf_2 requires M1 (section 10: software updates against future threats).
+    assert_eq!(office["update"]["authenticated"], true);
+    assert_eq!(office["update"]["required"], true);
     let floor = config("floor_sensor");
     assert!(mitigations(&floor).contains(&"M7".to_string()), "{floor}");
     assert_eq!(floor["pava"]["syslog"]["gateway"], "floor_gw");
     assert_eq!(floor["update"]["authenticated"], true);
-    assert_eq!(floor["update"]["required"], false);
+    // SecProf_1 (fig61) does not, and a thing that cannot update securely is not told it does.
+    let button = config("button");
+    assert_eq!(button["update"]["authenticated"], false, "{button}");
+    assert_eq!(button["update"]["required"], false, "{button}");
 }
 
 #[test]

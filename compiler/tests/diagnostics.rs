@@ -140,7 +140,7 @@ fn diagnostics_come_in_a_stable_order() {
 
 #[test]
 fn suggestions_replace_the_misspelled_name() {
-    let text = "class c \"C\" { function = sensing, profile = SecProf2, capabilities = [x509, tls, credential_rotation] }\nsegment s { classes = [c] }";
+    let text = "class c \"C\" { function = sensing, profile = SecProf2, capabilities = [x509, tls, secure_update, credential_rotation] }\nsegment s { classes = [c] }";
     let mut policy = Policy::default();
     policy.add_file("c.ward", text);
     let result = policy.check();

@@ -6,6 +6,7 @@ use ward_compiler::{Policy, ide};
 const TEXT: &str = r#"environment home "Home" {
   likelihood default = moderate
   impact default = moderate
+  accept T2, T9, T11, T20, T21, T23, T24 because "the fixture is about tables"
 }
 
 service app "App" { host = "app.example" }

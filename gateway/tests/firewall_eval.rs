@@ -223,7 +223,7 @@ fn the_gateway_posts_reports_to_their_receivers_and_nothing_else_to_them() {
 class sensor "Sensor" {
   function = sensing
   profile = SecProf_3
-  capabilities = [x509, tls, credential_rotation]
+  capabilities = [x509, tls, secure_update, credential_rotation]
 }
 gateway gw "GW" { address = 10.5.0.1 }
 segment s { classes = [sensor], subnet = 10.5.1.0/24, gateway = gw }

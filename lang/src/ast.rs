@@ -325,6 +325,11 @@ pub enum StmtKind {
         threats: Vec<Ident>,
         mitigations: Vec<Ident>,
     },
+    /// `accept T23, T24 because "the ISP answers for the uplink"`
+    Accept {
+        threats: Vec<Ident>,
+        because: StringLit,
+    },
     /// `param refresh: duration = 90d`
     Param {
         name: Ident,
@@ -440,6 +445,7 @@ impl StmtKind {
         match self {
             StmtKind::Property(_) => "property",
             StmtKind::Mitigate { .. } => "`mitigate`",
+            StmtKind::Accept { .. } => "`accept`",
             StmtKind::Param { .. } => "`param`",
             StmtKind::Bound { .. } => "`bound`",
             StmtKind::Match { .. } => "`match`",

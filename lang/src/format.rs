@@ -362,6 +362,12 @@ impl<'a> Printer<'a> {
                     self.names(mitigations);
                 }
             }
+            StmtKind::Accept { threats, because } => {
+                self.out.push_str("accept ");
+                self.names(threats);
+                self.out.push_str(" because ");
+                self.out.push_str(self.src(because.range));
+            }
             StmtKind::Param { name, ty, default } => {
                 self.out.push_str("param ");
                 self.out.push_str(&name.text);

@@ -235,6 +235,24 @@ impl Lowerer<'_> {
                     mitigations,
                 }
             }
+            Rule::accept_stmt => {
+                let mut threats = Vec::new();
+                let mut because = None;
+                for child in kids(pair) {
+                    match child.as_rule() {
+                        Rule::name_list => threats = self.idents(child),
+                        Rule::string => because = Some(self.string(child)),
+                        _ => {}
+                    }
+                }
+                StmtKind::Accept {
+                    threats,
+                    because: because.unwrap_or(StringLit {
+                        value: String::new(),
+                        range,
+                    }),
+                }
+            }
             Rule::param_stmt => {
                 let mut names = Vec::new();
                 let mut default = None;

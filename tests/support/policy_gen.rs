@@ -51,6 +51,10 @@ pub struct GenEnv {
     threats: Vec<(u8, usize)>,
     /// (target, level) overrides of the impact.
     targets: Vec<(usize, usize)>,
+    /// `area = home` (0) or `industrial` (1).
+    area: Option<usize>,
+    /// Threats accepted for every class here.
+    accepts: Vec<u8>,
 }
 
 #[derive(Clone, Debug)]
@@ -67,6 +71,8 @@ pub struct GenClass {
     /// Its own segment, or (rarely) the previous class's.
     segment: GenSegment,
     share_segment: bool,
+    management: Option<usize>,
+    accepts: Vec<u8>,
 }
 
 #[derive(Clone, Debug)]
@@ -159,13 +165,19 @@ fn env() -> impl Strategy<Value = GenEnv> {
         0..3usize,
         prop::collection::vec((1..=25u8, 0..3usize), 0..3),
         prop::collection::vec((0..4usize, 0..3usize), 0..2),
+        prop::option::weighted(0.3, 0..2usize),
+        prop::collection::vec(1..=25u8, 0..6),
     )
-        .prop_map(|(likelihood, impact, threats, targets)| GenEnv {
-            likelihood,
-            impact,
-            threats,
-            targets,
-        })
+        .prop_map(
+            |(likelihood, impact, threats, targets, area, accepts)| GenEnv {
+                likelihood,
+                impact,
+                threats,
+                targets,
+                area,
+                accepts,
+            },
+        )
 }
 
 fn class() -> impl Strategy<Value = GenClass> {
@@ -186,11 +198,16 @@ fn class() -> impl Strategy<Value = GenClass> {
             segment(),
             prop::bool::weighted(0.15),
         ),
+        (
+            prop::option::weighted(0.2, 0..3usize),
+            prop::collection::vec(1..=25u8, 0..4),
+        ),
     )
         .prop_map(
             |(
                 (function, environment, profile, capabilities, data),
                 (refresh, maker, mud, segment, share_segment),
+                (management, accepts),
             )| {
                 GenClass {
                     function,
@@ -203,6 +220,8 @@ fn class() -> impl Strategy<Value = GenClass> {
                     mud,
                     segment,
                     share_segment,
+                    management,
+                    accepts,
                 }
             },
         )
@@ -447,6 +466,10 @@ impl GenPolicy {
 
         for (i, env) in self.environments.iter().enumerate() {
             let _ = writeln!(out, "environment env{i} \"Environment {i}\" {{");
+            if let Some(area) = env.area {
+                let _ = writeln!(out, "  area = {}", ["home", "industrial"][area]);
+            }
+            accept_lines(&mut out, &env.accepts);
             let _ = writeln!(out, "  likelihood default = {}", LEVELS[env.likelihood]);
             let _ = writeln!(out, "  impact default = {}", LEVELS[env.impact]);
             for (threat, level) in &env.threats {
@@ -478,6 +501,14 @@ impl GenPolicy {
             {
                 let _ = writeln!(out, "  environment = {}", Self::pick(&environments, env));
             }
+            if let Some(management) = class.management {
+                let _ = writeln!(
+                    out,
+                    "  management = {}",
+                    ward_compiler::schema::MANAGEMENT.words[management]
+                );
+            }
+            accept_lines(&mut out, &class.accepts);
             let capabilities = bits(class.capabilities, CAPABILITIES);
             if !capabilities.is_empty() {
                 let _ = writeln!(out, "  capabilities = [{}]", capabilities.join(", "));
@@ -783,4 +814,15 @@ fn padded(text: &str, pad: usize) -> String {
     }
     flush(&mut word, &mut out);
     out
+}
+
+/// `accept T.., T.. because "..."`, the threats once each.
+fn accept_lines(out: &mut String, threats: &[u8]) {
+    let mut threats = threats.to_vec();
+    threats.sort_unstable();
+    threats.dedup();
+    if !threats.is_empty() {
+        let listed: Vec<String> = threats.iter().map(|t| format!("T{t}")).collect();
+        let _ = writeln!(out, "  accept {} because \"generated\"", listed.join(", "));
+    }
 }

@@ -37,7 +37,8 @@ fn write_unit(out: &mut String, prefix: &str, i: usize) {
             out,
             "/// Deployment scope {group}.\n\
              environment {prefix}env_{group} \"Site {group}\" {{\n  likelihood default = moderate\n  \
-             likelihood T22 = high\n  impact default = moderate\n}}\n\n\
+             likelihood T22 = high\n  impact default = moderate\n  \
+             accept T2, T9, T11, T12, T13, T14, T15, T16, T17, T18, T20, T21, T23, T24 because \"a generated site\"\n}}\n\n\
              gateway {prefix}gw_{group} \"Gateway {group}\" {{\n  address = 10.{}.{}.1\n}}\n\n\
              service {prefix}svc_{group} \"Service {group}\" {{\n  host = \"svc{group}.example\"\n  profile = {profile}\n}}\n\n\
              detect {prefix}logins_{group} \"Failed logins at site {group}\" {{\n  threat = T7\n  severity = high\n  \
@@ -101,7 +102,8 @@ fn write_file(out: &mut String, prefix: &str, first_segment: usize, count: usize
         out,
         "/// The site of {prefix}.\n\
          environment {prefix}env \"Site\" {{\n  likelihood default = moderate\n  \
-         likelihood T22 = high\n  impact default = moderate\n}}\n\n\
+         likelihood T22 = high\n  impact default = moderate\n  \
+         accept T2, T9, T11, T12, T13, T14, T15, T16, T17, T18, T20, T21, T23, T24 because \"a generated site\"\n}}\n\n\
          gateway {prefix}gw \"Gateway\" {{\n  address = 10.0.0.1\n}}\n\n\
          service {prefix}svc \"Service\" {{\n  host = \"svc.example\"\n  profile = {profile}\n}}\n\n\
          detect {prefix}logins \"Failed logins\" {{\n  threat = T7\n  severity = high\n  \

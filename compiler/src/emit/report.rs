@@ -18,6 +18,58 @@ const LIFECYCLE: [(&str, &str); 6] = [
     ("after_decommission", "L-after"),
 ];
 
+/// The moderate and high risks each class's profile leaves: accepted, with the reason, or
+/// open (W0009), with what would mitigate them. A reviewer weighs these, not the rest.
+fn residual_risks(db: &dyn Db, workspace: Workspace, ir: &PolicyIr, out: &mut String) {
+    out.push_str(
+        "## Residual risks\n\nModerate and high risks that a class's profile does not mitigate: accepted (with the reason the policy gives) or open (`ward check` warns, W0009).\n\n",
+    );
+    let mut rows = String::new();
+    for class in &ir.classes {
+        for assessment in assessments_of(db, workspace, &class.name) {
+            for residual in crate::risk::residual_risks(db, workspace, assessment) {
+                let title = catalog(db, workspace)
+                    .threats
+                    .iter()
+                    .find(|(t, _)| *t == residual.threat)
+                    .map(|(_, info)| info.title.clone())
+                    .unwrap_or_default();
+                let status = match &residual.accepted {
+                    Some(reason) => format!("accepted: {}", cell(reason)),
+                    None if residual.answered_by.is_empty() => {
+                        "**open**: no profile of the policy mitigates it".to_string()
+                    }
+                    None => format!(
+                        "**open**: {}",
+                        residual
+                            .answered_by
+                            .iter()
+                            .map(|(m, profiles)| format!("{m} would ({})", profiles.join(", ")))
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    ),
+                };
+                let _ = writeln!(
+                    rows,
+                    "| `{}` | `{}` | {} {} | {} | {status} |",
+                    class.name,
+                    assessment.environment,
+                    residual.threat,
+                    cell(&title),
+                    residual.risk.as_str()
+                );
+            }
+        }
+    }
+    if rows.is_empty() {
+        out.push_str("None.\n\n");
+    } else {
+        out.push_str("| class | environment | threat | risk | |\n|---|---|---|---|---|\n");
+        out.push_str(&rows);
+        out.push('\n');
+    }
+}
+
 /// Escapes `|` for Markdown tables.
 fn cell(text: &str) -> String {
     text.replace('|', "\\|")
@@ -118,6 +170,8 @@ pub fn markdown(db: &dyn Db, workspace: Workspace, ir: &PolicyIr) -> String {
         }
         out.push('\n');
     }
+
+    residual_risks(db, workspace, ir, &mut out);
 
     out.push_str("## Profiles: threat x mitigation\n\n");
     for (name, profile) in &catalog.profiles {
