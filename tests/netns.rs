@@ -377,6 +377,9 @@ fn onboarded_things_get_their_declared_flows_and_nothing_else() {
             "--apply-firewall",
             "--syslog-tcp",
             "10.91.0.1:6514",
+            // The API where the policy's flow `beta -> lab_gw : tcp/7443` reaches it.
+            "--listen",
+            "10.91.0.1:7443",
         ],
     )
     .unwrap_or_else(|e| panic!("the gateway starts in the namespace: {e}"));
@@ -440,6 +443,26 @@ fn onboarded_things_get_their_declared_flows_and_nothing_else() {
     assert!(
         received >= 1,
         "the thing's report did not reach the gateway"
+    );
+    // The API answers the client the policy declares (beta's onboarded thing) through the
+    // input chain, and no other thing.
+    let api_from = |ns: &str| {
+        let code = "import urllib.request\n\
+            try:\n  print(urllib.request.urlopen('http://10.91.0.1:7443/v1/pava',timeout=3).status)\n\
+            except Exception as e:\n  print('unreachable', e)\n";
+        let output = lab.exec(ns, &["python3", "-c", code]);
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    };
+    let from_beta = api_from("beta");
+    assert!(from_beta.trim() == "200", "beta's API call: {from_beta}");
+    let from_alpha = api_from("alpha");
+    assert!(
+        from_alpha.contains("unreachable"),
+        "alpha has no declared flow to the API: {from_alpha}"
     );
     // Other ports of the gateway stay closed to the things.
     assert!(

@@ -43,10 +43,16 @@ pub fn start_in(prefix: &[&str], dir: &Path, args: &[&str]) -> Result<GatewayPro
         }
         None => Command::new(ward),
     };
+    // The API on a free loopback port, unless the caller names where.
+    let listen: &[&str] = if args.contains(&"--listen") {
+        &[]
+    } else {
+        &["--listen", "127.0.0.1:0"]
+    };
     let mut child = command
         .arg("gateway")
         .args(args)
-        .args(["--listen", "127.0.0.1:0"])
+        .args(listen)
         .current_dir(dir)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
