@@ -99,6 +99,42 @@ pub fn flow_destinations(db: &dyn Db, workspace: Workspace) -> HashMap<String, V
     map
 }
 
+/// Who sends traffic to each endpoint: the reverse of [`flow_destinations`].
+#[salsa::tracked(returns(ref))]
+pub fn flow_sources(db: &dyn Db, workspace: Workspace) -> HashMap<String, Vec<String>> {
+    let mut map: HashMap<String, Vec<String>> = HashMap::default();
+    for (from, destinations) in flow_destinations(db, workspace) {
+        for to in destinations {
+            let sources = map.entry(to.clone()).or_default();
+            if !sources.contains(from) {
+                sources.push(from.clone());
+            }
+        }
+    }
+    for sources in map.values_mut() {
+        sources.sort_unstable();
+    }
+    map
+}
+
+/// The endpoints that send to `endpoint`, sorted: one answer per name, so that what reads it
+/// (the risk assessment's required access) re-runs only when that answer changes.
+#[salsa::tracked(returns(ref))]
+pub fn sources_of_endpoint<'db>(
+    db: &'db dyn Db,
+    workspace: Workspace,
+    endpoint: Name<'db>,
+) -> Vec<String> {
+    flow_sources(db, workspace)
+        .get(endpoint.text(db))
+        .cloned()
+        .unwrap_or_default()
+}
+
+pub fn sources_of<'db>(db: &'db dyn Db, workspace: Workspace, endpoint: &str) -> &'db [String] {
+    sources_of_endpoint(db, workspace, Name::new(db, endpoint.to_string()))
+}
+
 #[salsa::tracked(returns(ref))]
 pub fn destinations_of_endpoint<'db>(
     db: &'db dyn Db,

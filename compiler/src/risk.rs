@@ -278,13 +278,11 @@ fn facts(
 ) -> Facts {
     // Declared flows only: they are syntax, so reading them here cannot depend on a profile.
     let destinations = crate::relations::destinations_of(db, workspace, class);
-    let senders: Vec<&String> = crate::relations::flow_destinations(db, workspace)
+    let senders: Vec<&str> = crate::relations::sources_of(db, workspace, class)
         .iter()
-        .filter(|(from, to)| from.as_str() != class && to.iter().any(|t| t == class))
-        .map(|(from, _)| from)
+        .map(String::as_str)
+        .filter(|from| *from != class)
         .collect();
-    let mut senders: Vec<&str> = senders.into_iter().map(String::as_str).collect();
-    senders.sort_unstable();
     let (bidirectional, access) = match (destinations, senders.as_slice()) {
         (_, [first, ..]) => (
             true,
