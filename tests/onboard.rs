@@ -152,7 +152,7 @@ fn an_unknown_thing_is_quarantined_or_refused() {
     assert_eq!(json["quarantined"], true);
     assert_eq!(json["config"]["segment"]["name"], "quarantine");
 
-    // The example policies declare no quarantine class: refused, with the reason.
+    // The example policies declare their quarantine place: the unknown thing goes there.
     let examples = dir.path().join("examples");
     let built = ward(
         dir.path(),
@@ -163,13 +163,38 @@ fn an_unknown_thing_is_quarantined_or_refused() {
             &examples.to_string_lossy(),
         ],
     );
-    assert_eq!(built.status.code(), Some(0));
+    assert_eq!(built.status.code(), Some(0), "{built:?}");
+    let (code, json) = onboard_json(dir.path(), &examples.to_string_lossy(), &nist);
+    assert_eq!(code, Some(0), "{json}");
+    assert_eq!(json["class"], "quarantine");
+    assert_eq!(json["quarantined"], true);
+    assert_eq!(json["config"]["profile"], serde_json::Value::Null, "{json}");
+
+    // A policy without a quarantine place: refused, with the reason.
+    let strict = dir.path().join("strict");
+    std::fs::create_dir_all(&strict).expect("mkdir");
+    std::fs::write(
+        strict.join("p.ward"),
+        "class plug \"Plug\" {\n  function = sensing\n  profile = SecProf_1\n  capabilities = [x509, tls, second_factor]\n  match mud \"https://plugs.example/*\"\n}\nsegment plugs { classes = [plug] }\n",
+    )
+    .expect("policy");
+    let built_strict = dir.path().join("strict-bundle");
+    let built = ward(
+        dir.path(),
+        &[
+            "build",
+            &strict.to_string_lossy(),
+            "-o",
+            &built_strict.to_string_lossy(),
+        ],
+    );
+    assert_eq!(built.status.code(), Some(0), "{built:?}");
     let refused = ward(
         dir.path(),
         &[
             "onboard",
             "--bundle",
-            &examples.to_string_lossy(),
+            &built_strict.to_string_lossy(),
             "--mud",
             &nist,
         ],

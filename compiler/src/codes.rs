@@ -443,6 +443,26 @@ Fixed:
 ",
 };
 
+pub static QUARANTINE_FLOW: Code = Code {
+    code: "E0305",
+    name: "quarantine-flow",
+    severity: Severity::Error,
+    summary: "a flow names the quarantine place, which reaches nothing and nothing reaches",
+    explanation: "\
+The quarantine place (`quarantine = true`, or `match mud \"*\"`) holds the things no class
+matches and the things PAVA quarantines. They are there because nothing is known of them, or
+because they misbehaved: no flow leaves or enters it, so the firewall drops all their traffic.
+
+Example:
+
+    class isolation \"Quarantine\" { quarantine = true }
+    flow isolation -> updates : tcp/443      // error: the quarantine place reaches nothing
+
+Fixed: remove the flow; to let a quarantined thing fetch an update, onboard it again into its
+class once it is trusted.
+",
+};
+
 pub static UNMITIGATED_THREAT: Code = Code {
     code: "E0400",
     name: "unmitigated-threat",
@@ -751,6 +771,28 @@ Fixed: make each pattern say which things it is for.
 ",
 };
 
+pub static SEVERAL_QUARANTINE_PLACES: Code = Code {
+    code: "E0801",
+    name: "several-quarantine-places",
+    severity: Severity::Error,
+    summary: "more than one class is the quarantine place",
+    explanation: "\
+PASC puts a thing that no class matches into the quarantine place, and PAVA moves the things
+it quarantines there: a policy has one. `quarantine = true` and `match mud \"*\"` both make a
+class the quarantine place.
+
+Example:
+
+    class isolation \"Quarantine\" { quarantine = true }
+    class catch_all \"Everything else\" {
+      function = sensing
+      match mud \"*\"                        // error: a second quarantine place
+    }
+
+Fixed: keep one.
+",
+};
+
 pub static UNUSED_DECLARATION: Code = Code {
     code: "W0001",
     name: "unused-declaration",
@@ -903,6 +945,30 @@ The report lists each class's residual and accepted risks, with the reasons.
 ",
 };
 
+pub static QUARANTINE_WITHOUT_PLACE: Code = Code {
+    code: "W0010",
+    name: "quarantine-without-place",
+    severity: Severity::Warning,
+    summary: "a detection rule quarantines, and the policy declares no quarantine place",
+    explanation: "\
+A `quarantine` action moves the thing to the policy's quarantine place. Without one, the gateway
+cannot: it records `quarantine-unavailable` in its audit log and the thing stays where it is.
+The standard library's rules that quarantine (such as `firmware_signature_failure`) are
+noted on the policy's first class (N0002).
+
+Example:
+
+    detect bruteforce \"Logins\" {
+      ...
+      then { report user; quarantine }         // warning: nowhere to move the thing
+    }
+
+Fixed:
+
+    class isolation \"Quarantine\" { quarantine = true }
+",
+};
+
 pub static CLASS_NOT_ASSESSED: Code = Code {
     code: "W0004",
     name: "class-not-assessed",
@@ -974,6 +1040,48 @@ Example:
 ",
 };
 
+pub static STDLIB_QUARANTINE_WITHOUT_PLACE: Code = Code {
+    code: "N0002",
+    name: "stdlib-quarantine-without-place",
+    severity: Severity::Note,
+    summary: "the standard library's rules quarantine, and the policy has no quarantine place",
+    explanation: "\
+The standard library's detection rules apply to every policy; some quarantine (a firmware image
+with a bad signature). Without a quarantine place the gateway cannot move such a thing: it
+records `quarantine-unavailable` and the thing stays where it is. The note sits on the policy's
+first class; declaring the place answers it.
+
+Example:
+
+    class lamp \"Lamp\" { ... }          // note: `firmware_signature_failure` quarantines
+
+Fixed:
+
+    class isolation \"Quarantine\" { quarantine = true }
+",
+};
+
+pub static NOTHING_TO_MITIGATE: Code = Code {
+    code: "N0003",
+    name: "nothing-to-mitigate",
+    severity: Severity::Note,
+    summary: "a class has no moderate or high risk, and no profile fits it: it holds none",
+    explanation: "\
+Only moderate and high risks must be mitigated. A class with none needs no profile; when no
+profile fits what it can do (its capabilities, area, management, access), it holds none rather
+than failing: its things onboard with no profile level. Declare a profile (and the capabilities
+its mitigations need) to give it one.
+
+Example:
+
+    class doorbell \"Doorbell\" {
+      function = ordering
+      environment = private_home        // every risk low
+      capabilities = []                 // note: no profile fits, none is needed
+    }
+",
+};
+
 /// Every code, in code order.
 pub static ALL: &[&Code] = &[
     &SYNTAX_ERROR,
@@ -995,6 +1103,7 @@ pub static ALL: &[&Code] = &[
     &UNIDIRECTIONAL_PROFILE,
     &ADDRESS_FAMILY_MISMATCH,
     &VIA_UNRELATED_GATEWAY,
+    &QUARANTINE_FLOW,
     &UNMITIGATED_THREAT,
     &MISSING_CAPABILITY,
     &PROFILE_BELOW_REQUIRED,
@@ -1010,6 +1119,7 @@ pub static ALL: &[&Code] = &[
     &UNKNOWN_CAPTURE,
     &TABLE_ROW_ARITY,
     &AMBIGUOUS_MUD_MATCH,
+    &SEVERAL_QUARANTINE_PLACES,
     &UNUSED_DECLARATION,
     &DUPLICATE_FLOW,
     &UNUSED_PARAMETER,
@@ -1019,7 +1129,10 @@ pub static ALL: &[&Code] = &[
     &BROAD_FLOW,
     &CLEARTEXT_PROTOCOL,
     &RESIDUAL_RISK,
+    &QUARANTINE_WITHOUT_PLACE,
     &ASSIGNED_PROFILE,
+    &STDLIB_QUARANTINE_WITHOUT_PLACE,
+    &NOTHING_TO_MITIGATE,
 ];
 
 /// Finds a code by its code (`E0100`, case-insensitive) or its name (`unknown-name`).

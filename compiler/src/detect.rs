@@ -21,6 +21,7 @@ pub const MAX_COUNT: i64 = 10_000;
 const FLAGS: &str = "imsxU";
 
 pub fn check_detect(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
+    quarantine_without_place(r, file, decl);
     let mut captures: Vec<String> = Vec::new();
     for stmt in &decl.body {
         let StmtKind::Match {
@@ -138,6 +139,30 @@ pub fn check_detect(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
                 None => diagnostic.with_help(known),
             };
             r.report(diagnostic);
+        }
+    }
+}
+
+/// W0010: a `quarantine` action where the policy has no quarantine place.
+fn quarantine_without_place(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
+    if file.is_stdlib(r.db) || !crate::relations::quarantine_places(r.db, r.workspace).is_empty() {
+        return;
+    }
+    for stmt in &decl.body {
+        let StmtKind::Then { actions } = &stmt.kind else {
+            continue;
+        };
+        for action in actions.iter().filter(|a| a.name.text == "quarantine") {
+            r.report(
+                Diagnostic::new(
+                    &codes::QUARANTINE_WITHOUT_PLACE,
+                    file,
+                    action.name.range,
+                    "the policy declares no quarantine place: the gateway cannot move the thing, and records `quarantine-unavailable` instead".to_string(),
+                )
+                .with_label("nowhere to quarantine")
+                .with_help("declare one: `class isolation \"Quarantine\" { quarantine = true }`"),
+            );
         }
     }
 }

@@ -69,6 +69,10 @@ pub struct ClassIr {
     /// profile. The gateway prints it when it onboards a thing.
     #[serde(default)]
     pub assessments: Vec<AssessmentIr>,
+    /// The quarantine place (`quarantine = true` or `match mud "*"`): PASC puts the things no
+    /// class matches here, PAVA the things it quarantines; no flow leaves or enters it.
+    #[serde(default)]
+    pub quarantine: bool,
     pub origin: Origin,
 }
 
@@ -106,6 +110,15 @@ impl SyslogTransport {
 }
 
 impl ClassIr {
+    /// Whether it is the quarantine place (a bundle of an older ward says so by its pattern).
+    pub fn is_quarantine(&self) -> bool {
+        self.quarantine
+            || self
+                .mud
+                .iter()
+                .any(|p| p == crate::mud_pattern::QUARANTINE_PATTERN)
+    }
+
     /// How its things send PAVA's reports.
     pub fn syslog_transport(&self) -> SyslogTransport {
         if self.capabilities.iter().any(|c| c == "tls") {
@@ -623,6 +636,7 @@ fn class_ir(
             .into_iter()
             .map(assessment_ir)
             .collect(),
+        quarantine: info.quarantine,
         origin,
         name,
     })

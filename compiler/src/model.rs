@@ -112,6 +112,24 @@ fn level_of(value: &ValueKind) -> Option<Level> {
     }
 }
 
+/// Whether a class declaration is the quarantine place: `quarantine = true`, or the older
+/// convention `match mud "*"` (a pattern that matches every thing).
+pub fn is_quarantine_decl(decl: &ward_lang::ast::Decl) -> bool {
+    let declared = decl
+        .property("quarantine")
+        .is_some_and(|p| matches!(&p.value.kind, ValueKind::Name(word) if word == "true"));
+    declared
+        || decl.body.iter().any(|stmt| {
+            matches!(
+                &stmt.kind,
+                StmtKind::Match {
+                    source,
+                    pattern: ward_lang::ast::MatchPattern::Text(text),
+                } if source.text == "mud" && text.value == crate::mud_pattern::QUARANTINE_PATTERN
+            )
+        })
+}
+
 /// The `accept` statements of a declaration: (threat, reason).
 fn accepted_in(decl: &ward_lang::ast::Decl) -> Vec<(String, String)> {
     let mut accepted = Vec::new();
@@ -370,6 +388,8 @@ pub struct ClassInfo {
     pub management: Option<String>,
     /// `accept T23 because "..."`: (threat, reason), in order.
     pub accepted: Vec<(String, String)>,
+    /// The quarantine place: assessed in nothing, holds no profile, reaches nothing.
+    pub quarantine: bool,
     pub credential_refresh: Option<i64>,
 }
 
@@ -390,6 +410,7 @@ pub fn class_summary<'db>(
         impact: value("impact").and_then(level_of),
         management: value("management").and_then(word_of),
         accepted: accepted_in(decl),
+        quarantine: is_quarantine_decl(decl),
         credential_refresh: match value("credential_refresh") {
             Some(ValueKind::Duration(ms)) => Some(*ms),
             _ => None,

@@ -494,3 +494,67 @@ pub fn flow_operations(db: &dyn Db, workspace: Workspace) -> HashSet<String> {
         .flat_map(|&file| file_flow_operations(db, file).iter().cloned())
         .collect()
 }
+
+/// Whether a detection rule's actions include `quarantine`.
+pub fn quarantines(decl: &ward_lang::ast::Decl) -> bool {
+    decl.body.iter().any(|stmt| match &stmt.kind {
+        StmtKind::Then { actions } => actions.iter().any(|a| a.name.text == "quarantine"),
+        _ => false,
+    })
+}
+
+/// The quarantine places a file declares, its detection rules that quarantine, and its first
+/// class: syntax only, so that the workspace's answers below re-run per edited file.
+#[salsa::tracked(returns(ref))]
+pub fn file_quarantine(
+    db: &dyn Db,
+    file: SourceFile,
+) -> (Vec<String>, Vec<String>, Option<String>) {
+    let mut places = Vec::new();
+    let mut rules = Vec::new();
+    let mut first_class = None;
+    for decl in parsed(db, file).file.decls() {
+        let Some(name) = &decl.name else { continue };
+        match decl.kind {
+            DeclKind::Class => {
+                first_class.get_or_insert_with(|| name.text.clone());
+                if crate::model::is_quarantine_decl(decl) {
+                    places.push(name.text.clone());
+                }
+            }
+            DeclKind::Detect if quarantines(decl) => rules.push(name.text.clone()),
+            _ => {}
+        }
+    }
+    (places, rules, first_class)
+}
+
+/// The classes that are the quarantine place (there should be one at most), sorted.
+#[salsa::tracked(returns(ref))]
+pub fn quarantine_places(db: &dyn Db, workspace: Workspace) -> Vec<String> {
+    let mut places: Vec<String> = workspace
+        .files(db)
+        .iter()
+        .flat_map(|&file| file_quarantine(db, file).0.iter().cloned())
+        .collect();
+    places.sort_unstable();
+    places.dedup();
+    places
+}
+
+/// The standard library's detection rules that quarantine, and the policy's first class (in
+/// file order): where `ward check` says that those rules have no place to move things to.
+#[salsa::tracked(returns(ref))]
+pub fn stdlib_quarantine_rules(db: &dyn Db, workspace: Workspace) -> (Vec<String>, Option<String>) {
+    let mut rules = Vec::new();
+    let mut first_class = None;
+    for &file in workspace.files(db) {
+        let (_, file_rules, file_first) = file_quarantine(db, file);
+        if file.is_stdlib(db) {
+            rules.extend(file_rules.iter().cloned());
+        } else if first_class.is_none() {
+            first_class = file_first.clone();
+        }
+    }
+    (rules, first_class)
+}

@@ -59,6 +59,10 @@ pub static MANAGEMENT: Vocabulary = Vocabulary {
     what: "management",
     words: &["unmanaged", "partial", "managed"],
 };
+pub static BOOLEANS: Vocabulary = Vocabulary {
+    what: "truth value",
+    words: &["true", "false"],
+};
 /// What a class of things does (section 10.1 groups things "by function").
 pub static FUNCTIONS: Vocabulary = Vocabulary {
     what: "function",
@@ -392,7 +396,11 @@ static ENVIRONMENT: DeclSpec = DeclSpec {
 
 static CLASS: DeclSpec = DeclSpec {
     properties: &[
+        // Required of every class but the quarantine place (structure.rs).
         required("function", ValueType::Word(&FUNCTIONS)),
+        // The quarantine place: where PASC puts things no class matches and PAVA moves
+        // things it quarantines. It needs nothing else, and reaches nothing.
+        prop("quarantine", ValueType::Word(&BOOLEANS)),
         prop(
             "environment",
             ValueType::OneOrList(&ValueType::Ref(&[DeclKind::Environment])),

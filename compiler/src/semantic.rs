@@ -179,8 +179,11 @@ fn class(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
 
     mud_matches(r, file, decl);
 
-    // Nothing to assess a class in, and no profile: say so, with the fix.
-    if info.environments.is_empty() && info.profile.is_none() {
+    quarantine_place(r, file, decl, info.quarantine);
+
+    // Nothing to assess a class in, and no profile: say so, with the fix (the quarantine
+    // place is assessed in nothing on purpose).
+    if info.environments.is_empty() && info.profile.is_none() && !info.quarantine {
         let diagnostic = Diagnostic::new(
             &codes::CLASS_NOT_ASSESSED,
             file,
@@ -201,6 +204,8 @@ fn class(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
     // Segments: exactly one.
     let segments = segments_of(r.db, r.workspace, &name.text);
     match segments.len() {
+        // Quarantined things keep their addresses: the place needs no segment.
+        0 if info.quarantine => {}
         0 => r.report(
             Diagnostic::new(
                 &codes::CLASS_WITHOUT_SEGMENT,
@@ -271,6 +276,64 @@ fn class(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
     }
 }
 
+/// The quarantine place: one at most (E0801); and where the policy has none, the standard
+/// library's rules that quarantine are noted on the policy's first class (N0002).
+fn quarantine_place(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl, is_place: bool) {
+    let Some(name) = &decl.name else { return };
+    let places = crate::relations::quarantine_places(r.db, r.workspace);
+    if is_place && places.len() > 1 {
+        let others: Vec<String> = places
+            .iter()
+            .filter(|p| **p != name.text)
+            .cloned()
+            .collect();
+        let mut diagnostic = Diagnostic::new(
+            &codes::SEVERAL_QUARANTINE_PLACES,
+            file,
+            name.range,
+            format!(
+                "class `{}` is a quarantine place, and so is {}",
+                name.text,
+                quoted(&others)
+            ),
+        )
+        .with_label("a second quarantine place")
+        .with_help("keep one quarantine place: PASC and PAVA put things into exactly one");
+        for other in &others {
+            if let Some(def) = definition_of(r.db, r.workspace, other) {
+                diagnostic = diagnostic.with_secondary(
+                    def.file,
+                    def.name_range,
+                    format!("`{other}` is one too"),
+                );
+            }
+        }
+        r.report(diagnostic);
+    }
+    if !places.is_empty() {
+        return;
+    }
+    let (rules, first_class) = crate::relations::stdlib_quarantine_rules(r.db, r.workspace);
+    if rules.is_empty() || first_class.as_deref() != Some(name.text.as_str()) {
+        return;
+    }
+    r.report(
+        Diagnostic::new(
+            &codes::STDLIB_QUARANTINE_WITHOUT_PLACE,
+            file,
+            name.range,
+            format!(
+                "the standard library's {} {} {}, and the policy declares no quarantine place: their things would stay where they are",
+                if rules.len() == 1 { "rule" } else { "rules" },
+                quoted(rules),
+                if rules.len() == 1 { "quarantines" } else { "quarantine" }
+            ),
+        )
+        .with_label("the policy's first class")
+        .with_help("declare one: `class isolation \"Quarantine\" { quarantine = true }`"),
+    );
+}
+
 fn risk_findings(
     r: &mut Resolver<'_>,
     file: SourceFile,
@@ -292,6 +355,26 @@ fn risk_findings(
             .join(", ")
     };
     let Some((required, required_level)) = &assessment.required else {
+        // Nothing must be mitigated: no profile is required, so none missing is no error.
+        if assessment.risky().is_empty() {
+            r.report(
+                Diagnostic::new(
+                    &codes::NOTHING_TO_MITIGATE,
+                    file,
+                    name.range,
+                    format!(
+                        "class `{}` has no moderate or high risk{scope}, and no profile fits what it can do: it holds none",
+                        name.text
+                    ),
+                )
+                .with_label("nothing to mitigate")
+                .with_help(format!(
+                    "its things onboard with no profile level; to give it one, declare `profile = ...` with the capabilities it needs (`ward check --explain-risk {}` shows why none fits)",
+                    name.text
+                )),
+            );
+            return;
+        }
         let reasons = assessment
             .rejected
             .iter()
@@ -877,6 +960,25 @@ fn flow(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl, state: &mut FileSta
         // An unknown endpoint is reported by name resolution.
         return;
     };
+    // The quarantine place reaches nothing, and nothing reaches it.
+    for end in [&spec.from, &spec.to] {
+        if class_info(r.db, r.workspace, &end.text).is_some_and(|c| c.quarantine) {
+            r.report(
+                Diagnostic::new(
+                    &codes::QUARANTINE_FLOW,
+                    file,
+                    end.range,
+                    format!(
+                        "`{}` is the quarantine place: no flow leaves or enters it",
+                        end.text
+                    ),
+                )
+                .with_label("the quarantine place")
+                .with_help("remove the flow: quarantined things are cut off until they are onboarded again into a class"),
+            );
+            return;
+        }
+    }
     let mut directions = vec![(&spec.from.text, from, &spec.to.text, to)];
     if spec.bidirectional {
         directions.push((&spec.to.text, to, &spec.from.text, from));

@@ -140,7 +140,7 @@ fn diagnostics_come_in_a_stable_order() {
 
 #[test]
 fn suggestions_replace_the_misspelled_name() {
-    let text = "class c \"C\" { function = sensing, profile = SecProf2, capabilities = [x509, tls, secure_update, credential_rotation] }\nsegment s { classes = [c] }";
+    let text = "class c \"C\" { function = sensing, profile = SecProf2, capabilities = [x509, tls, secure_update, credential_rotation] }\nsegment s { classes = [c] }\nclass q \"Quarantine\" { quarantine = true }";
     let mut policy = Policy::default();
     policy.add_file("c.ward", text);
     let result = policy.check();
@@ -157,7 +157,7 @@ fn suggestions_replace_the_misspelled_name() {
 
 #[test]
 fn hundreds_of_errors_are_all_reported() {
-    let mut text = String::new();
+    let mut text = String::from("class q \"Quarantine\" { quarantine = true }\n");
     for i in 0..500 {
         text.push_str(&format!(
             "class c{i} {{ function = sensing, profile = nope{i} }}\nsegment s{i} {{ classes = [c{i}] }}\n"

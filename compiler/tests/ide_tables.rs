@@ -9,6 +9,8 @@ const TEXT: &str = r#"environment home "Home" {
   accept T2, T9, T11, T20, T21, T23, T24 because "the fixture is about tables"
 }
 
+class isolation "Quarantine" { quarantine = true }
+
 service app "App" { host = "app.example" }
 
 gateway gw "Gateway" { address = 10.0.0.1 }

@@ -7,11 +7,14 @@ use std::fmt::Write;
 
 const FUNCTIONS: [&str; 4] = ["sensing", "actuation", "monitoring", "access_control"];
 const PROFILES: [&str; 3] = ["SecProf_2", "SecProf_3", "SecProf_4"];
+/// Where the detection rules' `quarantine` moves things: one per policy.
+const QUARANTINE_PLACE: &str = "/// Where PAVA moves the things it quarantines.\nclass quarantine \"Quarantine\" {\n  quarantine = true\n}\n\n";
 
 /// One file of about `lines` lines: environments, gateways, services, classes with
 /// doc comments, segments, flows and detection rules, in the proportions of a real policy.
 pub fn policy(lines: usize) -> String {
     let mut out = String::with_capacity(lines * 32);
+    out.push_str(QUARANTINE_PLACE);
     let mut unit = 0;
     let mut counted = 0;
     let mut line_count = 0;
@@ -77,6 +80,9 @@ pub fn workspace(files: usize, classes: usize) -> Vec<(String, String)> {
             let first = f * per_file;
             let count = per_file.min(classes.saturating_sub(first));
             let mut text = String::new();
+            if f == 0 {
+                text.push_str(QUARANTINE_PLACE);
+            }
             // Two or three segments per file: 500 segments for 200 files, as the issue asks.
             let segments = if f % 2 == 0 {
                 count.div_ceil(10)

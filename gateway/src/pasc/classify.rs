@@ -132,11 +132,7 @@ pub fn classify(ir: &PolicyIr, mud: &MudFile) -> Result<Classification, Unclassi
             });
         }
     }
-    if let Some(class) = ir
-        .classes
-        .iter()
-        .find(|c| c.mud.iter().any(|p| p == QUARANTINE_PATTERN))
-    {
+    if let Some(class) = ir.classes.iter().find(|c| c.is_quarantine()) {
         return Ok(Classification::Quarantine {
             class: class.name.clone(),
         });
@@ -144,11 +140,11 @@ pub fn classify(ir: &PolicyIr, mud: &MudFile) -> Result<Classification, Unclassi
     Err(Unclassified {
         code: "no-class",
         message: format!(
-            "no class matches MUD URL `{}` (manufacturer {:?}, model {:?}), and the policy declares no quarantine class",
+            "no class matches MUD URL `{}` (manufacturer {:?}, model {:?}), and the policy declares no quarantine place",
             mud.url,
             mud.mfg_name.as_deref().unwrap_or("-"),
             mud.model_name.as_deref().unwrap_or("-"),
         ),
-        hint: "add a class with `match mud \"<pattern>\"` for this thing (`ward mud import` writes one), or a quarantine class with `match mud \"*\"`".to_string(),
+        hint: "add a class with `match mud \"<pattern>\"` for this thing (`ward mud import` writes one), or a quarantine place: `class isolation \"Quarantine\" { quarantine = true }`".to_string(),
     })
 }

@@ -20,7 +20,6 @@ use super::incidents::{Recipient, StoredIncident, incident_id, now_ms};
 use super::syslog::{Malformed, parse};
 use crate::bundle::PolicyBundle;
 use crate::firewall::Firewall;
-use crate::pasc::classify::QUARANTINE_PATTERN;
 use crate::runtime::{State, lock};
 use crate::store::now;
 
@@ -363,16 +362,11 @@ fn quarantine(
     device: &str,
     detail: &serde_json::Value,
 ) {
-    let Some(class) = policy
-        .ir
-        .classes
-        .iter()
-        .find(|c| c.mud.iter().any(|p| p == QUARANTINE_PATTERN))
-    else {
+    let Some(class) = policy.ir.classes.iter().find(|c| c.is_quarantine()) else {
         let _ = lock(&context.state).store.audit(
             "quarantine-unavailable",
             Some(device),
-            &json!({ "reason": "the policy declares no quarantine class (`match mud \"*\"`)", "detail": detail }),
+            &json!({ "reason": "the policy declares no quarantine place (`quarantine = true`)", "detail": detail }),
         );
         return;
     };
