@@ -36,7 +36,7 @@ fn example_policies_check_clean() {
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
     let out = stdout(&output);
     assert!(
-        out.ends_with("checked 4 files: 0 errors, 0 warnings\n"),
+        out.ends_with("checked 5 files: 0 errors, 0 warnings\n"),
         "{out}"
     );
     // The one class without a profile gets one from the risk assessment, as a note.
@@ -104,11 +104,12 @@ fn usage_errors_exit_2() {
 #[test]
 fn output_is_capped_with_a_count() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let text: String = (0..30)
+    let mut text: String = (0..30)
         .map(|i| {
             format!("class c{i} {{ function = sensing, profile = nope }}\nsegment s{i} {{ classes = [c{i}] }}\n")
         })
         .collect();
+    text.push_str("class q \"Quarantine\" { quarantine = true }\n");
     std::fs::write(dir.path().join("many.ward"), text).expect("write");
     let output = ward(dir.path(), &["check", "--max-diagnostics", "3"]);
     assert_eq!(output.status.code(), Some(1));

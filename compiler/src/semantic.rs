@@ -323,7 +323,7 @@ fn quarantine_place(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl, is_plac
             file,
             name.range,
             format!(
-                "the standard library's {} {} {}, and the policy declares no quarantine place: their things would stay where they are",
+                "the standard library's {} {} {}, and the policy declares no quarantine place: a thing they flag stays where it is",
                 if rules.len() == 1 { "rule" } else { "rules" },
                 quoted(rules),
                 if rules.len() == 1 { "quarantines" } else { "quarantine" }

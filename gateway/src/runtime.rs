@@ -198,8 +198,8 @@ async fn blocking<T: Send + 'static>(
         .unwrap_or_else(|e| Err(internal(format!("a task failed: {e}"))))
 }
 
-/// Who may send over TLS: a thing whose profile has client authentication (M3) must
-/// present its certificate; revoked credentials are refused.
+/// Who may send over TLS: a thing whose profile has client authentication (M3), or that is
+/// in quarantine, must present its certificate; revoked credentials are refused.
 fn admission(
     bundle: Arc<RwLock<Arc<PolicyBundle>>>,
     store: Arc<Mutex<State>>,
@@ -219,10 +219,12 @@ fn admission(
             return Err("credentials-revoked");
         }
         let policy = current(&bundle);
+        // A quarantined thing holds no profile, but is the last one to take on its word: it
+        // proves who it is, or is not heard over TLS.
         let needs_certificate = policy
             .ir
             .class(class)
-            .is_some_and(|c| c.mitigations.iter().any(|m| m.id == "M3"));
+            .is_some_and(|c| c.is_quarantine() || c.mitigations.iter().any(|m| m.id == "M3"));
         if needs_certificate {
             Err("client-cert-required")
         } else {
