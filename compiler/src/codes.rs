@@ -969,6 +969,35 @@ Fixed:
 ",
 };
 
+pub static PERSONAL_DATA_FLOW: Code = Code {
+    code: "W0011",
+    name: "personal-data-flow",
+    severity: Severity::Warning,
+    summary: "a flow carries a class's personal data to an endpoint not declared to receive it",
+    explanation: "\
+The privacy impact assessment concerns \"Personal Identifiable Information (PII) that is
+collected, processed, or used in the IoT system\" (section 6): where a class's personal data
+(`data = [...]`) goes matters as much as which threats apply. A flow between a class with
+personal data and another endpoint carries that data to it, whichever end opens the
+connection (replies carry data too), except to the class's own management gateway. An
+endpoint says what it may receive with `receives_data = [...]`; the report lists where each
+kind of personal data goes.
+
+Example:
+
+    class cctv \"CCTV camera\" { ... data = [video, location] }
+    service open_data \"Open-data platform\" { host = \"data.city.example\" }
+    flow cctv -> open_data : tcp/443     // warning: video and location to open_data
+
+Fixed: remove the flow (publish aggregates instead), or, when it may, declare it:
+
+    service open_data \"Open-data platform\" {
+      host = \"data.city.example\"
+      receives_data = [location]         // still a warning for video
+    }
+",
+};
+
 pub static CLASS_NOT_ASSESSED: Code = Code {
     code: "W0004",
     name: "class-not-assessed",
@@ -1130,6 +1159,7 @@ pub static ALL: &[&Code] = &[
     &CLEARTEXT_PROTOCOL,
     &RESIDUAL_RISK,
     &QUARANTINE_WITHOUT_PLACE,
+    &PERSONAL_DATA_FLOW,
     &ASSIGNED_PROFILE,
     &STDLIB_QUARANTINE_WITHOUT_PLACE,
     &NOTHING_TO_MITIGATE,

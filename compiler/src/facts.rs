@@ -23,6 +23,10 @@ pub struct EndpointFacts {
     pub segments: Vec<String>,
     /// The address families its traffic can have.
     pub families: Families,
+    /// The personal data its things handle (classes only), for the PIA.
+    pub data: Vec<String>,
+    /// The kinds of personal data it is declared to receive (`receives_data`).
+    pub receives_data: Vec<String>,
 }
 
 /// The address families of an endpoint: those of its addresses (a class's segment subnets, a
@@ -143,11 +147,23 @@ pub fn endpoint_facts<'db>(
         }
         kind => families_of(db, workspace, text, kind, "address").unwrap_or(Families::ANY),
     };
+    let decl = crate::queries::decl_named(db, workspace, text, kind);
+    let words = |key: &str| {
+        decl.and_then(|d| d.property(key))
+            .map(|p| crate::model::names_in(&p.value.kind))
+            .unwrap_or_default()
+    };
     Some(EndpointFacts {
         kind,
         profile,
         segments,
         families,
+        data: if kind == DeclKind::Class {
+            words("data")
+        } else {
+            Vec::new()
+        },
+        receives_data: words("receives_data"),
     })
 }
 

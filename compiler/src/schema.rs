@@ -314,6 +314,10 @@ impl DeclSpec {
 }
 
 const DESCRIPTION: PropertySpec = prop("description", ValueType::Str);
+/// The kinds of personal data an endpoint may receive: a flow that carries a class's data to
+/// an endpoint that does not say so is W0011 (the PIA follows the data).
+const RECEIVES_DATA: PropertySpec = prop("receives_data", ValueType::List(&PERSONAL_DATA_WORD));
+static PERSONAL_DATA_WORD: ValueType = ValueType::Word(&PERSONAL_DATA);
 const ENDPOINT_KINDS: &[DeclKind] = &[DeclKind::Class, DeclKind::Service, DeclKind::Gateway];
 
 /// The specification of a declaration kind.
@@ -411,6 +415,7 @@ static CLASS: DeclSpec = DeclSpec {
         ),
         prop("profile", ValueType::Ref(&[DeclKind::Profile])),
         prop("data", ValueType::List(&ValueType::Word(&PERSONAL_DATA))),
+        RECEIVES_DATA,
         prop("impact", ValueType::Word(&LEVELS)),
         prop("management", ValueType::Word(&MANAGEMENT)),
         prop("credential_refresh", ValueType::Duration),
@@ -433,6 +438,7 @@ static SERVICE: DeclSpec = DeclSpec {
             ValueType::List(&ValueType::Word(&REPORT_RECEIVERS)),
         ),
         prop("report_url", ValueType::Str),
+        RECEIVES_DATA,
         DESCRIPTION,
     ],
     statements: &[],
@@ -442,6 +448,7 @@ static GATEWAY: DeclSpec = DeclSpec {
     properties: &[
         prop("address", ValueType::Address),
         prop("profile", ValueType::Ref(&[DeclKind::Profile])),
+        RECEIVES_DATA,
         DESCRIPTION,
     ],
     statements: &[],

@@ -560,6 +560,68 @@ fn residual_risk(
     );
 }
 
+/// W0011: the personal data a flow carries to an end not declared to receive it. Either end
+/// may open the connection; the replies carry data too. A class's own management gateway
+/// manages it and is no recipient.
+fn personal_data(
+    r: &mut Resolver<'_>,
+    file: SourceFile,
+    spec: &FlowSpec,
+    from: &crate::facts::EndpointFacts,
+    to: &crate::facts::EndpointFacts,
+) {
+    for (owner, owner_facts, receiver, receiver_facts) in [
+        (&spec.from.text, from, &spec.to.text, to),
+        (&spec.to.text, to, &spec.from.text, from),
+    ] {
+        if owner_facts.data.is_empty() {
+            continue;
+        }
+        let own_gateway = receiver_facts.kind == DeclKind::Gateway
+            && segment_gateways(r, &owner_facts.segments)
+                .iter()
+                .any(|g| g == receiver);
+        if own_gateway {
+            continue;
+        }
+        let undeclared: Vec<&str> = owner_facts
+            .data
+            .iter()
+            .filter(|kind| !receiver_facts.receives_data.contains(kind))
+            .map(String::as_str)
+            .collect();
+        if undeclared.is_empty() {
+            continue;
+        }
+        let kinds = match undeclared.as_slice() {
+            [one] => one.to_string(),
+            [init @ .., last] => format!("{} and {last}", init.join(", ")),
+            [] => String::new(),
+        };
+        let mut receives: Vec<&str> = receiver_facts
+            .receives_data
+            .iter()
+            .map(String::as_str)
+            .collect();
+        receives.extend(&undeclared);
+        r.report(
+            Diagnostic::new(
+                &codes::PERSONAL_DATA_FLOW,
+                file,
+                spec.range,
+                format!(
+                    "flow `{spec}` carries `{owner}`'s {kinds} data to `{receiver}`, which is not declared to receive it"
+                ),
+            )
+            .with_label(format!("personal data: {kinds}"))
+            .with_help(format!(
+                "if `{receiver}` may have it, declare `receives_data = [{}]` on it; else remove the flow, or say why with `because = \"...\"`",
+                receives.join(", ")
+            )),
+        );
+    }
+}
+
 /// Well-known protocols that carry their data in clear text: (protocol, port, name).
 const CLEARTEXT: &[(&str, u16, &str)] = &[
     ("tcp", 21, "FTP"),
@@ -1095,6 +1157,7 @@ fn flow(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl, state: &mut FileSta
 
     if decl.property("because").is_none() {
         dangerous_but_legal(r, file, spec, from, to);
+        personal_data(r, file, spec, from, to);
     }
 
     // The management gateway, when either end's profile requires one.

@@ -91,6 +91,8 @@ pub fn device(ir: &PolicyIr, class: &ClassIr) -> Value {
             .filter(|m| m.id != MANAGEMENT_GATEWAY || gateway.is_some())
             .collect::<Vec<_>>(),
         "allowed_peers": peers,
+        // The quarantine place: its things reach nothing until onboarded again.
+        "quarantine": class.is_quarantine(),
         "pava": { "syslog": syslog },
         // What the thing can do (`secure_update`), and whether its profile requires it (M1).
         "update": {

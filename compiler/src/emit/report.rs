@@ -70,6 +70,62 @@ fn residual_risks(db: &dyn Db, workspace: Workspace, ir: &PolicyIr, out: &mut St
     }
 }
 
+/// Where each kind of personal data goes: every flow between a class with personal data and
+/// another endpoint (either way: replies carry data), but the class's own management gateway.
+fn personal_data(db: &dyn Db, workspace: Workspace, ir: &PolicyIr, out: &mut String) {
+    out.push_str(
+        "## Personal data\n\nWhere each kind of personal data goes: the classes that handle it, the endpoints their flows reach, and whether those are declared to receive it (`receives_data`; `ward check` warns otherwise, W0011).\n\n",
+    );
+    let mut rows: Vec<(String, String, String, String, bool)> = Vec::new();
+    for flow in &ir.flows {
+        for (owner, receiver) in [(&flow.from, &flow.to), (&flow.to, &flow.from)] {
+            let Some(class) = ir.class(owner) else {
+                continue;
+            };
+            let own_gateway = class
+                .segment
+                .as_deref()
+                .and_then(|s| ir.segment(s))
+                .and_then(|s| s.gateway.as_deref())
+                == Some(receiver.as_str());
+            if own_gateway {
+                continue;
+            }
+            let receives = crate::facts::facts_of(db, workspace, receiver)
+                .map(|f| f.receives_data.clone())
+                .unwrap_or_default();
+            for kind in &class.data {
+                rows.push((
+                    kind.clone(),
+                    owner.clone(),
+                    receiver.clone(),
+                    format!("`{}:{}`", flow.origin.file, flow.origin.line),
+                    receives.contains(kind),
+                ));
+            }
+        }
+    }
+    rows.sort();
+    rows.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1 && a.2 == b.2);
+    if rows.is_empty() {
+        out.push_str("No flow carries personal data.\n\n");
+        return;
+    }
+    out.push_str("| data | from class | to | flow | |\n|---|---|---|---|---|\n");
+    for (kind, owner, receiver, origin, declared) in rows {
+        let _ = writeln!(
+            out,
+            "| {kind} | `{owner}` | `{receiver}` | {origin} | {} |",
+            if declared {
+                "declared"
+            } else {
+                "**not declared**"
+            }
+        );
+    }
+    out.push('\n');
+}
+
 /// Escapes `|` for Markdown tables.
 fn cell(text: &str) -> String {
     text.replace('|', "\\|")
@@ -172,6 +228,7 @@ pub fn markdown(db: &dyn Db, workspace: Workspace, ir: &PolicyIr) -> String {
     }
 
     residual_risks(db, workspace, ir, &mut out);
+    personal_data(db, workspace, ir, &mut out);
 
     out.push_str("## Profiles: threat x mitigation\n\n");
     for (name, profile) in &catalog.profiles {
