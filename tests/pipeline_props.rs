@@ -243,9 +243,11 @@ fn a_policy_that_checks_clean_passes_every_later_stage() {
     if let Err(error) = result {
         panic!("{error}");
     }
-    // A generator whose policies never check clean tests nothing.
+    // A generator whose policies never check clean tests nothing. About a quarter do (the
+    // rest draw levels, families, areas and capabilities that check refuses, which tests the
+    // refusals); one in six is the floor.
     assert!(
-        passed * 5 >= cases,
+        passed * 6 >= cases,
         "only {passed} of {cases} generated policies checked clean"
     );
 }

@@ -165,7 +165,7 @@ fn env() -> impl Strategy<Value = GenEnv> {
         0..3usize,
         prop::collection::vec((1..=25u8, 0..3usize), 0..3),
         prop::collection::vec((0..4usize, 0..3usize), 0..2),
-        prop::option::weighted(0.3, 0..2usize),
+        prop::option::weighted(0.2, 0..2usize),
         prop::collection::vec(1..=25u8, 0..6),
     )
         .prop_map(
@@ -200,7 +200,7 @@ fn class() -> impl Strategy<Value = GenClass> {
             prop::bool::weighted(0.15),
         ),
         (
-            prop::option::weighted(0.2, 0..3usize),
+            prop::option::weighted(0.1, 0..3usize),
             prop::collection::vec(1..=25u8, 0..4),
         ),
     )
