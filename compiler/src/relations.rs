@@ -214,6 +214,21 @@ pub fn file_references(db: &dyn Db, file: SourceFile) -> Vec<String> {
             }
         }
     }
+    // The words of text that did not parse may be the only mention of a name: an unused
+    // warning there would only echo the syntax error.
+    let text = file.text(db);
+    for item in &parsed(db, file).file.items {
+        if let ward_lang::ast::Item::Error(error) = item
+            && let Some(broken) = text.get(error.range.as_usize())
+        {
+            used.extend(
+                broken
+                    .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .filter(|word| word.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_'))
+                    .map(str::to_string),
+            );
+        }
+    }
     used.sort_unstable();
     used.dedup();
     used

@@ -154,7 +154,7 @@ impl<'a> Resolver<'a> {
             range,
             format!("unknown {} `{word}`", vocabulary.what),
         )
-        .with_label(format!("not a {}", vocabulary.what));
+        .with_label(format!("not {}", vocabulary.with_article()));
         diagnostic = match closest(word, vocabulary.words.iter().copied()) {
             Some(better) => {
                 diagnostic.did_you_mean(better, range, &format!("accepted: {accepted}"))

@@ -16,6 +16,12 @@ impl Vocabulary {
     pub fn contains(&self, word: &str) -> bool {
         self.words.contains(&word)
     }
+
+    /// "an action", "a level".
+    pub fn with_article(&self) -> String {
+        let vowel = self.what.starts_with(['a', 'e', 'i', 'o', 'u']);
+        format!("{} {}", if vowel { "an" } else { "a" }, self.what)
+    }
 }
 
 pub static LEVELS: Vocabulary = Vocabulary {
@@ -177,7 +183,7 @@ impl ValueType {
     pub fn describe(&self) -> String {
         match self {
             ValueType::Ref(kinds) => describe_kinds(kinds, true),
-            ValueType::Word(vocabulary) => format!("a {}", vocabulary.what),
+            ValueType::Word(vocabulary) => vocabulary.with_article(),
             ValueType::AnyWord => "a word".to_string(),
             ValueType::Int => "an integer".to_string(),
             ValueType::Duration => "a duration such as `30d`".to_string(),

@@ -27,6 +27,13 @@ pub struct FileState {
 }
 
 pub fn check_semantics(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl, state: &mut FileState) {
+    if decl.broken {
+        // Judged on part of what was written: E0001 says what is wrong.
+        if decl.kind == DeclKind::Flow {
+            state.flow_index += 1;
+        }
+        return;
+    }
     match decl.kind {
         DeclKind::Class => class(r, file, decl),
         DeclKind::Service => service(r, file, decl),

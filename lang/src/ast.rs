@@ -226,6 +226,10 @@ pub struct Decl {
     pub docs: Vec<String>,
     /// From the keyword to the closing brace; doc comments are not included.
     pub range: TextRange,
+    /// A syntax error follows on its last line (`flow a -> b : tcp/443, { via = gw }`): what
+    /// parsed is only part of what was written, so the checks that judge the whole stay
+    /// silent rather than report what the error already explains.
+    pub broken: bool,
 }
 
 impl Decl {

@@ -113,6 +113,7 @@ impl Lowerer<'_> {
             has_block: false,
             docs: Vec::new(),
             range,
+            broken: false,
         };
         for child in kinds {
             match child.as_rule() {

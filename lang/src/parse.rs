@@ -201,6 +201,13 @@ fn parse_with_recovery(text: &str, errors: &mut Vec<ParseError>) -> SourceFile {
             }
             Err(error) => {
                 errors.push(describe_error(text, pos, &error));
+                // The declaration just before, when the error continues its last line, is
+                // cut short.
+                if let Some(Item::Decl(previous)) = file.items.last_mut()
+                    && !text[previous.range.end as usize..pos].contains('\n')
+                {
+                    previous.broken = true;
+                }
                 let resume = recovery_point(text, pos);
                 file.items.push(Item::Error(ErrorNode {
                     range: TextRange::new(pos as u32, resume as u32),

@@ -77,21 +77,41 @@ pub fn peers_of(ir: &PolicyIr, class: &str) -> Vec<String> {
 
 /// A device id from what the MUD file says, when the thing gives none.
 pub fn default_id(mud: &MudFile) -> String {
-    let base = mud
-        .url
-        .trim_end_matches('/')
-        .rsplit('/')
-        .next()
-        .unwrap_or("thing");
-    base.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' {
-                c
-            } else {
-                '_'
+    id_from_url(&mud.url)
+}
+
+/// The name the MUD URL gives the thing, not its file's: the last two path segments without
+/// the extension (`street-light/fw-4.2.json` -> `street-light-fw-4-2`), else the host.
+fn id_from_url(url: &str) -> String {
+    let without_scheme = url.split_once("://").map_or(url, |(_, r)| r);
+    let (host, path) = without_scheme
+        .split_once('/')
+        .unwrap_or((without_scheme, ""));
+    let path = path.split(['?', '#']).next().unwrap_or_default();
+    let mut segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    if let Some(last) = segments.last_mut() {
+        *last = last.strip_suffix(".json").unwrap_or(last);
+    }
+    let start = segments.len().saturating_sub(2);
+    let named = segments[start..].join("-");
+    let slug = |text: &str| {
+        let mut id = String::new();
+        for c in text.chars() {
+            if c.is_ascii_alphanumeric() {
+                id.push(c.to_ascii_lowercase());
+            } else if !id.ends_with('-') && !id.is_empty() {
+                id.push('-');
             }
-        })
-        .collect()
+        }
+        id.trim_end_matches('-')
+            .chars()
+            .take(64)
+            .collect::<String>()
+    };
+    [slug(&named), slug(host)]
+        .into_iter()
+        .find(|id| !id.is_empty())
+        .unwrap_or_else(|| "thing".to_string())
 }
 
 /// Onboards a thing offline: classify, read the class's profile and assessment, build m6.
@@ -134,4 +154,24 @@ pub fn onboard(bundle: &PolicyBundle, mud: &MudFile, device: &str) -> Result<Onb
         config,
         bundle_revision: bundle.manifest.revision.clone(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::id_from_url;
+
+    #[test]
+    fn the_default_id_is_the_mud_urls_name_for_the_thing() {
+        assert_eq!(
+            id_from_url("https://mud.lights.example/street-light/fw-4.2.json"),
+            "street-light-fw-4-2"
+        );
+        assert_eq!(
+            id_from_url("https://smartthings.com/.well-known/mud/v1/SmartThingsHub?x=1"),
+            "v1-smartthingshub"
+        );
+        assert_eq!(id_from_url("https://plug.example"), "plug-example");
+        assert_eq!(id_from_url("https://plug.example/%%%/"), "plug-example");
+        assert!(id_from_url(&format!("https://x.example/{}", "a".repeat(300))).len() <= 64);
+    }
 }

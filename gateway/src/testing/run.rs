@@ -435,8 +435,13 @@ fn flow_case(
                 format!("permits {}", permitted.join(", "))
             }
         ));
-        // Duplicates go with the sort and dedup below.
-        for (_, by) in verdicts.iter().filter(|(_, by)| !by.is_empty()) {
+        // Duplicates go with the sort and dedup below. An operation is Cedar's to deny: the
+        // firewall, which passes the port, did not decide that verdict and is not cited.
+        let firewall_decides = allow || operation.is_none();
+        for (_, by) in verdicts
+            .iter()
+            .filter(|(_, by)| firewall_decides && !by.is_empty())
+        {
             decided_by.push(format!("firewall: {by}"));
         }
         decided_by.extend(reasons);
@@ -500,10 +505,51 @@ fn expect_case(
             let [class, attribute] = path.as_slice() else {
                 return Err("expected `CLASS.profile` or `CLASS.level`".to_string());
             };
-            let found = compiled
-                .ir
-                .class(&class.text)
-                .ok_or_else(|| format!("`{}` is not a class", class.text))?;
+            // A service or gateway holds the profile it declares.
+            if compiled.ir.class(&class.text).is_none()
+                && let Some(endpoint) = compiled.ir.endpoint(&class.text)
+            {
+                let origin = format!(
+                    "{} ({} {})",
+                    endpoint.origin.describe(),
+                    endpoint.kind,
+                    endpoint.name
+                );
+                let declared = match (&endpoint.profile, endpoint.level) {
+                    (Some(profile), Some(level)) => Some((profile.clone(), level)),
+                    _ => None,
+                };
+                let none = || format!("no profile (the {} declares none)", endpoint.kind);
+                return match (attribute.text.as_str(), declared) {
+                    ("profile", Some((profile, _))) => Ok((
+                        compare(profile.as_str(), op, value_text(value).as_str()),
+                        expected,
+                        format!("{profile} (declared)"),
+                        vec![origin],
+                    )),
+                    ("level", Some((_, level))) => {
+                        let ValueKind::Int(want) = value else {
+                            return Err("a level is compared with an integer".to_string());
+                        };
+                        Ok((
+                            compare(level, op, *want),
+                            expected,
+                            level.to_string(),
+                            vec![origin],
+                        ))
+                    }
+                    ("profile" | "level", None) => Ok((false, expected, none(), vec![origin])),
+                    (other, _) => Err(format!(
+                        "`{other}` is not something a test can expect (profile, level)"
+                    )),
+                };
+            }
+            let found = compiled.ir.class(&class.text).ok_or_else(|| {
+                format!(
+                    "`{}` is neither a class, a service nor a gateway",
+                    class.text
+                )
+            })?;
             let origin = format!("{} (class {})", found.origin.describe(), found.name);
             match attribute.text.as_str() {
                 "profile" => {
@@ -549,6 +595,20 @@ fn expect_case(
                 .ir
                 .class(class)
                 .ok_or_else(|| format!("`{class}` is not a class"))?;
+            // A privacy threat does not apply to a class without personal data (the PIA):
+            // no level is true of it, and the case says so.
+            if ward_compiler::risk::PRIVACY_THREATS.contains(&threat.as_str())
+                && found.data.is_empty()
+            {
+                return Ok((
+                    false,
+                    expected,
+                    format!("does not apply: `{class}` handles no personal data"),
+                    vec![format!(
+                        "{threat} is a privacy threat (T12-T18): it applies to classes with `data = [...]`"
+                    )],
+                ));
+            }
             // The assessment keeps the moderate and high risks: a threat not there is low.
             let mut actual = "low".to_string();
             let mut decided_by = Vec::new();
