@@ -158,11 +158,17 @@ pub fn destinations_of<'db>(
 /// The canonical text of every flow of this file (`a -> b : tcp/443`), in order.
 #[salsa::tracked(returns(ref))]
 pub fn file_flow_keys(db: &dyn Db, file: SourceFile) -> Vec<String> {
-    parsed(db, file)
-        .file
-        .decls()
-        .filter_map(|decl| decl.flow.as_ref().map(|f| f.to_string()))
-        .collect()
+    parsed(db, file).file.decls().filter_map(flow_key).collect()
+}
+
+/// What makes a flow the same as another: its ends, ports and operation. Two operations on
+/// one port (`ntcip_get` and `ntcip_set` on udp/161) are two flows, not one declared twice.
+pub fn flow_key(decl: &ward_lang::ast::Decl) -> Option<String> {
+    let flow = decl.flow.as_ref()?;
+    Some(match decl.property("action").map(|p| &p.value.kind) {
+        Some(ValueKind::Name(action)) => format!("{flow} {{ action = {action} }}"),
+        _ => flow.to_string(),
+    })
 }
 
 #[salsa::tracked(returns(ref))]

@@ -1013,7 +1013,7 @@ fn segment(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
 
 fn flow(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl, state: &mut FileState) {
     let Some(spec) = &decl.flow else { return };
-    let key = spec.to_string();
+    let key = crate::relations::flow_key(decl).unwrap_or_else(|| spec.to_string());
     let earlier_file = flows_declared_earlier(r.db, r.workspace, file)
         .get(state.flow_index)
         .copied()
