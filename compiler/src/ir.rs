@@ -262,6 +262,9 @@ pub struct DetectIr {
     pub window_ms: Option<i64>,
     pub group_by: Vec<String>,
     pub actions: Vec<ActionIr>,
+    /// The classes whose things the rule watches; empty: every thing.
+    #[serde(default)]
+    pub classes: Vec<String>,
     pub origin: Origin,
 }
 
@@ -773,6 +776,10 @@ fn detect_ir(decl: &Decl, origin: Origin) -> DetectIr {
         window_ms: None,
         group_by: Vec::new(),
         actions: Vec::new(),
+        classes: decl
+            .property("classes")
+            .map(|p| crate::model::names_in(&p.value.kind))
+            .unwrap_or_default(),
         origin,
     };
     for stmt in &decl.body {

@@ -490,6 +490,13 @@ static DETECT: DeclSpec = DeclSpec {
     properties: &[
         required("threat", ValueType::Ref(&[DeclKind::Threat])),
         required("severity", ValueType::Word(&SEVERITIES)),
+        // The classes whose things the rule watches (all, without it): the gateway matches a
+        // message to its sender's class by certificate or address, not by the host name the
+        // message claims.
+        prop(
+            "classes",
+            ValueType::List(&ValueType::Ref(&[DeclKind::Class])),
+        ),
         DESCRIPTION,
     ],
     statements: &[StmtTag::Match, StmtTag::When, StmtTag::Then],

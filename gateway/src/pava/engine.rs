@@ -119,6 +119,29 @@ pub struct Incident {
     pub origin: String,
 }
 
+/// Whose message the engine is fed, for the rules scoped to classes (`classes = [...]`).
+#[derive(Clone, Copy, Debug)]
+pub enum Sender<'a> {
+    /// Offline (`ward pava scan`, `ward test`): nothing to attribute the lines to, so every
+    /// rule applies.
+    Unattributed,
+    /// At the gateway: the class of the onboarded thing the message is from (by certificate
+    /// or address), or `None` for a sender that is no thing: scoped rules skip it.
+    Thing(Option<&'a str>),
+}
+
+impl Sender<'_> {
+    fn watched_by(self, rule: &DetectIr) -> bool {
+        match self {
+            Sender::Unattributed => true,
+            Sender::Thing(class) => {
+                rule.classes.is_empty()
+                    || class.is_some_and(|c| rule.classes.iter().any(|r| r == c))
+            }
+        }
+    }
+}
+
 /// Per-rule figures, for the status API and `ward pava scan`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct RuleStats {
@@ -230,6 +253,11 @@ impl Engine {
         self.rules.len()
     }
 
+    /// Whether a rule watches only some classes: then the gateway attributes every message.
+    pub fn has_scoped_rules(&self) -> bool {
+        self.rules.iter().any(|r| !r.ir.classes.is_empty())
+    }
+
     /// Feeds one message; `raw` is the message as received (kept as evidence), `received_ms`
     /// the time to count it at when it carries none. Incidents go to `fired`.
     pub fn feed(
@@ -237,6 +265,7 @@ impl Engine {
         message: &Message<'_>,
         raw: &str,
         received_ms: i64,
+        sender: Sender<'_>,
         fired: &mut Vec<Incident>,
     ) {
         let time = message.timestamp.unwrap_or(received_ms);
@@ -249,6 +278,9 @@ impl Engine {
         candidates.extend(self.always.iter().copied());
         for index in candidates {
             let rule = &self.rules[index];
+            if !sender.watched_by(&rule.ir) {
+                continue;
+            }
             let mut captures = BTreeMap::new();
             if !matches_rule(rule, message, &mut captures) {
                 continue;
@@ -447,6 +479,7 @@ mod tests {
             window_ms,
             group_by: vec!["src".into()],
             actions: Vec::new(),
+            classes: Vec::new(),
             origin: Origin {
                 file: "t.ward".into(),
                 line: 1,
@@ -463,9 +496,35 @@ mod tests {
         let mut fired = Vec::new();
         for raw in lines {
             let message = parse(raw.as_bytes(), 2026).expect("parses");
-            engine.feed(&message, raw, 0, &mut fired);
+            engine.feed(&message, raw, 0, Sender::Unattributed, &mut fired);
         }
         fired
+    }
+
+    #[test]
+    fn a_scoped_rule_skips_other_classes_and_unknown_senders() {
+        let mut scoped = rule(1, None);
+        scoped.classes = vec!["cameras".into()];
+        let mut engine = Engine::new(&[scoped], 100).expect("compiles");
+        assert!(engine.has_scoped_rules());
+        let raw = line("2026-11-25T10:00:00Z", "10.0.0.9");
+        let message = parse(raw.as_bytes(), 2026).expect("parses");
+        let mut fired = Vec::new();
+        for sender in [Sender::Thing(Some("lights")), Sender::Thing(None)] {
+            engine.feed(&message, &raw, 0, sender, &mut fired);
+        }
+        assert!(fired.is_empty(), "{fired:?}");
+        engine.feed(
+            &message,
+            &raw,
+            0,
+            Sender::Thing(Some("cameras")),
+            &mut fired,
+        );
+        assert_eq!(fired.len(), 1);
+        // Offline, nothing is attributed: every rule applies.
+        engine.feed(&message, &raw, 0, Sender::Unattributed, &mut fired);
+        assert_eq!(fired.len(), 2);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::engine::{Engine, Incident, RuleStats};
+use super::engine::{Engine, Incident, RuleStats, Sender};
 use super::syslog::{Malformed, parse_file_line};
 
 /// The longest line read; longer ones are counted as too large and skipped.
@@ -115,7 +115,13 @@ pub fn scan(engine: &mut Engine, paths: &[&Path], year: i32) -> Result<ScanRepor
                     }
                     report.parsed += 1;
                     let raw = std::str::from_utf8(&line).unwrap_or_default();
-                    engine.feed(&message, raw, 0, &mut report.incidents);
+                    engine.feed(
+                        &message,
+                        raw,
+                        0,
+                        Sender::Unattributed,
+                        &mut report.incidents,
+                    );
                 }
                 Err(reason) => *report.dropped.entry(reason.as_str()).or_default() += 1,
             }

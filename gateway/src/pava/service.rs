@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 
-use super::engine::{Engine, Incident, RuleStats};
+use super::engine::{Engine, Incident, RuleStats, Sender};
 use super::incidents::{Recipient, StoredIncident, incident_id, now_ms};
 use super::syslog::{Malformed, parse};
 use crate::bundle::PolicyBundle;
@@ -150,7 +150,20 @@ pub(crate) fn start(context: EngineContext, queue: usize) -> Result<Arc<Pava>, S
                 }
                 if let Ok(message) = parsed {
                     let raw = std::str::from_utf8(&received.bytes).unwrap_or_default();
-                    engine.feed(&message, raw, now_ms(), &mut fired);
+                    // Rules scoped to classes need the sender's class for every message: a
+                    // lock and a lookup per message, paid only when such rules exist.
+                    let class = if engine.has_scoped_rules() {
+                        class_of_sender(&context, &received)
+                    } else {
+                        None
+                    };
+                    engine.feed(
+                        &message,
+                        raw,
+                        now_ms(),
+                        Sender::Thing(class.as_deref()),
+                        &mut fired,
+                    );
                     // Whose message it was matters only for an incident: no lock and no
                     // lookup per message.
                     let device = if fired.is_empty() {
@@ -208,6 +221,21 @@ fn device_of(
     hostname
         .filter(|h| state.things.find(h).is_some())
         .map(str::to_string)
+}
+
+/// The class of the onboarded thing a message is from, by its TLS certificate or its address:
+/// never by the host name it claims, which the sender writes itself.
+fn class_of_sender(context: &EngineContext, received: &Received) -> Option<String> {
+    let state = lock(&context.state);
+    if let Some(identity) = &received.identity
+        && let Some((class, _)) = state.things.find(identity)
+    {
+        return Some(class.to_string());
+    }
+    state
+        .things
+        .at_address(&received.source.to_string())
+        .map(|(_, class)| class.clone())
 }
 
 /// Where an incident's reports go: the services that receive them for its `report` targets.

@@ -673,7 +673,13 @@ fn detect_case(
     let mut dropped = 0;
     for line in input.lines().map(str::trim).filter(|l| !l.is_empty()) {
         match parse_file_line(line.as_bytes(), 2026) {
-            Ok(message) => engine.feed(&message, line, 0, &mut fired),
+            Ok(message) => engine.feed(
+                &message,
+                line,
+                0,
+                crate::pava::engine::Sender::Unattributed,
+                &mut fired,
+            ),
             Err(_) => dropped += 1,
         }
     }

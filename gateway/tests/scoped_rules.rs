@@ -1,0 +1,126 @@
+//! A detection rule scoped to classes watches only their things: the gateway attributes a
+//! message to its sender's class by address (or certificate), never by the host name the
+//! message claims.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use ward_compiler::Policy;
+use ward_compiler::emit::{self, BuildOptions, sign};
+use ward_gateway::config::FileConfig;
+use ward_gateway::runtime::{Gateway, OnboardRequest};
+
+const RULES: &str = r#"
+detect lab_tamper "Tampering on a lab thing" {
+  threat = T9
+  severity = high
+  classes = [lab_things]
+  match syslog { msg = /enclosure opened/ }
+  then { report user }
+}
+
+detect camera_tamper "Tampering on a camera" {
+  threat = T9
+  severity = high
+  classes = [cameras]
+  match syslog { msg = /enclosure opened/ }
+  then { report user }
+}
+"#;
+
+fn bundle(dir: &Path) {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures");
+    let mut policy = Policy::default();
+    for (name, path) in [
+        ("home.ward", "onboarding/home.ward"),
+        ("lab.ward", "lab/lab.ward"),
+    ] {
+        policy.add_file(
+            name,
+            std::fs::read_to_string(fixtures.join(path)).expect("policy"),
+        );
+    }
+    policy.add_file("rules.ward", RULES);
+    let built = emit::build(policy.db(), policy.workspace(), BuildOptions::default())
+        .unwrap_or_else(|e| panic!("builds: {e:?}"));
+    let (private, public) = sign::generate_key().expect("key");
+    let key = sign::signing_key(&private).expect("key");
+    std::fs::write(
+        dir.join("bundle.cbor"),
+        sign::sign(&built, &key).expect("signed"),
+    )
+    .expect("write");
+    std::fs::write(dir.join("k.pub"), public).expect("write");
+}
+
+#[tokio::test]
+async fn a_scoped_rule_watches_only_the_things_of_its_classes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    bundle(dir.path());
+    let config = FileConfig {
+        bundle: Some(dir.path().join("bundle.cbor")),
+        key: Some(dir.path().join("k.pub")),
+        state: Some(dir.path().join("state.sqlite")),
+        syslog_udp: Some("127.0.0.1:0".into()),
+        ..FileConfig::default()
+    }
+    .resolve()
+    .expect("config");
+    let gateway = Gateway::start(config).await.expect("starts");
+    let address = gateway.syslog.0.expect("UDP listener");
+    let mud = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/lab/sensor-mud.json"),
+        )
+        .expect("MUD"),
+    )
+    .expect("JSON");
+    gateway
+        .onboard(
+            OnboardRequest {
+                id: "sensor-1".into(),
+                address: "127.0.0.1".into(),
+                mud_url: None,
+                mud: Some(mud),
+            },
+            None,
+        )
+        .await
+        .expect("onboarded into lab_things");
+
+    // The message claims to come from a camera; it comes from the lab thing's address.
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+    socket
+        .send_to(
+            b"<38>1 2026-12-01T10:00:00Z front-camera tamper 1 - - enclosure opened",
+            address,
+        )
+        .expect("sent");
+    let started = Instant::now();
+    let incidents = loop {
+        let incidents = gateway
+            .incidents(String::new(), 10)
+            .await
+            .expect("incidents")["incidents"]
+            .clone();
+        if incidents.as_array().is_some_and(|i| !i.is_empty()) {
+            break incidents;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "no incident");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    // Give a wrongly scoped rule the time to fire too, then look again.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let incidents = gateway
+        .incidents(String::new(), 10)
+        .await
+        .expect("incidents")["incidents"]
+        .clone();
+    let rules: Vec<&str> = incidents
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|i| i["rule"].as_str())
+        .collect();
+    assert_eq!(rules, ["lab_tamper"], "{incidents}");
+}
