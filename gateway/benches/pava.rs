@@ -4,7 +4,7 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ward_compiler::Policy;
-use ward_gateway::pava::engine::{DEFAULT_MAX_GROUPS, Engine};
+use ward_gateway::pava::engine::{DEFAULT_MAX_GROUPS, Engine, Sender};
 use ward_gateway::pava::syslog::parse;
 
 /// Fifteen rules of a policy: per-app failures, counts by host, severity filters.
@@ -94,7 +94,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             for line in &lines {
                 if let Ok(message) = parse(line.as_bytes(), 2026) {
-                    engine.feed(&message, line, 0, &mut fired);
+                    engine.feed(&message, line, 0, Sender::Unattributed, &mut fired);
                 }
             }
             fired.clear();

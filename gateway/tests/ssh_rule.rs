@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use ward_compiler::Policy;
-use ward_gateway::pava::engine::{DEFAULT_MAX_GROUPS, Engine};
+use ward_gateway::pava::engine::{DEFAULT_MAX_GROUPS, Engine, Sender};
 use ward_gateway::pava::syslog::parse_file_line;
 
 const LOG: &str = "/usr/lib/python3/dist-packages/fail2ban/tests/files/logs/sshd";
@@ -132,7 +132,7 @@ fn the_ssh_rule_counts_what_fail2ban_counts_or_says_why_not() {
             continue;
         };
         let mut fired = Vec::new();
-        engine.feed(&message, line, 0, &mut fired);
+        engine.feed(&message, line, 0, Sender::Unattributed, &mut fired);
         match fired.first() {
             None => {
                 missed.insert(line.clone(), "not counted".to_string());
@@ -170,7 +170,7 @@ fn the_ssh_rule_counts_what_fail2ban_counts_or_says_why_not() {
 fn counted_for(engine: &mut Engine, line: &str) -> Option<String> {
     let message = parse_file_line(line.as_bytes(), 2026).ok()?;
     let mut fired = Vec::new();
-    engine.feed(&message, line, 0, &mut fired);
+    engine.feed(&message, line, 0, Sender::Unattributed, &mut fired);
     fired.first()?.captures.get("src").cloned()
 }
 
