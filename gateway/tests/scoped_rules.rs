@@ -97,18 +97,18 @@ async fn a_scoped_rule_watches_only_the_things_of_its_classes() {
         )
         .expect("sent");
     let started = Instant::now();
-    let incidents = loop {
+    loop {
         let incidents = gateway
             .incidents(String::new(), 10)
             .await
             .expect("incidents")["incidents"]
             .clone();
         if incidents.as_array().is_some_and(|i| !i.is_empty()) {
-            break incidents;
+            break;
         }
         assert!(started.elapsed() < Duration::from_secs(20), "no incident");
         tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    }
     // Give a wrongly scoped rule the time to fire too, then look again.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let incidents = gateway
