@@ -263,7 +263,7 @@ pub struct DetectIr {
     pub group_by: Vec<String>,
     pub actions: Vec<ActionIr>,
     /// The classes whose things the rule watches; empty: every thing.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub classes: Vec<String>,
     pub origin: Origin,
 }
