@@ -123,3 +123,76 @@ test "quarantined things reach nothing" {
     assert_eq!(config["quarantine"], true, "{config}");
     assert_eq!(config["allowed_peers"], serde_json::json!([]), "{config}");
 }
+
+/// A service placed in an environment is assessed as a class is: its profile and level follow,
+/// the rule "lower never connects to higher" protects it, and tests resolve it.
+#[test]
+fn a_service_in_an_environment_gets_its_profile_from_the_assessment() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("p.ward"),
+        r#"
+environment district "City district" {
+  area = industrial
+  likelihood default = high
+  impact default = high
+  accept T2, T9, T11, T20, T21, T23, T24 because "the district's cabinets are locked and monitored"
+}
+class isolation "Quarantine" {
+  quarantine = true
+}
+service tmc "Traffic management center" {
+  address = 10.64.9.1
+  environment = district
+  management = managed
+  function = control
+  capabilities = [x509, tls, secure_update, credential_rotation]
+}
+class sensor "Parking sensor" {
+  function = sensing
+  profile = SecProf_3
+  capabilities = [x509, tls, secure_update, credential_rotation]
+}
+gateway district_gw "District gateway" {
+  address = 10.64.0.1
+  profile = SecProf_4
+}
+segment sensors { classes = [sensor], subnet = 10.64.1.0/24, gateway = district_gw }
+flow tmc -> sensor : tcp/8883 { action = read, via = district_gw }
+test "the center is managed industrial" {
+  expect tmc.profile == SecProf_4
+  expect tmc.level == 4
+  expect risk(tmc, T4) == high
+  allow flow tmc -> sensor : tcp/8883
+}
+"#,
+    )
+    .expect("write");
+    let check = ward(dir.path(), &["check", "."]);
+    let stdout = String::from_utf8_lossy(&check.stdout);
+    assert_eq!(check.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("service `tmc` gets `SecProf_4` in `district`"),
+        "{stdout}"
+    );
+    let test = ward(dir.path(), &["test", "."]);
+    let stdout = String::from_utf8_lossy(&test.stdout);
+    assert_eq!(test.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("4 passed, 0 failed"), "{stdout}");
+
+    // The sensor (level 3) may not open a connection to the center it now sits below.
+    let mut text = std::fs::read_to_string(dir.path().join("p.ward")).expect("read");
+    text.push_str("flow sensor -> tmc : tcp/443 { action = report, via = district_gw }\n");
+    std::fs::write(dir.path().join("p.ward"), text).expect("write");
+    let check = ward(dir.path(), &["check", "."]);
+    let stdout = String::from_utf8_lossy(&check.stdout);
+    assert_eq!(check.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("E0300"), "{stdout}");
+
+    let explain = ward(dir.path(), &["check", ".", "--explain-risk", "tmc"]);
+    let text = String::from_utf8_lossy(&explain.stdout);
+    assert!(
+        text.contains("required profile: `SecProf_4` (level 4)"),
+        "{text}"
+    );
+}

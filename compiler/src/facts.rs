@@ -8,7 +8,7 @@
 use ward_lang::ast::DeclKind;
 
 use crate::db::{Db, Workspace};
-use crate::model::{endpoint_profile_of, profile_info};
+use crate::model::profile_info;
 use crate::queries::{Name, name_owner};
 use crate::relations::segments_of;
 use crate::risk::profile_of_class;
@@ -105,11 +105,11 @@ pub fn endpoint_facts<'db>(
     let (kind, _) = name_owner(db, workspace, name)?;
     let text = name.text(db);
     let held = match kind {
-        DeclKind::Class => {
+        // Declared, or assigned by the risk assessment (a service or gateway placed in an
+        // environment is assessed as a class is).
+        DeclKind::Class | DeclKind::Service | DeclKind::Gateway => {
             profile_of_class(db, workspace, text).map(|p| (p.profile.clone(), p.level, p.assigned))
         }
-        DeclKind::Service | DeclKind::Gateway => endpoint_profile_of(db, workspace, text)
-            .and_then(|p| Some((p.clone(), profile_info(db, workspace, p)?.level, false))),
         _ => None,
     };
     let profile = held.and_then(|(name, level, assigned)| {

@@ -188,6 +188,13 @@ pub struct EndpointIr {
     pub receives: Vec<String>,
     #[serde(default)]
     pub report_url: Option<String>,
+    /// Whether the risk assessment assigned the profile (a service or gateway placed in an
+    /// environment that declares none).
+    #[serde(default)]
+    pub assigned: bool,
+    /// Its risk assessments, when it is placed in environments.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assessments: Vec<AssessmentIr>,
     pub origin: Origin,
 }
 
@@ -716,7 +723,12 @@ fn endpoint_ir(db: &dyn Db, workspace: Workspace, decl: &Decl, origin: Origin) -
             .unwrap_or_default(),
         host: decl.property("host").and_then(|p| text_of(&p.value.kind)),
         profile: held.as_ref().map(|p| p.name.clone()),
-        level: held.map(|p| p.level),
+        level: held.as_ref().map(|p| p.level),
+        assigned: held.is_some_and(|p| p.assigned),
+        assessments: crate::risk::assessments_of(db, workspace, &name)
+            .into_iter()
+            .map(assessment_ir)
+            .collect(),
         receives: decl
             .property("receives")
             .map(|p| names_in(&p.value.kind))

@@ -399,7 +399,11 @@ pub fn class_summary<'db>(
     workspace: Workspace,
     name: Name<'db>,
 ) -> Option<ClassInfo> {
-    let decl = decl_named(db, workspace, name.text(db), DeclKind::Class)?;
+    // Services and gateways placed in an environment are assessed like classes: the same
+    // summary, from the same properties.
+    let decl = [DeclKind::Class, DeclKind::Service, DeclKind::Gateway]
+        .into_iter()
+        .find_map(|kind| decl_named(db, workspace, name.text(db), kind))?;
     let value = |key: &str| decl.property(key).map(|p| &p.value.kind);
     Some(ClassInfo {
         function: value("function").and_then(word_of),

@@ -324,6 +324,12 @@ const DESCRIPTION: PropertySpec = prop("description", ValueType::Str);
 /// an endpoint that does not say so is W0011 (the PIA follows the data).
 const RECEIVES_DATA: PropertySpec = prop("receives_data", ValueType::List(&PERSONAL_DATA_WORD));
 static PERSONAL_DATA_WORD: ValueType = ValueType::Word(&PERSONAL_DATA);
+/// Where an endpoint is deployed, for the risk assessment: classes, and services and
+/// gateways that are assessed like them (their profile and level follow).
+const ENVIRONMENT_OF: PropertySpec = prop("environment", ValueType::OneOrList(&ENVIRONMENT_REF));
+static ENVIRONMENT_REF: ValueType = ValueType::Ref(&[DeclKind::Environment]);
+const CAPABILITIES: PropertySpec = prop("capabilities", ValueType::List(&CAPABILITY_REF));
+static CAPABILITY_REF: ValueType = ValueType::Ref(&[DeclKind::Capability]);
 const ENDPOINT_KINDS: &[DeclKind] = &[DeclKind::Class, DeclKind::Service, DeclKind::Gateway];
 
 /// The specification of a declaration kind.
@@ -437,6 +443,12 @@ static SERVICE: DeclSpec = DeclSpec {
         prop("host", ValueType::Str),
         prop("address", ValueType::Address),
         prop("profile", ValueType::Ref(&[DeclKind::Profile])),
+        ENVIRONMENT_OF,
+        prop("function", ValueType::Word(&FUNCTIONS)),
+        CAPABILITIES,
+        prop("data", ValueType::List(&PERSONAL_DATA_WORD)),
+        prop("impact", ValueType::Word(&LEVELS)),
+        prop("management", ValueType::Word(&MANAGEMENT)),
         // PAVA's reports to the manufacturer and the platform go to the services that say
         // they receive them, by HTTP POST to `report_url`.
         prop(
@@ -447,17 +459,22 @@ static SERVICE: DeclSpec = DeclSpec {
         RECEIVES_DATA,
         DESCRIPTION,
     ],
-    statements: &[],
+    statements: &[StmtTag::Accept],
 };
 
 static GATEWAY: DeclSpec = DeclSpec {
     properties: &[
         prop("address", ValueType::Address),
         prop("profile", ValueType::Ref(&[DeclKind::Profile])),
+        ENVIRONMENT_OF,
+        prop("function", ValueType::Word(&FUNCTIONS)),
+        CAPABILITIES,
+        prop("impact", ValueType::Word(&LEVELS)),
+        prop("management", ValueType::Word(&MANAGEMENT)),
         RECEIVES_DATA,
         DESCRIPTION,
     ],
-    statements: &[],
+    statements: &[StmtTag::Accept],
 };
 
 static SEGMENT: DeclSpec = DeclSpec {

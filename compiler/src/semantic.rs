@@ -37,6 +37,7 @@ pub fn check_semantics(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl, stat
     match decl.kind {
         DeclKind::Class => class(r, file, decl),
         DeclKind::Service => service(r, file, decl),
+        DeclKind::Gateway => assessed_endpoint(r, file, decl),
         DeclKind::Segment => segment(r, file, decl),
         DeclKind::Flow => flow(r, file, decl, state),
         DeclKind::Profile => profile(r, file, decl),
@@ -142,47 +143,7 @@ fn class(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
         }
     }
 
-    // The risk assessment, per environment.
-    let explicit_level = info
-        .profile
-        .as_ref()
-        .and_then(|p| profile_info(r.db, r.workspace, p))
-        .map(|p| (info.profile.clone().unwrap_or_default(), p.level));
-    // Assess only what resolved: an unknown profile or environment is reported already, and
-    // an assessment on a guess would only add noise to that error.
-    let profile_resolves = info
-        .profile
-        .as_ref()
-        .is_none_or(|p| profile_info(r.db, r.workspace, p).is_some());
-    // A class that cannot perform its own profile's mitigations has E0401 with the fix; that
-    // no profile fits it either is the same fact again.
-    let lacks_for_own = info
-        .profile
-        .as_ref()
-        .and_then(|p| profile_info(r.db, r.workspace, p))
-        .is_some_and(|table| {
-            !lacking_capabilities(
-                crate::model::catalog(r.db, r.workspace),
-                info,
-                table.mitigations(),
-            )
-            .is_empty()
-        });
-    if profile_resolves {
-        for assessment in assessments_of(r.db, r.workspace, &name.text) {
-            if lacks_for_own && assessment.required.is_none() {
-                continue;
-            }
-            risk_findings(
-                r,
-                file,
-                decl,
-                assessment,
-                explicit_level.as_ref(),
-                profile_range,
-            );
-        }
-    }
+    assess(r, file, decl, info, profile_range);
 
     mud_matches(r, file, decl);
 
@@ -283,6 +244,58 @@ fn class(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
     }
 }
 
+/// The risk assessment of an endpoint assessed as a class is, per environment: the profile it
+/// gets or needs, and its residual risks.
+fn assess(
+    r: &mut Resolver<'_>,
+    file: SourceFile,
+    decl: &Decl,
+    info: &crate::model::ClassInfo,
+    profile_range: TextRange,
+) {
+    let Some(name) = &decl.name else { return };
+    let explicit_level = info
+        .profile
+        .as_ref()
+        .and_then(|p| profile_info(r.db, r.workspace, p))
+        .map(|p| (info.profile.clone().unwrap_or_default(), p.level));
+    // Assess only what resolved: an unknown profile or environment is reported already, and
+    // an assessment on a guess would only add noise to that error.
+    let profile_resolves = info
+        .profile
+        .as_ref()
+        .is_none_or(|p| profile_info(r.db, r.workspace, p).is_some());
+    // A class that cannot perform its own profile's mitigations has E0401 with the fix; that
+    // no profile fits it either is the same fact again.
+    let lacks_for_own = info
+        .profile
+        .as_ref()
+        .and_then(|p| profile_info(r.db, r.workspace, p))
+        .is_some_and(|table| {
+            !lacking_capabilities(
+                crate::model::catalog(r.db, r.workspace),
+                info,
+                table.mitigations(),
+            )
+            .is_empty()
+        });
+    if profile_resolves {
+        for assessment in assessments_of(r.db, r.workspace, &name.text) {
+            if lacks_for_own && assessment.required.is_none() {
+                continue;
+            }
+            risk_findings(
+                r,
+                file,
+                decl,
+                assessment,
+                explicit_level.as_ref(),
+                profile_range,
+            );
+        }
+    }
+}
+
 /// The quarantine place: one at most (E0801); and where the policy has none, the standard
 /// library's rules that quarantine are noted on the policy's first class (N0002).
 fn quarantine_place(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl, is_place: bool) {
@@ -370,7 +383,8 @@ fn risk_findings(
                     file,
                     name.range,
                     format!(
-                        "class `{}` has no moderate or high risk{scope}, and no profile fits what it can do: it holds none",
+                        "{} `{}` has no moderate or high risk{scope}, and no profile fits what it can do: it holds none",
+                        decl.kind.noun(),
                         name.text
                     ),
                 )
@@ -393,7 +407,12 @@ fn risk_findings(
                 &codes::NO_PROFILE_FITS,
                 file,
                 name.range,
-                format!("no profile fits class `{}`{scope}: {}", name.text, reasons),
+                format!(
+                    "no profile fits {} `{}`{scope}: {}",
+                    decl.kind.noun(),
+                    name.text,
+                    reasons
+                ),
             )
             .with_label(format!("risks: {}", risks(assessment.risky())))
             .with_help(format!(
@@ -425,7 +444,8 @@ fn risk_findings(
                     file,
                     profile_range,
                     format!(
-                        "class `{}` holds `{profile}` (level {level}), but its risk assessment{scope} requires `{required}` (level {required_level}): {what}",
+                        "{} `{}` holds `{profile}` (level {level}), but its risk assessment{scope} requires `{required}` (level {required_level}): {what}",
+                        decl.kind.noun(),
                         name.text
                     ),
                 )
@@ -476,7 +496,8 @@ fn risk_findings(
                     file,
                     name.range,
                     format!(
-                        "class `{}` gets `{required}`{scope} from the risk assessment",
+                        "{} `{}` gets `{required}`{scope} from the risk assessment",
+                        decl.kind.noun(),
                         name.text
                     ),
                 )
@@ -484,7 +505,7 @@ fn risk_findings(
             );
         }
     }
-    residual_risk(r, file, name, assessment, &scope);
+    residual_risk(r, file, decl.kind.noun(), name, assessment, &scope);
 }
 
 /// W0009: the moderate and high risks the class's profile leaves, that neither the class nor
@@ -492,6 +513,7 @@ fn risk_findings(
 fn residual_risk(
     r: &mut Resolver<'_>,
     file: SourceFile,
+    noun: &str,
     name: &ward_lang::ast::Ident,
     assessment: &Assessment,
     scope: &str,
@@ -546,7 +568,7 @@ fn residual_risk(
     }
     let threats: Vec<&str> = open.iter().map(|o| o.threat.as_str()).collect();
     help.push(format!(
-        "or accept them, in the class or its environment: `accept {} because \"...\"`",
+        "or accept them, in the {noun} or its environment: `accept {} because \"...\"`",
         threats.join(", ")
     ));
     r.report(
@@ -555,7 +577,8 @@ fn residual_risk(
             file,
             name.range,
             format!(
-                "class `{}` leaves {} moderate or high risk{}{scope} unmitigated: {}",
+                "{} `{}` leaves {} moderate or high risk{}{scope} unmitigated: {}",
+                noun,
                 name.text,
                 open.len(),
                 if open.len() == 1 { "" } else { "s" },
@@ -748,7 +771,23 @@ fn dangerous_but_legal(
 
 /// A service is outside the policy's segments: an address inside a segment's subnet would be
 /// both a service and a thing of that segment to the firewall (its level's drops included).
+/// A service or gateway placed in an environment is assessed as a class is.
+fn assessed_endpoint(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
+    let Some(name) = &decl.name else { return };
+    let Some(info) = class_info(r.db, r.workspace, &name.text) else {
+        return;
+    };
+    if info.environments.is_empty() {
+        return;
+    }
+    let profile_range = decl
+        .property("profile")
+        .map_or(name.range, |p| p.value.range);
+    assess(r, file, decl, info, profile_range);
+}
+
 fn service(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
+    assessed_endpoint(r, file, decl);
     let Some(address) = decl.property("address") else {
         return;
     };

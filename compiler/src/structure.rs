@@ -343,7 +343,7 @@ fn home_of(tag: StmtTag) -> &'static str {
     match tag {
         StmtTag::Mitigate | StmtTag::Bound => "a security profile",
         StmtTag::Param => "a mitigation",
-        StmtTag::Accept => "a class or an environment",
+        StmtTag::Accept => "a class, a service, a gateway or an environment",
         StmtTag::Match => "a class (`match mud`) or a detection rule (`match syslog`)",
         StmtTag::When | StmtTag::Then => "a detection rule",
         StmtTag::FlowAssert | StmtTag::Expect | StmtTag::Table => "a test",
@@ -896,7 +896,12 @@ fn expect(r: &mut Resolver<'_>, file: SourceFile, subject: &ExpectSubject, expec
             }
             match args.as_slice() {
                 [class, threat] => {
-                    value(r, file, class, &ValueType::Ref(&[DeclKind::Class]));
+                    value(
+                        r,
+                        file,
+                        class,
+                        &ValueType::Ref(&[DeclKind::Class, DeclKind::Service, DeclKind::Gateway]),
+                    );
                     value(r, file, threat, &ValueType::Ref(&[DeclKind::Threat]));
                     value(r, file, expected, &ValueType::Word(&schema::LEVELS));
                 }

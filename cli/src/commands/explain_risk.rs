@@ -15,9 +15,13 @@ pub fn run(policy: &Policy, class: &str) -> Outcome {
     let db = policy.db();
     let workspace = policy.workspace();
     match owner_of(db, workspace, class) {
-        Some((DeclKind::Class, _)) => {}
+        // Services and gateways placed in an environment are assessed as classes are.
+        Some((DeclKind::Class | DeclKind::Service | DeclKind::Gateway, _)) => {}
         Some((kind, _)) => {
-            eprintln!("error: `{class}` is {}, not a class", kind.with_article());
+            eprintln!(
+                "error: `{class}` is {}: only classes, services and gateways are assessed",
+                kind.with_article()
+            );
             return Outcome::Failure;
         }
         None => {

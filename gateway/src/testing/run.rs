@@ -524,7 +524,14 @@ fn expect_case(
                     ("profile", Some((profile, _))) => Ok((
                         compare(profile.as_str(), op, value_text(value).as_str()),
                         expected,
-                        format!("{profile} (declared)"),
+                        format!(
+                            "{profile} ({})",
+                            if endpoint.assigned {
+                                "assigned by the risk assessment"
+                            } else {
+                                "declared"
+                            }
+                        ),
                         vec![origin],
                     )),
                     ("level", Some((_, level))) => {
@@ -591,14 +598,21 @@ fn expect_case(
             else {
                 return Err("`risk` takes a class and a threat".to_string());
             };
-            let found = compiled
-                .ir
-                .class(class)
-                .ok_or_else(|| format!("`{class}` is not a class"))?;
+            // A class, or a service or gateway placed in an environment.
+            let (assessments, data): (&[ward_compiler::ir::AssessmentIr], Option<&[String]>) =
+                match (compiled.ir.class(class), compiled.ir.endpoint(class)) {
+                    (Some(found), _) => (&found.assessments, Some(&found.data)),
+                    (None, Some(endpoint)) => (&endpoint.assessments, None),
+                    (None, None) => {
+                        return Err(format!(
+                            "`{class}` is neither a class, a service nor a gateway"
+                        ));
+                    }
+                };
             // A privacy threat does not apply to a class without personal data (the PIA):
             // no level is true of it, and the case says so.
             if ward_compiler::risk::PRIVACY_THREATS.contains(&threat.as_str())
-                && found.data.is_empty()
+                && data.is_some_and(<[String]>::is_empty)
             {
                 return Ok((
                     false,
@@ -612,7 +626,7 @@ fn expect_case(
             // The assessment keeps the moderate and high risks: a threat not there is low.
             let mut actual = "low".to_string();
             let mut decided_by = Vec::new();
-            for assessment in &found.assessments {
+            for assessment in assessments {
                 for risk in assessment.risks.iter().filter(|r| &r.threat == threat) {
                     if level_rank(&risk.risk) > level_rank(&actual) {
                         actual = risk.risk.clone();
