@@ -865,6 +865,33 @@ Fixed:
 ",
 };
 
+pub static UNTESTABLE_EXPECTATION: Code = Code {
+    code: "W0012",
+    name: "untestable-expectation",
+    severity: Severity::Warning,
+    summary: "a test expects the profile or level of an endpoint that holds none",
+    explanation: "\
+A class, service or gateway holds a profile when it declares one or when the risk assessment
+assigns one (it is placed in an environment). Without either, `expect x.profile == ...` and
+`expect x.level ...` can never hold: `ward check` says so instead of `ward test` failing later.
+`ward test --strict` fails on it.
+
+Example:
+
+    service tmc \"Traffic management center\" { address = 10.0.9.1 }
+    test \"levels\" { expect tmc.profile == SecProf_4 }     // warning
+
+Fixed:
+
+    service tmc \"Traffic management center\" {
+      address = 10.0.9.1
+      environment = district        // or: profile = SecProf_4
+      function = control
+      capabilities = [x509, tls, secure_update, credential_rotation]
+    }
+",
+};
+
 pub static BROAD_FLOW: Code = Code {
     code: "W0007",
     name: "broad-flow",
@@ -1160,6 +1187,7 @@ pub static ALL: &[&Code] = &[
     &RESIDUAL_RISK,
     &QUARANTINE_WITHOUT_PLACE,
     &PERSONAL_DATA_FLOW,
+    &UNTESTABLE_EXPECTATION,
     &ASSIGNED_PROFILE,
     &STDLIB_QUARANTINE_WITHOUT_PLACE,
     &NOTHING_TO_MITIGATE,

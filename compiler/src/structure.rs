@@ -864,6 +864,23 @@ fn expect(r: &mut Resolver<'_>, file: SourceFile, subject: &ExpectSubject, expec
             if let Some(attribute) = path.get(1)
                 && def.is_some()
             {
+                let holds_none = matches!(attribute.text.as_str(), "profile" | "level")
+                    && crate::risk::profile_of_class(r.db, r.workspace, &first.text).is_none();
+                if holds_none {
+                    r.report(
+                        Diagnostic::new(
+                            &codes::UNTESTABLE_EXPECTATION,
+                            file,
+                            first.range,
+                            format!(
+                                "`{}` holds no profile: `expect {}.{}` can never hold",
+                                first.text, first.text, attribute.text
+                            ),
+                        )
+                        .with_label("no profile, no level")
+                        .with_help("declare `profile = ...` on it, or place it in an environment (`environment = ...`) for the risk assessment to assign one"),
+                    );
+                }
                 match attribute.text.as_str() {
                     "profile" => value(r, file, expected, &ValueType::Ref(&[DeclKind::Profile])),
                     "level" => value(r, file, expected, &ValueType::Int),

@@ -57,7 +57,10 @@ pub fn run_tests(args: Args) -> Outcome {
         .check()
         .diagnostics
         .into_iter()
-        .filter(|d| d.code.code == ward_compiler::codes::UNDECLARED_OPERATION.code)
+        .filter(|d| {
+            d.code.code == ward_compiler::codes::UNDECLARED_OPERATION.code
+                || d.code.code == ward_compiler::codes::UNTESTABLE_EXPECTATION.code
+        })
         .collect();
     for diagnostic in &vacuous {
         let file = diagnostic.file.path(policy.db());
