@@ -245,3 +245,118 @@ fn the_language_server_end_to_end() {
 
     server.stop();
 }
+
+/// The file lifecycle as an editor drives it: a buffer closed without saving gives way to the
+/// disk; files created, deleted and renamed outside the editor join and leave the workspace
+/// (no duplicate definitions until a restart); a symbolic link to a folder is not followed;
+/// the standard library is served from a private folder of the server's own.
+#[test]
+fn files_opened_closed_created_deleted_and_renamed_follow_the_disk() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path().canonicalize().expect("path");
+    let a = root.join("a.ward");
+    let b = root.join("b.ward");
+    std::fs::write(
+        &a,
+        "class isolation \"Quarantine\" { quarantine = true }\nservice api \"API\" { host = \"api.example\" }\n",
+    )
+    .expect("write");
+    std::fs::write(&b, "service db \"Database\" { host = \"db.example\" }\n").expect("write");
+    // A link back to the folder itself: a walker that followed it would never end.
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&root, root.join("loop")).expect("symlink");
+    let mut server = Server::start(env!("CARGO_BIN_EXE_ward"), &root);
+    let (a_uri, b_uri) = (uri(&a), uri(&b));
+    let codes = |list: &[Value]| -> Vec<String> {
+        list.iter()
+            .filter_map(|d| d["code"].as_str().map(str::to_string))
+            .collect()
+    };
+    server.diagnostics_for(&b_uri, |d| codes(d) == ["W0001"]);
+
+    // Edited in the editor, then closed without saving: the disk is the truth again.
+    let text = std::fs::read_to_string(&a).expect("read");
+    server.notify(
+        "textDocument/didOpen",
+        json!({ "textDocument": { "uri": a_uri, "languageId": "ward", "version": 1, "text": text } }),
+    );
+    server.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": { "uri": a_uri, "version": 2 },
+            "contentChanges": [{ "text": format!("{text}service api2 \"Typo\" {{ host = \"x.example\", profile = SecProf9 }}\n") }],
+        }),
+    );
+    server.diagnostics_for(&a_uri, |d| codes(d).contains(&"E0100".to_string()));
+    server.notify(
+        "textDocument/didClose",
+        json!({ "textDocument": { "uri": a_uri } }),
+    );
+    server.diagnostics_for(&a_uri, |d| !codes(d).contains(&"E0100".to_string()));
+
+    // Created on disk: it joins, and its duplicate is reported.
+    let c = root.join("c.ward");
+    std::fs::write(&c, "service db \"Copy\" { host = \"copy.example\" }\n").expect("write");
+    let c_uri = uri(&c);
+    server.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({ "changes": [{ "uri": c_uri, "type": 1 }] }),
+    );
+    server.diagnostics_for(&c_uri, |d| codes(d).contains(&"E0101".to_string()));
+    // Deleted on disk: it leaves, with its diagnostics.
+    std::fs::remove_file(&c).expect("delete");
+    server.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({ "changes": [{ "uri": c_uri, "type": 3 }] }),
+    );
+    server.diagnostics_for(&c_uri, <[Value]>::is_empty);
+    server.diagnostics_for(&b_uri, |d| codes(d) == ["W0001"]);
+
+    // Renamed on disk (a deletion and a creation): one `db`, under its new name.
+    let d = root.join("d.ward");
+    std::fs::rename(&b, &d).expect("rename");
+    let d_uri = uri(&d);
+    server.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({ "changes": [{ "uri": b_uri, "type": 3 }, { "uri": d_uri, "type": 1 }] }),
+    );
+    server.diagnostics_for(&b_uri, <[Value]>::is_empty);
+    server.diagnostics_for(&d_uri, |d| codes(d) == ["W0001"]);
+
+    // The standard library is served from a folder only this user can enter, made afresh.
+    let mut text = std::fs::read_to_string(&a).expect("read");
+    text.push_str("class lamp \"Lamp\" {\n  function = sensing\n  profile = SecProf_1\n  capabilities = [x509, tls, second_factor]\n}\nsegment lamps { classes = [lamp] }\n");
+    std::fs::write(&a, &text).expect("write");
+    server.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({ "changes": [{ "uri": a_uri, "type": 2 }] }),
+    );
+    let definition = server.request(
+        "textDocument/definition",
+        json!({ "textDocument": { "uri": a_uri }, "position": position_of(&text, "SecProf_1") }),
+    );
+    let target = definition["uri"].as_str().expect("a location");
+    let path = PathBuf::from(target.trim_start_matches("file://"));
+    let folder = path
+        .parent()
+        .and_then(Path::parent)
+        .expect("the server's folder");
+    assert!(
+        folder
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("ward-lsp-")),
+        "{target}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(folder)
+            .expect("folder")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o700, "{target}");
+    }
+    server.stop();
+    // Removed with the server.
+    assert!(!folder.exists(), "{target}");
+}

@@ -145,7 +145,11 @@ pub fn check_detect(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
 
 /// W0010: a `quarantine` action where the policy has no quarantine place.
 fn quarantine_without_place(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
-    if file.is_stdlib(r.db) || !crate::relations::quarantine_places(r.db, r.workspace).is_empty() {
+    // Only a rule that quarantines reads the workspace's places.
+    if file.is_stdlib(r.db)
+        || !crate::relations::quarantines(decl)
+        || !crate::relations::quarantine_places(r.db, r.workspace).is_empty()
+    {
         return;
     }
     for stmt in &decl.body {

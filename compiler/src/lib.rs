@@ -13,6 +13,7 @@ pub mod diagnostic;
 pub mod diff;
 pub mod emit;
 pub mod facts;
+pub mod files;
 pub mod ide;
 pub mod ir;
 pub mod model;

@@ -14,6 +14,13 @@ use ward_lang::ast::{Decl, DeclKind, Item};
 use crate::db::{Db, SourceFile, Workspace};
 
 /// The parse of a file: tree and syntax errors.
+/// A file's line index, built once per text: every range reported in the file (diagnostics,
+/// their labels, references) converts through it.
+#[salsa::tracked(returns(ref))]
+pub fn line_index(db: &dyn Db, file: SourceFile) -> ward_lang::LineIndex {
+    ward_lang::LineIndex::new(file.text(db))
+}
+
 #[salsa::tracked(returns(ref))]
 pub fn parsed(db: &dyn Db, file: SourceFile) -> ward_lang::Parse {
     ward_lang::parse(file.text(db))

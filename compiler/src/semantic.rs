@@ -300,6 +300,14 @@ fn assess(
 /// library's rules that quarantine are noted on the policy's first class (N0002).
 fn quarantine_place(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl, is_place: bool) {
     let Some(name) = &decl.name else { return };
+    // Only a place, or the first class of its file (where N0002 may go), reads the
+    // workspace's answers: one such dependency per file rather than per class keeps the
+    // re-check after an edit cheap.
+    let first_of_file =
+        crate::relations::file_quarantine(r.db, file).2.as_deref() == Some(name.text.as_str());
+    if !is_place && !first_of_file {
+        return;
+    }
     let places = crate::relations::quarantine_places(r.db, r.workspace);
     if is_place && places.len() > 1 {
         let others: Vec<String> = places

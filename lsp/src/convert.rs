@@ -29,8 +29,13 @@ pub fn offset(text: &str, index: &LineIndex, position: lsp::Position) -> u32 {
 
 /// A range in a file, with the file's own line index.
 pub fn file_range(db: &dyn Db, file: SourceFile, r: TextRange) -> lsp::Range {
-    let text = file.text(db);
-    range(text, &LineIndex::new(text), r)
+    // The line index is the database's, built once per text: publishing a file's hundred
+    // diagnostics does not rebuild it a hundred times.
+    range(
+        file.text(db),
+        ward_compiler::queries::line_index(db, file),
+        r,
+    )
 }
 
 pub fn severity(severity: Severity) -> lsp::DiagnosticSeverity {

@@ -6,7 +6,7 @@
 //! `ContentModified`, so a slow reply is never computed for stale text.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::sync::Mutex;
@@ -26,6 +26,14 @@ struct State {
     published: HashMap<Uri, Vec<Diagnostic>>,
     /// Where the explanations of codes are written, for `codeDescription` links.
     explain_dir: Option<PathBuf>,
+    /// The files open in the editor: their buffers are the truth until closed. The others
+    /// follow the disk (`workspace/didChangeWatchedFiles`).
+    open: std::collections::HashSet<Uri>,
+    /// The private folder the standard library and the explanations are written to; removed
+    /// with the server.
+    support: Option<tempfile::TempDir>,
+    /// Files that left the workspace, whose diagnostics the editor must clear.
+    cleared: Vec<Uri>,
 }
 
 pub struct Backend {
@@ -45,8 +53,43 @@ impl Backend {
                 uri_of: HashMap::new(),
                 published: HashMap::new(),
                 explain_dir: None,
+                open: std::collections::HashSet::new(),
+                support: None,
+                cleared: Vec::new(),
             }),
             revision: AtomicU64::new(0),
+        }
+    }
+
+    /// Makes the workspace's copy of `uri` what the disk holds: its text, or, when the file
+    /// is gone (deleted, renamed away) or is no `.ward` file any more, nothing.
+    fn follow_disk(&self, state: &mut State, uri: &Uri) {
+        let on_disk = uri
+            .to_file_path()
+            .filter(|p| p.extension().is_some_and(|e| e == "ward"))
+            .and_then(|p| ward_compiler::files::read(&p).ok().map(|text| (p, text)));
+        let known = state.by_uri.get(uri).copied();
+        match (known, on_disk) {
+            (Some(file), _) if file.is_stdlib(state.policy.db()) => {}
+            (Some(file), Some((_, text))) => {
+                if file.text(state.policy.db()) != &text {
+                    state.policy.set_text(file, text);
+                }
+            }
+            (Some(file), None) => {
+                state.policy.remove_file(file);
+                state.by_uri.remove(uri);
+                state.uri_of.remove(&file);
+                // Its diagnostics go with it.
+                state.published.insert(uri.clone(), Vec::new());
+                state.cleared.push(uri.clone());
+            }
+            (None, Some((path, text))) => {
+                let file = state.policy.add_file(path.display().to_string(), text);
+                state.uri_of.insert(file, uri.clone());
+                state.by_uri.insert(uri.clone(), file);
+            }
+            (None, None) => {}
         }
     }
 
@@ -111,7 +154,11 @@ impl Backend {
                     data: None,
                 });
             }
-            let mut updates = Vec::new();
+            let mut updates: Vec<(Uri, Vec<Diagnostic>)> = state
+                .cleared
+                .drain(..)
+                .map(|uri| (uri, Vec::new()))
+                .collect();
             for (uri, diagnostics) in per_file {
                 if state.published.get(&uri) != Some(&diagnostics) || touched == Some(&uri) {
                     state.published.insert(uri.clone(), diagnostics.clone());
@@ -192,30 +239,26 @@ fn content_modified() -> Error {
 }
 
 /// Writes the standard library and the explanations of codes where editors can open them
-/// (read-only), and returns their folders.
-fn write_support_files() -> Option<(PathBuf, PathBuf)> {
-    let base = std::env::temp_dir().join(format!("ward-{}", env!("CARGO_PKG_VERSION")));
-    let stdlib = base.join("stdlib");
-    let explain = base.join("explain");
+/// (read-only), in a folder of this server's own: created afresh with a random name and
+/// mode 0700, so that no other local user can have prepared it, read it or swap its files
+/// (the fixed path used before could be pre-created by anyone). Returns the folder (removed when dropped) and its two subfolders.
+fn write_support_files() -> Option<(tempfile::TempDir, PathBuf, PathBuf)> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix("ward-lsp-");
+    // Created with these permissions (mkdir's mode), not changed after: no moment in which
+    // another user could enter it.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700));
+    let base = builder.tempdir().ok()?;
+    let stdlib = base.path().join("stdlib");
+    let explain = base.path().join("explain");
     std::fs::create_dir_all(&stdlib).ok()?;
     std::fs::create_dir_all(&explain).ok()?;
     for file in ward_stdlib::FILES {
         let name = file.path.trim_start_matches("<stdlib>/");
         let path = stdlib.join(name);
-        if std::fs::read_to_string(&path).ok().as_deref() != Some(file.text) {
-            // Make it writable to refresh it, then read-only again: the standard library
-            // is served for reading, and edits to it would be ignored.
-            if let Ok(meta) = std::fs::metadata(&path) {
-                let mut permissions = meta.permissions();
-                #[expect(
-                    clippy::permissions_set_readonly_false,
-                    reason = "refreshing our own copy"
-                )]
-                permissions.set_readonly(false);
-                let _ = std::fs::set_permissions(&path, permissions);
-            }
-            let _ = std::fs::write(&path, file.text);
-        }
+        std::fs::write(&path, file.text).ok()?;
+        // Served for reading: edits to it would be ignored.
         if let Ok(meta) = std::fs::metadata(&path) {
             let mut permissions = meta.permissions();
             permissions.set_readonly(true);
@@ -229,25 +272,7 @@ fn write_support_files() -> Option<(PathBuf, PathBuf)> {
         );
         let _ = std::fs::write(explain.join(format!("{}.md", code.code)), text);
     }
-    Some((stdlib, explain))
-}
-
-fn ward_files(root: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(root) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if path.is_dir() {
-            if !name.starts_with('.') && name != "target" && name != "node_modules" {
-                ward_files(&path, out);
-            }
-        } else if path.extension().is_some_and(|e| e == "ward") {
-            out.push(path);
-        }
-    }
+    Some((base, stdlib, explain))
 }
 
 impl LanguageServer for Backend {
@@ -266,7 +291,7 @@ impl LanguageServer for Backend {
         }
         let mut state = self.state.lock().await;
         let support = write_support_files();
-        if let Some((stdlib, explain)) = &support {
+        if let Some((_, stdlib, explain)) = &support {
             // The stdlib files of the database get the URIs of their copies on disk.
             let db_files: Vec<SourceFile> = state
                 .policy
@@ -288,11 +313,9 @@ impl LanguageServer for Backend {
             }
             state.explain_dir = Some(explain.clone());
         }
-        let mut paths = Vec::new();
-        for root in &roots {
-            ward_files(root, &mut paths);
-        }
-        paths.sort();
+        state.support = support.map(|(base, _, _)| base);
+        // The CLI's walker: symbolic links to folders are not followed.
+        let (paths, _unreadable) = ward_compiler::files::collect(&roots);
         for path in paths {
             let (Ok(text), Some(uri)) =
                 (std::fs::read_to_string(&path), Uri::from_file_path(&path))
@@ -353,6 +376,53 @@ impl LanguageServer for Backend {
     }
 
     async fn initialized(&self, _: InitializedParams) {
+        // Files created, changed, deleted or renamed outside the editor: the workspace
+        // follows the disk for every file not open in it.
+        let watch = DidChangeWatchedFilesRegistrationOptions {
+            watchers: vec![FileSystemWatcher {
+                glob_pattern: GlobPattern::String("**/*.ward".into()),
+                kind: None,
+            }],
+        };
+        self.publish(None).await;
+        // Not awaited here: a client slow to answer must not hold back the notifications
+        // that follow.
+        if let Ok(options) = serde_json::to_value(watch) {
+            let client = self.client.clone();
+            tokio::spawn(async move {
+                let _ = client
+                    .register_capability(vec![Registration {
+                        id: "ward-files".into(),
+                        method: "workspace/didChangeWatchedFiles".into(),
+                        register_options: Some(options),
+                    }])
+                    .await;
+            });
+        }
+    }
+
+    async fn did_close(&self, params: DidCloseTextDocumentParams) {
+        self.revision.fetch_add(1, Ordering::SeqCst);
+        let uri = params.text_document.uri;
+        {
+            let mut state = self.state.lock().await;
+            state.open.remove(&uri);
+            // A buffer closed without saving is no longer the truth: the disk is.
+            self.follow_disk(&mut state, &uri);
+        }
+        self.publish(None).await;
+    }
+
+    async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        self.revision.fetch_add(1, Ordering::SeqCst);
+        {
+            let mut state = self.state.lock().await;
+            for change in params.changes {
+                if !state.open.contains(&change.uri) {
+                    self.follow_disk(&mut state, &change.uri);
+                }
+            }
+        }
         self.publish(None).await;
     }
 
@@ -365,6 +435,7 @@ impl LanguageServer for Backend {
         let uri = params.text_document.uri;
         {
             let mut state = self.state.lock().await;
+            state.open.insert(uri.clone());
             let text = params.text_document.text;
             match state.by_uri.get(&uri).copied() {
                 Some(file) if file.is_stdlib(state.policy.db()) => {}

@@ -139,6 +139,12 @@ impl Server {
                 .messages
                 .recv_timeout(left)
                 .unwrap_or_else(|_| panic!("no matching diagnostics for {uri}"));
+            if message.get("id").is_some() && message.get("method").is_some() {
+                // A request from the server (client/registerCapability): an editor answers.
+                let answer = json!({ "jsonrpc": "2.0", "id": message["id"], "result": null });
+                self.send(answer);
+                continue;
+            }
             self.notifications.push(message);
         }
     }
