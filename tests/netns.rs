@@ -157,15 +157,16 @@ fn reaches(
     proto: &str,
     port: u16,
 ) -> bool {
+    // The server says `ready` once it listens: the client starts then, not after a guess.
     let server_code = match proto {
         "tcp" => format!(
-            "import socket\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n\
-             s.bind(('0.0.0.0',{port}))\ns.listen()\ns.settimeout(3)\n\
+            "import socket,sys\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n\
+             s.bind(('0.0.0.0',{port}))\ns.listen()\ns.settimeout(3)\nprint('ready',flush=True)\n\
              try:\n  c,_=s.accept()\n  c.settimeout(2)\n  print(c.recv(16).decode())\nexcept OSError:\n  pass\n"
         ),
         _ => format!(
-            "import socket\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\ns.bind(('0.0.0.0',{port}))\n\
-             s.settimeout(3)\ntry:\n  print(s.recvfrom(16)[0].decode())\nexcept OSError:\n  pass\n"
+            "import socket,sys\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\ns.bind(('0.0.0.0',{port}))\n\
+             s.settimeout(3)\nprint('ready',flush=True)\ntry:\n  print(s.recvfrom(16)[0].decode())\nexcept OSError:\n  pass\n"
         ),
     };
     let client_code = match proto {
@@ -178,15 +179,24 @@ fn reaches(
         ),
     };
     let server_ns = lab.ns(server_ns);
-    let server = Command::new("ip")
+    let mut server = Command::new("ip")
         .args(["netns", "exec", &server_ns, "python3", "-c", &server_code])
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("server starts");
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    let stdout = server.stdout.take().expect("server output");
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
+    // A deny must not pass because nothing listened yet: no `ready`, no verdict.
+    let ready = lines.next().and_then(Result::ok);
+    assert_eq!(
+        ready.as_deref(),
+        Some("ready"),
+        "the test server did not start"
+    );
     let _ = lab.exec(client_ns, &["python3", "-c", &client_code]);
-    let output = server.wait_with_output().expect("server ends");
-    String::from_utf8_lossy(&output.stdout).contains("ward")
+    let received: Vec<String> = lines.map_while(Result::ok).collect();
+    let _ = server.wait();
+    received.iter().any(|line| line.contains("ward"))
 }
 
 #[test]

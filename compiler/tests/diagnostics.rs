@@ -197,3 +197,23 @@ fn the_missing_mitigation_fix_adds_what_other_profiles_use() {
         .collect();
     assert!(!codes.contains(&"E0400"), "{codes:?}");
 }
+
+/// Every code of the registry fires somewhere in the annotated fixtures: a code no fixture
+/// shows is a check no test holds to its word.
+#[test]
+fn every_code_has_a_fixture_line_that_fires_it() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/diagnostics");
+    let mut annotated = std::collections::BTreeSet::new();
+    for entry in std::fs::read_dir(&dir).expect("fixture folder").flatten() {
+        let text = std::fs::read_to_string(entry.path()).expect("fixture");
+        for expected in annotations(&text) {
+            annotated.insert(expected.code);
+        }
+    }
+    let missing: Vec<&str> = ward_compiler::codes::ALL
+        .iter()
+        .map(|c| c.code)
+        .filter(|code| !annotated.contains(*code))
+        .collect();
+    assert!(missing.is_empty(), "no fixture fires {missing:?}");
+}
