@@ -10,7 +10,7 @@ use cli::{root, ward};
 
 fn logs(name: &str) -> String {
     root()
-        .join("gateway/tests/fixtures/logs")
+        .join("pava/tests/fixtures/logs")
         .join(name)
         .to_string_lossy()
         .into_owned()

@@ -111,7 +111,7 @@ fn verify_and_scan_say_when_a_signature_was_not_checked() {
     assert_eq!(verified.status.code(), Some(0), "{verified:?}");
     assert!(String::from_utf8_lossy(&verified.stdout).contains("signature valid"));
 
-    let log = cli::root().join("gateway/tests/fixtures/logs/auth.log");
+    let log = cli::root().join("pava/tests/fixtures/logs/auth.log");
     let log = log.to_string_lossy();
     let scan = ward(
         dir.path(),

@@ -6,9 +6,9 @@
 use std::path::{Path, PathBuf};
 
 use ward_gateway::bundle::{self, Unsigned};
-use ward_gateway::pava::engine::{DEFAULT_MAX_GROUPS, Engine};
-use ward_gateway::pava::scan::{ScanReport, scan};
 use ward_gateway::store::rfc3339;
+use ward_pava::engine::{DEFAULT_MAX_GROUPS, Engine};
+use ward_pava::scan::{ScanReport, scan};
 
 use crate::Outcome;
 use crate::stdout::outln;

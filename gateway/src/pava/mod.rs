@@ -1,15 +1,14 @@
 //! PAVA (the draft's section 8): things' syslog reports analysed for vulnerabilities and
 //! attacks with the bundle's detection rules.
 
-pub mod engine;
-pub mod framing;
 pub mod incidents;
 pub mod listeners;
 pub mod outbox;
-pub mod scan;
 pub mod service;
-pub mod syslog;
 pub mod tls;
+
+// The analysis is its own crate (no tokio, no SQLite); the daemon's parts here feed it.
+pub use ward_pava::{engine, framing, scan, syslog};
 
 use ward_compiler::ir::DetectIr;
 

@@ -449,7 +449,7 @@ fn count(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pava::syslog::{parse, rfc3339_ms};
+    use crate::syslog::{parse, rfc3339_ms};
     use ward_compiler::ir::Origin;
 
     fn rule(threshold: i64, window_ms: Option<i64>) -> DetectIr {

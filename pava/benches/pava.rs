@@ -1,11 +1,11 @@
 //! PAVA's engine in process: parsing and matching a realistic mix of RFC 5424 lines against
 //! 20 detection rules (the standard library's 5 and 15 of a policy), on one core. Target: at
-//! least 500,000 messages per second. Run with `cargo bench -p ward-gateway --bench pava`.
+//! least 500,000 messages per second. Run with `cargo bench -p ward-pava --bench pava`.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ward_compiler::Policy;
-use ward_gateway::pava::engine::{DEFAULT_MAX_GROUPS, Engine, Sender};
-use ward_gateway::pava::syslog::parse;
+use ward_pava::engine::{DEFAULT_MAX_GROUPS, Engine, Sender};
+use ward_pava::syslog::parse;
 
 /// Fifteen rules of a policy: per-app failures, counts by host, severity filters.
 fn policy_rules() -> String {

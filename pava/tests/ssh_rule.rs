@@ -9,8 +9,8 @@
 use std::collections::BTreeMap;
 
 use ward_compiler::Policy;
-use ward_gateway::pava::engine::{DEFAULT_MAX_GROUPS, Engine, Sender};
-use ward_gateway::pava::syslog::parse_file_line;
+use ward_pava::engine::{DEFAULT_MAX_GROUPS, Engine, Sender};
+use ward_pava::syslog::parse_file_line;
 
 const LOG: &str = "/usr/lib/python3/dist-packages/fail2ban/tests/files/logs/sshd";
 

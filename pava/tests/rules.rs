@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use ward_compiler::Policy;
-use ward_gateway::pava::engine::{DEFAULT_MAX_GROUPS, Engine, Incident};
-use ward_gateway::pava::scan::{ScanReport, scan};
+use ward_pava::engine::{DEFAULT_MAX_GROUPS, Engine, Incident};
+use ward_pava::scan::{ScanReport, scan};
 
 fn stdlib_engine() -> Engine {
     let policy = Policy::default();
