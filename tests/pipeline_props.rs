@@ -135,9 +135,9 @@ fn pipeline(text: &str) -> Result<Outcome, String> {
         .ok_or("build: no firewall/ruleset.nft")?;
     nft_check(&String::from_utf8_lossy(ruleset)).map_err(|e| format!("nft -c: {e}"))?;
 
-    let prepared = ward_gateway::testing::run::prepare_built(&policy, &bundle)
+    let prepared = ward_policy_test::run::prepare_built(&policy, &bundle)
         .map_err(|e| format!("ward test (prepare): {e}"))?;
-    ward_gateway::testing::run::run_prepared(&policy, &prepared, None)
+    ward_policy_test::run::run_prepared(&policy, &prepared, None)
         .map_err(|e| format!("ward test: {e}"))?;
 
     let manifest = emit::sign::check_manifest(&bundle).map_err(|e| format!("manifest: {e}"))?;

@@ -13,5 +13,4 @@ pub mod pava;
 pub mod refusals;
 pub mod runtime;
 pub mod store;
-pub mod testing;
 pub mod things;

@@ -9,8 +9,8 @@ use ward_compiler::Policy;
 use ward_compiler::emit::nft::Raised;
 use ward_compiler::emit::{self, BuildOptions};
 use ward_gateway::store::Device;
-use ward_gateway::testing::firewall::{Packet, Ruleset};
 use ward_gateway::things::Things;
+use ward_policy_test::nft_eval::{Packet, Ruleset};
 
 fn ruleset_of(folder: &str) -> String {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -6,8 +6,8 @@
 
 use std::path::PathBuf;
 
-use ward_gateway::testing::coverage::coverage;
-use ward_gateway::testing::run::{Report, run};
+use ward_policy_test::coverage::coverage;
+use ward_policy_test::run::{Report, run};
 
 use crate::Outcome;
 use crate::stdout::outln;

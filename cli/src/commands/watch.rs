@@ -13,7 +13,7 @@ use std::time::Duration;
 use notify::{RecursiveMode, Watcher};
 use ward_compiler::emit::{self, BuildError, BuildOptions};
 use ward_compiler::{Policy, Severity};
-use ward_gateway::testing::run;
+use ward_policy_test::run;
 
 use crate::Outcome;
 use crate::commands::build::write_bundle;

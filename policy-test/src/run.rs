@@ -33,9 +33,9 @@ use ward_lang::ast::{
 use ward_lang::format::format_stmt;
 use ward_lang::table;
 
-use super::firewall::{Packet, Ruleset};
-use crate::pava::engine::Engine;
-use crate::pava::syslog::parse_file_line;
+use super::nft_eval::{Packet, Ruleset};
+use ward_pava::engine::Engine;
+use ward_pava::syslog::parse_file_line;
 
 /// One assertion's outcome.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -682,7 +682,7 @@ fn detect_case(
         .first()
         .map(|r| r.origin.describe())
         .ok_or_else(|| format!("`{rule}` is not a detection rule"))?;
-    let mut engine = Engine::new(&rules, crate::pava::engine::DEFAULT_MAX_GROUPS)?;
+    let mut engine = Engine::new(&rules, ward_pava::engine::DEFAULT_MAX_GROUPS)?;
     let mut fired = Vec::new();
     let mut dropped = 0;
     for line in input.lines().map(str::trim).filter(|l| !l.is_empty()) {
@@ -691,7 +691,7 @@ fn detect_case(
                 &message,
                 line,
                 0,
-                crate::pava::engine::Sender::Unattributed,
+                ward_pava::engine::Sender::Unattributed,
                 &mut fired,
             ),
             Err(_) => dropped += 1,

@@ -2,11 +2,11 @@
 //! 1,000 flow assertions (500 declared flows allowed, 500 undeclared pairs denied), each
 //! decided on the compiled firewall ruleset and the Cedar policies. Target: under 1 s for
 //! the assertions. Compiling the bundle (`ward build`'s work) is measured apart.
-//! Run with `cargo bench -p ward-gateway --bench policy_tests`.
+//! Run with `cargo bench -p ward-policy-test --bench policy_tests`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use ward_compiler::Policy;
-use ward_gateway::testing::run::{prepare, run_prepared};
+use ward_policy_test::run::{prepare, run_prepared};
 
 fn bench(c: &mut Criterion) {
     let mut policy = Policy::default();
