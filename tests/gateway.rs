@@ -15,7 +15,7 @@ use gateway_client::{GatewayProcess, http, http_raw, mirror, post_json, start};
 use serde_json::{Value, json};
 
 fn device_files() -> Vec<PathBuf> {
-    let dir = root().join("gateway/tests/fixtures/mud/nist-unsw-devices");
+    let dir = root().join("mud/tests/fixtures/nist-unsw-devices");
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .expect("fixtures")
         .flatten()

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 fn mud(folder: &str, name: &str) -> String {
     root()
-        .join("gateway/tests/fixtures/mud")
+        .join("mud/tests/fixtures")
         .join(folder)
         .join(name)
         .to_string_lossy()

@@ -162,7 +162,7 @@ fn pipeline(text: &str) -> Result<Outcome, String> {
             continue;
         }
         let url = pattern.replace('*', "gen-7");
-        let mud = ward_gateway::mud::parse_mud(cli::minimal_mud(&url).as_bytes())
+        let mud = ward_mud::parse_mud(cli::minimal_mud(&url).as_bytes())
             .map_err(|e| format!("MUD of `{url}`: {e}"))?;
         let onboarded =
             ward_gateway::pasc::onboard::onboard(&loaded, &mud, "thing-1").map_err(|refusal| {

@@ -234,7 +234,7 @@ fn every_real_mud_file_imports_into_one_folder_builds_and_onboards_to_its_own_cl
     }
     let bundle = check_build_test(&policy);
     for file in &files {
-        let mud = ward_gateway::mud::read_file(file).expect("fixture reads");
+        let mud = ward_mud::read_file(file).expect("fixture reads");
         let onboard = onboard(dir.path(), &bundle, file);
         assert_eq!(
             onboard.status.code(),

@@ -6,7 +6,8 @@ pub mod api;
 pub mod bundle;
 pub mod config;
 pub mod firewall;
-pub mod mud;
+// MUD is its own crate (no async, no network); the gateway reads it as `crate::mud`.
+pub use ward_mud as mud;
 pub mod mud_source;
 pub mod pasc;
 pub mod pava;

@@ -97,9 +97,9 @@ pub fn warning_codes(stdout: &str) -> Vec<String> {
         .collect()
 }
 
-/// The real MUD files of the fixtures (`gateway/tests/fixtures/mud/`), sorted.
+/// The real MUD files of the fixtures (`mud/tests/fixtures/`), sorted.
 pub fn mud_fixtures() -> Vec<PathBuf> {
-    let base = root().join("gateway/tests/fixtures/mud");
+    let base = root().join("mud/tests/fixtures");
     let mut files = Vec::new();
     for folder in ["nist-unsw-devices", "nist-constructs"] {
         for entry in std::fs::read_dir(base.join(folder))

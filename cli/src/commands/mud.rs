@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use ward_compiler::Policy;
-use ward_gateway::mud::import::{Existing, ImportOptions, import};
-use ward_gateway::mud::read_file;
+use ward_mud::import::{Existing, ImportOptions, import};
+use ward_mud::read_file;
 
 use crate::Outcome;
 use crate::stdout::out;

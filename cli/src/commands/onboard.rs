@@ -48,7 +48,7 @@ pub fn run(args: Args) -> Outcome {
             return Outcome::Failure;
         }
     };
-    let mud = match ward_gateway::mud::read_file(&args.mud) {
+    let mud = match ward_mud::read_file(&args.mud) {
         Ok(mud) => mud,
         Err(error) => {
             eprintln!("error: {error}");

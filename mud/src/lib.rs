@@ -3,13 +3,13 @@
 
 pub mod error;
 pub mod flows;
+pub mod import;
 pub mod model;
 pub mod parse;
 
 pub use error::MudError;
 pub use model::*;
 pub use parse::{MAX_MUD_BYTES, parse_mud};
-pub mod import;
 
 /// Reads a MUD file from disk: at most one byte more than a MUD file may have, so that a huge
 /// file (or a device node) is refused by the size check instead of filling memory.

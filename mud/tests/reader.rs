@@ -3,11 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
-use ward_gateway::mud::*;
+use ward_mud::*;
 
 fn fixtures(folder: &str) -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/mud")
+        .join("tests/fixtures")
         .join(folder);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
@@ -21,7 +21,7 @@ fn fixtures(folder: &str) -> Vec<PathBuf> {
 
 fn read(folder: &str, name: &str) -> MudFile {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/mud")
+        .join("tests/fixtures")
         .join(folder)
         .join(name);
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -394,7 +394,7 @@ fn real_world_shapes_are_read_with_a_warning_at_their_path() {
     assert!(mud.warnings.iter().any(
         |w| w.path.ends_with("/ipv4/ietf-acldns:dst-dnsname") && w.message.contains("wildcard")
     ));
-    let flows = ward_gateway::mud::flows::mud_flows(&mud);
+    let flows = ward_mud::flows::mud_flows(&mud);
     assert!(
         flows.iter().all(|f| f.asks.is_err()),
         "a wildcard grants nothing"
