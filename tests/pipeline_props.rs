@@ -140,7 +140,8 @@ fn pipeline(text: &str) -> Result<Outcome, String> {
     ward_policy_test::run::run_prepared(&policy, &prepared, None)
         .map_err(|e| format!("ward test: {e}"))?;
 
-    let manifest = emit::sign::check_manifest(&bundle).map_err(|e| format!("manifest: {e}"))?;
+    let manifest = ward_compiler::bundle::sign::check_manifest(&bundle)
+        .map_err(|e| format!("manifest: {e}"))?;
     let ir_bytes = bundle.files.get("ir.cbor").ok_or("build: no ir.cbor")?;
     let ir: ward_compiler::ir::PolicyIr =
         ciborium::from_reader(ir_bytes.as_slice()).map_err(|e| format!("ir.cbor: {e}"))?;

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use ed25519_dalek::{SigningKey, VerifyingKey};
-use ward_compiler::emit::sign;
+use ward_compiler::bundle::sign;
 
 pub fn private_key(path: &Path) -> Result<SigningKey, String> {
     let pem = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;

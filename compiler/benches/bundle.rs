@@ -6,7 +6,8 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use ward_compiler::Policy;
-use ward_compiler::emit::{self, BuildOptions, sign};
+use ward_compiler::bundle::sign;
+use ward_compiler::emit::{self, BuildOptions};
 
 fn bench(c: &mut Criterion) {
     let generated = xtask::workspace(200, 5_000);

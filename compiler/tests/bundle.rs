@@ -287,7 +287,7 @@ fn golden_files() {
 
 #[test]
 fn signed_bundles_load_back_and_refuse_tampering() {
-    use ward_compiler::emit::sign;
+    use ward_compiler::bundle::sign;
     let bundle = build();
     let (private, public) = sign::generate_key().expect("a key pair");
     let key = sign::signing_key(&private).expect("private key");
@@ -351,7 +351,7 @@ fn signed_bundles_load_back_and_refuse_tampering() {
 /// verifier ignored would be a place to hide a change.
 #[test]
 fn every_flipped_byte_of_a_signed_bundle_is_refused() {
-    use ward_compiler::emit::sign;
+    use ward_compiler::bundle::sign;
     let mut policy = Policy::default();
     policy.add_file(
         "tiny.ward".to_string(),

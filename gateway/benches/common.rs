@@ -4,7 +4,8 @@
 use std::path::Path;
 
 use ward_compiler::Policy;
-use ward_compiler::emit::{self, BuildOptions, sign};
+use ward_compiler::bundle::sign;
+use ward_compiler::emit::{self, BuildOptions};
 
 /// The classes of the policy and the second octet of their 10.N.0.0/16 segment.
 pub const CLASSES: [(&str, u8, &str); 5] = [

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use ed25519_dalek::VerifyingKey;
+use ward_compiler::bundle::sign::{self, Manifest};
 use ward_compiler::emit::Bundle;
-use ward_compiler::emit::sign::{self, Manifest};
 use ward_compiler::ir::PolicyIr;
 
 /// A bundle whose digests (and signature, when signed) hold.

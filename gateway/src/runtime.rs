@@ -183,7 +183,7 @@ fn internal(error: impl std::fmt::Display) -> ApiError {
 pub fn load_bundle(config: &GatewayConfig) -> Result<PolicyBundle, String> {
     let pem = std::fs::read_to_string(&config.key)
         .map_err(|e| format!("{}: {e}", config.key.display()))?;
-    let key = ward_compiler::emit::sign::verifying_key(&pem)
+    let key = ward_compiler::bundle::sign::verifying_key(&pem)
         .map_err(|e| format!("{}: {e}", config.key.display()))?;
     crate::bundle::open(&config.bundle, Some(&key), Unsigned::Refuse)
         .map_err(|e| format!("{}: {e}", config.bundle.display()))

@@ -5,7 +5,8 @@ use std::path::Path;
 
 use serde_json::Value;
 use ward_compiler::Policy;
-use ward_compiler::emit::{self, BuildOptions, Bundle, sign};
+use ward_compiler::bundle::sign;
+use ward_compiler::emit::{self, BuildOptions, Bundle};
 use ward_gateway::config::FileConfig;
 use ward_gateway::runtime::Gateway;
 

@@ -6,7 +6,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use ward_compiler::Policy;
-use ward_compiler::emit::{self, BuildOptions, sign};
+use ward_compiler::bundle::sign;
+use ward_compiler::emit::{self, BuildOptions};
 use ward_gateway::config::FileConfig;
 use ward_gateway::runtime::{Gateway, OnboardRequest};
 

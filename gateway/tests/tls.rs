@@ -10,7 +10,8 @@ use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, 
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
 use tokio::io::AsyncWriteExt;
 use ward_compiler::Policy;
-use ward_compiler::emit::{self, BuildOptions, sign};
+use ward_compiler::bundle::sign;
+use ward_compiler::emit::{self, BuildOptions};
 use ward_gateway::config::FileConfig;
 use ward_gateway::runtime::{Gateway, OnboardRequest};
 

@@ -3,7 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use ward_compiler::emit::{self, BuildError, BuildOptions, Bundle, sign};
+use ward_compiler::bundle::sign;
+use ward_compiler::emit::{self, BuildError, BuildOptions, Bundle};
 
 use crate::Outcome;
 use crate::commands::check::{load_rooted, plural};

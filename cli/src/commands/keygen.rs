@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use ward_compiler::emit::sign;
+use ward_compiler::bundle::sign;
 
 use crate::Outcome;
 use crate::stdout::outln;

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ward_compiler::emit::sign::{self, SignError};
+use ward_compiler::bundle::sign::{self, SignError};
 
 use crate::Outcome;
 use crate::stdout::outln;

@@ -1,34 +1,21 @@
-//! The policy bundle: every file a gateway needs, emitted from the IR, with a manifest of
-//! digests. Files are kept in a sorted map and contain no timestamps: the same sources give
-//! byte-identical bundles.
+//! The policy bundle's contents: every file a gateway needs, emitted from the IR, with a
+//! manifest of digests. Files are kept in a sorted map and contain no timestamps: the same
+//! sources give byte-identical bundles. The container they travel in (signed, packed) is
+//! `crate::bundle`.
 
-pub mod cbor;
 pub mod cedar;
-pub mod cose;
 pub mod devices;
 pub mod nft;
-pub mod packed;
-pub mod parallel;
 pub mod pava;
 pub mod report;
-pub mod sign;
 
 use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
+pub use crate::bundle::{Bundle, FORMAT_VERSION, sha256_hex, sha256_hex_bytes};
 use crate::db::{Db, Workspace};
 use crate::ir::build_ir;
-
-/// The version of the bundle layout; readers refuse versions they do not know.
-pub const FORMAT_VERSION: u32 = 1;
-
-/// What `ward build` writes: path within the bundle -> content.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Bundle {
-    pub files: BTreeMap<String, Vec<u8>>,
-}
 
 /// Options of a build.
 #[derive(Clone, Copy, Debug, Default)]
@@ -43,22 +30,6 @@ pub enum BuildError {
     Invalid(crate::CheckResult),
     /// The compiler produced something its own validators refuse.
     Bug(String),
-}
-
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(&sha256_hex_bytes(bytes)).into_owned()
-}
-
-/// The lowercase hex SHA-256 of `bytes`, on the stack: verifying compares ten thousand of
-/// these, and formatting each byte through `format!` cost more than the hashing.
-pub fn sha256_hex_bytes(bytes: &[u8]) -> [u8; 64] {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = [0u8; 64];
-    for (i, b) in Sha256::digest(bytes).iter().enumerate() {
-        out[2 * i] = HEX[usize::from(b >> 4)];
-        out[2 * i + 1] = HEX[usize::from(b & 0x0f)];
-    }
-    out
 }
 
 fn json_bytes(value: &Value) -> Vec<u8> {
