@@ -74,20 +74,11 @@ fn list_or_none(items: &[String]) -> String {
 /// Whether the address or prefix `outer` holds all of `inner` (both as the IR writes them:
 /// `10.0.0.5` or `10.0.0.0/8`).
 fn covers(outer: &str, inner: &str) -> bool {
-    let parse = |text: &str| -> Option<(std::net::IpAddr, u8)> {
-        match text.split_once('/') {
-            Some((ip, len)) => Some((ip.parse().ok()?, len.parse().ok()?)),
-            None => {
-                let ip: std::net::IpAddr = text.parse().ok()?;
-                Some((ip, if ip.is_ipv4() { 32 } else { 128 }))
-            }
-        }
-    };
-    let (Some((outer_ip, outer_len)), Some((inner_ip, inner_len))) = (parse(outer), parse(inner))
-    else {
-        return outer == inner;
-    };
-    crate::ir::prefix_contains(outer_ip, outer_len, inner_ip, inner_len)
+    use crate::prefix::Prefix;
+    match (Prefix::parse(outer), Prefix::parse(inner)) {
+        (Some(outer), Some(inner)) => outer.contains(inner),
+        _ => outer == inner,
+    }
 }
 
 /// A parameter as users write it. Every parameter the standard library declares is a

@@ -476,32 +476,17 @@ fn addresses(value: &ValueKind) -> Vec<String> {
 
 /// Whether the prefix `outer/outer_len` holds all of `inner/inner_len`.
 pub fn prefix_contains(outer: IpAddr, outer_len: u8, inner: IpAddr, inner_len: u8) -> bool {
-    outer.is_ipv4() == inner.is_ipv4()
-        && inner_len >= outer_len
-        && network(inner, outer_len) == network(outer, outer_len)
+    crate::prefix::Prefix {
+        address: outer,
+        len: outer_len,
+    }
+    .contains(crate::prefix::Prefix {
+        address: inner,
+        len: inner_len,
+    })
 }
 
-/// The network address of a prefix (`10.20.2.7/24` is `10.20.2.0/24`): nft refuses host bits.
-pub fn network(ip: IpAddr, len: u8) -> IpAddr {
-    match ip {
-        IpAddr::V4(v4) => {
-            let mask = if len == 0 {
-                0
-            } else {
-                u32::MAX << (32 - u32::from(len))
-            };
-            IpAddr::V4((u32::from(v4) & mask).into())
-        }
-        IpAddr::V6(v6) => {
-            let mask = if len == 0 {
-                0
-            } else {
-                u128::MAX << (128 - u32::from(len))
-            };
-            IpAddr::V6((u128::from(v6) & mask).into())
-        }
-    }
-}
+pub use crate::prefix::network;
 
 /// Builds the IR of a workspace. Call it on a policy that checks without errors.
 pub fn build_ir(db: &dyn Db, workspace: Workspace) -> PolicyIr {

@@ -19,6 +19,7 @@ pub mod ide;
 pub mod ir;
 pub mod model;
 pub mod mud_pattern;
+pub mod prefix;
 pub mod queries;
 pub mod relations;
 pub mod resolve;

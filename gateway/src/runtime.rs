@@ -83,23 +83,7 @@ fn check_id(id: &str) -> Result<(), ApiError> {
 /// Whether `address` lies in one of the prefixes.
 pub(crate) fn within(address: IpAddr, prefixes: &[String]) -> bool {
     prefixes.iter().any(|prefix| {
-        let (net, len) = match prefix.split_once('/') {
-            Some((net, len)) => (net, len.parse::<u32>().ok()),
-            None => (prefix.as_str(), None),
-        };
-        match (net.parse::<IpAddr>(), address) {
-            (Ok(IpAddr::V4(net)), IpAddr::V4(a)) => {
-                let len = len.unwrap_or(32).min(32);
-                let mask = u32::MAX.checked_shl(32 - len).unwrap_or(0);
-                u32::from(net) & mask == u32::from(a) & mask
-            }
-            (Ok(IpAddr::V6(net)), IpAddr::V6(a)) => {
-                let len = len.unwrap_or(128).min(128);
-                let mask = u128::MAX.checked_shl(128 - len).unwrap_or(0);
-                u128::from(net) & mask == u128::from(a) & mask
-            }
-            _ => false,
-        }
+        ward_compiler::prefix::Prefix::parse(prefix).is_some_and(|p| p.contains_address(address))
     })
 }
 

@@ -104,19 +104,11 @@ fn element(text: &str) -> Result<Element, String> {
 fn contains(element: &Element, address: IpAddr) -> bool {
     match (element, address) {
         (Element::Address(a), b) => *a == b,
-        (Element::Prefix(IpAddr::V4(net), len), IpAddr::V4(a)) => {
-            let mask = u32::MAX
-                .checked_shl(32 - u32::from(*len).min(32))
-                .unwrap_or(0);
-            u32::from(*net) & mask == u32::from(a) & mask
+        (Element::Prefix(net, len), a) => ward_compiler::prefix::Prefix {
+            address: *net,
+            len: *len,
         }
-        (Element::Prefix(IpAddr::V6(net), len), IpAddr::V6(a)) => {
-            let mask = u128::MAX
-                .checked_shl(128 - u32::from(*len).min(128))
-                .unwrap_or(0);
-            u128::from(*net) & mask == u128::from(a) & mask
-        }
-        _ => false,
+        .contains_address(a),
     }
 }
 

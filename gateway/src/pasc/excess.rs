@@ -2,8 +2,6 @@
 //! gets the class's configuration, and each ACE asking for more is reported (RFC 8520 leaves
 //! the final word to the network's policy: section 1.6, "the MUD controller may choose").
 
-use std::net::IpAddr;
-
 use serde::Serialize;
 use ward_compiler::ir::{FlowIr, PolicyIr, PortIr};
 
@@ -51,31 +49,9 @@ fn covers(granted: &[PortIr], asked: Option<&str>) -> bool {
 
 /// Whether an address or prefix of the policy contains the MUD's network.
 fn contains(prefix: &str, network: &str) -> bool {
-    let parse = |text: &str| -> Option<(IpAddr, u8)> {
-        let (address, len) = match text.split_once('/') {
-            Some((a, l)) => (a, l.parse().ok()?),
-            None => (text, if text.contains(':') { 128 } else { 32 }),
-        };
-        Some((address.parse().ok()?, len))
-    };
-    let (Some((outer, outer_len)), Some((inner, inner_len))) = (parse(prefix), parse(network))
-    else {
-        return false;
-    };
-    if inner_len < outer_len {
-        return false;
-    }
-    match (outer, inner) {
-        (IpAddr::V4(o), IpAddr::V4(i)) => {
-            let mask = u32::MAX.checked_shl(32 - u32::from(outer_len)).unwrap_or(0);
-            u32::from(o) & mask == u32::from(i) & mask
-        }
-        (IpAddr::V6(o), IpAddr::V6(i)) => {
-            let mask = u128::MAX
-                .checked_shl(128 - u32::from(outer_len))
-                .unwrap_or(0);
-            u128::from(o) & mask == u128::from(i) & mask
-        }
+    use ward_compiler::prefix::Prefix;
+    match (Prefix::parse(prefix), Prefix::parse(network)) {
+        (Some(outer), Some(inner)) => outer.contains(inner),
         _ => false,
     }
 }
