@@ -1,0 +1,113 @@
+//! Services, gateways and segments: where they sit (subnets, a service among a segment's
+//! things) and the assessment of those placed in an environment.
+
+use super::*;
+
+/// A service or gateway placed in an environment is assessed as a class is.
+pub(super) fn assessed_endpoint(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
+    let Some(name) = &decl.name else { return };
+    let Some(info) = class_info(r.db, r.workspace, &name.text) else {
+        return;
+    };
+    if info.environments.is_empty() {
+        return;
+    }
+    let profile_range = decl
+        .property("profile")
+        .map_or(name.range, |p| p.value.range);
+    assess(r, file, decl, info, profile_range);
+}
+
+/// A service is outside the policy's segments: an address inside a segment's subnet would be
+/// both a service and a thing of that segment to the firewall (its level's drops included).
+pub(super) fn service(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
+    assessed_endpoint(r, file, decl);
+    let Some(address) = decl.property("address") else {
+        return;
+    };
+    let (ip, len) = match address.value.kind {
+        ward_lang::ast::ValueKind::Ip(ip) => (ip, if ip.is_ipv4() { 32 } else { 128 }),
+        ward_lang::ast::ValueKind::Cidr(ip, len) => (ip, len),
+        _ => return,
+    };
+    for (segment, subnet, subnet_len) in crate::relations::segment_subnets(r.db, r.workspace) {
+        // Inside the subnet; a service that holds whole segments (the Internet,
+        // `0.0.0.0/0`) is the outside they talk to.
+        let inside = crate::ir::prefix_contains(*subnet, *subnet_len, ip, len);
+        if !inside {
+            continue;
+        }
+        let mut diagnostic = Diagnostic::new(
+            &codes::SERVICE_INSIDE_SEGMENT,
+            file,
+            address.value.range,
+            format!("this address lies inside `{subnet}/{subnet_len}` of segment `{segment}`"),
+        )
+        .with_label("a service among a segment's things")
+        .with_help("a thing of the segment is a class's, not a service: move the service out of the subnet, or declare it as a class of the segment");
+        if let Some(def) = definition_of(r.db, r.workspace, segment) {
+            diagnostic =
+                diagnostic.with_secondary(def.file, def.name_range, format!("segment `{segment}`"));
+        }
+        r.report(diagnostic);
+    }
+}
+
+pub(super) fn segment(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
+    let Some(name) = &decl.name else { return };
+    // Only segments with a subnet read the workspace's overlaps.
+    if let Some(subnet) = decl.property("subnet")
+        && let Some(overlaps) = crate::relations::subnet_overlaps(r.db, r.workspace).get(&name.text)
+    {
+        for (other, other_subnet) in overlaps {
+            let mut diagnostic = Diagnostic::new(
+                &codes::OVERLAPPING_SEGMENTS,
+                file,
+                subnet.value.range,
+                format!(
+                    "the subnet of segment `{}` overlaps `{other_subnet}` of segment `{other}`",
+                    name.text
+                ),
+            )
+            .with_label("addresses in two segments")
+            .with_help("give each segment a subnet of its own: an address must say which segment a thing is in");
+            if let Some(def) = definition_of(r.db, r.workspace, other) {
+                diagnostic = diagnostic.with_secondary(
+                    def.file,
+                    def.name_range,
+                    format!("segment `{other}` has `{other_subnet}`"),
+                );
+            }
+            r.report(diagnostic);
+        }
+    }
+    let Some(classes) = decl.property("classes") else {
+        return;
+    };
+    let mut levels: Vec<(String, String, i64)> = Vec::new();
+    for class in crate::model::names_in(&classes.value.kind) {
+        if let Some(held) = facts_of(r.db, r.workspace, &class).and_then(|f| f.profile.as_ref()) {
+            levels.push((class, held.name.clone(), held.level));
+        }
+    }
+    let distinct: HashSet<i64> = levels.iter().map(|(_, _, l)| *l).collect();
+    if distinct.len() > 1 {
+        let list = levels
+            .iter()
+            .map(|(c, p, _)| format!("`{c}` ({p})"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        r.report(
+            Diagnostic::new(
+                &codes::MIXED_PROFILE_SEGMENT,
+                file,
+                name.range,
+                format!("segment `{}` mixes security profiles: {list}", name.text),
+            )
+            .with_label("classes of different profiles")
+            .with_help(
+                "give each profile its own segment, so that no lower profile reaches a higher one",
+            ),
+        );
+    }
+}
