@@ -2,12 +2,11 @@
 //! message to its sender's class by address (or certificate), never by the host name the
 //! message claims.
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
-use ward_compiler::Policy;
-use ward_compiler::bundle::sign;
-use ward_compiler::emit::{self, BuildOptions};
+#[path = "support/lab.rs"]
+mod lab;
+
 use ward_gateway::config::FileConfig;
 use ward_gateway::runtime::{Gateway, OnboardRequest};
 
@@ -29,35 +28,10 @@ detect camera_tamper "Tampering on a camera" {
 }
 "#;
 
-fn bundle(dir: &Path) {
-    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures");
-    let mut policy = Policy::default();
-    for (name, path) in [
-        ("home.ward", "onboarding/home.ward"),
-        ("lab.ward", "lab/lab.ward"),
-    ] {
-        policy.add_file(
-            name,
-            std::fs::read_to_string(fixtures.join(path)).expect("policy"),
-        );
-    }
-    policy.add_file("rules.ward", RULES);
-    let built = emit::build(policy.db(), policy.workspace(), BuildOptions::default())
-        .unwrap_or_else(|e| panic!("builds: {e:?}"));
-    let (private, public) = sign::generate_key().expect("key");
-    let key = sign::signing_key(&private).expect("key");
-    std::fs::write(
-        dir.join("bundle.cbor"),
-        sign::sign(&built, &key).expect("signed"),
-    )
-    .expect("write");
-    std::fs::write(dir.join("k.pub"), public).expect("write");
-}
-
 #[tokio::test]
 async fn a_scoped_rule_watches_only_the_things_of_its_classes() {
     let dir = tempfile::tempdir().expect("temp dir");
-    bundle(dir.path());
+    lab::signed_bundle(dir.path(), &[("rules.ward", RULES)]);
     let config = FileConfig {
         bundle: Some(dir.path().join("bundle.cbor")),
         key: Some(dir.path().join("k.pub")),
@@ -69,13 +43,7 @@ async fn a_scoped_rule_watches_only_the_things_of_its_classes() {
     .expect("config");
     let gateway = Gateway::start(config).await.expect("starts");
     let address = gateway.syslog.0.expect("UDP listener");
-    let mud = serde_json::from_str(
-        &std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/lab/sensor-mud.json"),
-        )
-        .expect("MUD"),
-    )
-    .expect("JSON");
+    let mud = lab::sensor_mud();
     gateway
         .onboard(
             OnboardRequest {

@@ -2,16 +2,15 @@
 //! profile has client authentication (M3) is heard with its certificate, refused without
 //! one; a certificate from another CA fails the handshake.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, SanType};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
 use tokio::io::AsyncWriteExt;
-use ward_compiler::Policy;
-use ward_compiler::bundle::sign;
-use ward_compiler::emit::{self, BuildOptions};
+#[path = "support/lab.rs"]
+mod lab;
+
 use ward_gateway::config::FileConfig;
 use ward_gateway::runtime::{Gateway, OnboardRequest};
 
@@ -49,32 +48,6 @@ fn leaf(pki: &Pki, name: &str, ip: bool) -> (CertificateDer<'static>, Vec<u8>, S
         cert.pem(),
         key.serialize_pem(),
     )
-}
-
-fn bundle(dir: &Path) {
-    let home = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/onboarding/home.ward");
-    let mut policy = Policy::default();
-    policy.add_file("home.ward", std::fs::read_to_string(home).expect("policy"));
-    let lab = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/lab/lab.ward");
-    policy.add_file(
-        "lab.ward",
-        std::fs::read_to_string(lab).expect("lab policy"),
-    );
-    let built = emit::build(policy.db(), policy.workspace(), BuildOptions::default())
-        .unwrap_or_else(|e| panic!("builds: {e:?}"));
-    let (private, public) = sign::generate_key().expect("key");
-    let key = sign::signing_key(&private).expect("key");
-    std::fs::write(
-        dir.join("bundle.cbor"),
-        sign::sign(&built, &key).expect("signed"),
-    )
-    .expect("write");
-    std::fs::write(dir.join("k.pub"), public).expect("write");
-}
-
-fn mud() -> serde_json::Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/lab/sensor-mud.json");
-    serde_json::from_str(&std::fs::read_to_string(path).expect("MUD")).expect("JSON")
 }
 
 /// Connects, sends one octet-counted message, and closes; Err when the handshake fails.
@@ -138,7 +111,7 @@ async fn wait_for(what: &str, mut done: impl AsyncFnMut() -> bool) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_certificates_are_required_where_the_profile_says() {
     let dir = tempfile::tempdir().expect("temp dir");
-    bundle(dir.path());
+    lab::signed_bundle(dir.path(), &[]);
     let pki = ca("ward test CA");
     let (_, _, server_pem, server_key_pem) = leaf(&pki, "localhost", true);
     std::fs::write(
@@ -168,7 +141,7 @@ async fn client_certificates_are_required_where_the_profile_says() {
                 id: "sensor-1".into(),
                 address: "127.0.0.1".into(),
                 mud_url: None,
-                mud: Some(mud()),
+                mud: Some(lab::sensor_mud()),
             },
             None,
         )
