@@ -15,6 +15,7 @@ use axum::routing::{get, post};
 use axum::{Extension, Router};
 use serde_json::{Value, json};
 
+use crate::error::GatewayError;
 use crate::mud::MAX_MUD_BYTES;
 use crate::runtime::{ApiError, Gateway, OnboardRequest};
 
@@ -43,17 +44,8 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .route("/v1/bundle/reload", post(reload))
         .route("/v1/incidents", get(incidents))
         .route("/v1/pava", get(pava))
-        .fallback(|| async {
-            ApiError::new(404, "not-found", "no such endpoint")
-                .hint("the API is under /v1: onboard, devices, status, audit, bundle/reload")
-        })
-        .method_not_allowed_fallback(|| async {
-            ApiError::new(
-                405,
-                "method-not-allowed",
-                "this endpoint does not take that method",
-            )
-        })
+        .fallback(|| async { ApiError::from(GatewayError::NoEndpoint) })
+        .method_not_allowed_fallback(|| async { ApiError::from(GatewayError::MethodNotAllowed) })
         .layer(middleware::from_fn(move |request: Request, next: Next| {
             deadline(timeout, request, next)
         }))
@@ -64,11 +56,9 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
 async fn deadline(limit: std::time::Duration, request: Request, next: Next) -> Response {
     match tokio::time::timeout(limit, next.run(request)).await {
         Ok(response) => response,
-        Err(_) => ApiError::new(
-            408,
-            "timeout",
-            format!("the request took more than {} ms", limit.as_millis()),
-        )
+        Err(_) => ApiError::from(GatewayError::Timeout {
+            millis: limit.as_millis(),
+        })
         .into_response(),
     }
 }
@@ -78,11 +68,9 @@ async fn body_of(body: Body) -> Result<Bytes, ApiError> {
     axum::body::to_bytes(body, MAX_BODY_BYTES)
         .await
         .map_err(|_| {
-            ApiError::new(
-                413,
-                "payload-too-large",
-                format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
-            )
+            ApiError::from(GatewayError::PayloadTooLarge {
+                limit: MAX_BODY_BYTES,
+            })
         })
 }
 
@@ -100,9 +88,10 @@ async fn onboard(
     let request: OnboardRequest = match serde_json::from_slice(&bytes) {
         Ok(request) => request,
         Err(error) => {
-            return ApiError::new(400, "bad-json", format!("the request is not m1: {error}"))
-                .hint("send {\"id\", \"address\", and \"mud_url\" or \"mud\"}")
-                .into_response();
+            return ApiError::from(GatewayError::BadJson {
+                detail: error.to_string(),
+            })
+            .into_response();
         }
     };
     match gateway
@@ -111,7 +100,7 @@ async fn onboard(
     {
         Ok(response) => match serde_json::to_value(&response) {
             Ok(value) => ok(StatusCode::CREATED, value),
-            Err(error) => ApiError::new(500, "internal", error.to_string()).into_response(),
+            Err(error) => ApiError::from(GatewayError::internal(error)).into_response(),
         },
         Err(error) => error.into_response(),
     }
@@ -158,11 +147,10 @@ async fn audit(
         match query.get(key) {
             None => Ok(default),
             Some(text) => text.parse().map_err(|_| {
-                ApiError::new(
-                    400,
-                    "bad-request",
-                    format!("`{key}` is not a number: `{text}`"),
-                )
+                ApiError::from(GatewayError::NotANumber {
+                    key: key.to_string(),
+                    text: Some(text.clone()),
+                })
             }),
         }
     };
@@ -185,7 +173,11 @@ async fn incidents(
         None => 100,
         Some(Ok(limit)) => limit,
         Some(Err(_)) => {
-            return ApiError::new(400, "bad-request", "`limit` is not a number").into_response();
+            return ApiError::from(GatewayError::NotANumber {
+                key: "limit".to_string(),
+                text: None,
+            })
+            .into_response();
         }
     };
     match gateway.incidents(after, limit).await {

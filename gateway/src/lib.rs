@@ -5,6 +5,7 @@
 pub mod api;
 pub mod bundle;
 pub mod config;
+pub mod error;
 pub mod firewall;
 // MUD is its own crate (no async, no network); the gateway reads it as `crate::mud`.
 pub use ward_mud as mud;

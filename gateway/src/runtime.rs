@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use crate::bundle::{PolicyBundle, Unsigned};
 use crate::config::GatewayConfig;
+use crate::error::GatewayError;
 use crate::firewall::{Firewall, FirewallConfig, FirewallStatus};
 use crate::mud::{MudFile, parse_mud};
 use crate::pasc::onboard::{Onboarding, onboard};
@@ -72,11 +73,7 @@ fn check_id(id: &str) -> Result<(), ApiError> {
     if valid {
         Ok(())
     } else {
-        Err(
-            ApiError::new(400, "bad-id", format!("`{id}` is not a device id")).hint(format!(
-                "1 to {MAX_ID_LEN} letters, digits, `-`, `_`, `.` or `:`"
-            )),
-        )
+        Err(GatewayError::BadId { id: id.to_string() }.into())
     }
 }
 
@@ -160,7 +157,7 @@ fn current(bundle: &RwLock<Arc<PolicyBundle>>) -> Arc<PolicyBundle> {
 }
 
 fn internal(error: impl std::fmt::Display) -> ApiError {
-    ApiError::new(500, "internal", error.to_string())
+    GatewayError::internal(error).into()
 }
 
 /// Loads and verifies the bundle the configuration names.
@@ -337,10 +334,8 @@ impl Gateway {
     pub async fn reload(&self) -> Result<Value, ApiError> {
         let config = self.config.clone();
         let loaded = blocking(move || {
-            load_bundle(&config).map_err(|e| {
-                ApiError::new(422, "bundle-refused", e)
-                    .hint("the bundle in force stays; fix or re-sign the new one")
-            })
+            load_bundle(&config)
+                .map_err(|e| ApiError::from(GatewayError::BundleRefused { reason: e }))
         })
         .await;
         let store = self.store.clone();
@@ -436,17 +431,14 @@ impl Gateway {
     async fn onboard_thing(&self, request: OnboardRequest) -> Result<OnboardResponse, ApiError> {
         check_id(&request.id)?;
         let address: IpAddr = request.address.parse().map_err(|_| {
-            ApiError::new(
-                400,
-                "bad-address",
-                format!("`{}` is not an IP address", request.address),
-            )
+            ApiError::from(GatewayError::BadAddress {
+                address: request.address.clone(),
+            })
         })?;
         let mud = self.mud_of(&request).await?;
         let policy = self.bundle();
-        let onboarding = onboard(&policy, &mud, &request.id).map_err(|refusal| {
-            ApiError::new(422, refusal.code, refusal.message).hint(refusal.hint)
-        })?;
+        let onboarding = onboard(&policy, &mud, &request.id)
+            .map_err(|refusal| ApiError::from(GatewayError::Refused(refusal)))?;
         let subnets = onboarding
             .config
             .pointer("/segment/subnets")
@@ -458,16 +450,12 @@ impl Gateway {
             })
             .unwrap_or_default();
         if !subnets.is_empty() && !within(address, &subnets) {
-            return Err(ApiError::new(
-                422,
-                "address-outside-segment",
-                format!(
-                    "{address} is outside the segment of class `{}` ({})",
-                    onboarding.class,
-                    subnets.join(", ")
-                ),
-            )
-            .hint("the gateway places a thing in its class's segment: give it an address there"));
+            return Err(GatewayError::AddressOutsideSegment {
+                address: address.to_string(),
+                class: onboarding.class.clone(),
+                subnets,
+            }
+            .into());
         }
         let mut onboarding = onboarding;
         if let Some(device) = onboarding
@@ -511,17 +499,15 @@ impl Gateway {
                 .store
                 .add_device(&device, &record)
                 .map_err(|e| match e {
-                    AddError::DuplicateId => ApiError::new(
-                        409,
-                        "duplicate-device",
-                        format!("a thing with id `{}` is already onboarded", device.id),
-                    )
-                    .hint("ids are unique; remove the old thing first, or use another id"),
-                    AddError::DuplicateAddress(other) => ApiError::new(
-                        409,
-                        "duplicate-address",
-                        format!("{} is the address of `{other}`", device.address),
-                    ),
+                    AddError::DuplicateId => GatewayError::DuplicateDevice {
+                        id: device.id.clone(),
+                    }
+                    .into(),
+                    AddError::DuplicateAddress(other) => GatewayError::DuplicateAddress {
+                        address: device.address.clone(),
+                        holder: other,
+                    }
+                    .into(),
                     AddError::Store(message) => internal(message),
                 })?;
             state.things.add(&device.class, &device.id, &device.address);
@@ -558,39 +544,20 @@ impl Gateway {
                 .mud_source
                 .fetch(&self.client, url)
                 .await
-                .map_err(|e| {
-                    let status = if e.code == "mud-unreachable" {
-                        502
-                    } else {
-                        422
-                    };
-                    ApiError::new(status, e.code, e.message)
-                        .hint("check the MUD source (`--mud-source`) and the MUD URL")
-                })?,
+                .map_err(|e| ApiError::from(GatewayError::MudFetch(e)))?,
             (None, None) => {
-                return Err(ApiError::new(
-                    400,
-                    "bad-request",
-                    "the request has neither `mud_url` nor `mud`",
-                )
-                .hint("send the thing's MUD URL (`mud_url`) or its MUD file (`mud`)"));
+                return Err(GatewayError::NoMud.into());
             }
         };
-        let mud = parse_mud(&bytes).map_err(|e| ApiError {
-            status: 422,
-            code: e.code.to_string(),
-            message: e.message,
-            hint: e.hint,
-            path: Some(e.path),
-        })?;
+        let mud = parse_mud(&bytes).map_err(|e| ApiError::from(GatewayError::Mud(e)))?;
         if let (Some(url), Some(_)) = (&request.mud_url, &request.mud)
             && *url != mud.url
         {
-            return Err(ApiError::new(
-                422,
-                "mud-url-mismatch",
-                format!("the request names `{url}`, the MUD file says `{}`", mud.url),
-            ));
+            return Err(GatewayError::MudUrlMismatch {
+                requested: url.clone(),
+                declared: mud.url.clone(),
+            }
+            .into());
         }
         Ok(mud)
     }
@@ -613,11 +580,7 @@ impl Gateway {
                 "config": onboarding.get("config").cloned().unwrap_or(Value::Null),
                 "onboarding": onboarding,
             })),
-            None => Err(ApiError::new(
-                404,
-                "not-found",
-                format!("no thing with id `{id}` is onboarded"),
-            )),
+            None => Err(GatewayError::NoSuchDevice { id }.into()),
         })
         .await
     }
@@ -642,12 +605,7 @@ impl Gateway {
             let mut state = lock(&store);
             let removed = state.store.remove_device(&id, &detail).map_err(internal)?;
             let Some((device, seq)) = removed else {
-                return Err(ApiError::new(
-                    404,
-                    "not-found",
-                    format!("no thing with id `{id}` is onboarded"),
-                )
-                .hint("GET /v1/devices lists the onboarded things"));
+                return Err(GatewayError::NoSuchDevice { id }.into());
             };
             state.things.remove(&device.id);
             Ok((device, seq))
@@ -695,10 +653,7 @@ impl Gateway {
 
     pub fn pava_status(&self) -> Result<Value, ApiError> {
         let Some(pava) = &self.pava else {
-            return Err(
-                ApiError::new(404, "pava-off", "the gateway does not listen for syslog")
-                    .hint("start it with `--syslog-udp` or `--syslog-tcp`"),
-            );
+            return Err(ApiError::from(GatewayError::PavaOff));
         };
         let mut status = crate::pava::service::snapshot(pava);
         let (pending, delivered) = lock(&self.store).store.outbox_counts().map_err(internal)?;
