@@ -601,6 +601,27 @@ pub struct Residual {
     pub answered_by: Vec<(String, Vec<String>)>,
 }
 
+/// Why `threat` is accepted for `endpoint`: its own `accept` line, or one of these
+/// environments'. The one reading of acceptances, for W0009, the report and W0008.
+pub fn acceptance<'db>(
+    db: &'db dyn Db,
+    workspace: Workspace,
+    endpoint: &str,
+    environments: &[String],
+    threat: &str,
+) -> Option<&'db str> {
+    let own = class_info(db, workspace, endpoint)
+        .into_iter()
+        .flat_map(|c| &c.accepted);
+    let from_environments = environments
+        .iter()
+        .filter_map(|env| environment_info(db, workspace, env))
+        .flat_map(|e| &e.accepted);
+    own.chain(from_environments)
+        .find(|(t, _)| t == threat)
+        .map(|(_, reason)| reason.as_str())
+}
+
 /// The risks of a class, in one environment's assessment, that its profile leaves: what
 /// the class and the environment accept, and what nothing answers. Empty when the class
 /// holds no profile (it is not assessed, or none fits: other diagnostics say so).
@@ -612,15 +633,9 @@ pub fn residual_risks(db: &dyn Db, workspace: Workspace, assessment: &Assessment
     let Some(table) = catalog.profile(&held.profile) else {
         return Vec::new();
     };
-    let class = class_info(db, workspace, &assessment.class);
-    let env = environment_info(db, workspace, &assessment.environment);
+    let environment = std::slice::from_ref(&assessment.environment);
     let accepted = |threat: &str| {
-        class
-            .into_iter()
-            .flat_map(|c| &c.accepted)
-            .chain(env.into_iter().flat_map(|e| &e.accepted))
-            .find(|(t, _)| t == threat)
-            .map(|(_, reason)| reason.clone())
+        acceptance(db, workspace, &assessment.class, environment, threat).map(str::to_string)
     };
     assessment
         .risky()

@@ -36,6 +36,15 @@ struct State {
     cleared: Vec<Uri>,
 }
 
+impl State {
+    /// A file joins the workspace under its URI.
+    fn add(&mut self, uri: Uri, path: String, text: String) {
+        let file = self.policy.add_file(path, text);
+        self.uri_of.insert(file, uri.clone());
+        self.by_uri.insert(uri, file);
+    }
+}
+
 pub struct Backend {
     client: Client,
     state: Mutex<State>,
@@ -85,9 +94,7 @@ impl Backend {
                 state.cleared.push(uri.clone());
             }
             (None, Some((path, text))) => {
-                let file = state.policy.add_file(path.display().to_string(), text);
-                state.uri_of.insert(file, uri.clone());
-                state.by_uri.insert(uri.clone(), file);
+                state.add(uri.clone(), path.display().to_string(), text);
             }
             (None, None) => {}
         }
@@ -323,9 +330,7 @@ impl LanguageServer for Backend {
                 continue;
             };
             let display = path.display().to_string();
-            let file = state.policy.add_file(display, text);
-            state.uri_of.insert(file, uri.clone());
-            state.by_uri.insert(uri, file);
+            state.add(uri, display, text);
         }
         Ok(InitializeResult {
             server_info: Some(ServerInfo {
@@ -449,9 +454,7 @@ impl LanguageServer for Backend {
                         .to_file_path()
                         .map(|p| p.display().to_string())
                         .unwrap_or_else(|| uri.as_str().to_string());
-                    let file = state.policy.add_file(path, text);
-                    state.uri_of.insert(file, uri.clone());
-                    state.by_uri.insert(uri.clone(), file);
+                    state.add(uri.clone(), path, text);
                 }
             }
         }

@@ -391,11 +391,8 @@ pub(super) fn dangerous_but_legal(
     // answers) has said why it talks in clear.
     let accepts_eavesdropping = |endpoint: &str| {
         class_info(r.db, r.workspace, endpoint).is_some_and(|class| {
-            class.accepted.iter().any(|(t, _)| t == "T4")
-                || class.environments.iter().any(|env| {
-                    crate::model::environment_info(r.db, r.workspace, env)
-                        .is_some_and(|e| e.accepted.iter().any(|(t, _)| t == "T4"))
-                })
+            crate::risk::acceptance(r.db, r.workspace, endpoint, &class.environments, "T4")
+                .is_some()
         })
     };
     let encrypted = |facts: &crate::facts::EndpointFacts, endpoint: &str| {
