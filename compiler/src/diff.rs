@@ -63,22 +63,17 @@ fn matcher_text(matcher: Option<&crate::ir::MatcherIr>) -> String {
     }
 }
 
-fn list_or_none(items: &[String]) -> String {
+fn list_or_none<T: std::fmt::Display>(items: &[T]) -> String {
     if items.is_empty() {
         "none".to_string()
     } else {
-        items.join(", ")
+        joined(items)
     }
 }
 
-/// Whether the address or prefix `outer` holds all of `inner` (both as the IR writes them:
-/// `10.0.0.5` or `10.0.0.0/8`).
-fn covers(outer: &str, inner: &str) -> bool {
-    use crate::prefix::Prefix;
-    match (Prefix::parse(outer), Prefix::parse(inner)) {
-        (Some(outer), Some(inner)) => outer.contains(inner),
-        _ => outer == inner,
-    }
+fn joined<T: std::fmt::Display>(items: &[T]) -> String {
+    let texts: Vec<String> = items.iter().map(T::to_string).collect();
+    texts.join(", ")
 }
 
 /// A parameter as users write it. Every parameter the standard library declares is a
@@ -216,8 +211,8 @@ pub fn diff(old: &PolicyIr, new: &PolicyIr) -> Vec<Change> {
                 what: format!(
                     "`{}`: subnets {} -> {}",
                     segment.name,
-                    before.subnets.join(", "),
-                    segment.subnets.join(", ")
+                    joined(&before.subnets),
+                    joined(&segment.subnets)
                 ),
                 // New addresses are reachable under the segment's flows.
                 widens: segment.subnets.iter().any(|s| !before.subnets.contains(s)),
@@ -245,7 +240,7 @@ pub fn diff(old: &PolicyIr, new: &PolicyIr) -> Vec<Change> {
                 widens: endpoint
                     .addresses
                     .iter()
-                    .any(|a| !before.addresses.iter().any(|b| covers(b, a))),
+                    .any(|a| !before.addresses.iter().any(|b| b.contains(*a))),
             });
         }
         if before.host != endpoint.host {

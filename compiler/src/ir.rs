@@ -6,7 +6,6 @@
 //! are sorted by name, which keeps every emitted file reproducible.
 
 use std::collections::{BTreeMap, HashMap};
-use std::net::IpAddr;
 use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
@@ -165,8 +164,8 @@ pub struct RiskIr {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SegmentIr {
     pub name: String,
-    /// `10.20.2.0/24`
-    pub subnets: Vec<String>,
+    /// `10.20.2.0/24`, the network address (no host bits).
+    pub subnets: Vec<Prefix>,
     pub gateway: Option<String>,
     pub classes: Vec<String>,
     pub level: Option<i64>,
@@ -179,7 +178,7 @@ pub struct EndpointIr {
     pub name: String,
     pub kind: String,
     pub title: String,
-    pub addresses: Vec<String>,
+    pub addresses: Vec<Prefix>,
     pub host: Option<String>,
     pub profile: Option<String>,
     pub level: Option<i64>,
@@ -421,7 +420,7 @@ impl PolicyIr {
 
     /// The addresses traffic of an endpoint comes from: a class's segment subnets, a
     /// service's or gateway's addresses.
-    pub fn addresses_of(&self, name: &str) -> Vec<String> {
+    pub fn addresses_of(&self, name: &str) -> Vec<Prefix> {
         if let Some(class) = self.class(name) {
             return class
                 .segment
@@ -462,10 +461,13 @@ fn text_of(value: &ValueKind) -> Option<String> {
     }
 }
 
-fn addresses(value: &ValueKind) -> Vec<String> {
+fn addresses(value: &ValueKind) -> Vec<Prefix> {
     let one = |v: &ValueKind| match v {
-        ValueKind::Ip(ip) => Some(ip.to_string()),
-        ValueKind::Cidr(ip, len) => Some(format!("{}/{len}", network(*ip, *len))),
+        ValueKind::Ip(ip) => Some(Prefix::host(*ip)),
+        ValueKind::Cidr(ip, len) => Some(Prefix {
+            address: network(*ip, *len),
+            len: *len,
+        }),
         _ => None,
     };
     match value {
@@ -474,19 +476,7 @@ fn addresses(value: &ValueKind) -> Vec<String> {
     }
 }
 
-/// Whether the prefix `outer/outer_len` holds all of `inner/inner_len`.
-pub fn prefix_contains(outer: IpAddr, outer_len: u8, inner: IpAddr, inner_len: u8) -> bool {
-    crate::prefix::Prefix {
-        address: outer,
-        len: outer_len,
-    }
-    .contains(crate::prefix::Prefix {
-        address: inner,
-        len: inner_len,
-    })
-}
-
-pub use crate::prefix::network;
+pub use crate::prefix::{Prefix, network};
 
 /// Builds the IR of a workspace. Call it on a policy that checks without errors.
 pub fn build_ir(db: &dyn Db, workspace: Workspace) -> PolicyIr {

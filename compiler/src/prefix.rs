@@ -1,5 +1,5 @@
-//! IP prefixes, in one place: parsing what the IR writes (`10.0.0.0/8`, or `10.0.0.5` for one
-//! host), the network of a prefix, and containment. The checker, `ward diff`, the gateway's
+//! IP prefixes, in one place: the IR's type for subnets and addresses (written as text,
+//! `10.0.0.0/8`, or `10.0.0.5` for one host), the network of a prefix, and containment. The checker, `ward diff`, the gateway's
 //! address checks, PASC's comparison with MUD files and the nftables evaluator all ask here
 //! rather than mask bits each their own way.
 
@@ -14,6 +14,14 @@ pub struct Prefix {
 }
 
 impl Prefix {
+    /// `address/len`, the length capped at the family's.
+    pub fn new(address: IpAddr, len: u8) -> Prefix {
+        Prefix {
+            address,
+            len: len.min(Prefix::full(address)),
+        }
+    }
+
     /// One address.
     pub fn host(address: IpAddr) -> Prefix {
         Prefix {
@@ -50,8 +58,43 @@ impl Prefix {
             && network(inner.address, self.len) == self.network()
     }
 
+    /// The first address after the network's own (`10.0.0.1` of `10.0.0.0/24`); the address
+    /// itself for one host.
+    pub fn first_host(self) -> IpAddr {
+        let network = self.network();
+        if self.len >= Prefix::full(network) {
+            return network;
+        }
+        match network {
+            IpAddr::V4(a) => IpAddr::V4(u32::from(a).saturating_add(1).into()),
+            IpAddr::V6(a) => IpAddr::V6(u128::from(a).saturating_add(1).into()),
+        }
+    }
+
     pub fn contains_address(self, address: IpAddr) -> bool {
         self.contains(Prefix::host(address))
+    }
+}
+
+impl std::str::FromStr for Prefix {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Prefix, String> {
+        Prefix::parse(text).ok_or_else(|| format!("`{text}` is not an IP address or prefix"))
+    }
+}
+
+// In the IR, the bundle and every JSON output a prefix is the text people write
+// (`10.20.2.0/24`, `10.0.0.5`): bundles and device configurations read as before.
+impl serde::Serialize for Prefix {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Prefix {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Prefix, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
     }
 }
 

@@ -10,6 +10,7 @@ use ward_lang::table;
 
 use crate::db::{Db, SourceFile, Workspace};
 use crate::model::names_in;
+use crate::prefix::Prefix;
 use crate::queries::{Name, parsed};
 
 /// (class, segment) for every class a segment of this file lists.
@@ -412,17 +413,18 @@ pub fn mud_overlaps(db: &dyn Db, workspace: Workspace) -> HashMap<String, Vec<Mu
     out
 }
 
-/// (segment, network address, prefix length) for every segment of this file with a subnet,
-/// the address masked to its prefix.
+/// (segment, subnet) for every segment of this file with a subnet, the address masked to its
+/// prefix.
 #[salsa::tracked(returns(ref))]
-pub fn file_segment_subnets(db: &dyn Db, file: SourceFile) -> Vec<(String, std::net::IpAddr, u8)> {
+pub fn file_segment_subnets(db: &dyn Db, file: SourceFile) -> Vec<(String, Prefix)> {
     let mut subnets = Vec::new();
     for decl in parsed(db, file).file.decls() {
         let (DeclKind::Segment, Some(name)) = (decl.kind, &decl.name) else {
             continue;
         };
         if let Some(ValueKind::Cidr(ip, len)) = decl.property("subnet").map(|p| &p.value.kind) {
-            subnets.push((name.text.clone(), crate::ir::network(*ip, *len), *len));
+            let network = crate::prefix::network(*ip, *len);
+            subnets.push((name.text.clone(), Prefix::new(network, *len)));
         }
     }
     subnets
@@ -430,7 +432,7 @@ pub fn file_segment_subnets(db: &dyn Db, file: SourceFile) -> Vec<(String, std::
 
 /// Every segment's subnet in the workspace, in order.
 #[salsa::tracked(returns(ref))]
-pub fn segment_subnets(db: &dyn Db, workspace: Workspace) -> Vec<(String, std::net::IpAddr, u8)> {
+pub fn segment_subnets(db: &dyn Db, workspace: Workspace) -> Vec<(String, Prefix)> {
     workspace
         .files(db)
         .iter()
@@ -449,8 +451,8 @@ pub fn subnet_overlaps(
 ) -> HashMap<String, Vec<(String, String)>> {
     let mut all: Vec<(bool, u128, u128, u8, &String)> = Vec::new();
     for &file in workspace.files(db) {
-        for (segment, ip, len) in file_segment_subnets(db, file) {
-            let (v6, start, bits) = match ip {
+        for (segment, Prefix { address, len }) in file_segment_subnets(db, file) {
+            let (v6, start, bits) = match address {
                 std::net::IpAddr::V4(v4) => (false, u128::from(u32::from(*v4)), 32u32),
                 std::net::IpAddr::V6(v6) => (true, u128::from(*v6), 128u32),
             };

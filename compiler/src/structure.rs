@@ -107,7 +107,7 @@ fn in_range(r: &mut Resolver<'_>, file: SourceFile, kind: DeclKind, property: &P
             ));
         }
         (_, "subnet" | "address", ValueKind::Cidr(ip, len)) => {
-            let network = crate::ir::network(*ip, *len);
+            let network = crate::prefix::network(*ip, *len);
             if network != *ip {
                 let fixed = format!("{network}/{len}");
                 r.report(

@@ -515,7 +515,7 @@ fn diff_sees_services_move_and_regexes_change() {
         .iter_mut()
         .find(|e| e.name == "dc_security_center")
         .expect("the security center");
-    center.addresses = vec!["10.0.0.0/8".to_string()];
+    center.addresses = vec!["10.0.0.0/8".parse().expect("prefix")];
     let shop = new
         .endpoints
         .iter_mut()

@@ -77,7 +77,7 @@ impl Things {
                 ir.segments
                     .iter()
                     .filter(|s| s.level == Some(level))
-                    .any(|s| crate::runtime::within(ip, &s.subnets))
+                    .any(|s| s.subnets.iter().any(|p| p.contains_address(ip)))
             });
             if above_class && !covered {
                 out.entry(level).or_default().push(address.to_string());

@@ -157,17 +157,8 @@ impl Compiled {
     /// or gateway's address; none for a service known by host name.
     fn address(&self, name: &str, v6: bool) -> Option<IpAddr> {
         let all = self.ir.addresses_of(name);
-        let first = all.iter().find(|a| a.contains(':') == v6)?;
-        let (text, length) = match first.split_once('/') {
-            Some((a, l)) => (a, l.parse::<u32>().ok()),
-            None => (first.as_str(), None),
-        };
-        let address: IpAddr = text.parse().ok()?;
-        Some(match (address, length) {
-            (IpAddr::V4(a), Some(l)) if l < 32 => IpAddr::V4((u32::from(a) + 1).into()),
-            (IpAddr::V6(a), Some(l)) if l < 128 => IpAddr::V6((u128::from(a) + 1).into()),
-            _ => address,
-        })
+        let first = all.iter().find(|a| a.address.is_ipv6() == v6)?;
+        Some(first.first_host())
     }
 
     /// The firewall's verdicts on a flow, one per probe: (accepted, deciding rule).

@@ -22,6 +22,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use crate::ir::{FlowIr, PolicyIr, PortIr};
+use crate::prefix::Prefix;
 
 /// The things onboarded so far, by class: their addresses (`192.168.3.7`, `2001:db8::7`).
 /// With an inventory, a class's sets hold its things' addresses rather than its segments'
@@ -67,8 +68,8 @@ fn family_addresses(
     let all = ir.addresses_of(name);
     let mine: Vec<String> = all
         .iter()
-        .filter(|a| a.contains(':') == v6)
-        .cloned()
+        .filter(|a| a.address.is_ipv6() == v6)
+        .map(Prefix::to_string)
         .collect();
     if !mine.is_empty() {
         return Addresses::Static(mine);
@@ -314,12 +315,12 @@ fn ruleset_for(ir: &PolicyIr, inventory: Option<&Inventory>, raised: &Raised) ->
     let mut level_sets: Vec<(i64, bool)> = Vec::new();
     for &level in &levels {
         for v6 in [false, true] {
-            let subnets: Vec<&String> = ir
+            let subnets: Vec<String> = ir
                 .segments
                 .iter()
                 .filter(|s| s.level == Some(level))
-                .flat_map(|s| s.subnets.iter())
-                .chain(raised.get(&level).into_iter().flatten())
+                .flat_map(|s| s.subnets.iter().map(Prefix::to_string))
+                .chain(raised.get(&level).into_iter().flatten().cloned())
                 .filter(|a| a.contains(':') == v6)
                 .collect();
             if subnets.is_empty() {

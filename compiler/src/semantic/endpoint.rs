@@ -30,10 +30,10 @@ pub(super) fn service(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
         ward_lang::ast::ValueKind::Cidr(ip, len) => (ip, len),
         _ => return,
     };
-    for (segment, subnet, subnet_len) in crate::relations::segment_subnets(r.db, r.workspace) {
+    for (segment, subnet) in crate::relations::segment_subnets(r.db, r.workspace) {
         // Inside the subnet; a service that holds whole segments (the Internet,
         // `0.0.0.0/0`) is the outside they talk to.
-        let inside = crate::ir::prefix_contains(*subnet, *subnet_len, ip, len);
+        let inside = subnet.contains(crate::prefix::Prefix::new(ip, len));
         if !inside {
             continue;
         }
@@ -41,7 +41,7 @@ pub(super) fn service(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
             &codes::SERVICE_INSIDE_SEGMENT,
             file,
             address.value.range,
-            format!("this address lies inside `{subnet}/{subnet_len}` of segment `{segment}`"),
+            format!("this address lies inside `{subnet}` of segment `{segment}`"),
         )
         .with_label("a service among a segment's things")
         .with_help("a thing of the segment is a class's, not a service: move the service out of the subnet, or declare it as a class of the segment");

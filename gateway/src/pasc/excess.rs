@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 use ward_compiler::ir::{FlowIr, PolicyIr, PortIr};
+use ward_compiler::prefix::Prefix;
 
 use crate::mud::MudFile;
 use crate::mud::flows::{Peer, is_reply, mud_flows};
@@ -48,12 +49,8 @@ fn covers(granted: &[PortIr], asked: Option<&str>) -> bool {
 }
 
 /// Whether an address or prefix of the policy contains the MUD's network.
-fn contains(prefix: &str, network: &str) -> bool {
-    use ward_compiler::prefix::Prefix;
-    match (Prefix::parse(prefix), Prefix::parse(network)) {
-        (Some(outer), Some(inner)) => outer.contains(inner),
-        _ => false,
-    }
+fn contains(prefix: Prefix, network: &str) -> bool {
+    Prefix::parse(network).is_some_and(|inner| prefix.contains(inner))
 }
 
 /// Whether endpoint `name` of the policy is the MUD's peer.
@@ -67,7 +64,7 @@ fn is_peer(ir: &PolicyIr, name: &str, peer: &Peer) -> bool {
             .host
             .as_deref()
             .is_some_and(|h| h.trim_end_matches('.').eq_ignore_ascii_case(host)),
-        Peer::Network(network) => endpoint.addresses.iter().any(|a| contains(a, network)),
+        Peer::Network(network) => endpoint.addresses.iter().any(|a| contains(*a, network)),
     }
 }
 
@@ -132,15 +129,19 @@ pub fn excess(ir: &PolicyIr, class: &str, mud: &MudFile) -> Vec<Excess> {
 mod tests {
     use super::*;
 
+    fn p(text: &str) -> Prefix {
+        Prefix::parse(text).expect("prefix")
+    }
+
     #[test]
     fn prefixes_contain_networks() {
-        assert!(contains("10.0.0.0/8", "10.1.2.3/32"));
-        assert!(contains("10.1.2.3", "10.1.2.3/32"));
-        assert!(!contains("10.0.0.0/8", "11.0.0.0/32"));
-        assert!(!contains("10.0.0.0/16", "10.0.0.0/8"));
-        assert!(contains("0.0.0.0/0", "192.168.1.1/32"));
-        assert!(contains("2001:db8::/32", "2001:db8::1/128"));
-        assert!(!contains("2001:db8::/32", "10.0.0.1/32"));
+        assert!(contains(p("10.0.0.0/8"), "10.1.2.3/32"));
+        assert!(contains(p("10.1.2.3"), "10.1.2.3/32"));
+        assert!(!contains(p("10.0.0.0/8"), "11.0.0.0/32"));
+        assert!(!contains(p("10.0.0.0/16"), "10.0.0.0/8"));
+        assert!(contains(p("0.0.0.0/0"), "192.168.1.1/32"));
+        assert!(contains(p("2001:db8::/32"), "2001:db8::1/128"));
+        assert!(!contains(p("2001:db8::/32"), "10.0.0.1/32"));
     }
 
     #[test]
