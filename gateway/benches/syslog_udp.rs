@@ -82,9 +82,9 @@ fn main() {
             .pava_status()
             .map(|s| {
                 (
-                    s["received"].as_u64().unwrap_or(0),
-                    s["parsed"].as_u64().unwrap_or(0),
-                    s["dropped"].clone(),
+                    s.counters.received,
+                    s.counters.parsed,
+                    serde_json::to_value(&s.counters.dropped).unwrap_or_default(),
                 )
             })
             .unwrap_or_default()

@@ -63,9 +63,13 @@ pub struct GatewayConfig {
 }
 
 impl FileConfig {
-    pub fn read(path: &Path) -> Result<FileConfig, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+    pub fn read(path: &Path) -> Result<FileConfig, ConfigError> {
+        let unreadable = |detail: String| ConfigError::File {
+            path: path.to_path_buf(),
+            detail,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| unreadable(e.to_string()))?;
+        toml::from_str(&text).map_err(|e| unreadable(e.to_string()))
     }
 
     /// Flags over file values: `self` from flags, `file` from `--config`.
@@ -92,27 +96,25 @@ impl FileConfig {
     }
 
     /// The settings, or what is missing or wrong.
-    pub fn resolve(self) -> Result<GatewayConfig, String> {
-        let required = |value: Option<PathBuf>, what: &str| {
-            value.ok_or_else(|| {
-                format!("no {what}: give `--{what}` or `{what} = ...` in the config file")
-            })
-        };
+    pub fn resolve(self) -> Result<GatewayConfig, ConfigError> {
+        let required =
+            |value: Option<PathBuf>, what: &'static str| value.ok_or(ConfigError::Missing { what });
         let state = required(self.state, "state")?;
         let listen = self.listen.unwrap_or_else(|| "127.0.0.1:8443".to_string());
-        let listen: SocketAddr = listen
-            .parse()
-            .map_err(|_| format!("listen: `{listen}` is not an address:port"))?;
+        let listen: SocketAddr = listen.parse().map_err(|_| ConfigError::NotAnAddress {
+            what: "listen",
+            text: listen.clone(),
+        })?;
         let mud_source = match self.mud_source {
-            Some(text) => MudSource::parse(&text).map_err(|e| format!("mud-source: {e}"))?,
+            Some(text) => MudSource::parse(&text).ok_or(ConfigError::MudSource { text })?,
             None => MudSource::Direct,
         };
         let ruleset = self.ruleset.unwrap_or_else(|| state.with_extension("nft"));
-        let socket = |value: Option<String>, what: &str| -> Result<Option<SocketAddr>, String> {
+        let socket = |value: Option<String>, what: &'static str| {
             value
                 .map(|text| {
                     text.parse()
-                        .map_err(|_| format!("{what}: `{text}` is not an address:port"))
+                        .map_err(|_| ConfigError::NotAnAddress { what, text })
                 })
                 .transpose()
         };
@@ -122,12 +124,14 @@ impl FileConfig {
             None => None,
             Some(address) => Some(crate::pava::tls::TlsSettings {
                 address,
-                cert: self
-                    .tls_cert
-                    .ok_or("syslog-tls needs `--tls-cert` (the gateway's certificate, PEM)")?,
-                key: self
-                    .tls_key
-                    .ok_or("syslog-tls needs `--tls-key` (the gateway's private key, PEM)")?,
+                cert: self.tls_cert.ok_or(ConfigError::TlsNeeds {
+                    flag: "tls-cert",
+                    what: "the gateway's certificate, PEM",
+                })?,
+                key: self.tls_key.ok_or(ConfigError::TlsNeeds {
+                    flag: "tls-key",
+                    what: "the gateway's private key, PEM",
+                })?,
                 client_ca: self.tls_client_ca,
             }),
         };
@@ -157,6 +161,48 @@ impl FileConfig {
     }
 }
 
+/// What is missing or wrong in the settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConfigError {
+    /// The config file does not read, or is not the TOML the gateway takes.
+    File { path: PathBuf, detail: String },
+    /// A required setting is given neither as a flag nor in the file.
+    Missing { what: &'static str },
+    /// A setting that must be `address:port` is not.
+    NotAnAddress { what: &'static str, text: String },
+    /// `--mud-source` is none of its forms.
+    MudSource { text: String },
+    /// syslog over TLS without its certificate or key.
+    TlsNeeds {
+        flag: &'static str,
+        what: &'static str,
+    },
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConfigError::File { path, detail } => write!(f, "{}: {detail}", path.display()),
+            ConfigError::Missing { what } => write!(
+                f,
+                "no {what}: give `--{what}` or `{what} = ...` in the config file"
+            ),
+            ConfigError::NotAnAddress { what, text } => {
+                write!(f, "{what}: `{text}` is not an address:port")
+            }
+            ConfigError::MudSource { text } => write!(
+                f,
+                "mud-source: `{text}`: expected `dir:PATH`, an http(s) mirror URL, or `direct`"
+            ),
+            ConfigError::TlsNeeds { flag, what } => {
+                write!(f, "syslog-tls needs `--{flag}` ({what})")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,6 +223,7 @@ mod tests {
         assert_eq!(config.ruleset, PathBuf::from("s.nft"));
         assert!(toml::from_str::<FileConfig>("bundel = \"x\"").is_err());
         let missing = FileConfig::default().resolve().expect_err("incomplete");
-        assert!(missing.contains("--state"), "{missing}");
+        assert_eq!(missing, ConfigError::Missing { what: "state" });
+        assert!(missing.to_string().contains("--state"), "{missing}");
     }
 }

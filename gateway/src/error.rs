@@ -1,12 +1,45 @@
 //! What can go wrong behind the API, as data: each variant says what happened, and its HTTP
 //! status, stable code, message and hint are decided here, in one place, rather than at the
-//! site that found it. The JSON body is `ApiError` (runtime.rs), made from these.
+//! site that found it. The JSON body is `ApiError`, made from these.
 
 use ward_mud::MudError;
 
 use crate::mud_source::FetchError;
 use crate::pasc::onboard::Refusal;
-use crate::runtime::{ApiError, MAX_ID_LEN};
+use serde::Serialize;
+
+use crate::api::extract::MAX_ID_LEN;
+
+/// An error the API answers with: an HTTP status, a stable code, a message and a hint.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ApiError {
+    #[serde(skip)]
+    pub status: u16,
+    pub code: String,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    /// Where in a MUD document, for MUD errors.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: u16, code: &str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code: code.to_string(),
+            message: message.into(),
+            hint: None,
+            path: None,
+        }
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum GatewayError {
@@ -36,10 +69,9 @@ pub enum GatewayError {
     },
     /// m1 names neither a MUD URL nor a MUD file.
     NoMud,
-    /// A query parameter that must be a number is not.
-    NotANumber {
-        key: String,
-        text: Option<String>,
+    /// The query string does not read (a number that is not one, a value of the wrong kind).
+    BadQuery {
+        detail: String,
     },
     /// PASC refused the thing (no class matches, two do, ...).
     Refused(Refusal),
@@ -87,7 +119,7 @@ impl GatewayError {
     pub fn status(&self) -> u16 {
         use GatewayError::*;
         match self {
-            BadJson { .. } | BadId { .. } | BadAddress { .. } | NoMud | NotANumber { .. } => 400,
+            BadJson { .. } | BadId { .. } | BadAddress { .. } | NoMud | BadQuery { .. } => 400,
             NoEndpoint | NoSuchDevice { .. } | PavaOff => 404,
             MethodNotAllowed => 405,
             Timeout { .. } => 408,
@@ -102,6 +134,14 @@ impl GatewayError {
             MudFetch(_) => 422,
             Internal(_) => 500,
         }
+    }
+}
+
+impl axum::response::IntoResponse for ApiError {
+    fn into_response(self) -> axum::response::Response {
+        let status = axum::http::StatusCode::from_u16(self.status)
+            .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+        (status, axum::Json(serde_json::json!({ "error": self }))).into_response()
     }
 }
 
@@ -148,14 +188,12 @@ impl From<GatewayError> for ApiError {
                 "the request has neither `mud_url` nor `mud`",
             )
             .hint("send the thing's MUD URL (`mud_url`) or its MUD file (`mud`)"),
-            NotANumber { key, text } => ApiError::new(
+            BadQuery { detail } => ApiError::new(
                 status,
                 "bad-request",
-                match text {
-                    Some(text) => format!("`{key}` is not a number: `{text}`"),
-                    None => format!("`{key}` is not a number"),
-                },
-            ),
+                format!("the query does not read: {detail}"),
+            )
+            .hint("`after` and `limit` are numbers (an incident id for `after` on /v1/incidents)"),
             Refused(refusal) => {
                 ApiError::new(status, refusal.code, refusal.message).hint(refusal.hint)
             }
@@ -212,6 +250,77 @@ impl From<GatewayError> for ApiError {
                 .hint("the bundle in force stays; fix or re-sign the new one"),
             Internal(message) => ApiError::new(status, "internal", message),
         }
+    }
+}
+
+/// Why the gateway did not start: said once, to the operator at the terminal. Each variant
+/// names the file or address at fault; `Display` is the message.
+#[derive(Debug)]
+pub enum StartError {
+    /// The settings (flags and config file) are incomplete or wrong.
+    Config(crate::config::ConfigError),
+    /// The bundle or its public key was refused.
+    Bundle(crate::bundle::BundleError),
+    /// The state database could not be opened or written.
+    State(crate::store::StoreError),
+    /// A listener could not be opened.
+    Listen {
+        what: &'static str,
+        address: std::net::SocketAddr,
+        error: std::io::Error,
+    },
+    /// TLS material (certificate, key, client CA) is unusable.
+    Tls(String),
+    /// A file the gateway writes (the incidents log) could not be opened.
+    File {
+        path: std::path::PathBuf,
+        error: std::io::Error,
+    },
+    /// The bundle's detection rules do not compile for the engine.
+    Rules(String),
+    /// The first ruleset did not load.
+    Firewall(String),
+    /// The runtime itself (the HTTP client, the PAVA threads).
+    Runtime(String),
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StartError::Config(error) => write!(f, "{error}"),
+            StartError::Tls(message) => f.write_str(message),
+            StartError::Bundle(error) => write!(f, "{error}"),
+            StartError::State(error) => write!(f, "state: {}", error.0),
+            StartError::Listen {
+                what,
+                address,
+                error,
+            } => write!(f, "{what} {address}: {error}"),
+            StartError::File { path, error } => write!(f, "{}: {error}", path.display()),
+            StartError::Rules(message) => write!(f, "detection rules: {message}"),
+            StartError::Firewall(message) => write!(f, "firewall: {message}"),
+            StartError::Runtime(message) => f.write_str(message),
+        }
+    }
+}
+
+impl std::error::Error for StartError {}
+
+impl From<crate::bundle::BundleError> for StartError {
+    fn from(error: crate::bundle::BundleError) -> StartError {
+        StartError::Bundle(error)
+    }
+}
+
+impl From<crate::config::ConfigError> for StartError {
+    fn from(error: crate::config::ConfigError) -> StartError {
+        StartError::Config(error)
+    }
+}
+
+impl From<crate::store::StoreError> for StartError {
+    fn from(error: crate::store::StoreError) -> StartError {
+        StartError::State(error)
     }
 }
 

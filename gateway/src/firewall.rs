@@ -71,7 +71,7 @@ impl Firewall {
     /// how many things it holds; it runs on a blocking thread.
     pub fn start<F>(config: FirewallConfig, render: F) -> Firewall
     where
-        F: Fn() -> Result<(String, usize), String> + Send + Sync + 'static,
+        F: Fn() -> (String, usize) + Send + Sync + 'static,
     {
         let (requested, mut wanted) = watch::channel(0u64);
         let (finished, done) = watch::channel(FirewallStatus::default());
@@ -87,12 +87,13 @@ impl Firewall {
                 let render = render.clone();
                 let path = config.ruleset.clone();
                 let written = tokio::task::spawn_blocking(move || {
-                    let (text, things) = render()?;
-                    write_atomic(&path, &text).map_err(|e| format!("{}: {e}", path.display()))?;
-                    Ok::<_, String>(things)
+                    let (text, things) = render();
+                    write_atomic(&path, &text)
+                        .map(|()| things)
+                        .map_err(|error| FirewallError::Write { path, error })
                 })
                 .await
-                .unwrap_or_else(|e| Err(format!("the ruleset task failed: {e}")));
+                .unwrap_or_else(|e| Err(FirewallError::Task(e.to_string())));
                 let mut status = FirewallStatus {
                     generation,
                     ruleset: config.ruleset.display().to_string(),
@@ -104,11 +105,11 @@ impl Firewall {
                         if config.apply {
                             match load(&config.nft, &config.ruleset).await {
                                 Ok(()) => status.applied = true,
-                                Err(error) => status.error = Some(error),
+                                Err(error) => status.error = Some(error.to_string()),
                             }
                         }
                     }
-                    Err(error) => status.error = Some(error),
+                    Err(error) => status.error = Some(error.to_string()),
                 }
                 status.took_ms = started.elapsed().as_secs_f64() * 1000.0;
                 let _ = finished.send(status);
@@ -143,21 +144,56 @@ impl Firewall {
     }
 }
 
+/// Why a round did not put its ruleset in place; the status carries the message.
+#[derive(Debug)]
+enum FirewallError {
+    Write {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    Task(String),
+    /// `nft` could not be run.
+    Spawn {
+        nft: PathBuf,
+        error: std::io::Error,
+    },
+    /// `nft -f` refused the ruleset, with what it printed.
+    Refused {
+        ruleset: PathBuf,
+        stderr: String,
+    },
+}
+
+impl std::fmt::Display for FirewallError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FirewallError::Write { path, error } => write!(f, "{}: {error}", path.display()),
+            FirewallError::Task(message) => write!(f, "the ruleset task failed: {message}"),
+            FirewallError::Spawn { nft, error } => write!(f, "{}: {error}", nft.display()),
+            FirewallError::Refused { ruleset, stderr } => {
+                write!(f, "nft -f {} failed: {stderr}", ruleset.display())
+            }
+        }
+    }
+}
+
 /// `nft -f RULESET`, with its error output as the error.
-async fn load(nft: &Path, ruleset: &Path) -> Result<(), String> {
+async fn load(nft: &Path, ruleset: &Path) -> Result<(), FirewallError> {
     let output = tokio::process::Command::new(nft)
         .arg("-f")
         .arg(ruleset)
         .output()
         .await
-        .map_err(|e| format!("{}: {e}", nft.display()))?;
+        .map_err(|error| FirewallError::Spawn {
+            nft: nft.to_path_buf(),
+            error,
+        })?;
     if output.status.success() {
         Ok(())
     } else {
-        Err(format!(
-            "nft -f {} failed: {}",
-            ruleset.display(),
-            String::from_utf8_lossy(&output.stderr).trim()
-        ))
+        Err(FirewallError::Refused {
+            ruleset: ruleset.to_path_buf(),
+            stderr: String::from_utf8_lossy(&output.stderr).trim().to_string(),
+        })
     }
 }

@@ -37,18 +37,17 @@ impl std::fmt::Display for FetchError {
 pub const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl MudSource {
-    /// Parses `--mud-source`: `dir:PATH`, `http://...`/`https://...` (a mirror), or `direct`.
-    pub fn parse(text: &str) -> Result<MudSource, String> {
+    /// Parses `--mud-source`: `dir:PATH`, `http://...`/`https://...` (a mirror), or `direct`;
+    /// `None` for anything else (`ConfigError::MudSource` says what is expected).
+    pub fn parse(text: &str) -> Option<MudSource> {
         if text == "direct" {
-            Ok(MudSource::Direct)
+            Some(MudSource::Direct)
         } else if let Some(path) = text.strip_prefix("dir:") {
-            Ok(MudSource::Directory(PathBuf::from(path)))
+            Some(MudSource::Directory(PathBuf::from(path)))
         } else if text.starts_with("http://") || text.starts_with("https://") {
-            Ok(MudSource::Mirror(text.trim_end_matches('/').to_string()))
+            Some(MudSource::Mirror(text.trim_end_matches('/').to_string()))
         } else {
-            Err(format!(
-                "`{text}`: expected `dir:PATH`, an http(s) mirror URL, or `direct`"
-            ))
+            None
         }
     }
 

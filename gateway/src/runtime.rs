@@ -4,99 +4,24 @@
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, RwLock};
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::bundle::{PolicyBundle, Unsigned};
+use crate::api::extract::{MAX_ID_LEN, check_id};
+use crate::bundle::{BundleError, PolicyBundle, Unsigned};
 use crate::config::GatewayConfig;
-use crate::error::GatewayError;
-use crate::firewall::{Firewall, FirewallConfig, FirewallStatus};
+use crate::error::{ApiError, GatewayError, StartError};
+use crate::firewall::{Firewall, FirewallConfig};
+use crate::messages::{
+    AuditLog, BundleChange, BundleSummary, DeviceDetail, DeviceList, IncidentList, OnboardRequest,
+    OnboardResponse, PavaStatus, PeersUpdated, Reload, Removal, Reports, Status,
+};
 use crate::mud::{MudFile, parse_mud};
-use crate::pasc::onboard::{Onboarding, onboard};
+use crate::pasc::onboard::onboard;
 use crate::store::{AddError, Device, Store, now};
 use crate::things::Things;
 
-/// An error the API answers with: an HTTP status, a stable code, a message and a hint.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct ApiError {
-    #[serde(skip)]
-    pub status: u16,
-    pub code: String,
-    pub message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
-    /// Where in a MUD document, for MUD errors.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-}
-
-impl ApiError {
-    pub fn new(status: u16, code: &str, message: impl Into<String>) -> Self {
-        ApiError {
-            status,
-            code: code.to_string(),
-            message: message.into(),
-            hint: None,
-            path: None,
-        }
-    }
-
-    pub fn hint(mut self, hint: impl Into<String>) -> Self {
-        self.hint = Some(hint.into());
-        self
-    }
-}
-
-/// PASC's m1: a thing announces itself.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OnboardRequest {
-    pub id: String,
-    /// Its address on the local network (the firewall's rules name it).
-    pub address: String,
-    pub mud_url: Option<String>,
-    /// The MUD file itself, when the thing sends it rather than its URL.
-    pub mud: Option<Value>,
-}
-
-/// The longest device id: ids are keys in the inventory, the audit log and URLs.
-pub const MAX_ID_LEN: usize = 128;
 /// The longest reason for a removal the audit log keeps (longer ones are cut).
 const MAX_REASON_LEN: usize = 500;
-
-fn check_id(id: &str) -> Result<(), ApiError> {
-    let valid = !id.is_empty()
-        && id.len() <= MAX_ID_LEN
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
-    if valid {
-        Ok(())
-    } else {
-        Err(GatewayError::BadId { id: id.to_string() }.into())
-    }
-}
-
-/// What the gateway answers to an onboarding.
-#[derive(Clone, Debug, Serialize)]
-pub struct OnboardResponse {
-    #[serde(flatten)]
-    pub onboarding: Onboarding,
-    pub address: String,
-    /// m7: onboarded things whose configuration changed (they list this class as a peer).
-    pub peers_updated: PeersUpdated,
-    /// m8: the ruleset now in place.
-    pub firewall: FirewallStatus,
-    pub audit_seq: i64,
-}
-
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct PeersUpdated {
-    pub classes: Vec<String>,
-    pub things: usize,
-    /// The first of them, by id.
-    pub ids: Vec<String>,
-}
 
 /// How many peer ids a response lists.
 const PEER_IDS_SHOWN: usize = 100;
@@ -154,13 +79,9 @@ fn internal(error: impl std::fmt::Display) -> ApiError {
 }
 
 /// Loads and verifies the bundle the configuration names.
-pub fn load_bundle(config: &GatewayConfig) -> Result<PolicyBundle, String> {
-    let pem = std::fs::read_to_string(&config.key)
-        .map_err(|e| format!("{}: {e}", config.key.display()))?;
-    let key = ward_compiler::bundle::sign::verifying_key(&pem)
-        .map_err(|e| format!("{}: {e}", config.key.display()))?;
+pub fn load_bundle(config: &GatewayConfig) -> Result<PolicyBundle, BundleError> {
+    let key = crate::bundle::verifying_key(&config.key)?;
     crate::bundle::open(&config.bundle, Some(&key), Unsigned::Refuse)
-        .map_err(|e| format!("{}: {e}", config.bundle.display()))
 }
 
 /// Runs blocking work (SQLite, CPU-heavy rendering) off the async threads.
@@ -211,10 +132,10 @@ impl Gateway {
     /// Opens the state, loads the bundle (refusing a bad signature) and starts the firewall
     /// task with a ruleset for the inventory as stored: after a restart, the firewall is
     /// rebuilt from the database, which is the truth.
-    pub async fn start(config: GatewayConfig) -> Result<Arc<Gateway>, String> {
+    pub async fn start(config: GatewayConfig) -> Result<Arc<Gateway>, StartError> {
         let loaded = Arc::new(load_bundle(&config)?);
-        let opened = Store::open(&config.state).map_err(|e| e.to_string())?;
-        let things = Things::from_devices(&opened.devices().map_err(|e| e.to_string())?);
+        let opened = Store::open(&config.state)?;
+        let things = Things::from_devices(&opened.devices()?);
         let store = Arc::new(Mutex::new(State {
             store: opened,
             things,
@@ -222,7 +143,7 @@ impl Gateway {
         let client = reqwest::Client::builder()
             .timeout(crate::mud_source::FETCH_TIMEOUT)
             .build()
-            .map_err(|e| format!("HTTP client: {e}"))?;
+            .map_err(|e| StartError::Runtime(format!("HTTP client: {e}")))?;
         let bundle = Arc::new(RwLock::new(loaded.clone()));
         let render = {
             let store = store.clone();
@@ -234,12 +155,12 @@ impl Gateway {
                     (state.things.inventory(), state.things.raised(&policy.ir))
                 };
                 let things = inventory.values().map(Vec::len).sum();
-                Ok((
+                (
                     ward_compiler::emit::nft::ruleset_for_inventory(
                         &policy.ir, &inventory, &raised,
                     ),
                     things,
-                ))
+                )
             }
         };
         let firewall = Firewall::start(
@@ -250,16 +171,14 @@ impl Gateway {
             },
             render,
         );
-        lock(&store)
-            .audit(
-                "bundle-loaded",
-                None,
-                &json!({
-                    "revision": loaded.manifest.revision,
-                    "path": config.bundle.display().to_string(),
-                }),
-            )
-            .map_err(|e| e.to_string())?;
+        lock(&store).audit(
+            "bundle-loaded",
+            None,
+            &json!({
+                "revision": loaded.manifest.revision,
+                "path": config.bundle.display().to_string(),
+            }),
+        )?;
         let listens = config.syslog_udp.is_some()
             || config.syslog_tcp.is_some()
             || config.syslog_tls.is_some();
@@ -312,8 +231,8 @@ impl Gateway {
             syslog,
         });
         let status = gateway.firewall.update().await;
-        if let Some(error) = &status.error {
-            return Err(format!("firewall: {error}"));
+        if let Some(error) = status.error {
+            return Err(StartError::Firewall(error));
         }
         Ok(gateway)
     }
@@ -324,11 +243,14 @@ impl Gateway {
 
     /// Re-reads the bundle file: a bundle that verifies replaces the one in force, and the
     /// firewall is rebuilt; one that does not is refused and the old one stays.
-    pub async fn reload(&self) -> Result<Value, ApiError> {
+    pub async fn reload(&self) -> Result<Reload, ApiError> {
         let config = self.config.clone();
         let loaded = blocking(move || {
-            load_bundle(&config)
-                .map_err(|e| ApiError::from(GatewayError::BundleRefused { reason: e }))
+            load_bundle(&config).map_err(|e| {
+                ApiError::from(GatewayError::BundleRefused {
+                    reason: e.to_string(),
+                })
+            })
         })
         .await;
         let store = self.store.clone();
@@ -359,9 +281,13 @@ impl Gateway {
             Ok(mut slot) => *slot = Arc::new(loaded),
             Err(poisoned) => *poisoned.into_inner() = Arc::new(loaded),
         }
-        let detail = json!({ "old": old, "revision": revision, "devices_without_class": orphans });
+        let change = BundleChange {
+            old,
+            revision,
+            devices_without_class: orphans,
+        };
         {
-            let detail = detail.clone();
+            let detail = serde_json::to_value(&change).map_err(internal)?;
             blocking(move || {
                 lock(&store)
                     .audit("bundle-loaded", None, &detail)
@@ -370,7 +296,10 @@ impl Gateway {
             .await?;
         }
         let firewall = self.firewall.update().await;
-        Ok(json!({ "bundle": detail, "firewall": firewall }))
+        Ok(Reload {
+            bundle: change,
+            firewall,
+        })
     }
 
     /// PASC for one thing (see `onboard_thing`); a refusal is recorded in the audit log.
@@ -546,24 +475,25 @@ impl Gateway {
         Ok(mud)
     }
 
-    pub async fn devices(&self) -> Result<Value, ApiError> {
+    pub async fn devices(&self) -> Result<DeviceList, ApiError> {
         let store = self.store.clone();
         blocking(move || {
             let devices = lock(&store).devices().map_err(internal)?;
-            Ok(json!({ "devices": devices }))
+            Ok(DeviceList { devices })
         })
         .await
     }
 
     /// One thing, with its configuration (m6).
-    pub async fn device(&self, id: String) -> Result<Value, ApiError> {
+    pub async fn device(&self, id: String) -> Result<DeviceDetail, ApiError> {
+        check_id(&id)?;
         let store = self.store.clone();
         blocking(move || match lock(&store).device(&id).map_err(internal)? {
-            Some((device, onboarding)) => Ok(json!({
-                "device": device,
-                "config": onboarding.get("config").cloned().unwrap_or(Value::Null),
-                "onboarding": onboarding,
-            })),
+            Some((device, onboarding)) => Ok(DeviceDetail {
+                device,
+                config: onboarding.get("config").cloned().unwrap_or(Value::Null),
+                onboarding,
+            }),
             None => Err(GatewayError::NoSuchDevice { id }.into()),
         })
         .await
@@ -573,7 +503,8 @@ impl Gateway {
     /// rebuilt before the answer), its id and address are free again; the removal is audited
     /// with the reason given. Its incidents and audit entries stay, and so does a revocation
     /// of its credentials.
-    pub async fn remove(&self, id: String, reason: Option<String>) -> Result<Value, ApiError> {
+    pub async fn remove(&self, id: String, reason: Option<String>) -> Result<Removal, ApiError> {
+        check_id(&id)?;
         let store = self.store.clone();
         let reason: Option<String> = reason.map(|r| {
             r.chars()
@@ -596,81 +527,65 @@ impl Gateway {
         })
         .await?;
         let firewall = self.firewall.update().await;
-        Ok(json!({ "removed": device, "firewall": firewall, "audit_seq": audit_seq }))
+        Ok(Removal {
+            removed: device,
+            firewall,
+            audit_seq,
+        })
     }
 
-    pub async fn status(&self) -> Result<Value, ApiError> {
+    pub fn status(&self) -> Status {
         let policy = self.bundle();
-        let store = self.store.clone();
-        let (things, by_class) = {
-            let state = lock(&store);
+        let (things, things_by_class) = {
+            let state = lock(&self.store);
             (state.things.count(), state.things.counts())
         };
-        let by_class: serde_json::Map<String, Value> =
-            by_class.into_iter().map(|(c, n)| (c, json!(n))).collect();
-        Ok(json!({
-            "bundle": {
-                "revision": policy.manifest.revision,
-                "compiler": policy.manifest.compiler,
-                "classes": policy.ir.classes.len(),
-                "flows": policy.ir.flows.len(),
-                "detection_rules": policy.ir.detections.len(),
+        Status {
+            bundle: BundleSummary {
+                revision: policy.manifest.revision.clone(),
+                compiler: policy.manifest.compiler.clone(),
+                classes: policy.ir.classes.len(),
+                flows: policy.ir.flows.len(),
+                detection_rules: policy.ir.detections.len(),
             },
-            "things": things,
-            "things_by_class": by_class,
-            "firewall": self.firewall.status(),
-            "onboarding_refusals_suppressed": self.refusals.suppressed(),
-        }))
+            things,
+            things_by_class: things_by_class.into_iter().collect(),
+            firewall: self.firewall.status(),
+            onboarding_refusals_suppressed: self.refusals.suppressed(),
+        }
     }
 
-    pub async fn incidents(&self, after: String, limit: i64) -> Result<Value, ApiError> {
+    pub async fn incidents(&self, after: String, limit: i64) -> Result<IncidentList, ApiError> {
         let store = self.store.clone();
         blocking(move || {
             let incidents = lock(&store)
                 .store
                 .incidents(&after, limit.clamp(1, 1000))
                 .map_err(internal)?;
-            Ok(json!({ "incidents": incidents }))
+            Ok(IncidentList { incidents })
         })
         .await
     }
 
-    pub fn pava_status(&self) -> Result<Value, ApiError> {
+    pub fn pava_status(&self) -> Result<PavaStatus, ApiError> {
         let Some(pava) = &self.pava else {
             return Err(ApiError::from(GatewayError::PavaOff));
         };
-        let mut status = crate::pava::service::snapshot(pava);
         let (pending, delivered) = lock(&self.store).store.outbox_counts().map_err(internal)?;
-        if let Some(object) = status.as_object_mut() {
-            object.insert(
-                "reports".to_string(),
-                json!({ "pending": pending, "delivered": delivered }),
-            );
-        }
-        Ok(status)
+        Ok(crate::pava::service::snapshot(
+            pava,
+            Reports { pending, delivered },
+        ))
     }
 
-    pub async fn audit(&self, after: i64, limit: i64) -> Result<Value, ApiError> {
+    pub async fn audit(&self, after: i64, limit: i64) -> Result<AuditLog, ApiError> {
         let store = self.store.clone();
         blocking(move || {
             let entries = lock(&store)
                 .audit_log(after, limit.clamp(1, 1000))
                 .map_err(internal)?;
-            Ok(json!({ "entries": entries }))
+            Ok(AuditLog { entries })
         })
         .await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ids_are_short_and_plain() {
-        assert!(check_id("plug-1.kitchen:a_b").is_ok());
-        for bad in ["", "a b", "a/b", "é", &"x".repeat(MAX_ID_LEN + 1)] {
-            assert_eq!(check_id(bad).map_err(|e| e.code), Err("bad-id".to_string()));
-        }
     }
 }

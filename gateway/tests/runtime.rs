@@ -7,7 +7,9 @@ use serde_json::Value;
 use ward_compiler::Policy;
 use ward_compiler::bundle::sign;
 use ward_compiler::emit::{self, BuildOptions, Bundle};
+use ward_gateway::bundle::BundleError;
 use ward_gateway::config::FileConfig;
+use ward_gateway::error::StartError;
 use ward_gateway::runtime::Gateway;
 
 fn home_bundle() -> Bundle {
@@ -50,7 +52,16 @@ async fn a_bundle_of_another_format_version_is_refused() {
 
     write(&with_format_version(home_bundle(), 99));
     match Gateway::start(config.clone()).await {
-        Err(error) => assert!(error.contains("bundle format version 99"), "{error}"),
+        Err(error) => {
+            assert!(
+                matches!(error, StartError::Bundle(BundleError::Sign { .. })),
+                "{error:?}"
+            );
+            assert!(
+                error.to_string().contains("bundle format version 99"),
+                "{error}"
+            );
+        }
         Ok(_) => panic!("a bundle of format version 99 was loaded"),
     }
 

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 mod lab;
 
 use ward_gateway::config::FileConfig;
-use ward_gateway::runtime::{Gateway, OnboardRequest};
+use ward_gateway::messages::OnboardRequest;
+use ward_gateway::runtime::Gateway;
 
 const RULES: &str = r#"
 detect lab_tamper "Tampering on a lab thing" {
@@ -70,9 +71,9 @@ async fn a_scoped_rule_watches_only_the_things_of_its_classes() {
         let incidents = gateway
             .incidents(String::new(), 10)
             .await
-            .expect("incidents")["incidents"]
-            .clone();
-        if incidents.as_array().is_some_and(|i| !i.is_empty()) {
+            .expect("incidents")
+            .incidents;
+        if !incidents.is_empty() {
             break;
         }
         assert!(started.elapsed() < Duration::from_secs(20), "no incident");
@@ -83,13 +84,8 @@ async fn a_scoped_rule_watches_only_the_things_of_its_classes() {
     let incidents = gateway
         .incidents(String::new(), 10)
         .await
-        .expect("incidents")["incidents"]
-        .clone();
-    let rules: Vec<&str> = incidents
-        .as_array()
-        .expect("list")
-        .iter()
-        .filter_map(|i| i["rule"].as_str())
-        .collect();
-    assert_eq!(rules, ["lab_tamper"], "{incidents}");
+        .expect("incidents")
+        .incidents;
+    let rules: Vec<&str> = incidents.iter().map(|i| i.rule.as_str()).collect();
+    assert_eq!(rules, ["lab_tamper"], "{incidents:?}");
 }

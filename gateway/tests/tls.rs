@@ -12,7 +12,8 @@ use tokio::io::AsyncWriteExt;
 mod lab;
 
 use ward_gateway::config::FileConfig;
-use ward_gateway::runtime::{Gateway, OnboardRequest};
+use ward_gateway::messages::OnboardRequest;
+use ward_gateway::runtime::Gateway;
 
 struct Pki {
     ca_pem: String,
@@ -163,23 +164,28 @@ async fn client_certificates_are_required_where_the_profile_says() {
         gateway
             .incidents(String::new(), 10)
             .await
-            .expect("incidents")["incidents"]
-            .as_array()
-            .is_some_and(|i| i.len() == 1)
+            .expect("incidents")
+            .incidents
+            .len()
+            == 1
     })
     .await;
     let incidents = gateway
         .incidents(String::new(), 10)
         .await
         .expect("incidents");
-    assert_eq!(incidents["incidents"][0]["device"], "sensor-1");
+    assert_eq!(incidents.incidents[0].device.as_deref(), Some("sensor-1"));
 
     // Without a certificate, from the thing's address: refused.
     let _ = send(address, &pki.ca_pem, None, message).await;
     let refused = |reason: &'static str| {
         let status = gateway.pava_status().expect("status");
-        status["dropped_by_source"]["127.0.0.1"][reason]
-            .as_u64()
+        status
+            .counters
+            .dropped_by_source
+            .get("127.0.0.1")
+            .and_then(|reasons| reasons.get(reason))
+            .copied()
             .unwrap_or(0)
     };
     wait_for("the refusal", async || refused("client-cert-required") == 1).await;
@@ -198,9 +204,9 @@ async fn client_certificates_are_required_where_the_profile_says() {
         gateway
             .incidents(String::new(), 10)
             .await
-            .expect("incidents")["incidents"]
-            .as_array()
-            .map(Vec::len),
-        Some(1)
+            .expect("incidents")
+            .incidents
+            .len(),
+        1
     );
 }

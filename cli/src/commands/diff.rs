@@ -35,7 +35,9 @@ pub struct Args {
 }
 
 fn load(path: &Path, key: Option<&ed25519_dalek::VerifyingKey>) -> Result<PolicyIr, String> {
-    ward_gateway::bundle::open(path, key, Unsigned::Read).map(|bundle| bundle.ir)
+    ward_gateway::bundle::open(path, key, Unsigned::Read)
+        .map(|bundle| bundle.ir)
+        .map_err(|error| error.to_string())
 }
 
 pub fn run(args: Args) -> Outcome {
@@ -48,7 +50,7 @@ pub fn run(args: Args) -> Outcome {
         match load(path, key.as_ref()) {
             Ok(ir) => sides.push(ir),
             Err(error) => {
-                eprintln!("error: {}: {error}", path.display());
+                eprintln!("error: {error}");
                 return Outcome::Failure;
             }
         }

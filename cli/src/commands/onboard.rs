@@ -44,7 +44,7 @@ pub fn run(args: Args) -> Outcome {
     let policy = match bundle::open(&args.bundle, key.as_ref(), Unsigned::Refuse) {
         Ok(policy) => policy,
         Err(error) => {
-            eprintln!("error: {}: {error}", args.bundle.display());
+            eprintln!("error: {error}");
             return Outcome::Failure;
         }
     };

@@ -90,7 +90,7 @@ fn run_scan(args: ScanArgs) -> Outcome {
             policy
         }
         Err(error) => {
-            eprintln!("error: {}: {error}", args.bundle.display());
+            eprintln!("error: {error}");
             return Outcome::Failure;
         }
     };

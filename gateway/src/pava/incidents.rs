@@ -10,6 +10,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::engine::Incident;
+use crate::messages::IncidentRecord;
 use crate::store::{Store, StoreError, now};
 
 /// An incident as stored and reported.
@@ -112,28 +113,28 @@ impl Store {
     }
 
     /// Incidents after `after` (an id, in id order, which is time order), at most `limit`.
-    pub fn incidents(&self, after: &str, limit: i64) -> Result<Vec<Value>, StoreError> {
+    pub fn incidents(&self, after: &str, limit: i64) -> Result<Vec<IncidentRecord>, StoreError> {
         let mut statement = self.conn.prepare_cached(
             "SELECT id, at, rule, threat, severity, device, source, group_key, count, first_ms, last_ms, bundle_revision, detail
              FROM incidents WHERE id > ?1 ORDER BY id LIMIT ?2",
         )?;
         let rows = statement.query_map(params![after, limit], |row| {
             let detail: String = row.get(12)?;
-            Ok(json!({
-                "id": row.get::<_, String>(0)?,
-                "at": row.get::<_, String>(1)?,
-                "rule": row.get::<_, String>(2)?,
-                "threat": row.get::<_, String>(3)?,
-                "severity": row.get::<_, String>(4)?,
-                "device": row.get::<_, Option<String>>(5)?,
-                "source": row.get::<_, String>(6)?,
-                "group": row.get::<_, String>(7)?,
-                "count": row.get::<_, i64>(8)?,
-                "first_ms": row.get::<_, i64>(9)?,
-                "last_ms": row.get::<_, i64>(10)?,
-                "bundle_revision": row.get::<_, String>(11)?,
-                "detail": serde_json::from_str::<Value>(&detail).unwrap_or(Value::Null),
-            }))
+            Ok(IncidentRecord {
+                id: row.get(0)?,
+                at: row.get(1)?,
+                rule: row.get(2)?,
+                threat: row.get(3)?,
+                severity: row.get(4)?,
+                device: row.get(5)?,
+                source: row.get(6)?,
+                group: row.get(7)?,
+                count: row.get(8)?,
+                first_ms: row.get(9)?,
+                last_ms: row.get(10)?,
+                bundle_revision: row.get(11)?,
+                detail: serde_json::from_str::<Value>(&detail).unwrap_or(Value::Null),
+            })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -302,7 +303,7 @@ mod tests {
             .expect("stored");
         assert_eq!(store.count_incidents().expect("count"), 1);
         assert_eq!(
-            store.incidents("", 10).expect("list")[0]["group"],
+            store.incidents("", 10).expect("list")[0].group,
             "src=203.0.113.7"
         );
         let due = store.reports_due(now_ms(), 10).expect("due");

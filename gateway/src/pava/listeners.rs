@@ -13,6 +13,7 @@ use tokio::net::{TcpListener, UdpSocket};
 use super::framing::{Decoder, Frame};
 use super::service::{MAX_QUEUED_BYTES, Pava, Received, dropped, overloaded};
 use super::syslog::Malformed;
+use crate::error::StartError;
 
 /// The largest message: RFC 5425 asks receivers to take 8 KB at least; a thing's report
 /// fits well within 64 KB, and nothing larger is buffered.
@@ -47,12 +48,16 @@ fn udp_socket(address: SocketAddr) -> std::io::Result<(std::net::UdpSocket, usiz
     Ok((socket.into(), granted))
 }
 
-pub async fn udp(address: SocketAddr, pava: Arc<Pava>) -> Result<SocketAddr, String> {
-    let (socket, granted) =
-        udp_socket(address).map_err(|e| format!("syslog UDP {address}: {e}"))?;
-    let socket = UdpSocket::from_std(socket).map_err(|e| format!("syslog UDP {address}: {e}"))?;
+pub async fn udp(address: SocketAddr, pava: Arc<Pava>) -> Result<SocketAddr, StartError> {
+    let refused = |error| StartError::Listen {
+        what: "syslog UDP",
+        address,
+        error,
+    };
+    let (socket, granted) = udp_socket(address).map_err(refused)?;
+    let socket = UdpSocket::from_std(socket).map_err(refused)?;
     pava.udp_buffer.store(granted, Ordering::Relaxed);
-    let bound = socket.local_addr().map_err(|e| e.to_string())?;
+    let bound = socket.local_addr().map_err(refused)?;
     tokio::spawn(async move {
         let mut buffer = vec![0u8; 65_536];
         loop {
@@ -89,11 +94,15 @@ pub async fn udp(address: SocketAddr, pava: Arc<Pava>) -> Result<SocketAddr, Str
     Ok(bound)
 }
 
-pub async fn tcp(address: SocketAddr, pava: Arc<Pava>) -> Result<SocketAddr, String> {
+pub async fn tcp(address: SocketAddr, pava: Arc<Pava>) -> Result<SocketAddr, StartError> {
     let listener = TcpListener::bind(address)
         .await
-        .map_err(|e| format!("syslog TCP {address}: {e}"))?;
-    serve_connections(listener, move |stream, from| {
+        .map_err(|error| StartError::Listen {
+            what: "syslog TCP",
+            address,
+            error,
+        })?;
+    serve_connections(listener, "syslog TCP", move |stream, from| {
         let pava = pava.clone();
         async move { serve_stream(stream, from, None, &pava).await }
     })
@@ -103,13 +112,18 @@ pub async fn tcp(address: SocketAddr, pava: Arc<Pava>) -> Result<SocketAddr, Str
 /// (the rest wait in the listen queue); returns the bound address.
 pub(super) fn serve_connections<F, Fut>(
     listener: TcpListener,
+    what: &'static str,
     serve: F,
-) -> Result<SocketAddr, String>
+) -> Result<SocketAddr, StartError>
 where
     F: Fn(tokio::net::TcpStream, SocketAddr) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
-    let bound = listener.local_addr().map_err(|e| e.to_string())?;
+    let bound = listener.local_addr().map_err(|error| StartError::Listen {
+        what,
+        address: SocketAddr::from(([0, 0, 0, 0], 0)),
+        error,
+    })?;
     let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     tokio::spawn(async move {
         loop {

@@ -19,6 +19,7 @@ use super::engine::{Engine, Incident, RuleStats, Sender};
 use super::incidents::{Recipient, StoredIncident, incident_id, now_ms};
 use super::syslog::{Malformed, parse};
 use crate::bundle::PolicyBundle;
+use crate::error::StartError;
 use crate::firewall::Firewall;
 use crate::runtime::{State, lock};
 use crate::store::now;
@@ -37,7 +38,7 @@ pub struct Received {
 }
 
 /// Counters of what the listeners received, for `GET /v1/pava`.
-#[derive(Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct Counters {
     pub received: u64,
     pub parsed: u64,
@@ -103,7 +104,7 @@ fn current(bundle: &RwLock<Arc<PolicyBundle>>) -> Arc<PolicyBundle> {
 }
 
 /// Starts the engine thread; messages go to the returned `Pava`'s sender.
-pub(crate) fn start(context: EngineContext, queue: usize) -> Result<Arc<Pava>, String> {
+pub(crate) fn start(context: EngineContext, queue: usize) -> Result<Arc<Pava>, StartError> {
     let (sender, mut receiver) = mpsc::channel::<Received>(queue.max(1));
     let pava = Arc::new(Pava {
         counters: Mutex::new(Counters::default()),
@@ -112,13 +113,17 @@ pub(crate) fn start(context: EngineContext, queue: usize) -> Result<Arc<Pava>, S
         udp_buffer: std::sync::atomic::AtomicUsize::new(0),
     });
     let policy = current(&context.bundle);
-    let mut engine = Engine::new(&policy.ir.detections, context.max_groups)?;
+    let mut engine =
+        Engine::new(&policy.ir.detections, context.max_groups).map_err(StartError::Rules)?;
     let mut revision = policy.manifest.revision.clone();
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(&context.incidents_file)
-        .map_err(|e| format!("{}: {e}", context.incidents_file.display()))?;
+        .map_err(|error| StartError::File {
+            path: context.incidents_file.clone(),
+            error,
+        })?;
     let shared = pava.clone();
     std::thread::Builder::new()
         .name("ward-pava".to_string())
@@ -192,7 +197,7 @@ pub(crate) fn start(context: EngineContext, queue: usize) -> Result<Arc<Pava>, S
                 }
             }
         })
-        .map_err(|e| format!("PAVA thread: {e}"))?;
+        .map_err(|e| StartError::Runtime(format!("PAVA thread: {e}")))?;
     Ok(pava)
 }
 
@@ -434,12 +439,12 @@ pub fn overloaded(pava: &Pava, source: IpAddr) {
 }
 
 /// What the API shows of PAVA.
-pub fn snapshot(pava: &Pava) -> serde_json::Value {
-    let counters = lock_counters(pava);
-    let mut value = serde_json::to_value(&*counters).unwrap_or_default();
+pub fn snapshot(pava: &Pava, reports: crate::messages::Reports) -> crate::messages::PavaStatus {
+    let counters = lock_counters(pava).clone();
     let buffer = pava.udp_buffer.load(std::sync::atomic::Ordering::Relaxed);
-    if let (Some(object), true) = (value.as_object_mut(), buffer > 0) {
-        object.insert("udp_receive_buffer_bytes".to_string(), buffer.into());
+    crate::messages::PavaStatus {
+        counters,
+        udp_receive_buffer_bytes: (buffer > 0).then_some(buffer as u64),
+        reports,
     }
-    value
 }

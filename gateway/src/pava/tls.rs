@@ -16,6 +16,7 @@ use tokio_rustls::TlsAcceptor;
 
 use super::listeners::{serve_connections, serve_stream};
 use super::service::Pava;
+use crate::error::StartError;
 
 /// Where the TLS listener listens and with what.
 #[derive(Clone, Debug)]
@@ -32,44 +33,44 @@ pub struct TlsSettings {
 /// Decides whether a connection may send: `Err(reason)` refuses it (the reason is counted).
 pub type Admission = Arc<dyn Fn(IpAddr, Option<&str>) -> Result<(), &'static str> + Send + Sync>;
 
+fn unusable(path: &std::path::Path, error: impl std::fmt::Display) -> StartError {
+    StartError::Tls(format!("{}: {error}", path.display()))
+}
+
 /// The rustls configuration: ring as the crypto provider, client certificates optional at
 /// the TLS layer (admission decides per thing).
-pub fn server_config(settings: &TlsSettings) -> Result<Arc<rustls::ServerConfig>, String> {
+pub fn server_config(settings: &TlsSettings) -> Result<Arc<rustls::ServerConfig>, StartError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&settings.cert)
-        .map_err(|e| format!("{}: {e}", settings.cert.display()))?
+        .map_err(|e| unusable(&settings.cert, e))?
         .collect::<Result<_, _>>()
-        .map_err(|e| format!("{}: {e}", settings.cert.display()))?;
+        .map_err(|e| unusable(&settings.cert, e))?;
     if certs.is_empty() {
-        return Err(format!("{}: no certificate", settings.cert.display()));
+        return Err(unusable(&settings.cert, "no certificate"));
     }
-    let key = PrivateKeyDer::from_pem_file(&settings.key)
-        .map_err(|e| format!("{}: {e}", settings.key.display()))?;
+    let key =
+        PrivateKeyDer::from_pem_file(&settings.key).map_err(|e| unusable(&settings.key, e))?;
     let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
-        .map_err(|e| format!("TLS: {e}"))?;
+        .map_err(|e| StartError::Tls(format!("TLS: {e}")))?;
     let builder = match &settings.client_ca {
         Some(path) => {
             let mut roots = rustls::RootCertStore::empty();
-            for cert in CertificateDer::pem_file_iter(path)
-                .map_err(|e| format!("{}: {e}", path.display()))?
-            {
-                let cert = cert.map_err(|e| format!("{}: {e}", path.display()))?;
-                roots
-                    .add(cert)
-                    .map_err(|e| format!("{}: {e}", path.display()))?;
+            for cert in CertificateDer::pem_file_iter(path).map_err(|e| unusable(path, e))? {
+                let cert = cert.map_err(|e| unusable(path, e))?;
+                roots.add(cert).map_err(|e| unusable(path, e))?;
             }
             let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
                 .allow_unauthenticated()
                 .build()
-                .map_err(|e| format!("{}: {e}", path.display()))?;
+                .map_err(|e| unusable(path, e))?;
             builder.with_client_cert_verifier(verifier)
         }
         None => builder.with_no_client_auth(),
     };
     let config = builder
         .with_single_cert(certs, key)
-        .map_err(|e| format!("{}: {e}", settings.key.display()))?;
+        .map_err(|e| unusable(&settings.key, e))?;
     Ok(Arc::new(config))
 }
 
@@ -102,12 +103,17 @@ pub async fn listen(
     settings: &TlsSettings,
     pava: Arc<Pava>,
     admission: Admission,
-) -> Result<SocketAddr, String> {
+) -> Result<SocketAddr, StartError> {
     let acceptor = TlsAcceptor::from(server_config(settings)?);
-    let listener = TcpListener::bind(settings.address)
-        .await
-        .map_err(|e| format!("syslog TLS {}: {e}", settings.address))?;
-    serve_connections(listener, move |stream, from| {
+    let listener =
+        TcpListener::bind(settings.address)
+            .await
+            .map_err(|error| StartError::Listen {
+                what: "syslog TLS",
+                address: settings.address,
+                error,
+            })?;
+    serve_connections(listener, "syslog TLS", move |stream, from| {
         let (acceptor, pava, admission) = (acceptor.clone(), pava.clone(), admission.clone());
         async move {
             let accepted = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await;
