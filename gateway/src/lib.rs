@@ -2,6 +2,7 @@
 //! from its MUD file, assessing it, configuring it, its peers and the firewall) over a verified
 //! policy bundle, with its state in SQLite.
 
+pub mod access;
 pub mod api;
 pub mod bundle;
 pub mod config;

@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 /// The schema version this ward writes (SQLite's `user_version`).
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 
 /// From version 1 (the inventory) to 2 (PAVA: incidents, the report outbox, revoked
 /// credentials and profiles raised by incidents).
@@ -231,6 +231,8 @@ impl Store {
             )));
         }
         conn.execute_batch(SCHEMA)?;
+        // Version 4: the API's tokens (new tables only: older databases take them as is).
+        conn.execute_batch(crate::access::tokens::SCHEMA)?;
         if version < 2 {
             // A new database is at version 0: it gets version 1's tables above, then this.
             conn.execute_batch(&format!("BEGIN; {MIGRATION_2} COMMIT;"))?;
