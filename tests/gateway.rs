@@ -11,7 +11,7 @@ mod gateway_client;
 use std::path::{Path, PathBuf};
 
 use cli::{gateway_args, nft_accepts, root, ward};
-use gateway_client::{GatewayProcess, http, http_raw, mirror, post_json, start};
+use gateway_client::{GatewayProcess, http_as, http_raw, mirror, start};
 use serde_json::{Value, json};
 
 fn device_files() -> Vec<PathBuf> {
@@ -122,7 +122,7 @@ fn the_nineteen_devices_are_onboarded_through_the_api_from_a_mud_mirror() {
             "address": format!("192.168.{}.{}", subnet_of(class), 10 + n),
             "mud_url": mud_url(file),
         });
-        let (status, body) = post_json(gw.address, "/v1/onboard", &request);
+        let (status, body) = gw.post_json("/v1/onboard", &request);
         assert_eq!(status, 201, "{}: {body}", file.display());
         assert_eq!(body["class"], class, "{}", file.display());
         assert_eq!(body["profile"], "SecProf_2");
@@ -131,9 +131,7 @@ fn the_nineteen_devices_are_onboarded_through_the_api_from_a_mud_mirror() {
         assert_eq!(body["firewall"]["things"].as_u64(), Some(n as u64 + 1));
     }
     // The hub controls the plugs: onboarding a plug lists the hub among the updated peers.
-    let (status, body) = post_json(
-        gw.address,
-        "/v1/onboard",
+    let (status, body) = gw.post_json("/v1/onboard",
         &json!({ "id": "plug-late", "address": "192.168.3.200", "mud_url": "https://wemoswitch.com/wemoswitch" }),
     );
     assert_eq!(status, 201, "{body}");
@@ -154,18 +152,18 @@ fn the_nineteen_devices_are_onboarded_through_the_api_from_a_mud_mirror() {
         "{body}"
     );
 
-    let (status, devices) = http(gw.address, "GET", "/v1/devices", None);
+    let (status, devices) = gw.http("GET", "/v1/devices", None);
     assert_eq!(status, 200);
     assert_eq!(devices["devices"].as_array().map(Vec::len), Some(20));
-    let (status, one) = http(gw.address, "GET", "/v1/devices/thing-0", None);
+    let (status, one) = gw.http("GET", "/v1/devices/thing-0", None);
     assert_eq!(status, 200);
     assert_eq!(one["device"]["id"], "thing-0");
     assert_eq!(one["config"]["format"], "ward.device/1");
-    let (status, state) = http(gw.address, "GET", "/v1/status", None);
+    let (status, state) = gw.http("GET", "/v1/status", None);
     assert_eq!(status, 200);
     assert_eq!(state["things"], 20);
     assert_eq!(state["things_by_class"]["cameras"], 5);
-    let (_, audit) = http(gw.address, "GET", "/v1/audit?limit=1000", None);
+    let (_, audit) = gw.http("GET", "/v1/audit?limit=1000", None);
     let events: Vec<&str> = audit["entries"]
         .as_array()
         .expect("entries")
@@ -173,7 +171,10 @@ fn the_nineteen_devices_are_onboarded_through_the_api_from_a_mud_mirror() {
         .filter_map(|e| e["event"].as_str())
         .collect();
     assert_eq!(events.iter().filter(|e| **e == "onboarded").count(), 20);
-    assert_eq!(events.first(), Some(&"bundle-loaded"));
+    // The bundle was loaded (after the test's token was made) before any onboarding.
+    let loaded = events.iter().position(|e| *e == "bundle-loaded");
+    let first = events.iter().position(|e| *e == "onboarded");
+    assert!(loaded.is_some() && loaded < first, "{events:?}");
     // m7 is in the audit log too.
     let late = audit["entries"]
         .as_array()
@@ -201,7 +202,7 @@ fn bad_requests_get_stable_codes_and_leave_the_state_alone() {
         &["--mud-source", &mirror.base, "--request-timeout-ms", "3000"],
     );
     let plug = json!({ "id": "plug-1", "address": "192.168.3.10", "mud_url": "https://tplinkplug.com/tplinkplug" });
-    assert_eq!(post_json(gw.address, "/v1/onboard", &plug).0, 201);
+    assert_eq!(gw.post_json("/v1/onboard", &plug).0, 201);
 
     let inline_bad_acl = json!({
         "ietf-mud:mud": {
@@ -248,7 +249,7 @@ fn bad_requests_get_stable_codes_and_leave_the_state_alone() {
         ("an oversized body", vec![b' '; 2 << 20], 413, "payload-too-large"),
     ];
     for (what, body, status, code) in cases {
-        let (got, answer) = http(gw.address, "POST", "/v1/onboard", Some(&body));
+        let (got, answer) = gw.http("POST", "/v1/onboard", Some(&body));
         assert_eq!(
             (got, answer["error"]["code"].as_str()),
             (status, Some(code)),
@@ -262,8 +263,7 @@ fn bad_requests_get_stable_codes_and_leave_the_state_alone() {
         );
     }
     // The MUD error names the JSON path.
-    let (_, answer) = post_json(
-        gw.address,
+    let (_, answer) = gw.post_json(
         "/v1/onboard",
         &json!({ "id": "e", "address": "192.168.3.13", "mud": inline_bad_acl }),
     );
@@ -272,17 +272,17 @@ fn bad_requests_get_stable_codes_and_leave_the_state_alone() {
         "/ietf-access-control-list:acls/acl/0/type"
     );
     // Unknown endpoints and methods: JSON too.
-    let (status, answer) = http(gw.address, "GET", "/v2/things", None);
+    let (status, answer) = gw.http("GET", "/v2/things", None);
     assert_eq!(
         (status, answer["error"]["code"].as_str()),
         (404, Some("not-found"))
     );
-    let (status, answer) = http(gw.address, "DELETE", "/v1/status", None);
+    let (status, answer) = gw.http("DELETE", "/v1/status", None);
     assert_eq!(
         (status, answer["error"]["code"].as_str()),
         (405, Some("method-not-allowed"))
     );
-    let (status, _) = http(gw.address, "GET", "/v1/devices/nobody", None);
+    let (status, _) = gw.http("GET", "/v1/devices/nobody", None);
     assert_eq!(status, 404);
     // What the request line carries is refused in JSON too, not in axum's plain text.
     for (method, path, code) in [
@@ -296,7 +296,7 @@ fn bad_requests_get_stable_codes_and_leave_the_state_alone() {
         ("DELETE", "/v1/devices/%FF%FE", "bad-id"),
         ("GET", "/v1/devices/a%20b", "bad-id"),
     ] {
-        let (status, answer) = http(gw.address, method, path, None);
+        let (status, answer) = gw.http(method, path, None);
         assert_eq!(
             (status, answer["error"]["code"].as_str()),
             (400, Some(code)),
@@ -305,9 +305,9 @@ fn bad_requests_get_stable_codes_and_leave_the_state_alone() {
     }
 
     // Nothing of that harmed the state: one thing, and the gateway still answers.
-    let (_, devices) = http(gw.address, "GET", "/v1/devices", None);
+    let (_, devices) = gw.http("GET", "/v1/devices", None);
     assert_eq!(devices["devices"].as_array().map(Vec::len), Some(1));
-    let (_, audit) = http(gw.address, "GET", "/v1/audit?limit=1000", None);
+    let (_, audit) = gw.http("GET", "/v1/audit?limit=1000", None);
     let refused: Vec<&str> = audit["entries"]
         .as_array()
         .expect("entries")
@@ -345,14 +345,14 @@ fn a_flood_of_bad_onboardings_cannot_grow_the_audit_log_without_bound() {
     let gw = gateway(dir.path(), &[]);
     for n in 0..160 {
         let bad = json!({ "id": format!("x{n}"), "address": "not an address", "mud_url": "u" });
-        let (status, answer) = post_json(gw.address, "/v1/onboard", &bad);
+        let (status, answer) = gw.post_json("/v1/onboard", &bad);
         // Every request still gets its answer.
         assert_eq!(
             (status, answer["error"]["code"].as_str()),
             (400, Some("bad-address"))
         );
     }
-    let (_, audit) = http(gw.address, "GET", "/v1/audit?limit=1000", None);
+    let (_, audit) = gw.http("GET", "/v1/audit?limit=1000", None);
     let refused = audit["entries"]
         .as_array()
         .expect("entries")
@@ -360,7 +360,7 @@ fn a_flood_of_bad_onboardings_cannot_grow_the_audit_log_without_bound() {
         .filter(|e| e["event"] == "onboarding-refused")
         .count();
     assert_eq!(refused, 100, "at most 100 a minute, one by one");
-    let (_, status) = http(gw.address, "GET", "/v1/status", None);
+    let (_, status) = gw.http("GET", "/v1/status", None);
     assert_eq!(status["onboarding_refusals_suppressed"], 60, "{status}");
 }
 
@@ -391,7 +391,13 @@ fn slow_clients_are_cut_off_at_the_deadline() {
         .set_read_timeout(Some(std::time::Duration::from_secs(10)))
         .expect("timeout");
     stream
-        .write_all(b"POST /v1/onboard HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"id\"")
+        .write_all(
+            format!(
+                "POST /v1/onboard HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"id\"",
+                gw.address, gw.token
+            )
+            .as_bytes(),
+        )
         .expect("send");
     let mut answer = Vec::new();
     let _ = stream.read_to_end(&mut answer);
@@ -399,7 +405,7 @@ fn slow_clients_are_cut_off_at_the_deadline() {
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(answer.contains("\"code\":\"timeout\""), "{answer}");
     // The gateway still serves others.
-    assert_eq!(http(gw.address, "GET", "/v1/status", None).0, 200);
+    assert_eq!(gw.http("GET", "/v1/status", None).0, 200);
 }
 
 #[test]
@@ -411,9 +417,7 @@ fn an_unreachable_mud_server_is_a_clear_error() {
     let base = format!("http://{}", closed.local_addr().expect("address"));
     drop(closed);
     let gw = gateway(dir.path(), &["--mud-source", &base]);
-    let (status, answer) = post_json(
-        gw.address,
-        "/v1/onboard",
+    let (status, answer) = gw.post_json("/v1/onboard",
         &json!({ "id": "a", "address": "192.168.3.9", "mud_url": "https://tplinkplug.com/tplinkplug" }),
     );
     assert_eq!(
@@ -432,18 +436,13 @@ fn a_removed_thing_leaves_the_inventory_and_the_firewall_durably() {
     let gw = gateway(dir.path(), &["--mud-source", &mirror.base]);
     for (id, address) in [("p0", "192.168.3.10"), ("p1", "192.168.3.11")] {
         let request = json!({ "id": id, "address": address, "mud_url": plug_url });
-        assert_eq!(post_json(gw.address, "/v1/onboard", &request).0, 201);
+        assert_eq!(gw.post_json("/v1/onboard", &request).0, 201);
     }
     let ruleset_path = dir.path().join("state.nft");
     let ruleset = || std::fs::read_to_string(&ruleset_path).expect("ruleset");
     assert!(ruleset().contains("192.168.3.10"));
 
-    let (status, body) = http(
-        gw.address,
-        "DELETE",
-        "/v1/devices/p0?reason=decommissioned",
-        None,
-    );
+    let (status, body) = gw.http("DELETE", "/v1/devices/p0?reason=decommissioned", None);
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["removed"]["id"], "p0");
     assert!(body["firewall"]["error"].is_null(), "{body}");
@@ -452,13 +451,13 @@ fn a_removed_thing_leaves_the_inventory_and_the_firewall_durably() {
     assert!(!ruleset().contains("192.168.3.10"));
     assert!(ruleset().contains("192.168.3.11"));
     nft_accepts(&ruleset_path);
-    assert_eq!(http(gw.address, "GET", "/v1/devices/p0", None).0, 404);
-    let (status, again) = http(gw.address, "DELETE", "/v1/devices/p0", None);
+    assert_eq!(gw.http("GET", "/v1/devices/p0", None).0, 404);
+    let (status, again) = gw.http("DELETE", "/v1/devices/p0", None);
     assert_eq!(
         (status, again["error"]["code"].as_str()),
         (404, Some("not-found"))
     );
-    let (_, audit) = http(gw.address, "GET", "/v1/audit?limit=1000", None);
+    let (_, audit) = gw.http("GET", "/v1/audit?limit=1000", None);
     let removal = audit["entries"]
         .as_array()
         .expect("entries")
@@ -472,13 +471,13 @@ fn a_removed_thing_leaves_the_inventory_and_the_firewall_durably() {
 
     // Its id and address are free again.
     let back = json!({ "id": "p0", "address": "192.168.3.10", "mud_url": plug_url });
-    assert_eq!(post_json(gw.address, "/v1/onboard", &back).0, 201);
-    assert_eq!(http(gw.address, "DELETE", "/v1/devices/p1", None).0, 200);
+    assert_eq!(gw.post_json("/v1/onboard", &back).0, 201);
+    assert_eq!(gw.http("DELETE", "/v1/devices/p1", None).0, 200);
     drop(gw);
 
     // After a restart, the database says the same, and so does the firewall rebuilt from it.
     let gw = gateway(dir.path(), &["--mud-source", &mirror.base]);
-    let (_, devices) = http(gw.address, "GET", "/v1/devices", None);
+    let (_, devices) = gw.http("GET", "/v1/devices", None);
     let ids: Vec<&str> = devices["devices"]
         .as_array()
         .expect("devices")
@@ -500,17 +499,18 @@ fn state_survives_restarts_and_kill_9_leaves_whole_onboardings() {
     let mut gw = gateway(dir.path(), &["--mud-source", &mirror.base]);
     for n in 0..5 {
         let request = json!({ "id": format!("p{n}"), "address": format!("192.168.3.{}", 10 + n), "mud_url": plug_url });
-        assert_eq!(post_json(gw.address, "/v1/onboard", &request).0, 201);
+        assert_eq!(gw.post_json("/v1/onboard", &request).0, 201);
     }
     // A burst of onboardings from six clients, and kill -9 once 40 of them are answered:
     // the rest are in flight or not sent yet.
-    let address = gw.address;
+    let (address, token) = (gw.address, gw.token.clone());
     let answered = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
     let acknowledged = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let burst: Vec<_> = (0..6u32)
         .map(|t| {
             let answered = answered.clone();
             let acknowledged = acknowledged.clone();
+            let token = token.clone();
             std::thread::spawn(move || {
                 for n in 0..38u32 {
                     let request = json!({
@@ -518,7 +518,17 @@ fn state_survives_restarts_and_kill_9_leaves_whole_onboardings() {
                         "address": format!("192.168.3.{}", 20 + t * 38 + n),
                         "mud_url": plug_url,
                     });
-                    match std::panic::catch_unwind(|| post_json(address, "/v1/onboard", &request)) {
+                    let body = request.to_string();
+                    let post = || {
+                        http_as(
+                            address,
+                            Some(&token),
+                            "POST",
+                            "/v1/onboard",
+                            Some(body.as_bytes()),
+                        )
+                    };
+                    match std::panic::catch_unwind(post) {
                         Ok((201, _)) => {
                             if let Ok(mut ids) = acknowledged.lock() {
                                 ids.push(format!("b{t}-{n}"));
@@ -550,7 +560,7 @@ fn state_survives_restarts_and_kill_9_leaves_whole_onboardings() {
     drop(gw);
 
     let gw = gateway(dir.path(), &["--mud-source", &mirror.base]);
-    let (_, devices) = http(gw.address, "GET", "/v1/devices", None);
+    let (_, devices) = gw.http("GET", "/v1/devices", None);
     let ids: Vec<String> = devices["devices"]
         .as_array()
         .expect("devices")
@@ -569,7 +579,7 @@ fn state_survives_restarts_and_kill_9_leaves_whole_onboardings() {
         assert!(ids.contains(&id), "{id} was acknowledged, then lost");
     }
     // Every stored thing has its audit entry, and every audited onboarding its thing.
-    let (_, audit) = http(gw.address, "GET", "/v1/audit?limit=1000", None);
+    let (_, audit) = gw.http("GET", "/v1/audit?limit=1000", None);
     let mut onboarded: Vec<String> = audit["entries"]
         .as_array()
         .expect("entries")
@@ -583,7 +593,7 @@ fn state_survives_restarts_and_kill_9_leaves_whole_onboardings() {
     assert_eq!(stored, onboarded);
     // The firewall was rebuilt from the database at start.
     let ruleset = std::fs::read_to_string(dir.path().join("state.nft")).expect("ruleset");
-    let (_, status) = http(gw.address, "GET", "/v1/status", None);
+    let (_, status) = gw.http("GET", "/v1/status", None);
     assert_eq!(
         status["firewall"]["things"].as_u64(),
         Some(ids.len() as u64)
@@ -593,7 +603,7 @@ fn state_survives_restarts_and_kill_9_leaves_whole_onboardings() {
     }
     // The thing can be onboarded again only under a new id.
     let again = json!({ "id": "p0", "address": "192.168.3.250", "mud_url": plug_url });
-    assert_eq!(post_json(gw.address, "/v1/onboard", &again).0, 409);
+    assert_eq!(gw.post_json("/v1/onboard", &again).0, 409);
 }
 
 #[test]
@@ -628,7 +638,7 @@ fn bundles_are_verified_at_start_and_on_reload() {
     )
     .expect("config");
     let gw = start(dir.path(), &["--config", "gateway.toml"]).expect("starts from the config file");
-    let (_, before) = http(gw.address, "GET", "/v1/status", None);
+    let (_, before) = gw.http("GET", "/v1/status", None);
     let revision = before["bundle"]["revision"]
         .as_str()
         .expect("revision")
@@ -653,13 +663,13 @@ fn bundles_are_verified_at_start_and_on_reload() {
         dir.path().join("b/bundle.cbor"),
     )
     .expect("copy");
-    let (status, answer) = http(gw.address, "POST", "/v1/bundle/reload", None);
+    let (status, answer) = gw.http("POST", "/v1/bundle/reload", None);
     assert_eq!(
         (status, answer["error"]["code"].as_str()),
         (422, Some("bundle-refused")),
         "{answer}"
     );
-    let (_, after) = http(gw.address, "GET", "/v1/status", None);
+    let (_, after) = gw.http("GET", "/v1/status", None);
     assert_eq!(after["bundle"]["revision"], revision.as_str());
 
     // A new policy, signed with the right key: loaded.
@@ -675,12 +685,16 @@ fn bundles_are_verified_at_start_and_on_reload() {
         dir.path().join("b/bundle.cbor"),
     )
     .expect("copy");
-    let (status, answer) = http(gw.address, "POST", "/v1/bundle/reload", None);
+    let (status, answer) = gw.http("POST", "/v1/bundle/reload", None);
     assert_eq!(status, 200, "{answer}");
-    let (_, after) = http(gw.address, "GET", "/v1/status", None);
+    let (_, after) = gw.http("GET", "/v1/status", None);
     assert_ne!(after["bundle"]["revision"], revision.as_str());
     assert_eq!(after["bundle"]["flows"], 11);
-    let (_, raw) = http_raw(gw.address, "GET", "/v1/audit", None);
+    let headers = format!(
+        "Host: {}\r\nAuthorization: Bearer {}\r\n",
+        gw.address, gw.token
+    );
+    let (_, raw) = http_raw(gw.address, "GET", "/v1/audit", &headers, None);
     let audit = String::from_utf8_lossy(&raw);
     assert!(audit.contains("bundle-refused") && audit.matches("bundle-loaded").count() >= 2);
 }

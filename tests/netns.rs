@@ -12,6 +12,8 @@ use std::process::{Command, Output};
 #[path = "support/gateway.rs"]
 #[allow(dead_code)]
 mod gateway_client;
+#[path = "support/pki.rs"]
+mod pki;
 
 fn run(args: &[&str]) -> Output {
     Command::new(args[0])
@@ -323,22 +325,44 @@ fn python_in_gateway(lab: &Lab, code: &str, stdin: &str) -> (u16, String) {
 
 /// GETs a path of the gateway's API from inside the gateway's namespace: the status line,
 /// then the body.
-fn get_in(lab: &Lab, address: std::net::SocketAddr, path: &str) -> (u16, String) {
+/// The API over TLS (the CA the test made) with the gateway's operator token, in Python.
+struct Api<'a> {
+    address: std::net::SocketAddr,
+    ca: &'a Path,
+    token: &'a str,
+}
+
+impl Api<'_> {
+    /// Python lines that set `ctx` (TLS, the test's CA) and `H` (the headers).
+    fn prelude(&self) -> String {
+        format!(
+            "import json,ssl,sys,urllib.request,urllib.error\n\
+             ctx=ssl.create_default_context(cafile='{}')\n\
+             H={{'Authorization':'Bearer {}','Content-Type':'application/json'}}\n",
+            self.ca.display(),
+            self.token
+        )
+    }
+}
+
+fn get_in(lab: &Lab, api: &Api, path: &str) -> (u16, String) {
     let code = format!(
-        "import urllib.request\n\
-         r=urllib.request.urlopen('http://{address}{path}',timeout=10)\n\
-         print(r.status);print(r.read().decode())\n"
+        "{}r=urllib.request.urlopen(urllib.request.Request('https://{}{path}',headers=H),timeout=10,context=ctx)\n\
+         print(r.status);print(r.read().decode())\n",
+        api.prelude(),
+        api.address
     );
     python_in_gateway(lab, &code, "")
 }
 
 /// POSTs m1 to the gateway's API from inside the gateway's namespace; returns the status.
-fn onboard_in(lab: &Lab, address: std::net::SocketAddr, body: &serde_json::Value) -> (u16, String) {
+fn onboard_in(lab: &Lab, api: &Api, body: &serde_json::Value) -> (u16, String) {
     let code = format!(
-        "import json,sys,urllib.request,urllib.error\n\
-         req=urllib.request.Request('http://{address}/v1/onboard',data=sys.stdin.buffer.read(),method='POST')\n\
-         try:\n  r=urllib.request.urlopen(req,timeout=20)\n  print(r.status);print(r.read().decode())\n\
-         except urllib.error.HTTPError as e:\n  print(e.code);print(e.read().decode())\n"
+        "{}req=urllib.request.Request('https://{}/v1/onboard',data=sys.stdin.buffer.read(),method='POST',headers=H)\n\
+         try:\n  r=urllib.request.urlopen(req,timeout=20,context=ctx)\n  print(r.status);print(r.read().decode())\n\
+         except urllib.error.HTTPError as e:\n  print(e.code);print(e.read().decode())\n",
+        api.prelude(),
+        api.address
     );
     python_in_gateway(lab, &code, &body.to_string())
 }
@@ -374,6 +398,13 @@ fn onboarded_things_get_their_declared_flows_and_nothing_else() {
     let ns = lab.ns("gw");
     // The gateway's own address (lab_gw in the policy), where things send PAVA's reports.
     lab.exec_ok("gw", &["ip", "addr", "add", "10.91.0.1/32", "dev", "lo"]);
+    // The API is served over TLS: it listens on an address the things reach.
+    let ca = pki::ca(dir.path(), "ca", "lab CA");
+    let server = pki::leaf(&ca, dir.path(), "gw", "lab-gw", &["10.91.0.1"], None);
+    let (cert, key) = (
+        server.cert.display().to_string(),
+        server.key.display().to_string(),
+    );
     let gateway = gateway_client::start_in(
         &["ip", "netns", "exec", &ns],
         dir.path(),
@@ -390,9 +421,18 @@ fn onboarded_things_get_their_declared_flows_and_nothing_else() {
             // The API where the policy's flow `beta -> lab_gw : tcp/7443` reaches it.
             "--listen",
             "10.91.0.1:7443",
+            "--tls-cert",
+            &cert,
+            "--tls-key",
+            &key,
         ],
     )
     .unwrap_or_else(|e| panic!("the gateway starts in the namespace: {e}"));
+    let api = Api {
+        address: gateway.address,
+        ca: &ca.pem,
+        token: &gateway.token,
+    };
 
     // No thing is onboarded: even the declared flow is dropped.
     assert!(
@@ -402,7 +442,7 @@ fn onboarded_things_get_their_declared_flows_and_nothing_else() {
 
     for (id, class, address) in [("a1", "alpha", "10.91.1.2"), ("b1", "beta", "10.91.2.2")] {
         let request = serde_json::json!({ "id": id, "address": address, "mud": lab_mud(class) });
-        let (status, body) = onboard_in(&lab, gateway.address, &request);
+        let (status, body) = onboard_in(&lab, &api, &request);
         assert_eq!(status, 201, "{id}: {body}");
         assert!(
             body.contains("\"applied\":true"),
@@ -437,7 +477,7 @@ fn onboarded_things_get_their_declared_flows_and_nothing_else() {
     lab.exec_ok("alpha", &["python3", "-c", report]);
     let mut received = 0;
     for _ in 0..50 {
-        let (status, body) = get_in(&lab, gateway.address, "/v1/pava");
+        let (status, body) = get_in(&lab, &api, "/v1/pava");
         assert_eq!(status, 200, "{body}");
         let json: serde_json::Value = body
             .lines()
@@ -457,10 +497,12 @@ fn onboarded_things_get_their_declared_flows_and_nothing_else() {
     // The API answers the client the policy declares (beta's onboarded thing) through the
     // input chain, and no other thing.
     let api_from = |ns: &str| {
-        let code = "import urllib.request\n\
-            try:\n  print(urllib.request.urlopen('http://10.91.0.1:7443/v1/pava',timeout=3).status)\n\
-            except Exception as e:\n  print('unreachable', e)\n";
-        let output = lab.exec(ns, &["python3", "-c", code]);
+        let code = format!(
+            "{}try:\n  print(urllib.request.urlopen(urllib.request.Request('https://10.91.0.1:7443/v1/pava',headers=H),timeout=3,context=ctx).status)\n\
+            except Exception as e:\n  print('unreachable', e)\n",
+            api.prelude()
+        );
+        let output = lab.exec(ns, &["python3", "-c", &code]);
         format!(
             "{}{}",
             String::from_utf8_lossy(&output.stdout),

@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use cli::{gateway_args, nft_accepts, root, signed_bundle};
-use gateway_client::{http, post_json, start};
+use gateway_client::start;
 use serde_json::{Value, json};
 
 /// `logger`, which CI installs (util-linux); elsewhere the test says loudly that it skips.
@@ -149,8 +149,7 @@ fn logger_over_udp_and_tcp_raises_incidents_with_reports_and_quarantine() {
         &std::fs::read_to_string(root().join("tests/fixtures/lab/sensor-mud.json")).expect("MUD"),
     )
     .expect("JSON");
-    let (status, body) = post_json(
-        gw.address,
+    let (status, body) = gw.post_json(
         "/v1/onboard",
         &json!({ "id": "sensor-1", "address": "127.0.0.1", "mud": mud }),
     );
@@ -179,7 +178,7 @@ fn logger_over_udp_and_tcp_raises_incidents_with_reports_and_quarantine() {
             "Failed password for root from 203.0.113.7 port 40140 ssh2",
         ]);
     }
-    let incidents = || http(gw.address, "GET", "/v1/incidents", None).1["incidents"].clone();
+    let incidents = || gw.http("GET", "/v1/incidents", None).1["incidents"].clone();
     // The UDP and TCP listeners race: wait for the rules, not for a count.
     wait_for("the firmware and SSH incidents", || {
         incidents().as_array().is_some_and(|all| {
@@ -223,10 +222,9 @@ fn logger_over_udp_and_tcp_raises_incidents_with_reports_and_quarantine() {
 
     // Quarantine: the thing moved to the quarantine class, in the audit log and the firewall.
     wait_for("the quarantine", || {
-        http(gw.address, "GET", "/v1/devices/sensor-1", None).1["device"]["class"]
-            == "unknown_things"
+        gw.http("GET", "/v1/devices/sensor-1", None).1["device"]["class"] == "unknown_things"
     });
-    let (_, audit) = http(gw.address, "GET", "/v1/audit?limit=1000", None);
+    let (_, audit) = gw.http("GET", "/v1/audit?limit=1000", None);
     assert!(
         audit.to_string().contains("\"event\":\"quarantined\""),
         "{audit}"
@@ -245,8 +243,7 @@ fn logger_over_udp_and_tcp_raises_incidents_with_reports_and_quarantine() {
     // The raised profile is applied: the thing is at level 3 in the firewall, so lower-level
     // things can no longer reach it, and the inventory says so.
     wait_for("the raised profile", || {
-        http(gw.address, "GET", "/v1/devices/sensor-1", None).1["device"]["raised_profile"]
-            == "SecProf_3"
+        gw.http("GET", "/v1/devices/sensor-1", None).1["device"]["raised_profile"] == "SecProf_3"
     });
     wait_for("the thing in the level-3 set", || {
         let ruleset = std::fs::read_to_string(dir.path().join("state.nft")).unwrap_or_default();
@@ -263,9 +260,9 @@ fn logger_over_udp_and_tcp_raises_incidents_with_reports_and_quarantine() {
         !bodies.lock().map(|b| b.is_empty()).unwrap_or(true)
     });
     assert!(requests.load(Ordering::SeqCst) >= 3);
-    let (_, pava) = http(gw.address, "GET", "/v1/pava", None);
+    let (_, pava) = gw.http("GET", "/v1/pava", None);
     wait_for("every report delivered", || {
-        http(gw.address, "GET", "/v1/pava", None).1["reports"]["pending"] == 0
+        gw.http("GET", "/v1/pava", None).1["reports"]["pending"] == 0
     });
     assert!(pava["parsed"].as_u64().is_some_and(|n| n >= 6), "{pava}");
     // The UDP socket got as large a receive buffer as the kernel allows (16 MiB asked; Linux
@@ -316,7 +313,7 @@ fn malformed_datagrams_are_counted_per_source_and_dropped() {
         stream.write_all(frames.as_bytes()).expect("sent");
     }
     wait_for("the TCP frames", || {
-        let (_, pava) = http(gw.address, "GET", "/v1/pava", None);
+        let (_, pava) = gw.http("GET", "/v1/pava", None);
         pava["parsed"] == 1 && pava["dropped"]["too-large"] == 1
     });
     let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
@@ -338,9 +335,9 @@ fn malformed_datagrams_are_counted_per_source_and_dropped() {
         .send_to(b"<13>1 - h a - - - fine", target)
         .expect("sent");
     wait_for("the counters", || {
-        http(gw.address, "GET", "/v1/pava", None).1["received"].as_u64() == Some(8)
+        gw.http("GET", "/v1/pava", None).1["received"].as_u64() == Some(8)
     });
-    let (_, pava) = http(gw.address, "GET", "/v1/pava", None);
+    let (_, pava) = gw.http("GET", "/v1/pava", None);
     assert_eq!(pava["parsed"], 2, "{pava}");
     let by_source = &pava["dropped_by_source"]["127.0.0.1"];
     // The binary noise is not UTF-8 before it is anything else.
@@ -348,7 +345,7 @@ fn malformed_datagrams_are_counted_per_source_and_dropped() {
     assert_eq!(by_source["invalid-utf8"], 2, "{pava}");
     assert_eq!(by_source["truncated"], 1, "{pava}");
     // And the gateway still answers.
-    assert_eq!(http(gw.address, "GET", "/v1/status", None).0, 200);
+    assert_eq!(gw.http("GET", "/v1/status", None).0, 200);
 }
 
 #[test]
@@ -395,8 +392,7 @@ fn kill_9_during_a_tcp_burst_loses_no_reported_incident() {
     let mut stored = Vec::new();
     let mut after = String::new();
     loop {
-        let (_, page) = http(
-            gw.address,
+        let (_, page) = gw.http(
             "GET",
             &format!("/v1/incidents?limit=1000&after={after}"),
             None,

@@ -53,6 +53,12 @@ fn main() {
             ..FileConfig::default()
         },
     );
+    // An onboarding client's token, made before the gateway opens the state.
+    let token = ward_gateway::store::Store::open(&config.state)
+        .expect("state")
+        .create_token(ward_gateway::access::Role::Onboarding, Some("bench"), None)
+        .expect("token")
+        .0;
     let runtime = common::runtime();
     runtime.block_on(async move {
         let gateway = Gateway::start(config).await.expect("gateway");
@@ -60,7 +66,7 @@ fn main() {
         let address = listener.local_addr().expect("address");
         let app = ward_gateway::api::router(gateway.clone());
         let deadline = gateway.config.request_timeout;
-        tokio::spawn(ward_gateway::api::accept(listener, app, deadline));
+        tokio::spawn(ward_gateway::api::accept(listener, app, deadline, None));
         let client = reqwest::Client::new();
         let url = format!("http://{address}/v1/onboard");
         let queue = Arc::new(std::sync::Mutex::new(requests));
@@ -68,6 +74,7 @@ fn main() {
         let mut workers = Vec::new();
         for _ in 0..CLIENTS {
             let (client, url, queue) = (client.clone(), url.clone(), queue.clone());
+            let authorization = format!("Bearer {token}");
             workers.push(tokio::spawn(async move {
                 let mut latencies = Vec::new();
                 loop {
@@ -78,6 +85,7 @@ fn main() {
                     let response = client
                         .post(&url)
                         .header("content-type", "application/json")
+                        .header("authorization", &authorization)
                         .body(request.to_string())
                         .send()
                         .await

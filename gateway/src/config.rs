@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::access::Role;
 use crate::mud_source::MudSource;
 
 /// The settings as a TOML file holds them; every field optional, flags fill the rest.
@@ -34,6 +35,19 @@ pub struct FileConfig {
     pub incidents: Option<PathBuf>,
     /// Groups tracked per detection rule.
     pub max_groups: Option<usize>,
+    /// The CA of the API's client certificates (PEM): operators' and onboarding clients'
+    /// certificates, and things' 802.1AR certificates. Without it, bearer tokens only.
+    pub client_ca: Option<PathBuf>,
+    /// Serve the API over plain HTTP, without TLS: only on a loopback address.
+    pub insecure_http: Option<bool>,
+    /// The API's Cedar policy (default: the one in `gateway/src/access/api.cedar`).
+    pub api_policy: Option<PathBuf>,
+    /// Roles of client certificates, by the certificate's name (common name, else first DNS
+    /// name): `{ "ops-laptop" = "operator" }`.
+    pub client_roles: Option<std::collections::BTreeMap<String, String>>,
+    /// The names the API answers to (`Host`, `Origin`); the listen address and, on a loopback
+    /// address, `localhost` are always among them.
+    pub api_names: Option<Vec<String>>,
 }
 
 /// The settings the gateway runs with.
@@ -60,6 +74,20 @@ pub struct GatewayConfig {
     pub syslog_tls: Option<crate::pava::tls::TlsSettings>,
     pub incidents: PathBuf,
     pub max_groups: usize,
+    /// The API's TLS: the gateway's certificate and key, the CA of client certificates.
+    /// `None`: plain HTTP, on a loopback address only (`insecure_http`).
+    pub api_tls: Option<ApiTls>,
+    pub api_policy: Option<PathBuf>,
+    pub client_roles: std::collections::BTreeMap<String, Role>,
+    pub api_names: Vec<String>,
+}
+
+/// The API's TLS material.
+#[derive(Clone, Debug)]
+pub struct ApiTls {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    pub client_ca: Option<PathBuf>,
 }
 
 impl FileConfig {
@@ -92,6 +120,11 @@ impl FileConfig {
             tls_client_ca: self.tls_client_ca.or(file.tls_client_ca),
             incidents: self.incidents.or(file.incidents),
             max_groups: self.max_groups.or(file.max_groups),
+            client_ca: self.client_ca.or(file.client_ca),
+            insecure_http: self.insecure_http.or(file.insecure_http),
+            api_policy: self.api_policy.or(file.api_policy),
+            client_roles: self.client_roles.or(file.client_roles),
+            api_names: self.api_names.or(file.api_names),
         }
     }
 
@@ -120,6 +153,29 @@ impl FileConfig {
         };
         let syslog_udp = socket(self.syslog_udp, "syslog-udp")?;
         let syslog_tcp = socket(self.syslog_tcp, "syslog-tcp")?;
+        let insecure_http = self.insecure_http.unwrap_or(false);
+        let api_tls = match (&self.tls_cert, &self.tls_key, insecure_http) {
+            (_, _, true) if !listen.ip().is_loopback() => {
+                return Err(ConfigError::PlainHttpNotLoopback { listen });
+            }
+            (_, _, true) => None,
+            (Some(cert), Some(key), false) => Some(ApiTls {
+                cert: cert.clone(),
+                key: key.clone(),
+                client_ca: self.client_ca.clone(),
+            }),
+            _ => return Err(ConfigError::ApiNeedsTls),
+        };
+        let mut client_roles = std::collections::BTreeMap::new();
+        for (name, role) in self.client_roles.unwrap_or_default() {
+            let role = Role::parse(&role).ok_or(ConfigError::UnknownRole { text: role })?;
+            client_roles.insert(name, role);
+        }
+        let mut api_names = self.api_names.unwrap_or_default();
+        api_names.push(listen.ip().to_string());
+        if listen.ip().is_loopback() {
+            api_names.push("localhost".to_string());
+        }
         let syslog_tls = match socket(self.syslog_tls, "syslog-tls")? {
             None => None,
             Some(address) => Some(crate::pava::tls::TlsSettings {
@@ -157,6 +213,10 @@ impl FileConfig {
                 .max_groups
                 .unwrap_or(crate::pava::engine::DEFAULT_MAX_GROUPS),
             state,
+            api_tls,
+            api_policy: self.api_policy,
+            client_roles,
+            api_names,
         })
     }
 }
@@ -177,6 +237,12 @@ pub enum ConfigError {
         flag: &'static str,
         what: &'static str,
     },
+    /// The API without TLS, and without the flag that says so.
+    ApiNeedsTls,
+    /// Plain HTTP asked for on an address other hosts reach.
+    PlainHttpNotLoopback { listen: SocketAddr },
+    /// A role other than operator, auditor, onboarding.
+    UnknownRole { text: String },
 }
 
 impl std::fmt::Display for ConfigError {
@@ -197,6 +263,17 @@ impl std::fmt::Display for ConfigError {
             ConfigError::TlsNeeds { flag, what } => {
                 write!(f, "syslog-tls needs `--{flag}` ({what})")
             }
+            ConfigError::ApiNeedsTls => f.write_str(
+                "the API needs TLS: give `--tls-cert` and `--tls-key` (the gateway's certificate and key, PEM), or `--insecure-http` to serve plain HTTP on a loopback address",
+            ),
+            ConfigError::PlainHttpNotLoopback { listen } => write!(
+                f,
+                "`--insecure-http` serves plain HTTP on loopback addresses only, not on {listen}: give `--tls-cert` and `--tls-key`"
+            ),
+            ConfigError::UnknownRole { text } => write!(
+                f,
+                "client-roles: `{text}` is not a role: operator, auditor or onboarding"
+            ),
         }
     }
 }
@@ -210,7 +287,7 @@ mod tests {
     #[test]
     fn flags_win_over_the_file_and_unknown_keys_are_refused() {
         let file: FileConfig = toml::from_str(
-            "bundle = \"b.cbor\"\nkey = \"k.pub\"\nstate = \"s.sqlite\"\nlisten = \"127.0.0.1:9000\"\napply_firewall = true\n",
+            "bundle = \"b.cbor\"\nkey = \"k.pub\"\nstate = \"s.sqlite\"\nlisten = \"127.0.0.1:9000\"\napply_firewall = true\ninsecure_http = true\n",
         )
         .expect("valid");
         let flags = FileConfig {
@@ -222,6 +299,39 @@ mod tests {
         assert!(config.apply_firewall);
         assert_eq!(config.ruleset, PathBuf::from("s.nft"));
         assert!(toml::from_str::<FileConfig>("bundel = \"x\"").is_err());
+        let base = || FileConfig {
+            bundle: Some("b.cbor".into()),
+            key: Some("k.pub".into()),
+            state: Some("s.sqlite".into()),
+            ..FileConfig::default()
+        };
+        assert_eq!(base().resolve().err(), Some(ConfigError::ApiNeedsTls));
+        let plain_on_the_lan = FileConfig {
+            insecure_http: Some(true),
+            listen: Some("192.168.1.2:8443".into()),
+            ..base()
+        };
+        assert!(matches!(
+            plain_on_the_lan.resolve(),
+            Err(ConfigError::PlainHttpNotLoopback { .. })
+        ));
+        let roles = FileConfig {
+            insecure_http: Some(true),
+            client_roles: Some([("ops".to_string(), "root".to_string())].into()),
+            ..base()
+        };
+        assert_eq!(
+            roles.resolve().err(),
+            Some(ConfigError::UnknownRole {
+                text: "root".into()
+            })
+        );
+        let tls = FileConfig {
+            tls_cert: Some("gw.pem".into()),
+            tls_key: Some("gw.key".into()),
+            ..base()
+        };
+        assert!(tls.resolve().expect("complete").api_tls.is_some());
         let missing = FileConfig::default().resolve().expect_err("incomplete");
         assert_eq!(missing, ConfigError::Missing { what: "state" });
         assert!(missing.to_string().contains("--state"), "{missing}");

@@ -106,6 +106,28 @@ pub enum GatewayError {
     BundleRefused {
         reason: String,
     },
+    /// No credentials, or credentials that do not verify (a token unknown, revoked or
+    /// expired; a client certificate with no role and no MUD URL).
+    Unauthenticated {
+        reason: &'static str,
+    },
+    /// The caller's role does not permit the action (the API's Cedar policy decided).
+    Forbidden {
+        action: &'static str,
+        principal: String,
+    },
+    /// The `Host` header names none of the API's names.
+    BadHost {
+        host: String,
+    },
+    /// A request from a web page of another origin.
+    CrossOrigin {
+        origin: String,
+    },
+    /// A write whose body is not declared JSON (what an HTML form can send cross-site).
+    NotJson {
+        content_type: String,
+    },
     /// Something the gateway itself failed at (the store, a task).
     Internal(String),
 }
@@ -121,6 +143,10 @@ impl GatewayError {
         match self {
             BadJson { .. } | BadId { .. } | BadAddress { .. } | NoMud | BadQuery { .. } => 400,
             NoEndpoint | NoSuchDevice { .. } | PavaOff => 404,
+            Unauthenticated { .. } => 401,
+            Forbidden { .. } | CrossOrigin { .. } => 403,
+            BadHost { .. } => 421,
+            NotJson { .. } => 415,
             MethodNotAllowed => 405,
             Timeout { .. } => 408,
             PayloadTooLarge { .. } => 413,
@@ -141,7 +167,16 @@ impl axum::response::IntoResponse for ApiError {
     fn into_response(self) -> axum::response::Response {
         let status = axum::http::StatusCode::from_u16(self.status)
             .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
-        (status, axum::Json(serde_json::json!({ "error": self }))).into_response()
+        let mut response =
+            (status, axum::Json(serde_json::json!({ "error": self }))).into_response();
+        // RFC 6750 section 3: a 401 says which scheme to use.
+        if status == axum::http::StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer realm=\"ward\""),
+            );
+        }
+        response
     }
 }
 
@@ -248,6 +283,34 @@ impl From<GatewayError> for ApiError {
                 .hint("start it with `--syslog-udp` or `--syslog-tcp`"),
             BundleRefused { reason } => ApiError::new(status, "bundle-refused", reason)
                 .hint("the bundle in force stays; fix or re-sign the new one"),
+            Unauthenticated { reason } => ApiError::new(
+                status,
+                "unauthenticated",
+                format!("no valid credentials: {reason}"),
+            )
+            .hint("send `Authorization: Bearer TOKEN` (`ward gateway token create`) or a client certificate the gateway trusts"),
+            Forbidden { action, principal } => ApiError::new(
+                status,
+                "forbidden",
+                format!("{principal} may not {}", action.replace('_', " ")),
+            )
+            .hint("the API's Cedar policy decides who may do what (`--api-policy`); ask an operator for a token of another role"),
+            BadHost { host } => ApiError::new(
+                status,
+                "bad-host",
+                format!("this gateway does not answer to `{host}`"),
+            )
+            .hint("use one of the API's names (`--api-name`)"),
+            CrossOrigin { origin } => ApiError::new(
+                status,
+                "cross-origin",
+                format!("requests from web pages of `{origin}` are refused"),
+            ),
+            NotJson { content_type } => ApiError::new(
+                status,
+                "unsupported-media-type",
+                format!("a write must be `Content-Type: application/json`, not `{content_type}`"),
+            ),
             Internal(message) => ApiError::new(status, "internal", message),
         }
     }
@@ -282,6 +345,8 @@ pub enum StartError {
     Firewall(String),
     /// The runtime itself (the HTTP client, the PAVA threads).
     Runtime(String),
+    /// The API's Cedar policy does not read or does not validate.
+    ApiPolicy { path: String, error: String },
 }
 
 impl std::fmt::Display for StartError {
@@ -300,6 +365,7 @@ impl std::fmt::Display for StartError {
             StartError::Rules(message) => write!(f, "detection rules: {message}"),
             StartError::Firewall(message) => write!(f, "firewall: {message}"),
             StartError::Runtime(message) => f.write_str(message),
+            StartError::ApiPolicy { path, error } => write!(f, "API policy {path}: {error}"),
         }
     }
 }

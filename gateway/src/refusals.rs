@@ -1,4 +1,5 @@
-//! Refused onboardings in the audit log, bounded.
+//! Refused onboardings in the audit log, bounded (and, with a second counter, changes the
+//! API's policy refused: `access-denials-suppressed`).
 //!
 //! Every refused onboarding is worth a line in the audit log (who tried what, and why), but a
 //! client sending bad requests in a loop would otherwise grow the log, and the disk, without

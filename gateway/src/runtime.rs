@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use serde_json::{Value, json};
 
+use crate::access::{Action, Principal};
 use crate::api::extract::{MAX_ID_LEN, check_id};
 use crate::bundle::{BundleError, PolicyBundle, Unsigned};
 use crate::config::GatewayConfig;
@@ -38,6 +39,10 @@ pub struct Gateway {
     pub pava: Option<Arc<crate::pava::service::Pava>>,
     /// How many refused onboardings the audit log has taken this minute.
     refusals: crate::refusals::Refusals,
+    /// How many refused changes (403) the audit log has taken this minute.
+    denials: crate::refusals::Refusals,
+    /// Who may do what on the API.
+    api_policy: crate::access::policy::ApiPolicy,
     /// The syslog listeners' bound addresses: (UDP, TCP, TLS).
     pub syslog: (
         Option<std::net::SocketAddr>,
@@ -82,6 +87,24 @@ fn internal(error: impl std::fmt::Display) -> ApiError {
 pub fn load_bundle(config: &GatewayConfig) -> Result<PolicyBundle, BundleError> {
     let key = crate::bundle::verifying_key(&config.key)?;
     crate::bundle::open(&config.bundle, Some(&key), Unsigned::Refuse)
+}
+
+/// The operator's API policy, or the default; either must validate, or the gateway does not
+/// start.
+fn load_api_policy(
+    path: Option<&std::path::Path>,
+) -> Result<crate::access::policy::ApiPolicy, StartError> {
+    use crate::access::policy::ApiPolicy;
+    let (shown, result) = match path {
+        Some(path) => (
+            path.display().to_string(),
+            std::fs::read_to_string(path)
+                .map_err(|e| e.to_string())
+                .and_then(|text| ApiPolicy::new(&text)),
+        ),
+        None => ("(the default)".to_string(), ApiPolicy::standard()),
+    };
+    result.map_err(|error| StartError::ApiPolicy { path: shown, error })
 }
 
 /// Runs blocking work (SQLite, CPU-heavy rendering) off the async threads.
@@ -133,6 +156,7 @@ impl Gateway {
     /// task with a ruleset for the inventory as stored: after a restart, the firewall is
     /// rebuilt from the database, which is the truth.
     pub async fn start(config: GatewayConfig) -> Result<Arc<Gateway>, StartError> {
+        let api_policy = load_api_policy(config.api_policy.as_deref())?;
         let loaded = Arc::new(load_bundle(&config)?);
         let opened = Store::open(&config.state)?;
         let things = Things::from_devices(&opened.devices()?);
@@ -228,6 +252,8 @@ impl Gateway {
             firewall,
             pava,
             refusals: crate::refusals::Refusals::new(std::time::Instant::now()),
+            denials: crate::refusals::Refusals::new(std::time::Instant::now()),
+            api_policy,
             syslog,
         });
         let status = gateway.firewall.update().await;
@@ -241,9 +267,66 @@ impl Gateway {
         current(&self.bundle)
     }
 
+    /// The principal of a bearer token, or why it is refused.
+    pub fn verify_token(&self, token: &str) -> Result<Principal, GatewayError> {
+        let verdict = lock(&self.store)
+            .verify_token(token, &now())
+            .map_err(GatewayError::internal)?;
+        match verdict {
+            Ok((id, role)) => Ok(Principal::Token { id, role }),
+            Err(refusal) => Err(GatewayError::Unauthenticated {
+                reason: refusal.as_str(),
+            }),
+        }
+    }
+
+    /// Whether `principal` may do `action`, as the API's Cedar policy decides. A refused
+    /// change is audited (within the bound of `refusals.rs`, as refused onboardings are).
+    pub async fn authorize(
+        &self,
+        principal: &Principal,
+        action: Action,
+        source: Option<IpAddr>,
+    ) -> Result<(), ApiError> {
+        let verdict = self.api_policy.decide(principal, &action);
+        if verdict.allowed {
+            return Ok(());
+        }
+        if action.changes() {
+            let admitted = self.denials.admit(source, std::time::Instant::now());
+            let detail = json!({
+                "principal": principal.audit_name(),
+                "action": action.name(),
+                "source": source.map(|s| s.to_string()),
+            });
+            let store = self.store.clone();
+            let _ = blocking(move || {
+                let state = lock(&store);
+                if let Some(summary) = admitted.summary {
+                    state
+                        .audit("access-denials-suppressed", None, &summary)
+                        .map_err(internal)?;
+                }
+                if admitted.write {
+                    state
+                        .audit("access-denied", None, &detail)
+                        .map_err(internal)?;
+                }
+                Ok(())
+            })
+            .await;
+        }
+        Err(GatewayError::Forbidden {
+            action: action.name(),
+            principal: principal.audit_name(),
+        }
+        .into())
+    }
+
     /// Re-reads the bundle file: a bundle that verifies replaces the one in force, and the
     /// firewall is rebuilt; one that does not is refused and the old one stays.
-    pub async fn reload(&self) -> Result<Reload, ApiError> {
+    /// `by` names who asked (a principal's audit name, or `signal` for SIGHUP).
+    pub async fn reload(&self, by: &str) -> Result<Reload, ApiError> {
         let config = self.config.clone();
         let loaded = blocking(move || {
             load_bundle(&config).map_err(|e| {
@@ -257,7 +340,7 @@ impl Gateway {
         let loaded = match loaded {
             Ok(loaded) => loaded,
             Err(error) => {
-                let detail = json!({ "error": error.message });
+                let detail = json!({ "error": error.message, "by": by });
                 let _ = blocking(move || {
                     lock(&store)
                         .audit("bundle-refused", None, &detail)
@@ -287,7 +370,10 @@ impl Gateway {
             devices_without_class: orphans,
         };
         {
-            let detail = serde_json::to_value(&change).map_err(internal)?;
+            let mut detail = serde_json::to_value(&change).map_err(internal)?;
+            if let Some(object) = detail.as_object_mut() {
+                object.insert("by".to_string(), json!(by));
+            }
             blocking(move || {
                 lock(&store)
                     .audit("bundle-loaded", None, &detail)
@@ -309,9 +395,10 @@ impl Gateway {
         &self,
         request: OnboardRequest,
         source: Option<IpAddr>,
+        by: &Principal,
     ) -> Result<OnboardResponse, ApiError> {
         let id = request.id.clone();
-        let result = self.onboard_thing(request).await;
+        let result = self.onboard_thing(request, by).await;
         if let Err(error) = &result
             && error.status < 500
         {
@@ -328,6 +415,7 @@ impl Gateway {
                 "code": error.code,
                 "message": error.message,
                 "source": source.map(|s| s.to_string()),
+                "by": by.audit_name(),
             });
             let _ = blocking(move || {
                 let state = lock(&store);
@@ -350,7 +438,11 @@ impl Gateway {
 
     /// PASC for one thing: m1 (the request), m2/m3 (its MUD file), RA and PIA (the class's
     /// assessment), m6 (its configuration), m7 (peers), m8 (the firewall).
-    async fn onboard_thing(&self, request: OnboardRequest) -> Result<OnboardResponse, ApiError> {
+    async fn onboard_thing(
+        &self,
+        request: OnboardRequest,
+        by: &Principal,
+    ) -> Result<OnboardResponse, ApiError> {
         check_id(&request.id)?;
         let address: IpAddr = request.address.parse().map_err(|_| {
             ApiError::from(GatewayError::BadAddress {
@@ -381,6 +473,14 @@ impl Gateway {
         let mut record = serde_json::to_value(&onboarding).map_err(internal)?;
         if let Some(object) = record.as_object_mut() {
             object.insert("address".to_string(), json!(address.to_string()));
+            object.insert("by".to_string(), json!(by.audit_name()));
+            // How the MUD file came: a document is the client's word, a URL the source's.
+            let mud = if request.mud.is_some() {
+                "inline"
+            } else {
+                "url"
+            };
+            object.insert("mud_from".to_string(), json!(mud));
         }
         let device = Device {
             id: request.id.clone(),
@@ -503,7 +603,12 @@ impl Gateway {
     /// rebuilt before the answer), its id and address are free again; the removal is audited
     /// with the reason given. Its incidents and audit entries stay, and so does a revocation
     /// of its credentials.
-    pub async fn remove(&self, id: String, reason: Option<String>) -> Result<Removal, ApiError> {
+    pub async fn remove(
+        &self,
+        id: String,
+        reason: Option<String>,
+        by: &Principal,
+    ) -> Result<Removal, ApiError> {
         check_id(&id)?;
         let store = self.store.clone();
         let reason: Option<String> = reason.map(|r| {
@@ -513,8 +618,8 @@ impl Gateway {
                 .collect()
         });
         let detail = match &reason {
-            Some(reason) => json!({ "reason": reason }),
-            None => json!({}),
+            Some(reason) => json!({ "reason": reason, "by": by.audit_name() }),
+            None => json!({ "by": by.audit_name() }),
         };
         let (device, audit_seq) = blocking(move || {
             let mut state = lock(&store);

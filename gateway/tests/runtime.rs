@@ -45,6 +45,7 @@ async fn a_bundle_of_another_format_version_is_refused() {
         bundle: Some(dir.path().join("bundle.cbor")),
         key: Some(dir.path().join("k.pub")),
         state: Some(dir.path().join("state.sqlite")),
+        insecure_http: Some(true),
         ..FileConfig::default()
     }
     .resolve()
@@ -69,7 +70,7 @@ async fn a_bundle_of_another_format_version_is_refused() {
     let gateway = Gateway::start(config).await.expect("starts");
     let revision = gateway.bundle().manifest.revision.clone();
     write(&with_format_version(home_bundle(), 2));
-    let refused = gateway.reload().await.expect_err("refused");
+    let refused = gateway.reload("test").await.expect_err("refused");
     assert_eq!(refused.code, "bundle-refused");
     assert!(
         refused.message.contains("bundle format version 2"),

@@ -38,6 +38,7 @@ async fn a_scoped_rule_watches_only_the_things_of_its_classes() {
         key: Some(dir.path().join("k.pub")),
         state: Some(dir.path().join("state.sqlite")),
         syslog_udp: Some("127.0.0.1:0".into()),
+        insecure_http: Some(true),
         ..FileConfig::default()
     }
     .resolve()
@@ -54,6 +55,7 @@ async fn a_scoped_rule_watches_only_the_things_of_its_classes() {
                 mud: Some(mud),
             },
             None,
+            &operator(),
         )
         .await
         .expect("onboarded into lab_things");
@@ -88,4 +90,12 @@ async fn a_scoped_rule_watches_only_the_things_of_its_classes() {
         .incidents;
     let rules: Vec<&str> = incidents.iter().map(|i| i.rule.as_str()).collect();
     assert_eq!(rules, ["lab_tamper"], "{incidents:?}");
+}
+
+/// The principal the tests act as.
+fn operator() -> ward_gateway::access::Principal {
+    ward_gateway::access::Principal::Token {
+        id: "test".into(),
+        role: ward_gateway::access::Role::Operator,
+    }
 }

@@ -130,6 +130,7 @@ async fn client_certificates_are_required_where_the_profile_says() {
         tls_cert: Some(dir.path().join("server.pem")),
         tls_key: Some(dir.path().join("server.key")),
         tls_client_ca: Some(dir.path().join("ca.pem")),
+        insecure_http: Some(true),
         ..FileConfig::default()
     }
     .resolve()
@@ -145,6 +146,7 @@ async fn client_certificates_are_required_where_the_profile_says() {
                 mud: Some(lab::sensor_mud()),
             },
             None,
+            &operator(),
         )
         .await
         .expect("onboarded");
@@ -209,4 +211,12 @@ async fn client_certificates_are_required_where_the_profile_says() {
             .len(),
         1
     );
+}
+
+/// The principal the tests act as.
+fn operator() -> ward_gateway::access::Principal {
+    ward_gateway::access::Principal::Token {
+        id: "test".into(),
+        role: ward_gateway::access::Role::Operator,
+    }
 }

@@ -14,6 +14,8 @@ use serde_json::Value;
 pub struct GatewayProcess {
     pub child: Child,
     pub address: SocketAddr,
+    /// An operator token, made before the gateway started.
+    pub token: String,
     /// The syslog listeners, when started with `--syslog-udp` / `--syslog-tcp`.
     pub syslog_udp: Option<SocketAddr>,
     pub syslog_tcp: Option<SocketAddr>,
@@ -43,16 +45,20 @@ pub fn start_in(prefix: &[&str], dir: &Path, args: &[&str]) -> Result<GatewayPro
         }
         None => Command::new(ward),
     };
-    // The API on a free loopback port, unless the caller names where.
-    let listen: &[&str] = if args.contains(&"--listen") {
-        &[]
-    } else {
-        &["--listen", "127.0.0.1:0"]
-    };
+    // The API on a free loopback port, unless the caller names where; plain HTTP there,
+    // unless the caller gives TLS.
+    let mut extra: Vec<&str> = Vec::new();
+    if !args.contains(&"--listen") {
+        extra.extend(["--listen", "127.0.0.1:0"]);
+    }
+    if !args.contains(&"--tls-cert") {
+        extra.push("--insecure-http");
+    }
+    let token = create_token(dir, args, "operator")?;
     let mut child = command
         .arg("gateway")
         .args(args)
-        .args(listen)
+        .args(&extra)
         .current_dir(dir)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -69,7 +75,11 @@ pub fn start_in(prefix: &[&str], dir: &Path, args: &[&str]) -> Result<GatewayPro
                     let _ = syslog_found.send((kind, at.trim().to_string()));
                 }
             }
-            if let Some(at) = line.split("listening on http://").nth(1) {
+            if let Some(at) = line
+                .split("listening on http://")
+                .nth(1)
+                .or_else(|| line.split("listening on https://").nth(1))
+            {
                 let _ = found.send(Ok(at.trim().to_string()));
             }
             seen.push_str(&line);
@@ -82,6 +92,7 @@ pub fn start_in(prefix: &[&str], dir: &Path, args: &[&str]) -> Result<GatewayPro
             let mut process = GatewayProcess {
                 child,
                 address: address.parse().map_err(|e| format!("{address}: {e}"))?,
+                token,
                 syslog_udp: None,
                 syslog_tcp: None,
             };
@@ -107,19 +118,75 @@ pub fn start_in(prefix: &[&str], dir: &Path, args: &[&str]) -> Result<GatewayPro
     }
 }
 
-/// One HTTP request; returns the status and the body as JSON (Null if it is not JSON).
-pub fn http(address: SocketAddr, method: &str, path: &str, body: Option<&[u8]>) -> (u16, Value) {
-    let (status, bytes) = http_raw(address, method, path, body);
+/// `ward gateway token create --state STATE --role ROLE` in `dir`, for the state database
+/// the gateway's arguments name; the token it prints.
+pub fn create_token(dir: &Path, args: &[&str], role: &str) -> Result<String, String> {
+    let flag = |name: &str| {
+        args.iter()
+            .position(|a| *a == name)
+            .and_then(|i| args.get(i + 1))
+            .map(|v| v.to_string())
+    };
+    // From the flag, or the config file's `state = "..."` line.
+    let state = flag("--state")
+        .or_else(|| {
+            let text = std::fs::read_to_string(dir.join(flag("--config")?)).ok()?;
+            text.lines().find_map(|line| {
+                let value = line.strip_prefix("state")?.trim_start().strip_prefix('=')?;
+                Some(value.trim().trim_matches('"').to_string())
+            })
+        })
+        .ok_or("the gateway's arguments name no state database")?;
+    let output = Command::new(env!("CARGO_BIN_EXE_ward"))
+        .args([
+            "gateway", "token", "create", "--state", &state, "--role", role,
+        ])
+        .current_dir(dir)
+        .output()
+        .map_err(|e| format!("token create: {e}"))?;
+    if !output.status.success() {
+        return Err(String::from_utf8_lossy(&output.stderr).to_string());
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
+}
+
+impl GatewayProcess {
+    /// One request with the operator token.
+    pub fn http(&self, method: &str, path: &str, body: Option<&[u8]>) -> (u16, Value) {
+        http_as(self.address, Some(&self.token), method, path, body)
+    }
+
+    pub fn post_json(&self, path: &str, value: &Value) -> (u16, Value) {
+        self.http("POST", path, Some(value.to_string().as_bytes()))
+    }
+}
+
+/// One HTTP request with `token` as bearer (none: no credentials); returns the status and
+/// the body as JSON (Null if it is not JSON).
+pub fn http_as(
+    address: SocketAddr,
+    token: Option<&str>,
+    method: &str,
+    path: &str,
+    body: Option<&[u8]>,
+) -> (u16, Value) {
+    let authorization = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let headers = format!("Host: {address}\r\nContent-Type: application/json\r\n{authorization}");
+    let (status, bytes) = http_raw(address, method, path, &headers, body);
     (
         status,
         serde_json::from_slice(&bytes).unwrap_or(Value::Null),
     )
 }
 
+/// One request with the given header lines (each ending in CRLF); the status and the body.
 pub fn http_raw(
     address: SocketAddr,
     method: &str,
     path: &str,
+    headers: &str,
     body: Option<&[u8]>,
 ) -> (u16, Vec<u8>) {
     let mut stream = TcpStream::connect(address).expect("connect to the gateway");
@@ -128,7 +195,7 @@ pub fn http_raw(
         .expect("timeout");
     let body = body.unwrap_or_default();
     let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "{method} {path} HTTP/1.1\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );
     stream.write_all(head.as_bytes()).expect("send");
@@ -148,10 +215,6 @@ pub fn http_raw(
         .unwrap_or(0);
     let body = response.get(text_end + 4..).unwrap_or_default().to_vec();
     (status, body)
-}
-
-pub fn post_json(address: SocketAddr, path: &str, value: &Value) -> (u16, Value) {
-    http(address, "POST", path, Some(value.to_string().as_bytes()))
 }
 
 /// A MUD mirror: `GET /host/path` answers the file whose MUD URL is `https://host/path`.

@@ -3,14 +3,64 @@
 //! firewall ruleset in step with the inventory. Settings from `--config FILE.toml`, flags
 //! taking precedence.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use ward_gateway::access::Role;
 use ward_gateway::config::FileConfig;
+use ward_gateway::store::{Store, rfc3339};
 
 use crate::Outcome;
 
 #[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(clap::Subcommand)]
+enum Command {
+    /// Bearer tokens for the API: create (printed once), list, revoke.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(clap::Subcommand)]
+enum TokenCommand {
+    /// Makes a token and prints it on stdout, once: only its digest is kept.
+    Create {
+        /// The gateway's state database.
+        #[arg(long, value_name = "FILE.sqlite")]
+        state: PathBuf,
+        /// operator (everything), auditor (reads only) or onboarding (POST /v1/onboard by
+        /// MUD URL only).
+        #[arg(long, value_name = "ROLE")]
+        role: String,
+        /// How long it is valid: `90d`, `12h`, `30m` (default: until revoked).
+        #[arg(long, value_name = "DURATION")]
+        expires: Option<String>,
+        /// A label for `token list` and the audit log.
+        #[arg(long, value_name = "TEXT")]
+        name: Option<String>,
+    },
+    /// Lists the tokens (never their secrets).
+    List {
+        #[arg(long, value_name = "FILE.sqlite")]
+        state: PathBuf,
+    },
+    /// Revokes a token by its id (the part after `ward_`, as `token list` shows it).
+    Revoke {
+        #[arg(long, value_name = "FILE.sqlite")]
+        state: PathBuf,
+        id: String,
+    },
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
     /// A TOML file with the settings below (flags take precedence).
     #[arg(long, value_name = "FILE.toml")]
     config: Option<PathBuf>,
@@ -68,9 +118,33 @@ pub struct Args {
     /// Groups tracked per detection rule (the least recent evicted beyond).
     #[arg(long, value_name = "N")]
     max_groups: Option<usize>,
+    /// The CA of the API's client certificates (PEM): operators' and onboarding clients'
+    /// certificates (`--client-role`), and things' 802.1AR certificates.
+    #[arg(long, value_name = "FILE.pem")]
+    client_ca: Option<PathBuf>,
+    /// A client certificate's role, by its name (common name, else first DNS name):
+    /// `--client-role ops-laptop=operator`. Repeatable.
+    #[arg(long, value_name = "NAME=ROLE")]
+    client_role: Vec<String>,
+    /// A name the API answers to (`Host`, `Origin`), besides the listen address. Repeatable.
+    #[arg(long, value_name = "NAME")]
+    api_name: Vec<String>,
+    /// The API's Cedar policy (default: the documented one, gateway/src/access/api.cedar).
+    #[arg(long, value_name = "FILE.cedar")]
+    api_policy: Option<PathBuf>,
+    /// Serve the API over plain HTTP, without TLS: on a loopback address only.
+    #[arg(long)]
+    insecure_http: bool,
 }
 
 pub fn run(args: Args) -> Outcome {
+    match args.command {
+        Some(Command::Token(command)) => token(command),
+        None => run_gateway(args.run),
+    }
+}
+
+fn run_gateway(args: RunArgs) -> Outcome {
     let file = match &args.config {
         Some(path) => match FileConfig::read(path) {
             Ok(file) => file,
@@ -99,6 +173,17 @@ pub fn run(args: Args) -> Outcome {
         tls_client_ca: args.tls_client_ca,
         incidents: args.incidents,
         max_groups: args.max_groups,
+        client_ca: args.client_ca,
+        insecure_http: args.insecure_http.then_some(true),
+        api_policy: args.api_policy,
+        client_roles: match client_roles(&args.client_role) {
+            Ok(roles) => roles,
+            Err(error) => {
+                eprintln!("error: {error}");
+                return Outcome::Failure;
+            }
+        },
+        api_names: (!args.api_name.is_empty()).then_some(args.api_name),
     };
     let config = match flags.or(file).resolve() {
         Ok(config) => config,
@@ -128,4 +213,131 @@ pub fn run(args: Args) -> Outcome {
             Outcome::Failure
         }
     }
+}
+
+/// `NAME=ROLE` pairs; the roles are checked with the rest of the settings.
+fn client_roles(pairs: &[String]) -> Result<Option<BTreeMap<String, String>>, String> {
+    if pairs.is_empty() {
+        return Ok(None);
+    }
+    let mut roles = BTreeMap::new();
+    for pair in pairs {
+        let (name, role) = pair
+            .split_once('=')
+            .ok_or_else(|| format!("--client-role `{pair}`: write NAME=ROLE"))?;
+        roles.insert(name.to_string(), role.to_string());
+    }
+    Ok(Some(roles))
+}
+
+fn token(command: TokenCommand) -> Outcome {
+    let state = match &command {
+        TokenCommand::Create { state, .. }
+        | TokenCommand::List { state }
+        | TokenCommand::Revoke { state, .. } => state,
+    };
+    let store = match Store::open(state) {
+        Ok(store) => store,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return Outcome::Failure;
+        }
+    };
+    match command {
+        TokenCommand::Create {
+            role,
+            expires,
+            name,
+            ..
+        } => {
+            let Some(role) = Role::parse(&role) else {
+                eprintln!("error: `{role}` is not a role: operator, auditor or onboarding");
+                return Outcome::Failure;
+            };
+            let expires_at = match expires.as_deref().map(seconds) {
+                None => None,
+                Some(Some(seconds)) => {
+                    let now = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .unwrap_or_default();
+                    Some(rfc3339(now.as_secs().saturating_add(seconds), 0))
+                }
+                Some(None) => {
+                    eprintln!(
+                        "error: --expires `{}`: write a duration such as 90d, 12h or 30m",
+                        expires.unwrap_or_default()
+                    );
+                    return Outcome::Failure;
+                }
+            };
+            match store.create_token(role, name.as_deref(), expires_at) {
+                Ok((token, info)) => {
+                    println!("{token}");
+                    eprintln!(
+                        "token {} ({role}){}: shown once, keep it secret",
+                        info.id,
+                        info.expires_at
+                            .map(|at| format!(", valid until {at}"))
+                            .unwrap_or_default()
+                    );
+                    Outcome::Clean
+                }
+                Err(error) => {
+                    eprintln!("error: {error}");
+                    Outcome::Failure
+                }
+            }
+        }
+        TokenCommand::List { .. } => match store.tokens() {
+            Ok(tokens) => {
+                println!(
+                    "{:<16}  {:<10}  {:<24}  {:<24}  name",
+                    "id", "role", "expires", "revoked"
+                );
+                for token in tokens {
+                    println!(
+                        "{:<16}  {:<10}  {:<24}  {:<24}  {}",
+                        token.id,
+                        token.role,
+                        token.expires_at.as_deref().unwrap_or("never"),
+                        token.revoked_at.as_deref().unwrap_or("-"),
+                        token.name.as_deref().unwrap_or("")
+                    );
+                }
+                Outcome::Clean
+            }
+            Err(error) => {
+                eprintln!("error: {error}");
+                Outcome::Failure
+            }
+        },
+        TokenCommand::Revoke { id, .. } => match store.revoke_token(&id) {
+            Ok(true) => {
+                eprintln!("token {id} revoked");
+                Outcome::Clean
+            }
+            Ok(false) => {
+                eprintln!("error: no token `{id}` in force (`ward gateway token list`)");
+                Outcome::Failure
+            }
+            Err(error) => {
+                eprintln!("error: {error}");
+                Outcome::Failure
+            }
+        },
+    }
+}
+
+/// `90d`, `12h`, `30m`, `45s` in seconds.
+fn seconds(text: &str) -> Option<u64> {
+    let unit = text.chars().last()?;
+    let number: u64 = text[..text.len() - unit.len_utf8()].parse().ok()?;
+    let scale = match unit {
+        'd' => 86_400,
+        'h' => 3_600,
+        'm' => 60,
+        's' => 1,
+        _ => return None,
+    };
+    number.checked_mul(scale).filter(|&s| s > 0)
 }

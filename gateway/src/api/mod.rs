@@ -3,26 +3,28 @@
 //! error is JSON with a stable code (`{"error": {"code", "message", "hint"}}`, decided in
 //! `error.rs`); bodies are bounded and every request has a deadline (`server.rs`).
 
+pub mod door;
 pub mod extract;
 pub mod server;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
+use axum::{Json, Router};
 
+use crate::access::Action;
 use crate::error::{ApiError, GatewayError};
 use crate::messages::{
     AuditLog, AuditQuery, DeviceDetail, DeviceList, IncidentList, IncidentQuery, OnboardRequest,
     OnboardResponse, PavaStatus, Reload, Removal, RemoveQuery, Status,
 };
 use crate::runtime::Gateway;
-use extract::{DeviceId, JsonBody, QueryOf};
+use door::Caller;
+use extract::{DeviceId, JsonBody, Peer, QueryOf};
 
 pub use extract::MAX_BODY_BYTES;
 pub use server::{accept, serve};
@@ -43,6 +45,8 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .route("/v1/pava", get(pava))
         .fallback(|| async { ApiError::from(GatewayError::NoEndpoint) })
         .method_not_allowed_fallback(|| async { ApiError::from(GatewayError::MethodNotAllowed) })
+        // Before any route, unknown ones included: who is asking (401 otherwise).
+        .layer(middleware::from_fn_with_state(gateway.clone(), door::door))
         .layer(middleware::from_fn(move |request: Request, next: Next| {
             deadline(timeout, request, next)
         }))
@@ -62,50 +66,86 @@ async fn deadline(limit: std::time::Duration, request: Request, next: Next) -> R
 
 async fn onboard(
     State(gateway): Shared,
-    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    Caller(caller): Caller,
+    Peer(source): Peer,
     JsonBody(request): JsonBody<OnboardRequest>,
 ) -> Result<(StatusCode, Json<OnboardResponse>), ApiError> {
-    let source = peer.map(|Extension(ConnectInfo(p))| p.ip());
-    let response = gateway.onboard(request, source).await?;
+    let action = Action::Onboard {
+        inline_mud: request.mud.is_some(),
+        mud_url: request.mud_url.clone().unwrap_or_default(),
+    };
+    gateway.authorize(&caller, action, source).await?;
+    let response = gateway.onboard(request, source, &caller).await?;
     Ok((StatusCode::CREATED, Json(response)))
 }
 
-async fn devices(State(gateway): Shared) -> Answer<DeviceList> {
+async fn devices(State(gateway): Shared, Caller(caller): Caller) -> Answer<DeviceList> {
+    gateway
+        .authorize(&caller, Action::ListDevices, None)
+        .await?;
     gateway.devices().await.map(Json)
 }
 
-async fn device(State(gateway): Shared, DeviceId(id): DeviceId) -> Answer<DeviceDetail> {
+async fn device(
+    State(gateway): Shared,
+    Caller(caller): Caller,
+    DeviceId(id): DeviceId,
+) -> Answer<DeviceDetail> {
+    gateway.authorize(&caller, Action::ReadDevice, None).await?;
     gateway.device(id).await.map(Json)
 }
 
 /// `DELETE /v1/devices/{id}?reason=...`
 async fn remove(
     State(gateway): Shared,
+    Caller(caller): Caller,
+    Peer(source): Peer,
     DeviceId(id): DeviceId,
     QueryOf(query): QueryOf<RemoveQuery>,
 ) -> Answer<Removal> {
-    gateway.remove(id, query.reason).await.map(Json)
+    gateway
+        .authorize(&caller, Action::RemoveDevice, source)
+        .await?;
+    gateway.remove(id, query.reason, &caller).await.map(Json)
 }
 
-async fn status(State(gateway): Shared) -> Answer<Status> {
+async fn status(State(gateway): Shared, Caller(caller): Caller) -> Answer<Status> {
+    gateway.authorize(&caller, Action::ReadStatus, None).await?;
     Ok(Json(gateway.status()))
 }
 
-async fn audit(State(gateway): Shared, QueryOf(query): QueryOf<AuditQuery>) -> Answer<AuditLog> {
+async fn audit(
+    State(gateway): Shared,
+    Caller(caller): Caller,
+    QueryOf(query): QueryOf<AuditQuery>,
+) -> Answer<AuditLog> {
+    gateway.authorize(&caller, Action::ReadAudit, None).await?;
     gateway.audit(query.after, query.limit).await.map(Json)
 }
 
 async fn incidents(
     State(gateway): Shared,
+    Caller(caller): Caller,
     QueryOf(query): QueryOf<IncidentQuery>,
 ) -> Answer<IncidentList> {
+    gateway
+        .authorize(&caller, Action::ReadIncidents, None)
+        .await?;
     gateway.incidents(query.after, query.limit).await.map(Json)
 }
 
-async fn pava(State(gateway): Shared) -> Answer<PavaStatus> {
+async fn pava(State(gateway): Shared, Caller(caller): Caller) -> Answer<PavaStatus> {
+    gateway.authorize(&caller, Action::ReadPava, None).await?;
     gateway.pava_status().map(Json)
 }
 
-async fn reload(State(gateway): Shared) -> Answer<Reload> {
-    gateway.reload().await.map(Json)
+async fn reload(
+    State(gateway): Shared,
+    Caller(caller): Caller,
+    Peer(source): Peer,
+) -> Answer<Reload> {
+    gateway
+        .authorize(&caller, Action::ReloadBundle, source)
+        .await?;
+    gateway.reload(&caller.audit_name()).await.map(Json)
 }

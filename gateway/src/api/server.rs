@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::ConnectInfo;
+use tokio_rustls::TlsAcceptor;
 
 use super::router;
 use crate::error::StartError;
@@ -21,6 +22,11 @@ pub async fn serve(gateway: Arc<Gateway>) -> Result<(), StartError> {
         .await
         .map_err(refused)?;
     let address = listener.local_addr().map_err(refused)?;
+    let tls = match &gateway.config.api_tls {
+        Some(tls) => Some(acceptor(tls, gateway.config.listen)?),
+        None => None,
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
     if let Some(udp) = gateway.syslog.0 {
         eprintln!("ward gateway: syslog UDP on {udp}");
     }
@@ -31,7 +37,7 @@ pub async fn serve(gateway: Arc<Gateway>) -> Result<(), StartError> {
         eprintln!("ward gateway: syslog TLS on {tls}");
     }
     eprintln!(
-        "ward gateway: bundle {} ({} classes), listening on http://{address}",
+        "ward gateway: bundle {} ({} classes), listening on {scheme}://{address}",
         gateway.bundle().manifest.short_revision(),
         gateway.bundle().ir.classes.len()
     );
@@ -44,7 +50,7 @@ pub async fn serve(gateway: Arc<Gateway>) -> Result<(), StartError> {
                 return;
             };
             while hangup.recv().await.is_some() {
-                match gateway.reload().await {
+                match gateway.reload("signal").await {
                     Ok(_) => eprintln!(
                         "ward gateway: bundle reloaded ({})",
                         gateway.bundle().manifest.short_revision()
@@ -61,9 +67,30 @@ pub async fn serve(gateway: Arc<Gateway>) -> Result<(), StartError> {
         listener,
         router(gateway.clone()),
         gateway.config.request_timeout,
+        tls,
     )
     .await
 }
+
+/// The API's TLS: the gateway's certificate and key; client certificates verified against
+/// the client CA when presented (bearer tokens need none).
+fn acceptor(
+    tls: &crate::config::ApiTls,
+    address: std::net::SocketAddr,
+) -> Result<TlsAcceptor, StartError> {
+    let settings = crate::pava::tls::TlsSettings {
+        address,
+        cert: tls.cert.clone(),
+        key: tls.key.clone(),
+        client_ca: tls.client_ca.clone(),
+    };
+    Ok(TlsAcceptor::from(crate::pava::tls::server_config(
+        &settings,
+    )?))
+}
+
+/// How long a TLS handshake may take.
+const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The most connections served at once; more wait in the listen queue.
 const MAX_CONNECTIONS: usize = 1024;
@@ -75,11 +102,8 @@ pub async fn accept(
     listener: tokio::net::TcpListener,
     app: Router,
     header_timeout: std::time::Duration,
+    tls: Option<TlsAcceptor>,
 ) -> Result<(), StartError> {
-    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-    use hyper_util::server::conn::auto::Builder;
-    use hyper_util::service::TowerToHyperService;
-    use tower::ServiceExt;
     let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     loop {
         // The semaphore is never closed: the loop holds it to the end.
@@ -94,23 +118,60 @@ pub async fn accept(
                 continue;
             }
         };
-        // The client's address, for handlers that record who asked (axum's `ConnectInfo`).
-        let service = TowerToHyperService::new(app.clone().map_request(
-            move |mut request: axum::http::Request<hyper::body::Incoming>| {
-                request.extensions_mut().insert(ConnectInfo(peer));
-                request
-            },
-        ));
+        let (app, tls) = (app.clone(), tls.clone());
         tokio::spawn(async move {
-            let mut builder = Builder::new(TokioExecutor::new());
-            builder
-                .http1()
-                .timer(TokioTimer::new())
-                .header_read_timeout(header_timeout);
-            let _ = builder
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+            match tls {
+                None => serve_one(stream, app, peer, None, header_timeout).await,
+                Some(acceptor) => {
+                    let accepted =
+                        tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await;
+                    // A failed or slow handshake ends the connection; nothing is answered.
+                    let Ok(Ok(stream)) = accepted else {
+                        drop(permit);
+                        return;
+                    };
+                    let certificate = stream
+                        .get_ref()
+                        .1
+                        .peer_certificates()
+                        .and_then(|certs| certs.first())
+                        .and_then(crate::access::certificate::read);
+                    serve_one(stream, app, peer, certificate, header_timeout).await;
+                }
+            }
             drop(permit);
         });
     }
+}
+
+/// Serves one connection: HTTP/1.1 or HTTP/2, with a deadline on reading request headers;
+/// the client's address (axum's `ConnectInfo`) and verified certificate go to the handlers.
+async fn serve_one<IO>(
+    io: IO,
+    app: Router,
+    peer: std::net::SocketAddr,
+    certificate: Option<crate::access::certificate::ClientCertificate>,
+    header_timeout: std::time::Duration,
+) where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::server::conn::auto::Builder;
+    use hyper_util::service::TowerToHyperService;
+    use tower::ServiceExt;
+    let service = TowerToHyperService::new(app.map_request(
+        move |mut request: axum::http::Request<hyper::body::Incoming>| {
+            request.extensions_mut().insert(ConnectInfo(peer));
+            if let Some(certificate) = &certificate {
+                request.extensions_mut().insert(certificate.clone());
+            }
+            request
+        },
+    ));
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout);
+    let _ = builder.serve_connection(TokioIo::new(io), service).await;
 }
