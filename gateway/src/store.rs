@@ -437,6 +437,9 @@ fn audit_detail(onboarding: &Value) -> Value {
         "peers",
         "peers_updated",
         "bundle_revision",
+        // Who onboarded it, and whether the MUD file was the client's word or the source's.
+        "by",
+        "mud_from",
     ] {
         if let Some(value) = onboarding.get(key) {
             detail.insert(key.to_string(), value.clone());

@@ -156,6 +156,7 @@ impl GatewayProcess {
         http_as(self.address, Some(&self.token), method, path, body)
     }
 
+    #[allow(dead_code)] // not every test file that includes this module posts
     pub fn post_json(&self, path: &str, value: &Value) -> (u16, Value) {
         self.http("POST", path, Some(value.to_string().as_bytes()))
     }

@@ -1,0 +1,558 @@
+//! The gateway's door, tried as a client on the IoT network would: every route with every
+//! role, with no credentials and with bad ones; a web page of another origin; TLS with
+//! tokens and client certificates, driven by curl and `openssl s_client` (Debian's) with
+//! certificates made by rcgen; settings that would open the door refused at start.
+
+#[path = "support/cli.rs"]
+mod cli;
+#[path = "support/gateway.rs"]
+mod gateway_client;
+#[path = "support/pki.rs"]
+mod pki;
+
+use std::path::Path;
+use std::process::Command;
+
+use cli::{gateway_args, root, ward};
+use gateway_client::{GatewayProcess, create_token, http_as, http_raw, mirror, start};
+use serde_json::{Value, json};
+
+const PLUG_URL: &str = "https://tplinkplug.com/tplinkplug";
+
+fn plug_mud() -> std::path::PathBuf {
+    root().join("mud/tests/fixtures/nist-unsw-devices/tplinkplugMud.json")
+}
+
+/// The home policy's signed bundle in `dir`, and a MUD mirror holding the plug's file.
+fn setup(dir: &Path) -> gateway_client::Mirror {
+    cli::signed_bundle(dir, &root().join("tests/fixtures/onboarding"));
+    mirror(&[plug_mud()])
+}
+
+fn audit(gw: &GatewayProcess) -> Vec<Value> {
+    let (status, audit) = gw.http("GET", "/v1/audit?limit=1000", None);
+    assert_eq!(status, 200, "{audit}");
+    audit["entries"].as_array().cloned().unwrap_or_default()
+}
+
+#[test]
+fn every_route_answers_each_role_as_the_policy_says() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mirror = setup(dir.path());
+    let args = gateway_args(&["--mud-source", &mirror.base]);
+    let gw = start(dir.path(), &args).unwrap_or_else(|e| panic!("starts: {e}"));
+    let token = |role| create_token(dir.path(), &args, role).expect("token");
+    let (auditor, onboarding) = (token("auditor"), token("onboarding"));
+    let revoked = token("operator");
+    let revoked_id = revoked.split('_').nth(1).expect("id").to_string();
+    let out = ward(
+        dir.path(),
+        &[
+            "gateway",
+            "token",
+            "revoke",
+            "--state",
+            "state.sqlite",
+            &revoked_id,
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let listed = ward(
+        dir.path(),
+        &["gateway", "token", "list", "--state", "state.sqlite"],
+    );
+    let listed = String::from_utf8_lossy(&listed.stdout).to_string();
+    assert!(
+        listed.contains("auditor") && listed.contains(&revoked_id),
+        "{listed}"
+    );
+    assert!(
+        !listed.contains(revoked.rsplit('_').next().expect("secret")),
+        "{listed}"
+    );
+
+    let mut n = 0;
+    let mut by_url = || {
+        n += 1;
+        json!({ "id": format!("plug-{n}"), "address": format!("192.168.3.{}", 10 + n), "mud_url": PLUG_URL })
+            .to_string()
+    };
+    let inline = json!({
+        "id": "inline-1", "address": "192.168.3.99",
+        "mud": serde_json::from_slice::<Value>(&std::fs::read(plug_mud()).expect("mud")).expect("json"),
+    })
+    .to_string();
+    // (who, token) x (method, path, body) -> allowed?
+    let who: [(&str, Option<&str>); 6] = [
+        ("operator", Some(&gw.token)),
+        ("auditor", Some(&auditor)),
+        ("onboarding", Some(&onboarding)),
+        ("nobody", None),
+        ("a revoked token", Some(&revoked)),
+        (
+            "a made-up token",
+            Some(
+                "ward_0123456789abcdef_0000000000000000000000000000000000000000000000000000000000000000",
+            ),
+        ),
+    ];
+    let reads = [
+        "/v1/devices",
+        "/v1/devices/plug-1",
+        "/v1/status",
+        "/v1/audit",
+        "/v1/incidents",
+        "/v1/pava",
+    ];
+    for (name, token) in who {
+        let expect = |route: &str, allowed: bool, status: u16, answer: &Value| {
+            let code = answer["error"]["code"].as_str();
+            match (token, allowed) {
+                (None, _) => assert_eq!(
+                    (status, code),
+                    (401, Some("unauthenticated")),
+                    "{name} {route}"
+                ),
+                (Some(_), _) if name.starts_with('a') && name != "auditor" => {
+                    assert_eq!(
+                        (status, code),
+                        (401, Some("unauthenticated")),
+                        "{name} {route}"
+                    )
+                }
+                (Some(_), true) => assert!(
+                    status != 401 && status != 403,
+                    "{name} {route}: {status} {answer}"
+                ),
+                (Some(_), false) => assert_eq!(
+                    (status, code),
+                    (403, Some("forbidden")),
+                    "{name} {route}: {answer}"
+                ),
+            }
+        };
+        for path in reads {
+            let (status, answer) = http_as(gw.address, token, "GET", path, None);
+            expect(path, name != "onboarding", status, &answer);
+        }
+        let body = by_url();
+        let (status, answer) = http_as(
+            gw.address,
+            token,
+            "POST",
+            "/v1/onboard",
+            Some(body.as_bytes()),
+        );
+        expect(
+            "onboard by URL",
+            name == "operator" || name == "onboarding",
+            status,
+            &answer,
+        );
+        let (status, answer) = http_as(
+            gw.address,
+            token,
+            "POST",
+            "/v1/onboard",
+            Some(inline.as_bytes()),
+        );
+        expect("onboard inline", name == "operator", status, &answer);
+        let (status, answer) = http_as(gw.address, token, "DELETE", "/v1/devices/plug-1", None);
+        expect("remove", name == "operator", status, &answer);
+        let (status, answer) = http_as(gw.address, token, "POST", "/v1/bundle/reload", None);
+        expect("reload", name == "operator", status, &answer);
+        // Unknown routes ask for credentials first: nothing is learnt without them.
+        let (status, _) = http_as(gw.address, token, "GET", "/v2/anything", None);
+        assert_eq!(
+            status,
+            if token.is_none() || status == 401 {
+                401
+            } else {
+                404
+            },
+            "{name}"
+        );
+    }
+
+    // What the operator and the onboarding client did is audited with who did it; what the
+    // auditor was refused, too.
+    let entries = audit(&gw);
+    let events: Vec<String> = entries
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {} {}",
+                e["event"], e["detail"]["by"], e["detail"]["principal"]
+            )
+        })
+        .collect();
+    let by = |event: &str| -> Vec<String> {
+        entries
+            .iter()
+            .filter(|e| e["event"] == event)
+            .filter_map(|e| {
+                e["detail"]["by"]
+                    .as_str()
+                    .or(e["detail"]["principal"].as_str())
+                    .map(str::to_string)
+            })
+            .collect()
+    };
+    let operator_id = gw.token.split('_').nth(1).expect("id");
+    let onboarding_id = onboarding.split('_').nth(1).expect("id");
+    let auditor_id = auditor.split('_').nth(1).expect("id");
+    assert!(
+        by("onboarded").contains(&format!("token:{operator_id}")),
+        "{entries:?}"
+    );
+    assert!(
+        by("onboarded").contains(&format!("token:{onboarding_id}")),
+        "{entries:?}"
+    );
+    assert!(
+        by("removed").contains(&format!("token:{operator_id}")),
+        "{entries:?}"
+    );
+    assert!(
+        by("access-denied").contains(&format!("token:{auditor_id}")),
+        "{entries:?}"
+    );
+    let inline_entry = entries
+        .iter()
+        .find(|e| e["event"] == "onboarded" && e["device"] == "inline-1")
+        .expect("the inline onboarding");
+    assert_eq!(inline_entry["detail"]["mud_from"], "inline");
+    // 401s answer with the scheme to use.
+    let headers = format!("Host: {}\r\n", gw.address);
+    let (_, raw) = raw_head(gw.address, "GET", "/v1/status", &headers);
+    assert!(
+        raw.to_ascii_lowercase()
+            .contains("www-authenticate: bearer"),
+        "{raw}"
+    );
+}
+
+/// The response head and body of one request, as text.
+fn raw_head(
+    address: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &str,
+) -> (u16, String) {
+    let mut stream = std::net::TcpStream::connect(address).expect("connect");
+    use std::io::{Read, Write};
+    stream
+        .write_all(format!("{method} {path} HTTP/1.1\r\n{headers}Content-Length: 0\r\nConnection: close\r\n\r\n").as_bytes())
+        .expect("send");
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let text = String::from_utf8_lossy(&answer).to_string();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, text)
+}
+
+#[test]
+fn a_web_page_of_another_origin_cannot_drive_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mirror = setup(dir.path());
+    let gw = start(dir.path(), &gateway_args(&["--mud-source", &mirror.base]))
+        .unwrap_or_else(|e| panic!("starts: {e}"));
+    let body =
+        json!({ "id": "plug-1", "address": "192.168.3.10", "mud_url": PLUG_URL }).to_string();
+    let bearer = format!("Authorization: Bearer {}\r\n", gw.token);
+    let cases = [
+        // What an HTML form may post cross-site, even with a token a script somehow holds.
+        (
+            format!(
+                "Host: {}\r\nContent-Type: text/plain\r\n{bearer}",
+                gw.address
+            ),
+            415,
+            "unsupported-media-type",
+        ),
+        (
+            format!("Host: {}\r\n{bearer}", gw.address),
+            415,
+            "unsupported-media-type",
+        ),
+        (
+            format!(
+                "Host: {}\r\nContent-Type: application/json\r\nOrigin: http://evil.example\r\n{bearer}",
+                gw.address
+            ),
+            403,
+            "cross-origin",
+        ),
+        (
+            format!(
+                "Host: {}\r\nContent-Type: application/json\r\nOrigin: null\r\n{bearer}",
+                gw.address
+            ),
+            403,
+            "cross-origin",
+        ),
+        // DNS rebinding: a name the gateway does not answer to.
+        (
+            "Host: evil.example\r\nContent-Type: application/json\r\n".to_string() + &bearer,
+            421,
+            "bad-host",
+        ),
+        (
+            "Content-Type: application/json\r\n".to_string() + &bearer,
+            421,
+            "bad-host",
+        ),
+    ];
+    for (headers, status, code) in cases {
+        let (got, bytes) = http_raw(
+            gw.address,
+            "POST",
+            "/v1/onboard",
+            &headers,
+            Some(body.as_bytes()),
+        );
+        let answer: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        assert_eq!(
+            (got, answer["error"]["code"].as_str()),
+            (status, Some(code)),
+            "{headers}"
+        );
+    }
+    // The same origin is fine, and nothing above onboarded anything.
+    let (_, devices) = gw.http("GET", "/v1/devices", None);
+    assert_eq!(devices["devices"].as_array().map(Vec::len), Some(0));
+    let headers = format!(
+        "Host: localhost:{}\r\nContent-Type: application/json; charset=utf-8\r\nOrigin: http://localhost:{}\r\n{bearer}",
+        gw.address.port(),
+        gw.address.port()
+    );
+    let (status, _) = http_raw(
+        gw.address,
+        "POST",
+        "/v1/onboard",
+        &headers,
+        Some(body.as_bytes()),
+    );
+    assert_eq!(status, 201);
+}
+
+/// Whether the TLS clients are here: required in CI, skipped loudly elsewhere.
+fn tls_clients() -> bool {
+    let have = |tool: &str, arg: &str| Command::new(tool).arg(arg).output().is_ok();
+    if have("curl", "--version") && have("openssl", "version") {
+        return true;
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!("CI must have curl and openssl (Debian's curl and openssl packages)");
+    }
+    eprintln!("SKIPPED: the TLS door test needs curl and openssl (CI runs it)");
+    false
+}
+
+/// curl over TLS with the test's CA: (HTTP status, body); status 0 when no HTTP answer.
+fn curl(ca: &Path, url: &str, extra: &[&str], body: Option<&str>) -> (u16, String) {
+    let mut command = Command::new("curl");
+    command
+        .args([
+            "-s",
+            "-S",
+            "--max-time",
+            "10",
+            "-w",
+            "\n%{http_code}",
+            "--cacert",
+        ])
+        .arg(ca)
+        .args(extra);
+    if let Some(body) = body {
+        command.args([
+            "-X",
+            "POST",
+            "-H",
+            "Content-Type: application/json",
+            "--data-binary",
+            body,
+        ]);
+    }
+    let output = command.arg(url).output().expect("curl runs");
+    let text = String::from_utf8_lossy(&output.stdout).to_string();
+    let (body, status) = text.rsplit_once('\n').unwrap_or(("", "0"));
+    (status.trim().parse().unwrap_or(0), body.to_string())
+}
+
+#[test]
+fn tls_serves_tokens_and_client_certificates_and_nothing_in_plain_text() {
+    if !tls_clients() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mirror = setup(dir.path());
+    let ca = pki::ca(dir.path(), "ca", "gateway CA");
+    let server = pki::leaf(&ca, dir.path(), "gw", "gw.example", &["127.0.0.1"], None);
+    let ops = pki::leaf(&ca, dir.path(), "ops", "ops-laptop", &[], None);
+    let stranger = pki::leaf(&ca, dir.path(), "stranger", "stranger", &[], None);
+    let plug = pki::leaf(&ca, dir.path(), "plug", "plug-7", &[], Some(PLUG_URL));
+    let other_ca = pki::ca(dir.path(), "other-ca", "another CA");
+    let forged = pki::leaf(&other_ca, dir.path(), "forged", "ops-laptop", &[], None);
+    let path = |p: &Path| p.display().to_string();
+    let (cert, key, client_ca) = (path(&server.cert), path(&server.key), path(&ca.pem));
+    let gw = start(
+        dir.path(),
+        &gateway_args(&[
+            "--mud-source",
+            &mirror.base,
+            "--tls-cert",
+            &cert,
+            "--tls-key",
+            &key,
+            "--client-ca",
+            &client_ca,
+            "--client-role",
+            "ops-laptop=operator",
+            "--api-name",
+            "gw.example",
+        ]),
+    )
+    .unwrap_or_else(|e| panic!("starts: {e}"));
+    let base = format!("https://127.0.0.1:{}", gw.address.port());
+    let url = |p: &str| format!("{base}{p}");
+    let bearer = format!("Authorization: Bearer {}", gw.token);
+    let with_cert = |leaf: &pki::Leaf| {
+        vec![
+            "--cert".to_string(),
+            path(&leaf.cert),
+            "--key".to_string(),
+            path(&leaf.key),
+        ]
+    };
+    let strings = |v: &[String]| {
+        v.iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join("\u{1}")
+    };
+    let run = |extra: Vec<String>, p: &str, body: Option<&str>| {
+        let joined = strings(&extra);
+        let args: Vec<&str> = if joined.is_empty() {
+            vec![]
+        } else {
+            joined.split('\u{1}').collect()
+        };
+        curl(&ca.pem, &url(p), &args, body)
+    };
+
+    // A token over TLS.
+    assert_eq!(
+        run(vec!["-H".into(), bearer.clone()], "/v1/status", None).0,
+        200
+    );
+    // The operator's certificate, no token.
+    assert_eq!(run(with_cert(&ops), "/v1/status", None).0, 200);
+    // A certificate of the CA with no role and no MUD URL: authenticated as nobody.
+    let (status, body) = run(with_cert(&stranger), "/v1/status", None);
+    assert_eq!(status, 401, "{body}");
+    // The same name from another CA: the handshake fails, no HTTP answer.
+    assert_eq!(run(with_cert(&forged), "/v1/status", None).0, 0);
+    // Nothing at all: 401 in JSON.
+    let (status, body) = run(vec![], "/v1/status", None);
+    assert_eq!(status, 401, "{body}");
+    assert!(body.contains("\"unauthenticated\""), "{body}");
+
+    // A thing with its own certificate onboards itself, with the MUD URL the certificate
+    // carries, and does nothing else.
+    let itself =
+        json!({ "id": "plug-7", "address": "192.168.3.17", "mud_url": PLUG_URL }).to_string();
+    let (status, body) = run(with_cert(&plug), "/v1/onboard", Some(&itself));
+    assert_eq!(status, 201, "{body}");
+    let camera = json!({ "id": "cam-1", "address": "192.168.2.17", "mud_url": "https://belkincamera.com/belkincamera" }).to_string();
+    let (status, body) = run(with_cert(&plug), "/v1/onboard", Some(&camera));
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(run(with_cert(&plug), "/v1/devices", None).0, 403);
+    // The thing is named in the audit log as such.
+    let (_, audit) = run(with_cert(&ops), "/v1/audit?limit=1000", None);
+    assert!(audit.contains("\"by\":\"thing:plug-7\""), "{audit}");
+
+    // Plain HTTP to the TLS port gets no HTTP answer.
+    let headers = format!("Host: 127.0.0.1\r\n{bearer}\r\n");
+    let (status, _) = raw_head(gw.address, "GET", "/v1/status", &headers);
+    assert_eq!(status, 0, "plain HTTP must not be served on the TLS port");
+
+    // openssl s_client sees the gateway's certificate, verified by the CA.
+    let output = Command::new("openssl")
+        .args(["s_client", "-connect"])
+        .arg(format!("127.0.0.1:{}", gw.address.port()))
+        .args(["-CAfile", &client_ca, "-servername", "gw.example", "-brief"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("openssl runs");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(said.contains("Verification: OK"), "{said}");
+    assert!(said.contains("gw.example"), "{said}");
+}
+
+#[test]
+fn settings_that_would_open_the_door_are_refused_at_start() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    cli::signed_bundle(dir.path(), &root().join("tests/fixtures/onboarding"));
+    let refused = |extra: &[&str], said: &str| {
+        let mut args = vec!["gateway"];
+        args.extend(gateway_args(extra));
+        let output = ward(dir.path(), &args);
+        assert!(!output.status.success(), "{extra:?} started");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(said), "{extra:?}: {stderr}");
+    };
+    // No TLS, and no flag that says so.
+    refused(&["--listen", "127.0.0.1:0"], "the API needs TLS");
+    // Plain HTTP where the IoT network reaches it.
+    refused(
+        &["--insecure-http", "--listen", "0.0.0.0:0"],
+        "loopback addresses only",
+    );
+    // A role that does not exist.
+    refused(
+        &["--insecure-http", "--client-role", "ops=root"],
+        "not a role",
+    );
+    // An API policy that does not validate (an action the schema does not have).
+    std::fs::write(
+        dir.path().join("api.cedar"),
+        "permit (principal, action == WardApi::Action::\"delete_everything\", resource);",
+    )
+    .expect("policy");
+    refused(
+        &["--insecure-http", "--api-policy", "api.cedar"],
+        "does not validate",
+    );
+    // A replaced policy that validates is used: auditors may onboard by URL here too.
+    std::fs::write(
+        dir.path().join("api.cedar"),
+        format!(
+            "{}\npermit (principal in WardApi::Role::\"auditor\", action == WardApi::Action::\"onboard\", resource) when {{ !context.inline_mud }};",
+            std::fs::read_to_string(root().join("gateway/src/access/api.cedar")).expect("default")
+        ),
+    )
+    .expect("policy");
+    let mirror = mirror(&[plug_mud()]);
+    let args = gateway_args(&["--mud-source", &mirror.base, "--api-policy", "api.cedar"]);
+    let gw = start(dir.path(), &args).unwrap_or_else(|e| panic!("starts: {e}"));
+    let auditor = create_token(dir.path(), &args, "auditor").expect("token");
+    let body =
+        json!({ "id": "plug-1", "address": "192.168.3.10", "mud_url": PLUG_URL }).to_string();
+    let (status, answer) = http_as(
+        gw.address,
+        Some(&auditor),
+        "POST",
+        "/v1/onboard",
+        Some(body.as_bytes()),
+    );
+    assert_eq!(status, 201, "{answer}");
+}
