@@ -203,19 +203,19 @@ fn every_route_answers_each_role_as_the_policy_says() {
     let auditor_id = auditor.split('_').nth(1).expect("id");
     assert!(
         by("onboarded").contains(&format!("token:{operator_id}")),
-        "{entries:?}"
+        "{events:#?}"
     );
     assert!(
         by("onboarded").contains(&format!("token:{onboarding_id}")),
-        "{entries:?}"
+        "{events:#?}"
     );
     assert!(
         by("removed").contains(&format!("token:{operator_id}")),
-        "{entries:?}"
+        "{events:#?}"
     );
     assert!(
         by("access-denied").contains(&format!("token:{auditor_id}")),
-        "{entries:?}"
+        "{events:#?}"
     );
     let inline_entry = entries
         .iter()
