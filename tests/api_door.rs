@@ -556,3 +556,14 @@ fn settings_that_would_open_the_door_are_refused_at_start() {
     );
     assert_eq!(status, 201, "{answer}");
 }
+
+#[test]
+fn the_documented_default_policy_is_the_one_in_force() {
+    let policy =
+        std::fs::read_to_string(root().join("gateway/src/access/api.cedar")).expect("policy");
+    let doc = std::fs::read_to_string(root().join("docs/gateway-api.md")).expect("doc");
+    assert!(
+        doc.contains(&format!("```cedar\n{policy}```")),
+        "docs/gateway-api.md must show gateway/src/access/api.cedar as it is"
+    );
+}
