@@ -567,3 +567,48 @@ fn the_documented_default_policy_is_the_one_in_force() {
         "docs/gateway-api.md must show gateway/src/access/api.cedar as it is"
     );
 }
+
+#[test]
+fn a_mud_file_cannot_claim_another_things_class() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    cli::signed_bundle(dir.path(), &root().join("tests/fixtures/onboarding"));
+    // A MUD source whose file for evil.example says it is the plug's.
+    let muds = dir.path().join("muds/evil.example");
+    std::fs::create_dir_all(&muds).expect("dir");
+    std::fs::copy(plug_mud(), muds.join("plug")).expect("copy");
+    let source = format!("dir:{}", dir.path().join("muds").display());
+    let args = gateway_args(&["--mud-source", &source]);
+    let gw = start(dir.path(), &args).unwrap_or_else(|e| panic!("starts: {e}"));
+    let onboarding = create_token(dir.path(), &args, "onboarding").expect("token");
+    let body = json!({ "id": "evil-1", "address": "192.168.3.66", "mud_url": "https://evil.example/plug" })
+        .to_string();
+    let (status, answer) = http_as(
+        gw.address,
+        Some(&onboarding),
+        "POST",
+        "/v1/onboard",
+        Some(body.as_bytes()),
+    );
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (422, Some("mud-url-mismatch")),
+        "{answer}"
+    );
+    // The plug's own URL, sent with a document by an onboarding client: refused before any
+    // reading (inline documents are the operator's).
+    let inline = json!({
+        "id": "evil-2", "address": "192.168.3.67", "mud_url": PLUG_URL,
+        "mud": serde_json::from_slice::<Value>(&std::fs::read(plug_mud()).expect("mud")).expect("json"),
+    })
+    .to_string();
+    let (status, _) = http_as(
+        gw.address,
+        Some(&onboarding),
+        "POST",
+        "/v1/onboard",
+        Some(inline.as_bytes()),
+    );
+    assert_eq!(status, 403);
+    let (_, devices) = gw.http("GET", "/v1/devices", None);
+    assert_eq!(devices["devices"].as_array().map(Vec::len), Some(0));
+}

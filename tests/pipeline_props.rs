@@ -165,13 +165,18 @@ fn pipeline(text: &str) -> Result<Outcome, String> {
         let url = pattern.replace('*', "gen-7");
         let mud = ward_mud::parse_mud(cli::minimal_mud(&url).as_bytes())
             .map_err(|e| format!("MUD of `{url}`: {e}"))?;
-        let onboarded =
-            ward_gateway::pasc::onboard::onboard(&loaded, &mud, "thing-1").map_err(|refusal| {
-                format!(
-                    "onboard: class `{class}`'s pattern `{pattern}`: `{url}` refused: {} {}",
-                    refusal.code, refusal.message
-                )
-            })?;
+        let onboarded = ward_gateway::pasc::onboard::onboard(
+            &loaded,
+            &mud,
+            "thing-1",
+            ward_gateway::pasc::classify::Evidence::Fetched,
+        )
+        .map_err(|refusal| {
+            format!(
+                "onboard: class `{class}`'s pattern `{pattern}`: `{url}` refused: {} {}",
+                refusal.code, refusal.message
+            )
+        })?;
         let best = patterns
             .iter()
             .filter(|(_, p)| p != QUARANTINE_PATTERN && glob(p, &url))

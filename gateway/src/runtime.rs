@@ -17,6 +17,7 @@ use crate::messages::{
     OnboardResponse, PavaStatus, PeersUpdated, Reload, Removal, Reports, Status,
 };
 use crate::mud::{MudFile, parse_mud};
+use crate::pasc::classify::Evidence;
 use crate::pasc::onboard::onboard;
 use crate::store::{AddError, Device, Store, now};
 use crate::things::Things;
@@ -451,7 +452,14 @@ impl Gateway {
         })?;
         let mud = self.mud_of(&request).await?;
         let policy = self.bundle();
-        let onboarding = onboard(&policy, &mud, &request.id)
+        // A document the caller sent is the caller's word, which the API's policy allowed; a
+        // fetched one vouches for nothing but its URL.
+        let evidence = if request.mud.is_some() {
+            Evidence::Sender
+        } else {
+            Evidence::Fetched
+        };
+        let onboarding = onboard(&policy, &mud, &request.id, evidence)
             .map_err(|refusal| ApiError::from(GatewayError::Refused(refusal)))?;
         let subnets = policy.ir.addresses_of(&onboarding.class);
         if !subnets.is_empty() && !subnets.iter().any(|s| s.contains_address(address)) {
@@ -563,7 +571,9 @@ impl Gateway {
             }
         };
         let mud = parse_mud(&bytes).map_err(|e| ApiError::from(GatewayError::Mud(e)))?;
-        if let (Some(url), Some(_)) = (&request.mud_url, &request.mud)
+        // A file is the MUD file of the URL it names (RFC 8520 section 4): one fetched for
+        // another URL, or sent with another, is another thing's.
+        if let Some(url) = &request.mud_url
             && *url != mud.url
         {
             return Err(GatewayError::MudUrlMismatch {

@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 
 use ward_gateway::bundle::{self, Unsigned};
+use ward_gateway::pasc::classify::Evidence;
 use ward_gateway::pasc::onboard::{Onboarding, default_id, onboard};
 
 use crate::Outcome;
@@ -56,7 +57,8 @@ pub fn run(args: Args) -> Outcome {
         }
     };
     let id = args.id.unwrap_or_else(|| default_id(&mud));
-    match onboard(&policy, &mud, &id) {
+    // The operator's own file, read from disk: its maker and model are the operator's word.
+    match onboard(&policy, &mud, &id, Evidence::Sender) {
         Ok(onboarding) => {
             match args.format {
                 Format::Json => outln!(

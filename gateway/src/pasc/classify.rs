@@ -2,6 +2,13 @@
 //! mud` pattern matches the MUD URL most specifically; else a class declaring the file's
 //! manufacturer and model (and no pattern of its own); else the quarantine class, if the
 //! policy declares one (a class matching every URL: `match mud "*"`); else none.
+//!
+//! A class is a place in the firewall, so the evidence must be as strong as what it grants:
+//! a pattern selects a class only when the URL's host is the host the pattern names (a URL
+//! of `evil.example` never takes the class of `https://*.lockmaker.com/*`, whatever its path
+//! or user part says), and a file's manufacturer and model, which whoever serves the file
+//! writes, select a class only when someone the gateway trusts vouches for the document
+//! (`Evidence`).
 
 use serde::Serialize;
 use ward_compiler::ir::{ClassIr, PolicyIr};
@@ -43,6 +50,49 @@ impl Classification {
     }
 }
 
+/// Who vouches for the MUD file's contents.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Evidence {
+    /// The document came from a caller the API's policy allowed to send it (an operator, by
+    /// default), or from the operator's own disk (`ward onboard`).
+    Sender,
+    /// The document was fetched for its URL: only the URL's host is vouched for (by TLS).
+    Fetched,
+}
+
+/// The host of an absolute URL (`scheme://host[:port]/...`), lower-cased; `None` for a URL
+/// with a user part (`https://lockmaker.com@evil.example/`), a backslash, or no host.
+pub fn host_of(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    if authority.is_empty() || authority.contains(['@', '\\']) {
+        return None;
+    }
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next()?,
+        None => authority.split(':').next()?,
+    };
+    (!host.is_empty()).then(|| host.to_ascii_lowercase())
+}
+
+/// The host part of a pattern: after its `://`, up to the next `/` (the whole start of a
+/// pattern without a scheme), port left out.
+fn pattern_host(pattern: &str) -> String {
+    let rest = pattern.split_once("://").map_or(pattern, |(_, rest)| rest);
+    let authority = rest.split('/').next().unwrap_or("");
+    let host = match authority.rsplit_once(':') {
+        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit() || b == b'*') => host,
+        _ => authority,
+    };
+    host.to_ascii_lowercase()
+}
+
+/// Whether a pattern selects a class for this URL: the whole URL matches, and its host is the
+/// pattern's.
+pub fn selects(pattern: &str, url: &str) -> bool {
+    glob(pattern, url) && host_of(url).is_some_and(|host| glob(&pattern_host(pattern), &host))
+}
+
 /// Why no class takes the thing.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Unclassified {
@@ -58,12 +108,16 @@ fn same(a: &Option<String>, b: &Option<String>) -> bool {
     matches!((a, b), (Some(a), Some(b)) if a.eq_ignore_ascii_case(b))
 }
 
-pub fn classify(ir: &PolicyIr, mud: &MudFile) -> Result<Classification, Unclassified> {
+pub fn classify(
+    ir: &PolicyIr,
+    mud: &MudFile,
+    evidence: Evidence,
+) -> Result<Classification, Unclassified> {
     let mut best: Vec<(&ClassIr, &str)> = Vec::new();
     let mut best_score = 0;
     for class in &ir.classes {
         for pattern in &class.mud {
-            if pattern == QUARANTINE_PATTERN || !glob(pattern, &mud.url) {
+            if pattern == QUARANTINE_PATTERN || !selects(pattern, &mud.url) {
                 continue;
             }
             let score = specificity(pattern);
@@ -101,9 +155,12 @@ pub fn classify(ir: &PolicyIr, mud: &MudFile) -> Result<Classification, Unclassi
             });
         }
     }
+    // What the file says of its maker is the word of whoever served it: it places a thing
+    // only when the document is vouched for.
     let by_maker: Vec<&ClassIr> = ir
         .classes
         .iter()
+        .filter(|_| evidence == Evidence::Sender)
         .filter(|c| c.mud.is_empty())
         .filter(|c| c.manufacturer.is_some() || c.model.is_some())
         .filter(|c| {
@@ -147,4 +204,39 @@ pub fn classify(ir: &PolicyIr, mud: &MudFile) -> Result<Classification, Unclassi
         ),
         hint: "add a class with `match mud \"<pattern>\"` for this thing (`ward mud import` writes one), or a quarantine place: `class isolation \"Quarantine\" { quarantine = true }`".to_string(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pattern_selects_only_urls_of_its_own_host() {
+        let lock = "https://*.lockmaker.com/*";
+        assert!(selects(lock, "https://mud.lockmaker.com/door-1"));
+        for forged in [
+            "https://evil.example/.lockmaker.com/door-1",
+            "https://lockmaker.com@evil.example/x.lockmaker.com/",
+            "https://evil.example/?https://mud.lockmaker.com/",
+            "https://mud.lockmaker.com.evil.example/door",
+            "https://mud.lockmaker.com\\@evil.example/door",
+        ] {
+            assert!(!selects(lock, forged), "{forged}");
+        }
+        assert!(selects(
+            "https://tplinkplug.com/*",
+            "https://tplinkplug.com/tplinkplug"
+        ));
+        assert!(selects(
+            "https://gw.example:8443/*",
+            "https://gw.example:8443/m"
+        ));
+        assert!(selects("*tplinkplug*", "https://tplinkplug.com/tplinkplug"));
+        assert!(!selects("*tplinkplug*", "https://evil.example/tplinkplug"));
+        assert_eq!(
+            host_of("https://[2001:db8::1]:443/m").as_deref(),
+            Some("2001:db8::1")
+        );
+        assert_eq!(host_of("https:///m"), None);
+    }
 }

@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 use ward_compiler::ir::{AssessmentIr, PolicyIr};
 
-use super::classify::{Classification, Unclassified, classify};
+use super::classify::{Classification, Evidence, Unclassified, classify};
 use super::excess::{Excess, excess};
 use crate::bundle::PolicyBundle;
 use crate::mud::MudFile;
@@ -115,8 +115,13 @@ fn id_from_url(url: &str) -> String {
 }
 
 /// Onboards a thing offline: classify, read the class's profile and assessment, build m6.
-pub fn onboard(bundle: &PolicyBundle, mud: &MudFile, device: &str) -> Result<Onboarding, Refusal> {
-    let classification = classify(&bundle.ir, mud)?;
+pub fn onboard(
+    bundle: &PolicyBundle,
+    mud: &MudFile,
+    device: &str,
+    evidence: Evidence,
+) -> Result<Onboarding, Refusal> {
+    let classification = classify(&bundle.ir, mud, evidence)?;
     let class_name = classification.class().to_string();
     let class = bundle.ir.class(&class_name).ok_or_else(|| Refusal {
         code: "bundle-inconsistent",
