@@ -291,6 +291,56 @@ fn logger_over_udp_and_tcp_raises_incidents_with_reports_and_quarantine() {
         .filter(|r| r["rule"] == "firmware_signature_failure")
         .count();
     assert_eq!(firmware_reports, 2);
+
+    // The quarantine sticks to the thing's identity: removed and onboarded again with the
+    // same id, or from the same address, it is refused until an operator releases the hold.
+    let (status, body) = gw.http("DELETE", "/v1/devices/sensor-1?reason=replaced", None);
+    assert_eq!(status, 200, "{body}");
+    for (id, address) in [("sensor-1", "127.0.0.2"), ("sensor-2", "127.0.0.1")] {
+        let (status, body) = gw.post_json(
+            "/v1/onboard",
+            &json!({ "id": id, "address": address, "mud": mud }),
+        );
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (409, Some("identity-held")),
+            "{id} {address}: {body}"
+        );
+    }
+    let (_, holds) = gw.http("GET", "/v1/holds", None);
+    assert_eq!(holds["holds"].as_array().map(Vec::len), Some(2), "{holds}");
+    // Releasing is a change: an auditor may not.
+    let args = gateway_args(&[]);
+    let auditor = gateway_client::create_token(dir.path(), &args, "auditor").expect("token");
+    let release = json!({ "id": "sensor-1", "address": "127.0.0.1", "reason": "reflashed" });
+    let (status, _) = gateway_client::http_as(
+        gw.address,
+        Some(&auditor),
+        "POST",
+        "/v1/holds/release",
+        Some(release.to_string().as_bytes()),
+    );
+    assert_eq!(status, 403);
+    let (status, body) = gw.post_json("/v1/holds/release", &release);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["released"].as_array().map(Vec::len), Some(2), "{body}");
+    let (status, body) = gw.post_json(
+        "/v1/onboard",
+        &json!({ "id": "sensor-1", "address": "127.0.0.1", "mud": mud }),
+    );
+    assert_eq!(status, 201, "{body}");
+    let (_, audit) = gw.http("GET", "/v1/audit?limit=1000", None);
+    let released = audit["entries"]
+        .as_array()
+        .and_then(|e| e.iter().find(|e| e["event"] == "hold-released"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(released["detail"]["reason"], "reflashed", "{released}");
+    assert!(
+        released["detail"]["by"]
+            .as_str()
+            .is_some_and(|b| b.starts_with("token:"))
+    );
 }
 
 #[test]

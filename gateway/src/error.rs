@@ -100,6 +100,16 @@ pub enum GatewayError {
     NoSuchDevice {
         id: String,
     },
+    /// The id or address is held: the thing was quarantined or its credentials revoked.
+    IdentityHeld {
+        kind: String,
+        value: String,
+        reason: String,
+        device: String,
+        at: String,
+    },
+    /// A release that names neither an id nor an address, or nothing held.
+    NothingHeld,
     /// PAVA does not run: no syslog listener.
     PavaOff,
     /// A new bundle did not load; the one in force stays.
@@ -150,7 +160,8 @@ impl GatewayError {
             MethodNotAllowed => 405,
             Timeout { .. } => 408,
             PayloadTooLarge { .. } => 413,
-            DuplicateDevice { .. } | DuplicateAddress { .. } => 409,
+            DuplicateDevice { .. } | DuplicateAddress { .. } | IdentityHeld { .. } => 409,
+            NothingHeld => 404,
             Refused(_)
             | Mud(_)
             | MudUrlMismatch { .. }
@@ -279,6 +290,20 @@ impl From<GatewayError> for ApiError {
                 format!("no thing with id `{id}` is onboarded"),
             )
             .hint("GET /v1/devices lists the onboarded things"),
+            IdentityHeld {
+                kind,
+                value,
+                reason,
+                device,
+                at,
+            } => ApiError::new(
+                status,
+                "identity-held",
+                format!("{kind} `{value}` is held: thing `{device}` was {reason} at {at}"),
+            )
+            .hint("an operator releases it after dealing with the thing: POST /v1/holds/release {\"id\": ..., \"address\": ...}"),
+            NothingHeld => ApiError::new(status, "not-held", "no hold on that id or address")
+                .hint("GET /v1/holds lists the holds in force"),
             PavaOff => ApiError::new(status, "pava-off", "the gateway does not listen for syslog")
                 .hint("start it with `--syslog-udp` or `--syslog-tcp`"),
             BundleRefused { reason } => ApiError::new(status, "bundle-refused", reason)

@@ -8,6 +8,7 @@ pub mod bundle;
 pub mod config;
 pub mod error;
 pub mod firewall;
+pub mod holds;
 pub mod messages;
 // MUD is its own crate (no async, no network); the gateway reads it as `crate::mud`.
 pub use ward_mud as mud;

@@ -145,6 +145,27 @@ pub struct Reports {
     pub delivered: i64,
 }
 
+/// `GET /v1/holds`: ids and addresses that cannot be onboarded until released.
+#[derive(Clone, Debug, Serialize)]
+pub struct HoldList {
+    pub holds: Vec<crate::holds::Hold>,
+}
+
+/// `POST /v1/holds/release`: the id, the address, or both.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReleaseRequest {
+    pub id: Option<String>,
+    pub address: Option<String>,
+    /// Why (kept in the audit log).
+    pub reason: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Released {
+    pub released: Vec<crate::holds::Hold>,
+}
+
 /// `GET /v1/audit`
 #[derive(Clone, Debug, Serialize)]
 pub struct AuditLog {

@@ -13,8 +13,9 @@ use crate::config::GatewayConfig;
 use crate::error::{ApiError, GatewayError, StartError};
 use crate::firewall::{Firewall, FirewallConfig};
 use crate::messages::{
-    AuditLog, BundleChange, BundleSummary, DeviceDetail, DeviceList, IncidentList, OnboardRequest,
-    OnboardResponse, PavaStatus, PeersUpdated, Reload, Removal, Reports, Status,
+    AuditLog, BundleChange, BundleSummary, DeviceDetail, DeviceList, HoldList, IncidentList,
+    OnboardRequest, OnboardResponse, PavaStatus, PeersUpdated, ReleaseRequest, Released, Reload,
+    Removal, Reports, Status,
 };
 use crate::mud::{MudFile, parse_mud};
 use crate::pasc::classify::Evidence;
@@ -516,6 +517,21 @@ impl Gateway {
             if let Some(object) = record.as_object_mut() {
                 object.insert("peers_updated".to_string(), json!(peers));
             }
+            // A thing quarantined or revoked before keeps that verdict on its id and address.
+            let held = state
+                .store
+                .holds_on(&device.id, &device.address)
+                .map_err(internal)?;
+            if let Some(hold) = held.into_iter().next() {
+                return Err(GatewayError::IdentityHeld {
+                    kind: hold.kind,
+                    value: hold.value,
+                    reason: hold.reason,
+                    device: hold.device,
+                    at: hold.at,
+                }
+                .into());
+            }
             let seq = state
                 .store
                 .add_device(&device, &record)
@@ -647,6 +663,48 @@ impl Gateway {
             firewall,
             audit_seq,
         })
+    }
+
+    pub async fn holds(&self) -> Result<HoldList, ApiError> {
+        let store = self.store.clone();
+        blocking(move || {
+            let holds = lock(&store).holds().map_err(internal)?;
+            Ok(HoldList { holds })
+        })
+        .await
+    }
+
+    /// Releases the holds on an id and/or an address: the operator has dealt with the thing.
+    pub async fn release(
+        &self,
+        request: ReleaseRequest,
+        by: &Principal,
+    ) -> Result<Released, ApiError> {
+        if let Some(id) = &request.id {
+            check_id(id)?;
+        }
+        if request.id.is_none() && request.address.is_none() {
+            return Err(GatewayError::NothingHeld.into());
+        }
+        let reason: Option<String> = request.reason.map(|r| {
+            r.chars()
+                .filter(|c| !c.is_control())
+                .take(MAX_REASON_LEN)
+                .collect()
+        });
+        let detail = json!({ "by": by.audit_name(), "reason": reason });
+        let store = self.store.clone();
+        blocking(move || {
+            let released = lock(&store)
+                .store
+                .release(request.id.as_deref(), request.address.as_deref(), &detail)
+                .map_err(internal)?;
+            if released.is_empty() {
+                return Err(GatewayError::NothingHeld.into());
+            }
+            Ok(Released { released })
+        })
+        .await
     }
 
     pub fn status(&self) -> Status {

@@ -231,8 +231,10 @@ impl Store {
             )));
         }
         conn.execute_batch(SCHEMA)?;
-        // Version 4: the API's tokens (new tables only: older databases take them as is).
+        // Version 4: the API's tokens and identity holds (new tables only: older databases
+        // take them as is).
         conn.execute_batch(crate::access::tokens::SCHEMA)?;
+        conn.execute_batch(crate::holds::SCHEMA)?;
         if version < 2 {
             // A new database is at version 0: it gets version 1's tables above, then this.
             conn.execute_batch(&format!("BEGIN; {MIGRATION_2} COMMIT;"))?;

@@ -84,8 +84,10 @@ pub enum Action {
     ReadAudit,
     ReadIncidents,
     ReadPava,
+    ReadHolds,
     RemoveDevice,
     ReloadBundle,
+    ReleaseHold,
     /// PASC's m1, with what the request carries.
     Onboard {
         inline_mud: bool,
@@ -102,8 +104,10 @@ impl Action {
             Action::ReadAudit => "read_audit",
             Action::ReadIncidents => "read_incidents",
             Action::ReadPava => "read_pava",
+            Action::ReadHolds => "read_holds",
             Action::RemoveDevice => "remove_device",
             Action::ReloadBundle => "reload_bundle",
+            Action::ReleaseHold => "release_hold",
             Action::Onboard { .. } => "onboard",
         }
     }
@@ -112,7 +116,10 @@ impl Action {
     pub fn changes(&self) -> bool {
         matches!(
             self,
-            Action::RemoveDevice | Action::ReloadBundle | Action::Onboard { .. }
+            Action::RemoveDevice
+                | Action::ReloadBundle
+                | Action::ReleaseHold
+                | Action::Onboard { .. }
         )
     }
 }

@@ -19,8 +19,9 @@ use axum::{Json, Router};
 use crate::access::Action;
 use crate::error::{ApiError, GatewayError};
 use crate::messages::{
-    AuditLog, AuditQuery, DeviceDetail, DeviceList, IncidentList, IncidentQuery, OnboardRequest,
-    OnboardResponse, PavaStatus, Reload, Removal, RemoveQuery, Status,
+    AuditLog, AuditQuery, DeviceDetail, DeviceList, HoldList, IncidentList, IncidentQuery,
+    OnboardRequest, OnboardResponse, PavaStatus, ReleaseRequest, Released, Reload, Removal,
+    RemoveQuery, Status,
 };
 use crate::runtime::Gateway;
 use door::Caller;
@@ -43,6 +44,8 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .route("/v1/bundle/reload", post(reload))
         .route("/v1/incidents", get(incidents))
         .route("/v1/pava", get(pava))
+        .route("/v1/holds", get(holds))
+        .route("/v1/holds/release", post(release))
         .fallback(|| async { ApiError::from(GatewayError::NoEndpoint) })
         .method_not_allowed_fallback(|| async { ApiError::from(GatewayError::MethodNotAllowed) })
         // Before any route, unknown ones included: who is asking (401 otherwise).
@@ -137,6 +140,23 @@ async fn incidents(
 async fn pava(State(gateway): Shared, Caller(caller): Caller) -> Answer<PavaStatus> {
     gateway.authorize(&caller, Action::ReadPava, None).await?;
     gateway.pava_status().map(Json)
+}
+
+async fn holds(State(gateway): Shared, Caller(caller): Caller) -> Answer<HoldList> {
+    gateway.authorize(&caller, Action::ReadHolds, None).await?;
+    gateway.holds().await.map(Json)
+}
+
+async fn release(
+    State(gateway): Shared,
+    Caller(caller): Caller,
+    Peer(source): Peer,
+    JsonBody(request): JsonBody<ReleaseRequest>,
+) -> Answer<Released> {
+    gateway
+        .authorize(&caller, Action::ReleaseHold, source)
+        .await?;
+    gateway.release(request, &caller).await.map(Json)
 }
 
 async fn reload(

@@ -209,6 +209,13 @@ impl Store {
             params![id, class],
         )?;
         if changed > 0 {
+            // The verdict stays with the thing's id and address, whatever becomes of it.
+            let address: String = tx.query_row(
+                "SELECT address FROM devices WHERE id = ?1",
+                params![id],
+                |row| row.get(0),
+            )?;
+            crate::holds::hold(&tx, id, &address, "quarantined")?;
             tx.execute(
                 "INSERT INTO audit (at, event, device, detail) VALUES (?1, 'quarantined', ?2, ?3)",
                 params![now(), id, detail.to_string()],
@@ -222,6 +229,16 @@ impl Store {
     pub fn revoke_device(&mut self, id: &str, detail: &Value) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         tx.execute("UPDATE devices SET revoked = 1 WHERE id = ?1", params![id])?;
+        let address: Option<String> = tx
+            .query_row(
+                "SELECT address FROM devices WHERE id = ?1",
+                params![id],
+                |row| row.get(0),
+            )
+            .optional()?;
+        if let Some(address) = address {
+            crate::holds::hold(&tx, id, &address, "credentials-revoked")?;
+        }
         tx.execute(
             "INSERT INTO audit (at, event, device, detail) VALUES (?1, 'credentials-revoked', ?2, ?3)",
             params![now(), id, detail.to_string()],
