@@ -344,6 +344,8 @@ fn keygen_build_sign_and_verify() {
             bundle.to_str().expect("path"),
             "--sign",
             key.to_str().expect("path"),
+            "--sequence",
+            "1",
         ],
     );
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));

@@ -610,6 +610,7 @@ fn state_survives_restarts_and_kill_9_leaves_whole_onboardings() {
 fn bundles_are_verified_at_start_and_on_reload() {
     let dir = tempfile::tempdir().expect("temp dir");
     signed_home(dir.path());
+    std::fs::copy(dir.path().join("b/bundle.cbor"), dir.path().join("v1.cbor")).expect("copy");
     // Signed by another key: refused at start.
     assert!(
         ward(dir.path(), &["keygen", "-o", "other"])
@@ -628,7 +629,7 @@ fn bundles_are_verified_at_start_and_on_reload() {
         ],
     );
     match refused {
-        Err(output) => assert!(output.contains("signature"), "{output}"),
+        Err(output) => assert!(output.contains("none of the gateway's keys"), "{output}"),
         Ok(_) => panic!("a bundle signed with another key was loaded"),
     }
     // Settings from a config file.
@@ -655,6 +656,8 @@ fn bundles_are_verified_at_start_and_on_reload() {
             "b2",
             "--sign",
             "other",
+            "--sequence",
+            "2",
         ],
     );
     assert!(other.status.success());
@@ -666,7 +669,7 @@ fn bundles_are_verified_at_start_and_on_reload() {
     let (status, answer) = gw.http("POST", "/v1/bundle/reload", None);
     assert_eq!(
         (status, answer["error"]["code"].as_str()),
-        (422, Some("bundle-refused")),
+        (422, Some("bundle-unknown-key")),
         "{answer}"
     );
     let (_, after) = gw.http("GET", "/v1/status", None);
@@ -678,7 +681,19 @@ fn bundles_are_verified_at_start_and_on_reload() {
     let text = std::fs::read_to_string(policy.join("home.ward")).expect("policy")
         + "\nservice extra_cloud \"Extra\" {\n  host = \"extra.example\"\n}\n\nflow plugs -> extra_cloud : tcp/8443 { via = home_gateway }\n";
     std::fs::write(changed.join("home.ward"), text).expect("write");
-    let built = ward(dir.path(), &["build", "changed", "-o", "b3", "--sign", "k"]);
+    let built = ward(
+        dir.path(),
+        &[
+            "build",
+            "changed",
+            "-o",
+            "b3",
+            "--sign",
+            "k",
+            "--sequence",
+            "2",
+        ],
+    );
     assert!(built.status.success(), "{built:?}");
     std::fs::copy(
         dir.path().join("b3/bundle.cbor"),
@@ -697,4 +712,108 @@ fn bundles_are_verified_at_start_and_on_reload() {
     let (_, raw) = http_raw(gw.address, "GET", "/v1/audit", &headers, None);
     let audit = String::from_utf8_lossy(&raw);
     assert!(audit.contains("bundle-refused") && audit.matches("bundle-loaded").count() >= 2);
+
+    // No rollback: bundle 1, validly signed, is refused now that bundle 2 is in force; so is
+    // another bundle numbered 2.
+    let install = |file: &str| {
+        std::fs::copy(dir.path().join(file), dir.path().join("b/bundle.cbor")).expect("copy");
+    };
+    install("v1.cbor");
+    let (status, answer) = gw.http("POST", "/v1/bundle/reload", None);
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (422, Some("bundle-rollback")),
+        "{answer}"
+    );
+    let text = std::fs::read_to_string(changed.join("home.ward")).expect("policy")
+        + "\nservice more_cloud \"More\" {\n  host = \"more.example\"\n}\n";
+    std::fs::write(changed.join("home.ward"), text).expect("write");
+    let build = |out: &str, key: &str, sequence: &str| {
+        let built = ward(
+            dir.path(),
+            &[
+                "build",
+                "changed",
+                "-o",
+                out,
+                "--sign",
+                key,
+                "--sequence",
+                sequence,
+            ],
+        );
+        assert!(built.status.success(), "{built:?}");
+        std::fs::copy(
+            dir.path().join(out).join("bundle.cbor"),
+            dir.path().join(format!("{out}.cbor")),
+        )
+        .expect("copy");
+    };
+    build("b4", "k", "2");
+    install("b4.cbor");
+    let (status, answer) = gw.http("POST", "/v1/bundle/reload", None);
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (422, Some("bundle-sequence-reused")),
+        "{answer}"
+    );
+    let (_, after) = gw.http("GET", "/v1/status", None);
+    assert_eq!(after["bundle"]["flows"], 11, "the bundle in force stays");
+    // At restart too: the state remembers bundle 2.
+    drop(gw);
+    install("v1.cbor");
+    match start(dir.path(), &["--config", "gateway.toml"]) {
+        Err(output) => assert!(output.contains("older than bundle 2"), "{output}"),
+        Ok(_) => panic!("bundle 1 was loaded at restart after bundle 2"),
+    }
+    // Key rotation: a new key, trusted beside the old one, signs bundle 3; the old key is
+    // then retired, and a bundle it signs (4) is refused though it is still given.
+    assert!(ward(dir.path(), &["keygen", "-o", "k2"]).status.success());
+    build("b5", "k2", "3");
+    install("b5.cbor");
+    let rotated = [
+        "--config",
+        "gateway.toml",
+        "--key",
+        "k.pub",
+        "--key",
+        "k2.pub",
+    ];
+    let gw = start(dir.path(), &rotated).expect("starts with both keys");
+    let retired = ward(
+        dir.path(),
+        &[
+            "gateway",
+            "key",
+            "retire",
+            "--state",
+            "state.sqlite",
+            "--key",
+            "k.pub",
+        ],
+    );
+    assert!(retired.status.success(), "{retired:?}");
+    build("b6", "k", "4");
+    install("b6.cbor");
+    let (status, answer) = gw.http("POST", "/v1/bundle/reload", None);
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (422, Some("bundle-key-retired")),
+        "{answer}"
+    );
+    let (_, audit) = gw.http("GET", "/v1/audit?limit=1000", None);
+    let codes: Vec<&str> = audit["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter(|e| e["event"] == "bundle-refused")
+        .filter_map(|e| e["detail"]["code"].as_str())
+        .collect();
+    for code in [
+        "bundle-rollback",
+        "bundle-sequence-reused",
+        "bundle-key-retired",
+    ] {
+        assert!(codes.contains(&code), "{code}: {codes:?}");
+    }
 }

@@ -388,7 +388,16 @@ fn onboarded_things_get_their_declared_flows_and_nothing_else() {
     };
     ward(&["keygen", "-o", "k"]);
     let policy = root.join("tests/fixtures/netns");
-    ward(&["build", &policy.to_string_lossy(), "-o", "b", "--sign", "k"]);
+    ward(&[
+        "build",
+        &policy.to_string_lossy(),
+        "-o",
+        "b",
+        "--sign",
+        "k",
+        "--sequence",
+        "1",
+    ]);
 
     let lab = Lab::new();
     assert!(

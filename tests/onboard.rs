@@ -215,7 +215,16 @@ fn a_signed_bundle_needs_its_key_and_a_tampered_one_is_refused() {
     );
     let built = ward(
         dir.path(),
-        &["build", &policy.to_string_lossy(), "-o", "b", "--sign", "k"],
+        &[
+            "build",
+            &policy.to_string_lossy(),
+            "-o",
+            "b",
+            "--sign",
+            "k",
+            "--sequence",
+            "1",
+        ],
     );
     assert_eq!(built.status.code(), Some(0), "{built:?}");
     let plug = mud("nist-unsw-devices", "tplinkplugMud.json");

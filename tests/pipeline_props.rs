@@ -149,6 +149,7 @@ fn pipeline(text: &str) -> Result<Outcome, String> {
         bundle: bundle.clone(),
         manifest,
         ir,
+        sequence: None,
     };
     // Every pattern onboards a thing whose URL it matches, into the class of the most
     // specific pattern matching that URL.

@@ -32,7 +32,7 @@ fn bench(c: &mut Criterion) {
     let (private, public) = sign::generate_key().expect("key");
     let key = sign::signing_key(&private).expect("key");
     let public = sign::verifying_key(&public).expect("key");
-    let signed = sign::sign(&bundle, &key).expect("signed");
+    let signed = sign::sign(&bundle, &key, 1).expect("signed");
     let total: usize = bundle.files.values().map(Vec::len).sum();
     eprintln!(
         "bundle: {} files, {} bytes; devices JSON {} bytes, CBOR {} bytes ({:.0}%); pava rules JSON {} / CBOR {}; signed bundle.cbor {} bytes",
@@ -55,7 +55,7 @@ fn bench(c: &mut Criterion) {
             criterion::BatchSize::LargeInput,
         )
     });
-    group.bench_function("sign", |b| b.iter(|| sign::sign(&bundle, &key)));
+    group.bench_function("sign", |b| b.iter(|| sign::sign(&bundle, &key, 1)));
     group.bench_function("verify", |b| {
         b.iter(|| sign::verify_signed(&signed, &public))
     });

@@ -292,7 +292,7 @@ fn signed_bundles_load_back_and_refuse_tampering() {
     let (private, public) = sign::generate_key().expect("a key pair");
     let key = sign::signing_key(&private).expect("private key");
     let public = sign::verifying_key(&public).expect("public key");
-    let signed = sign::sign(&bundle, &key).expect("signed");
+    let signed = sign::sign(&bundle, &key, 1).expect("signed");
 
     let loaded = sign::load_signed(&signed, &public).expect("verifies");
     assert_eq!(loaded.bundle, bundle);
@@ -327,7 +327,7 @@ fn signed_bundles_load_back_and_refuse_tampering() {
         "manifest.json".into(),
         serde_json::to_vec(&manifest).expect("JSON"),
     );
-    let signed_newer = sign::sign(&newer, &key).expect("signed");
+    let signed_newer = sign::sign(&newer, &key, 1).expect("signed");
     match sign::load_signed(&signed_newer, &public) {
         Err(sign::SignError::UnknownFormat(message)) => {
             assert!(message.contains("bundle format version 99"), "{message}");
@@ -340,7 +340,7 @@ fn signed_bundles_load_back_and_refuse_tampering() {
     altered
         .files
         .insert("firewall/ruleset.nft".into(), b"flush ruleset\n".to_vec());
-    let signed_altered = sign::sign(&altered, &key).expect("signed");
+    let signed_altered = sign::sign(&altered, &key, 1).expect("signed");
     assert!(matches!(
         sign::load_signed(&signed_altered, &public),
         Err(sign::SignError::Digest(m)) if m.contains("firewall/ruleset.nft")
@@ -369,7 +369,7 @@ fn every_flipped_byte_of_a_signed_bundle_is_refused() {
     let (private, public) = sign::generate_key().expect("a key pair");
     let key = sign::signing_key(&private).expect("private key");
     let public = sign::verifying_key(&public).expect("public key");
-    let signed = sign::sign(&bundle, &key).expect("signed");
+    let signed = sign::sign(&bundle, &key, 1).expect("signed");
     assert_eq!(
         sign::load_signed(&signed, &public)
             .expect("verifies")

@@ -38,7 +38,7 @@ pub fn signed_bundle(dir: &Path) {
         .unwrap_or_else(|e| panic!("the bench policy builds: {e:?}"));
     let (private, public) = sign::generate_key().expect("key");
     let key = sign::signing_key(&private).expect("key");
-    let signed = sign::sign(&bundle, &key).expect("signed");
+    let signed = sign::sign(&bundle, &key, 1).expect("signed");
     std::fs::write(dir.join("bundle.cbor"), signed).expect("write");
     std::fs::write(dir.join("k.pub"), public).expect("write");
 }

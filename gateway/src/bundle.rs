@@ -15,6 +15,9 @@ pub struct PolicyBundle {
     pub bundle: Bundle,
     pub manifest: Manifest,
     pub ir: PolicyIr,
+    /// The sequence number it was signed with (`ward build --sequence`); none when unsigned
+    /// or signed by an older ward.
+    pub sequence: Option<u64>,
 }
 
 impl PolicyBundle {
@@ -41,6 +44,32 @@ pub enum BundleError {
     NoIr { path: PathBuf },
     /// The IR does not decode.
     Ir { path: PathBuf, detail: String },
+    /// Signed with a key none of the trusted keys is.
+    UnknownKey { path: PathBuf, key_id: String },
+    /// Signed with a key the operator retired.
+    KeyRetired { key_id: String },
+    /// Signed without a sequence number (by an older ward).
+    Unsequenced,
+    /// A lower sequence number than one already accepted: an old bundle replayed.
+    Rollback { sequence: u64, highest: u64 },
+    /// The sequence number of the bundle in force, with other contents.
+    SequenceReused { sequence: u64 },
+    /// The state database could not say, or record, which bundle was accepted.
+    State(String),
+}
+
+impl BundleError {
+    /// The stable code of a refusal, for the API and the audit log.
+    pub fn code(&self) -> &'static str {
+        match self {
+            BundleError::Rollback { .. } => "bundle-rollback",
+            BundleError::SequenceReused { .. } => "bundle-sequence-reused",
+            BundleError::KeyRetired { .. } => "bundle-key-retired",
+            BundleError::UnknownKey { .. } => "bundle-unknown-key",
+            BundleError::Unsequenced => "bundle-unsequenced",
+            _ => "bundle-refused",
+        }
+    }
 }
 
 impl std::fmt::Display for BundleError {
@@ -59,6 +88,26 @@ impl std::fmt::Display for BundleError {
                 path.display()
             ),
             BundleError::Ir { path, detail } => write!(f, "{}: ir.cbor: {detail}", path.display()),
+            BundleError::UnknownKey { path, key_id } => write!(
+                f,
+                "{}: signed with key {key_id}, which is none of the gateway's keys (`--key`)",
+                path.display()
+            ),
+            BundleError::KeyRetired { key_id } => {
+                write!(f, "signed with key {key_id}, which was retired")
+            }
+            BundleError::Unsequenced => f.write_str(
+                "the bundle has no sequence number: rebuild it with `ward build --sign KEY --sequence N`",
+            ),
+            BundleError::Rollback { sequence, highest } => write!(
+                f,
+                "bundle {sequence} is older than bundle {highest}, already accepted: an old bundle is never loaded again"
+            ),
+            BundleError::SequenceReused { sequence } => write!(
+                f,
+                "bundle {sequence} was accepted with other contents: a new bundle needs a higher `--sequence`"
+            ),
+            BundleError::State(message) => write!(f, "state: {message}"),
         }
     }
 }
@@ -133,14 +182,14 @@ pub fn open(
     } else {
         Some(path.to_path_buf())
     };
-    let (bundle, manifest) = match (&signed_path, key) {
+    let (bundle, manifest, sequence) = match (&signed_path, key) {
         (None, _) => {
             let bundle = read_dir(path)?;
             let manifest = sign::check_manifest(&bundle).map_err(|error| BundleError::Sign {
                 path: path.to_path_buf(),
                 error,
             })?;
-            (bundle, manifest)
+            (bundle, manifest, None)
         }
         (Some(file), key) => {
             let bytes = read(file)?;
@@ -155,7 +204,7 @@ pub fn open(
                     return Err(BundleError::NeedsKey { path: file.clone() });
                 }
             };
-            (loaded.bundle, loaded.manifest)
+            (loaded.bundle, loaded.manifest, loaded.sequence)
         }
     };
     let ir = bundle
@@ -172,5 +221,38 @@ pub fn open(
         bundle,
         manifest,
         ir,
+        sequence,
     })
+}
+
+/// Opens a signed bundle with the trusted key its signature names (key rotation: several keys
+/// are trusted at once, each known by its id).
+pub fn open_trusted(
+    path: &Path,
+    keys: &[VerifyingKey],
+) -> Result<(PolicyBundle, String), BundleError> {
+    let file = if path.is_dir() {
+        path.join("bundle.cbor")
+    } else {
+        path.to_path_buf()
+    };
+    let bytes = read(&file)?;
+    let signed = sign::signed_header(&bytes).map_err(|error| BundleError::Sign {
+        path: file.clone(),
+        error,
+    })?;
+    let key_id = hex(&signed.key_id);
+    let key = keys
+        .iter()
+        .find(|key| sign::key_id(key) == signed.key_id)
+        .ok_or_else(|| BundleError::UnknownKey {
+            path: file.clone(),
+            key_id: key_id.clone(),
+        })?;
+    Ok((open(&file, Some(key), Unsigned::Refuse)?, key_id))
+}
+
+/// A key id as the audit log and messages show it.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

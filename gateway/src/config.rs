@@ -15,6 +15,9 @@ use crate::mud_source::MudSource;
 pub struct FileConfig {
     pub bundle: Option<PathBuf>,
     pub key: Option<PathBuf>,
+    /// More public keys trusted besides `key` (key rotation): a bundle is checked with the
+    /// one whose key id its signature names.
+    pub keys: Option<Vec<PathBuf>>,
     pub state: Option<PathBuf>,
     pub listen: Option<String>,
     pub mud_source: Option<String>,
@@ -55,8 +58,8 @@ pub struct FileConfig {
 pub struct GatewayConfig {
     /// The signed bundle (`bundle.cbor`).
     pub bundle: PathBuf,
-    /// The public key that must have signed it.
-    pub key: PathBuf,
+    /// The public keys that may have signed it (the first is `--key`).
+    pub keys: Vec<PathBuf>,
     /// The SQLite state database.
     pub state: PathBuf,
     pub listen: SocketAddr,
@@ -105,6 +108,7 @@ impl FileConfig {
         FileConfig {
             bundle: self.bundle.or(file.bundle),
             key: self.key.or(file.key),
+            keys: self.keys.or(file.keys),
             state: self.state.or(file.state),
             listen: self.listen.or(file.listen),
             mud_source: self.mud_source.or(file.mud_source),
@@ -196,7 +200,9 @@ impl FileConfig {
             .unwrap_or_else(|| state.with_extension("incidents.jsonl"));
         Ok(GatewayConfig {
             bundle: required(self.bundle, "bundle")?,
-            key: required(self.key, "key")?,
+            keys: std::iter::once(required(self.key, "key")?)
+                .chain(self.keys.unwrap_or_default())
+                .collect(),
             listen,
             mud_source,
             ruleset,

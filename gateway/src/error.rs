@@ -114,6 +114,9 @@ pub enum GatewayError {
     PavaOff,
     /// A new bundle did not load; the one in force stays.
     BundleRefused {
+        /// `bundle-refused`, or what `BundleError::code` says more precisely
+        /// (`bundle-rollback`, `bundle-sequence-reused`, ...).
+        code: &'static str,
         reason: String,
     },
     /// No credentials, or credentials that do not verify (a token unknown, revoked or
@@ -306,7 +309,7 @@ impl From<GatewayError> for ApiError {
                 .hint("GET /v1/holds lists the holds in force"),
             PavaOff => ApiError::new(status, "pava-off", "the gateway does not listen for syslog")
                 .hint("start it with `--syslog-udp` or `--syslog-tcp`"),
-            BundleRefused { reason } => ApiError::new(status, "bundle-refused", reason)
+            BundleRefused { code, reason } => ApiError::new(status, code, reason)
                 .hint("the bundle in force stays; fix or re-sign the new one"),
             Unauthenticated { reason } => ApiError::new(
                 status,
@@ -437,6 +440,7 @@ mod tests {
             ),
             (
                 GatewayError::BundleRefused {
+                    code: "bundle-refused",
                     reason: "bad".into(),
                 },
                 422,

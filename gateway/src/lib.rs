@@ -17,5 +17,6 @@ pub mod pasc;
 pub mod pava;
 pub mod refusals;
 pub mod runtime;
+pub mod sequence;
 pub mod store;
 pub mod things;

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::access::{Action, Principal};
 use crate::api::extract::{MAX_ID_LEN, check_id};
-use crate::bundle::{BundleError, PolicyBundle, Unsigned};
+use crate::bundle::{BundleError, PolicyBundle};
 use crate::config::GatewayConfig;
 use crate::error::{ApiError, GatewayError, StartError};
 use crate::firewall::{Firewall, FirewallConfig};
@@ -86,9 +86,13 @@ fn internal(error: impl std::fmt::Display) -> ApiError {
 }
 
 /// Loads and verifies the bundle the configuration names.
-pub fn load_bundle(config: &GatewayConfig) -> Result<PolicyBundle, BundleError> {
-    let key = crate::bundle::verifying_key(&config.key)?;
-    crate::bundle::open(&config.bundle, Some(&key), Unsigned::Refuse)
+pub fn load_bundle(config: &GatewayConfig) -> Result<(PolicyBundle, String), BundleError> {
+    let keys = config
+        .keys
+        .iter()
+        .map(|path| crate::bundle::verifying_key(path))
+        .collect::<Result<Vec<_>, _>>()?;
+    crate::bundle::open_trusted(&config.bundle, &keys)
 }
 
 /// The operator's API policy, or the default; either must validate, or the gateway does not
@@ -159,8 +163,24 @@ impl Gateway {
     /// rebuilt from the database, which is the truth.
     pub async fn start(config: GatewayConfig) -> Result<Arc<Gateway>, StartError> {
         let api_policy = load_api_policy(config.api_policy.as_deref())?;
-        let loaded = Arc::new(load_bundle(&config)?);
-        let opened = Store::open(&config.state)?;
+        let mut opened = Store::open(&config.state)?;
+        // The bundle verifies, and is not older than the last one accepted (no rollback,
+        // across restarts too).
+        let accepted = load_bundle(&config).and_then(|(bundle, key_id)| {
+            opened.accept_bundle(&bundle, &key_id)?;
+            Ok(bundle)
+        });
+        let loaded = match accepted {
+            Ok(bundle) => Arc::new(bundle),
+            Err(error) => {
+                let _ = opened.audit(
+                    "bundle-refused",
+                    None,
+                    &json!({ "code": error.code(), "error": error.to_string(), "by": "start" }),
+                );
+                return Err(error.into());
+            }
+        };
         let things = Things::from_devices(&opened.devices()?);
         let store = Arc::new(Mutex::new(State {
             store: opened,
@@ -330,19 +350,28 @@ impl Gateway {
     /// `by` names who asked (a principal's audit name, or `signal` for SIGHUP).
     pub async fn reload(&self, by: &str) -> Result<Reload, ApiError> {
         let config = self.config.clone();
+        let store = self.store.clone();
         let loaded = blocking(move || {
-            load_bundle(&config).map_err(|e| {
+            let refused = |e: BundleError| {
                 ApiError::from(GatewayError::BundleRefused {
+                    code: e.code(),
                     reason: e.to_string(),
                 })
-            })
+            };
+            // Verified outside the lock; accepted (no rollback) under it.
+            let (bundle, key_id) = load_bundle(&config).map_err(refused)?;
+            lock(&store)
+                .store
+                .accept_bundle(&bundle, &key_id)
+                .map_err(refused)?;
+            Ok(bundle)
         })
         .await;
         let store = self.store.clone();
         let loaded = match loaded {
             Ok(loaded) => loaded,
             Err(error) => {
-                let detail = json!({ "error": error.message, "by": by });
+                let detail = json!({ "code": error.code, "error": error.message, "by": by });
                 let _ = blocking(move || {
                     lock(&store)
                         .audit("bundle-refused", None, &detail)

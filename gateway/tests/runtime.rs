@@ -38,7 +38,7 @@ async fn a_bundle_of_another_format_version_is_refused() {
     let key = sign::signing_key(&private).expect("key");
     std::fs::write(dir.path().join("k.pub"), public).expect("write");
     let write = |bundle: &Bundle| {
-        let signed = sign::sign(bundle, &key).expect("signed");
+        let signed = sign::sign(bundle, &key, 1).expect("signed");
         std::fs::write(dir.path().join("bundle.cbor"), signed).expect("write");
     };
     let config = FileConfig {

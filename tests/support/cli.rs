@@ -42,7 +42,16 @@ pub fn signed_bundle(dir: &Path, policy: &Path) {
     assert!(ward(dir, &["keygen", "-o", "k"]).status.success());
     let built = ward(
         dir,
-        &["build", &policy.to_string_lossy(), "-o", "b", "--sign", "k"],
+        &[
+            "build",
+            &policy.to_string_lossy(),
+            "-o",
+            "b",
+            "--sign",
+            "k",
+            "--sequence",
+            "1",
+        ],
     );
     assert!(built.status.success(), "{built:?}");
 }

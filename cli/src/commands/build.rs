@@ -23,8 +23,13 @@ pub struct Args {
     #[arg(long, value_name = "KIND", value_parser = ["sigma"])]
     emit: Vec<String>,
     /// Sign the bundle with this private key (from `ward keygen`): writes `bundle.cbor`.
-    #[arg(long, value_name = "KEY")]
+    #[arg(long, value_name = "KEY", requires = "sequence")]
     sign: Option<PathBuf>,
+    /// The signed bundle's sequence number: a gateway that has accepted a bundle refuses
+    /// any with a lower number (no rollback), or the same number with other contents. CI
+    /// should give its pipeline's run number, which only grows.
+    #[arg(long, value_name = "N", requires = "sign")]
+    sequence: Option<u64>,
 }
 
 pub fn run(args: Args) -> Outcome {
@@ -74,7 +79,7 @@ pub fn run(args: Args) -> Outcome {
         }
     };
     if let Some(key) = &signing_key {
-        match sign::sign(&bundle, key) {
+        match sign::sign(&bundle, key, args.sequence.unwrap_or_default()) {
             Ok(signed) => {
                 bundle.files.insert("bundle.cbor".to_string(), signed);
             }

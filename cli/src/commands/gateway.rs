@@ -26,6 +26,22 @@ enum Command {
     /// Bearer tokens for the API: create (printed once), list, revoke.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Bundle signing keys: retire one, so that bundles it signed are refused from now on.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+#[derive(clap::Subcommand)]
+enum KeyCommand {
+    /// Retires a public key (given as its PEM file): bundles it signed are refused, even if
+    /// it is still given with `--key`.
+    Retire {
+        #[arg(long, value_name = "FILE.sqlite")]
+        state: PathBuf,
+        /// The public key to retire.
+        #[arg(long, value_name = "PUB")]
+        key: PathBuf,
+    },
 }
 
 #[derive(clap::Subcommand)]
@@ -67,9 +83,10 @@ struct RunArgs {
     /// The signed bundle (`bundle.cbor`, or a bundle directory holding one).
     #[arg(long, value_name = "BUNDLE")]
     bundle: Option<PathBuf>,
-    /// The public key the bundle must be signed with.
+    /// A public key bundles may be signed with. Repeatable (key rotation): a bundle is
+    /// checked with the key its signature names.
     #[arg(long, value_name = "PUB")]
-    key: Option<PathBuf>,
+    key: Vec<PathBuf>,
     /// The SQLite state database (created if missing).
     #[arg(long, value_name = "FILE.sqlite")]
     state: Option<PathBuf>,
@@ -140,6 +157,7 @@ struct RunArgs {
 pub fn run(args: Args) -> Outcome {
     match args.command {
         Some(Command::Token(command)) => token(command),
+        Some(Command::Key(KeyCommand::Retire { state, key })) => retire(&state, &key),
         None => run_gateway(args.run),
     }
 }
@@ -157,7 +175,8 @@ fn run_gateway(args: RunArgs) -> Outcome {
     };
     let flags = FileConfig {
         bundle: args.bundle,
-        key: args.key,
+        key: args.key.first().cloned(),
+        keys: (args.key.len() > 1).then(|| args.key[1..].to_vec()),
         state: args.state,
         listen: args.listen,
         mud_source: args.mud_source,
@@ -340,4 +359,29 @@ fn seconds(text: &str) -> Option<u64> {
         _ => return None,
     };
     number.checked_mul(scale).filter(|&s| s > 0)
+}
+
+fn retire(state: &std::path::Path, key: &std::path::Path) -> Outcome {
+    let key = match ward_gateway::bundle::verifying_key(key) {
+        Ok(key) => key,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return Outcome::Failure;
+        }
+    };
+    let key_id = ward_gateway::bundle::hex(&ward_compiler::bundle::sign::key_id(&key));
+    match Store::open(state).and_then(|store| store.retire_key(&key_id)) {
+        Ok(true) => {
+            eprintln!("key {key_id} retired: bundles it signed are refused from now on");
+            Outcome::Clean
+        }
+        Ok(false) => {
+            eprintln!("key {key_id} was retired already");
+            Outcome::Clean
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            Outcome::Failure
+        }
+    }
 }

@@ -78,13 +78,19 @@ pub fn key_id(key: &VerifyingKey) -> Vec<u8> {
     Sha256::digest(key.as_bytes())[..8].to_vec()
 }
 
-/// Signs a bundle: the bytes of `bundle.cbor`.
-pub fn sign(bundle: &Bundle, key: &SigningKey) -> Result<Vec<u8>, SignError> {
+/// The protected header's label of the bundle's sequence number: set at build (`ward build
+/// --sign KEY --sequence N`), signed with the rest, so that a gateway that has accepted N
+/// refuses anything lower (an old bundle, validly signed, replayed).
+pub const SEQUENCE_LABEL: &str = "ward-sequence";
+
+/// Signs a bundle as number `sequence`: the bytes of `bundle.cbor`.
+pub fn sign(bundle: &Bundle, key: &SigningKey, sequence: u64) -> Result<Vec<u8>, SignError> {
     let payload_bytes = super::packed::pack(bundle)?;
     let protected = HeaderBuilder::new()
         .algorithm(iana::Algorithm::EdDSA)
         .content_type(CONTENT_TYPE.to_string())
         .key_id(key_id(&key.verifying_key()))
+        .text_value(SEQUENCE_LABEL.to_string(), ciborium::Value::from(sequence))
         .build();
     let message = CoseSign1Builder::new()
         .protected(protected)
@@ -101,30 +107,66 @@ pub fn sign(bundle: &Bundle, key: &SigningKey) -> Result<Vec<u8>, SignError> {
 pub struct LoadedBundle {
     pub bundle: Bundle,
     pub manifest: Manifest,
+    /// The sequence number it was signed with (none for a bundle of an older ward).
+    pub sequence: Option<u64>,
+}
+
+/// What the signed header says, before any key is chosen: which key signed the bundle, and
+/// its sequence number.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Signed {
+    pub key_id: Vec<u8>,
+    pub sequence: Option<u64>,
+}
+
+/// Reads the protected header of `bundle.cbor` (checks nothing but its shape).
+pub fn signed_header(bytes: &[u8]) -> Result<Signed, SignError> {
+    let (_, header) = open(bytes)?;
+    Ok(Signed {
+        key_id: header.key_id.clone(),
+        sequence: sequence_of(&header),
+    })
+}
+
+fn sequence_of(header: &coset::Header) -> Option<u64> {
+    header.rest.iter().find_map(|(label, value)| match label {
+        coset::Label::Text(text) if text == SEQUENCE_LABEL => {
+            value.as_integer().and_then(|n| u64::try_from(n).ok())
+        }
+        _ => None,
+    })
 }
 
 /// The files of a signed bundle without checking its signature (for `ward diff` without a
 /// key): the manifest is still checked. Never use this to deploy.
 pub fn read_unverified(bytes: &[u8]) -> Result<LoadedBundle, SignError> {
-    let message = open(bytes)?;
+    let (message, header) = open(bytes)?;
     let (bundle, manifest) = super::packed::unpack(message.payload)?;
-    Ok(LoadedBundle { bundle, manifest })
+    Ok(LoadedBundle {
+        bundle,
+        manifest,
+        sequence: sequence_of(&header),
+    })
 }
 
 /// Loads a signed bundle: signature, format version and every digest are checked.
 pub fn load_signed(bytes: &[u8], key: &VerifyingKey) -> Result<LoadedBundle, SignError> {
-    let (bundle, manifest) = checked(bytes, key, super::packed::unpack)?;
-    Ok(LoadedBundle { bundle, manifest })
+    let ((bundle, manifest), header) = checked(bytes, key, super::packed::unpack)?;
+    Ok(LoadedBundle {
+        bundle,
+        manifest,
+        sequence: sequence_of(&header),
+    })
 }
 
 /// Checks a signed bundle as `load_signed` does, without keeping its files (`ward verify`):
 /// each file is unpacked into a scratch buffer, hashed and dropped.
 pub fn verify_signed(bytes: &[u8], key: &VerifyingKey) -> Result<Manifest, SignError> {
-    checked(bytes, key, super::packed::check)
+    checked(bytes, key, super::packed::check).map(|(manifest, _)| manifest)
 }
 
 /// The message's parts once its protected header says it is a ward bundle signed with EdDSA.
-fn open(bytes: &[u8]) -> Result<super::cose::Sign1<'_>, SignError> {
+fn open(bytes: &[u8]) -> Result<(super::cose::Sign1<'_>, coset::Header), SignError> {
     let message = super::cose::split(bytes)?;
     let header = coset::Header::from_slice(message.protected).map_err(|e| {
         SignError::Malformed(format!("not a COSE_Sign1 message (protected header: {e})"))
@@ -143,7 +185,7 @@ fn open(bytes: &[u8]) -> Result<super::cose::Sign1<'_>, SignError> {
             "the payload is not `{CONTENT_TYPE}`: the bundle was signed by another version of ward; rebuild it with this one"
         )));
     }
-    Ok(message)
+    Ok((message, header))
 }
 
 /// Checks the signature and, at the same time, the payload with `unpack`: the signature
@@ -154,8 +196,8 @@ fn checked<T: Send>(
     bytes: &[u8],
     key: &VerifyingKey,
     unpack: fn(&[u8]) -> Result<T, SignError>,
-) -> Result<T, SignError> {
-    let message = open(bytes)?;
+) -> Result<(T, coset::Header), SignError> {
+    let (message, header) = open(bytes)?;
     let (signature, contents) = std::thread::scope(|scope| {
         let contents = scope.spawn(|| unpack(message.payload));
         let signature = Signature::from_slice(message.signature)
@@ -173,7 +215,7 @@ fn checked<T: Send>(
         (signature, contents)
     });
     signature?;
-    contents
+    contents.map(|contents| (contents, header))
 }
 
 /// `manifest.json`: what a bundle is and what it holds.

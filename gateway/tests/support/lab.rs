@@ -29,7 +29,7 @@ pub fn signed_bundle(dir: &Path, extra: &[(&str, &str)]) {
     let key = sign::signing_key(&private).expect("key");
     std::fs::write(
         dir.join("bundle.cbor"),
-        sign::sign(&built, &key).expect("signed"),
+        sign::sign(&built, &key, 1).expect("signed"),
     )
     .expect("write");
     std::fs::write(dir.join("k.pub"), public).expect("write");
