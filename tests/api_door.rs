@@ -612,3 +612,94 @@ fn a_mud_file_cannot_claim_another_things_class() {
     let (_, devices) = gw.http("GET", "/v1/devices", None);
     assert_eq!(devices["devices"].as_array().map(Vec::len), Some(0));
 }
+
+/// The resident memory of a process, in MB (Linux).
+fn rss_mb(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb / 1024)
+}
+
+#[test]
+fn clients_that_send_and_never_read_cannot_hold_the_door() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mirror = setup(dir.path());
+    let gw = start(dir.path(), &gateway_args(&["--mud-source", &mirror.base]))
+        .unwrap_or_else(|e| panic!("starts: {e}"));
+    for n in 0..20 {
+        let body = json!({ "id": format!("plug-{n}"), "address": format!("192.168.3.{}", 10 + n), "mud_url": PLUG_URL });
+        assert_eq!(gw.post_json("/v1/onboard", &body).0, 201);
+    }
+    let before = rss_mb(gw.child.id());
+    // 1,100 connections from one host (more than the 1,024 the gateway serves at once), each
+    // pipelining 50 requests for the whole inventory and reading nothing.
+    let request = format!(
+        "GET /v1/devices HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\n\r\n",
+        gw.address, gw.token
+    )
+    .repeat(50);
+    let mut hogs = Vec::new();
+    for _ in 0..1100 {
+        if let Ok(mut stream) = std::net::TcpStream::connect(gw.address) {
+            let _ = stream.set_nonblocking(true);
+            let _ = stream.write(request.as_bytes());
+            hogs.push(stream);
+        }
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    // Another host's request is answered at once.
+    let normal =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("socket");
+    normal
+        .bind(
+            &"127.0.0.2:0"
+                .parse::<std::net::SocketAddr>()
+                .expect("addr")
+                .into(),
+        )
+        .expect("bind 127.0.0.2");
+    let started = std::time::Instant::now();
+    normal.connect(&gw.address.into()).expect("connect");
+    let mut normal: std::net::TcpStream = normal.into();
+    normal
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .expect("timeout");
+    write!(
+        normal,
+        "GET /v1/status HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\r\n",
+        gw.address, gw.token
+    )
+    .expect("send");
+    let mut answer = String::new();
+    let _ = normal.read_to_string(&mut answer);
+    let took = started.elapsed();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(took < std::time::Duration::from_secs(1), "took {took:?}");
+    // Beyond its share, the host's connections were closed unanswered.
+    let closed = hogs
+        .iter_mut()
+        .filter(|s| {
+            let _ = s.set_nonblocking(false);
+            let _ = s.set_read_timeout(Some(std::time::Duration::from_millis(50)));
+            let mut byte = [0u8; 1];
+            matches!(s.peek(&mut byte), Ok(0) | Err(_))
+                && !matches!(s.peek(&mut byte), Err(ref e) if e.kind() == std::io::ErrorKind::WouldBlock || e.kind() == std::io::ErrorKind::TimedOut)
+        })
+        .count();
+    // The host keeps its 32 (and a few in the kernel's backlog).
+    assert!(
+        closed + 40 >= hogs.len(),
+        "{closed} of {} closed",
+        hogs.len()
+    );
+    let after = rss_mb(gw.child.id());
+    assert!(after < before + 64, "memory {before} MB -> {after} MB");
+}

@@ -94,6 +94,51 @@ const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10
 
 /// The most connections served at once; more wait in the listen queue.
 const MAX_CONNECTIONS: usize = 1024;
+/// The most connections of one source address at once; more are closed at accept, so that
+/// one host cannot take the slots of the others.
+const MAX_PER_SOURCE: usize = 32;
+/// How long a response write may stall: a client that sends requests and never reads its
+/// answers is cut off, rather than holding its buffers and its slot.
+const WRITE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+/// How long a connection may wait for its client's next bytes (idle keep-alive included).
+const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// Connections per source address; an entry lives while its source has a connection.
+#[derive(Clone, Default)]
+struct Sources(Arc<std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>>);
+
+/// One connection's place in `Sources`, given back on drop.
+struct SourceSlot {
+    sources: Sources,
+    source: std::net::IpAddr,
+}
+
+impl Sources {
+    fn take(&self, source: std::net::IpAddr) -> Option<SourceSlot> {
+        let mut counts = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let count = counts.entry(source).or_default();
+        if *count >= MAX_PER_SOURCE {
+            return None;
+        }
+        *count += 1;
+        Some(SourceSlot {
+            sources: self.clone(),
+            source,
+        })
+    }
+}
+
+impl Drop for SourceSlot {
+    fn drop(&mut self) {
+        let mut counts = self.sources.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(count) = counts.get_mut(&self.source) {
+            *count -= 1;
+            if *count == 0 {
+                counts.remove(&self.source);
+            }
+        }
+    }
+}
 
 /// Serves connections with a deadline on reading request headers. `axum::serve` sets none
 /// (hyper's default needs a timer it does not install), so a client dribbling a request
@@ -105,6 +150,7 @@ pub async fn accept(
     tls: Option<TlsAcceptor>,
 ) -> Result<(), StartError> {
     let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    let sources = Sources::default();
     loop {
         // The semaphore is never closed: the loop holds it to the end.
         let Ok(permit) = slots.clone().acquire_owned().await else {
@@ -118,6 +164,11 @@ pub async fn accept(
                 continue;
             }
         };
+        // Beyond its share, a source's connection is closed unanswered.
+        let Some(slot) = sources.take(peer.ip()) else {
+            drop(stream);
+            continue;
+        };
         let (app, tls) = (app.clone(), tls.clone());
         tokio::spawn(async move {
             match tls {
@@ -127,6 +178,7 @@ pub async fn accept(
                         tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await;
                     // A failed or slow handshake ends the connection; nothing is answered.
                     let Ok(Ok(stream)) = accepted else {
+                        drop(slot);
                         drop(permit);
                         return;
                     };
@@ -139,6 +191,7 @@ pub async fn accept(
                     serve_one(stream, app, peer, certificate, header_timeout).await;
                 }
             }
+            drop(slot);
             drop(permit);
         });
     }
@@ -159,6 +212,10 @@ async fn serve_one<IO>(
     use hyper_util::server::conn::auto::Builder;
     use hyper_util::service::TowerToHyperService;
     use tower::ServiceExt;
+    let mut io = tokio_io_timeout::TimeoutStream::new(io);
+    io.set_write_timeout(Some(WRITE_TIMEOUT));
+    io.set_read_timeout(Some(READ_TIMEOUT));
+    let io = Box::pin(io);
     let service = TowerToHyperService::new(app.map_request(
         move |mut request: axum::http::Request<hyper::body::Incoming>| {
             request.extensions_mut().insert(ConnectInfo(peer));
