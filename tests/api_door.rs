@@ -703,3 +703,94 @@ fn clients_that_send_and_never_read_cannot_hold_the_door() {
     let after = rss_mb(gw.child.id());
     assert!(after < before + 64, "memory {before} MB -> {after} MB");
 }
+
+/// A server on loopback that counts its connections and answers each request with `answer`.
+fn counting_server(
+    address: &str,
+    answer: String,
+) -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind(address).expect("bind");
+    let bound = listener.local_addr().expect("address");
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = count.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let mut stream = stream;
+            let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+            let mut buffer = [0u8; 4096];
+            let _ = stream.read(&mut buffer);
+            let _ = stream.write_all(answer.as_bytes());
+        }
+    });
+    (bound, count)
+}
+
+#[test]
+fn a_mud_url_cannot_make_the_gateway_fetch_from_inside() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    cli::signed_bundle(dir.path(), &root().join("tests/fixtures/onboarding"));
+    let json_answer = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 25\r\nConnection: close\r\n\r\n{\"secret\": \"internal-42\"}".to_string();
+    let (inside, inside_hits) = counting_server("127.0.0.1:0", json_answer);
+    // The default source fetches the MUD URL itself.
+    let gw = start(dir.path(), &gateway_args(&[])).unwrap_or_else(|e| panic!("starts: {e}"));
+    let port = inside.port();
+    for url in [
+        format!("http://127.0.0.1:{port}/evil"),
+        format!("https://127.0.0.1:{port}/evil"),
+        format!("https://localhost:{port}/evil"),
+        format!("https://[::ffff:127.0.0.1]:{port}/evil"),
+        "https://169.254.169.254/latest/meta-data".to_string(),
+        // The gateway's own API.
+        format!("https://127.0.0.1:{}/v1/devices", gw.address.port()),
+    ] {
+        let body = json!({ "id": "ssrf-1", "address": "192.168.3.50", "mud_url": url });
+        let (status, answer) = gw.post_json("/v1/onboard", &body);
+        assert_eq!(
+            (status, answer["error"]["code"].as_str()),
+            (422, Some("mud-url-refused")),
+            "{url}: {answer}"
+        );
+        assert!(!answer.to_string().contains("internal-42"), "{answer}");
+    }
+    assert_eq!(inside_hits.load(std::sync::atomic::Ordering::SeqCst), 0);
+    drop(gw);
+
+    // A configured mirror (on loopback) is reached, but its redirect to another host is not
+    // followed; the URL actually read is audited.
+    let (elsewhere, elsewhere_hits) = counting_server("127.0.0.2:0", String::new());
+    let redirect = format!(
+        "HTTP/1.1 302 Found\r\nLocation: http://{elsewhere}/x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    let (redirecting, _) = counting_server("127.0.0.1:0", redirect);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mirror = setup(dir.path());
+    let source = format!("http://{redirecting}");
+    let gw = start(dir.path(), &gateway_args(&["--mud-source", &source]))
+        .unwrap_or_else(|e| panic!("starts: {e}"));
+    let body = json!({ "id": "plug-1", "address": "192.168.3.10", "mud_url": PLUG_URL });
+    let (status, answer) = gw.post_json("/v1/onboard", &body);
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (422, Some("mud-url-refused")),
+        "{answer}"
+    );
+    assert_eq!(elsewhere_hits.load(std::sync::atomic::Ordering::SeqCst), 0);
+    drop(gw);
+    let gw = start(dir.path(), &gateway_args(&["--mud-source", &mirror.base]))
+        .unwrap_or_else(|e| panic!("starts: {e}"));
+    assert_eq!(gw.post_json("/v1/onboard", &body).0, 201);
+    let entries = audit(&gw);
+    let onboarded = entries
+        .iter()
+        .find(|e| e["event"] == "onboarded")
+        .expect("onboarded");
+    assert_eq!(
+        onboarded["detail"]["mud_read_from"],
+        format!("{}/tplinkplug.com/tplinkplug", mirror.base)
+    );
+}

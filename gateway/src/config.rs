@@ -51,6 +51,8 @@ pub struct FileConfig {
     /// The names the API answers to (`Host`, `Origin`); the listen address and, on a loopback
     /// address, `localhost` are always among them.
     pub api_names: Option<Vec<String>>,
+    /// Prefixes beyond the public Internet that MUD fetching may reach (`10.0.0.0/8`).
+    pub mud_fetch_allow: Option<Vec<String>>,
 }
 
 /// The settings the gateway runs with.
@@ -83,6 +85,8 @@ pub struct GatewayConfig {
     pub api_policy: Option<PathBuf>,
     pub client_roles: std::collections::BTreeMap<String, Role>,
     pub api_names: Vec<String>,
+    /// What MUD fetching may reach.
+    pub fetch_guard: crate::fetch_guard::FetchGuard,
 }
 
 /// The API's TLS material.
@@ -129,6 +133,7 @@ impl FileConfig {
             api_policy: self.api_policy.or(file.api_policy),
             client_roles: self.client_roles.or(file.client_roles),
             api_names: self.api_names.or(file.api_names),
+            mud_fetch_allow: self.mud_fetch_allow.or(file.mud_fetch_allow),
         }
     }
 
@@ -175,6 +180,17 @@ impl FileConfig {
             let role = Role::parse(&role).ok_or(ConfigError::UnknownRole { text: role })?;
             client_roles.insert(name, role);
         }
+        let mut allow = Vec::new();
+        for text in self.mud_fetch_allow.unwrap_or_default() {
+            allow.push(text.parse().map_err(|_| ConfigError::NotAPrefix { text })?);
+        }
+        let fetch_guard = crate::fetch_guard::FetchGuard {
+            allow,
+            mirror_host: match &mud_source {
+                MudSource::Mirror(base) => crate::pasc::classify::host_of(base),
+                _ => None,
+            },
+        };
         let mut api_names = self.api_names.unwrap_or_default();
         api_names.push(listen.ip().to_string());
         if listen.ip().is_loopback() {
@@ -223,6 +239,7 @@ impl FileConfig {
             api_policy: self.api_policy,
             client_roles,
             api_names,
+            fetch_guard,
         })
     }
 }
@@ -249,6 +266,8 @@ pub enum ConfigError {
     PlainHttpNotLoopback { listen: SocketAddr },
     /// A role other than operator, auditor, onboarding.
     UnknownRole { text: String },
+    /// `--mud-fetch-allow` that is not an address prefix.
+    NotAPrefix { text: String },
 }
 
 impl std::fmt::Display for ConfigError {
@@ -275,6 +294,10 @@ impl std::fmt::Display for ConfigError {
             ConfigError::PlainHttpNotLoopback { listen } => write!(
                 f,
                 "`--insecure-http` serves plain HTTP on loopback addresses only, not on {listen}: give `--tls-cert` and `--tls-key`"
+            ),
+            ConfigError::NotAPrefix { text } => write!(
+                f,
+                "mud-fetch-allow: `{text}` is not an address prefix such as 10.0.0.0/8"
             ),
             ConfigError::UnknownRole { text } => write!(
                 f,

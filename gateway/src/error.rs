@@ -171,6 +171,7 @@ impl GatewayError {
             | AddressOutsideSegment { .. }
             | BundleRefused { .. } => 422,
             MudFetch(e) if e.code == "mud-unreachable" => 502,
+            MudFetch(e) if e.code == "mud-url-refused" => 422,
             MudFetch(_) => 422,
             Internal(_) => 500,
         }

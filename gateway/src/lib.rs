@@ -7,6 +7,7 @@ pub mod api;
 pub mod bundle;
 pub mod config;
 pub mod error;
+pub mod fetch_guard;
 pub mod firewall;
 pub mod holds;
 pub mod messages;

@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::fetch_guard::FetchGuard;
 use crate::mud::MAX_MUD_BYTES;
 
 #[derive(Clone, Debug)]
@@ -71,14 +72,21 @@ impl MudSource {
         }
     }
 
-    pub async fn fetch(&self, client: &reqwest::Client, url: &str) -> Result<Vec<u8>, FetchError> {
+    /// The MUD file of `url`, and where it was read from (the URL actually fetched, after
+    /// redirects, or the file): what the audit log records.
+    pub async fn fetch(
+        &self,
+        client: &reqwest::Client,
+        guard: &FetchGuard,
+        url: &str,
+    ) -> Result<(Vec<u8>, String), FetchError> {
         match self {
             MudSource::Directory(root) => {
                 let relative = Self::relative(url)?;
                 for candidate in [relative.clone(), format!("{relative}.json")] {
                     let path = root.join(&candidate);
                     match read_bounded(&path).await {
-                        Ok(bytes) => return Ok(bytes),
+                        Ok(bytes) => return Ok((bytes, path.display().to_string())),
                         Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
                         Err(e) => {
                             return Err(FetchError {
@@ -95,9 +103,19 @@ impl MudSource {
             }
             MudSource::Mirror(base) => {
                 let target = format!("{base}/{}", Self::relative(url)?);
-                get(client, &target, url).await
+                get(client, guard, &target, url).await
             }
-            MudSource::Direct => get(client, url, url).await,
+            MudSource::Direct => {
+                if !url.starts_with("https://") {
+                    return Err(FetchError {
+                        code: "mud-url-refused",
+                        message: format!(
+                            "`{url}` is not an https URL: MUD files are fetched over https only"
+                        ),
+                    });
+                }
+                get(client, guard, url, url).await
+            }
         }
     }
 }
@@ -112,11 +130,47 @@ async fn read_bounded(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// GETs a MUD file, reading at most one byte more than a MUD file may have.
-async fn get(client: &reqwest::Client, target: &str, url: &str) -> Result<Vec<u8>, FetchError> {
-    let unreachable = |e: reqwest::Error| FetchError {
-        code: "mud-unreachable",
-        message: format!("fetching the MUD file of `{url}` from {target}: {e}"),
+/// GETs a MUD file, reading at most one byte more than a MUD file may have. A host given as
+/// an address is checked here (the resolver checks names); nothing of a response body is
+/// ever put in an error.
+async fn get(
+    client: &reqwest::Client,
+    guard: &FetchGuard,
+    target: &str,
+    url: &str,
+) -> Result<(Vec<u8>, String), FetchError> {
+    let refused = |why: String| FetchError {
+        code: "mud-url-refused",
+        message: format!("the MUD file of `{url}` is not fetched from {target}: {why}"),
+    };
+    let host = crate::pasc::classify::host_of(target).ok_or_else(|| refused("no host".into()))?;
+    if let Ok(address) = host.parse::<std::net::IpAddr>()
+        && !guard.admits(&host, address)
+    {
+        return Err(refused(format!(
+            "{address} is not an address MUD fetching may reach (--mud-fetch-allow)"
+        )));
+    }
+    let unreachable = |e: reqwest::Error| {
+        // reqwest's message names the URL and the cause, never the body.
+        let mut cause = String::new();
+        let mut source = std::error::Error::source(&e);
+        while let Some(inner) = source {
+            cause.push_str(&inner.to_string());
+            cause.push('\n');
+            source = inner.source();
+        }
+        let refused_here = cause.contains("MUD fetching may not reach")
+            || cause.contains("redirect to another host")
+            || e.is_redirect();
+        FetchError {
+            code: if refused_here {
+                "mud-url-refused"
+            } else {
+                "mud-unreachable"
+            },
+            message: format!("fetching the MUD file of `{url}` from {target}: {e}"),
+        }
     };
     let mut response = client
         .get(target)
@@ -136,6 +190,7 @@ async fn get(client: &reqwest::Client, target: &str, url: &str) -> Result<Vec<u8
             message: format!("{target} answered {} for `{url}`", response.status()),
         });
     }
+    let fetched = response.url().to_string();
     let mut bytes = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(unreachable)? {
         bytes.extend_from_slice(&chunk);
@@ -146,7 +201,7 @@ async fn get(client: &reqwest::Client, target: &str, url: &str) -> Result<Vec<u8
             });
         }
     }
-    Ok(bytes)
+    Ok((bytes, fetched))
 }
 
 #[cfg(test)]

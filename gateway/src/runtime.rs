@@ -188,6 +188,8 @@ impl Gateway {
         }));
         let client = reqwest::Client::builder()
             .timeout(crate::mud_source::FETCH_TIMEOUT)
+            .redirect(crate::fetch_guard::redirects())
+            .dns_resolver(config.fetch_guard.resolver())
             .build()
             .map_err(|e| StartError::Runtime(format!("HTTP client: {e}")))?;
         let bundle = Arc::new(RwLock::new(loaded.clone()));
@@ -480,7 +482,7 @@ impl Gateway {
                 address: request.address.clone(),
             })
         })?;
-        let mud = self.mud_of(&request).await?;
+        let (mud, mud_read_from) = self.mud_of(&request).await?;
         let policy = self.bundle();
         // A document the caller sent is the caller's word, which the API's policy allowed; a
         // fetched one vouches for nothing but its URL.
@@ -519,6 +521,8 @@ impl Gateway {
                 "url"
             };
             object.insert("mud_from".to_string(), json!(mud));
+            // What was actually read: the URL fetched (after redirects), or the file.
+            object.insert("mud_read_from".to_string(), json!(mud_read_from));
         }
         let device = Device {
             id: request.id.clone(),
@@ -602,20 +606,38 @@ impl Gateway {
 
     /// The MUD file of a request: the document it carries, or the one its URL names, fetched
     /// from the configured source.
-    async fn mud_of(&self, request: &OnboardRequest) -> Result<MudFile, ApiError> {
-        let bytes = match (&request.mud, &request.mud_url) {
-            (Some(document), _) => serde_json::to_vec(document).map_err(internal)?,
+    /// The MUD file of a request, and where it came from: the document it carries
+    /// (`inline`), or the one its URL names, fetched from the configured source (the URL or
+    /// file actually read).
+    async fn mud_of(&self, request: &OnboardRequest) -> Result<(MudFile, String), ApiError> {
+        let (bytes, from) = match (&request.mud, &request.mud_url) {
+            (Some(document), _) => (
+                serde_json::to_vec(document).map_err(internal)?,
+                "inline".to_string(),
+            ),
             (None, Some(url)) => self
                 .config
                 .mud_source
-                .fetch(&self.client, url)
+                .fetch(&self.client, &self.config.fetch_guard, url)
                 .await
                 .map_err(|e| ApiError::from(GatewayError::MudFetch(e)))?,
             (None, None) => {
                 return Err(GatewayError::NoMud.into());
             }
         };
-        let mud = parse_mud(&bytes).map_err(|e| ApiError::from(GatewayError::Mud(e)))?;
+        let mud = parse_mud(&bytes).map_err(|mut e| {
+            // What a fetched file says is not echoed to the client (the URL may name a
+            // server the client cannot read, the gateway's own API among them): the code
+            // and the JSON path only.
+            if request.mud.is_none() {
+                e.message = format!(
+                    "the MUD file fetched for the URL does not read ({})",
+                    e.code
+                );
+                e.hint = None;
+            }
+            ApiError::from(GatewayError::Mud(e))
+        })?;
         // A file is the MUD file of the URL it names (RFC 8520 section 4): one fetched for
         // another URL, or sent with another, is another thing's.
         if let Some(url) = &request.mud_url
@@ -623,11 +645,15 @@ impl Gateway {
         {
             return Err(GatewayError::MudUrlMismatch {
                 requested: url.clone(),
-                declared: mud.url.clone(),
+                declared: if request.mud.is_some() {
+                    mud.url.clone()
+                } else {
+                    "another URL".to_string()
+                },
             }
             .into());
         }
-        Ok(mud)
+        Ok((mud, from))
     }
 
     pub async fn devices(&self) -> Result<DeviceList, ApiError> {

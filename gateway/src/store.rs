@@ -443,6 +443,7 @@ fn audit_detail(onboarding: &Value) -> Value {
         // Who onboarded it, and whether the MUD file was the client's word or the source's.
         "by",
         "mud_from",
+        "mud_read_from",
     ] {
         if let Some(value) = onboarding.get(key) {
             detail.insert(key.to_string(), value.clone());

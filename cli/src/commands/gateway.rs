@@ -152,6 +152,10 @@ struct RunArgs {
     /// Serve the API over plain HTTP, without TLS: on a loopback address only.
     #[arg(long)]
     insecure_http: bool,
+    /// A prefix beyond the public Internet that MUD fetching may reach (by default only
+    /// public addresses, and a configured mirror's host): `10.0.0.0/8`. Repeatable.
+    #[arg(long, value_name = "PREFIX")]
+    mud_fetch_allow: Vec<String>,
 }
 
 pub fn run(args: Args) -> Outcome {
@@ -203,6 +207,7 @@ fn run_gateway(args: RunArgs) -> Outcome {
             }
         },
         api_names: (!args.api_name.is_empty()).then_some(args.api_name),
+        mud_fetch_allow: (!args.mud_fetch_allow.is_empty()).then_some(args.mud_fetch_allow),
     };
     let config = match flags.or(file).resolve() {
         Ok(config) => config,
