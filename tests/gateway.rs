@@ -666,7 +666,7 @@ fn bundles_are_verified_at_start_and_on_reload() {
         dir.path().join("b/bundle.cbor"),
     )
     .expect("copy");
-    let (status, answer) = gw.http("POST", "/v1/bundle/reload", None);
+    let (status, answer) = gw.http("POST", "/v1/bundle/reload", Some(b"{}"));
     assert_eq!(
         (status, answer["error"]["code"].as_str()),
         (422, Some("bundle-unknown-key")),
@@ -700,7 +700,7 @@ fn bundles_are_verified_at_start_and_on_reload() {
         dir.path().join("b/bundle.cbor"),
     )
     .expect("copy");
-    let (status, answer) = gw.http("POST", "/v1/bundle/reload", None);
+    let (status, answer) = gw.http("POST", "/v1/bundle/reload", Some(b"{}"));
     assert_eq!(status, 200, "{answer}");
     let (_, after) = gw.http("GET", "/v1/status", None);
     assert_ne!(after["bundle"]["revision"], revision.as_str());
@@ -719,7 +719,7 @@ fn bundles_are_verified_at_start_and_on_reload() {
         std::fs::copy(dir.path().join(file), dir.path().join("b/bundle.cbor")).expect("copy");
     };
     install("v1.cbor");
-    let (status, answer) = gw.http("POST", "/v1/bundle/reload", None);
+    let (status, answer) = gw.http("POST", "/v1/bundle/reload", Some(b"{}"));
     assert_eq!(
         (status, answer["error"]["code"].as_str()),
         (422, Some("bundle-rollback")),
@@ -751,7 +751,7 @@ fn bundles_are_verified_at_start_and_on_reload() {
     };
     build("b4", "k", "2");
     install("b4.cbor");
-    let (status, answer) = gw.http("POST", "/v1/bundle/reload", None);
+    let (status, answer) = gw.http("POST", "/v1/bundle/reload", Some(b"{}"));
     assert_eq!(
         (status, answer["error"]["code"].as_str()),
         (422, Some("bundle-sequence-reused")),
@@ -795,7 +795,7 @@ fn bundles_are_verified_at_start_and_on_reload() {
     assert!(retired.status.success(), "{retired:?}");
     build("b6", "k", "4");
     install("b6.cbor");
-    let (status, answer) = gw.http("POST", "/v1/bundle/reload", None);
+    let (status, answer) = gw.http("POST", "/v1/bundle/reload", Some(b"{}"));
     assert_eq!(
         (status, answer["error"]["code"].as_str()),
         (422, Some("bundle-key-retired")),

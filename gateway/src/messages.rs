@@ -94,6 +94,10 @@ pub struct Reload {
     pub firewall: FirewallStatus,
 }
 
+/// `POST /v1/bundle/reload` takes `{}`: a JSON body, as every write does (an object with
+/// no member; serde would read an empty struct from `[]` too).
+pub type ReloadRequest = serde_json::Map<String, serde_json::Value>;
+
 /// What a reload replaced (also the audit entry's detail).
 #[derive(Clone, Debug, Serialize)]
 pub struct BundleChange {

@@ -12,14 +12,28 @@ use crate::mud::MAX_MUD_BYTES;
 /// The largest request body: a MUD document (at most `MAX_MUD_BYTES`) and the rest of m1.
 pub const MAX_BODY_BYTES: usize = MAX_MUD_BYTES + 64 * 1024;
 
-/// A JSON body of at most `MAX_BODY_BYTES`. serde_json refuses nesting deeper than 128
-/// levels: hostile depth is a 400, not a stack overflow.
+/// A JSON body of at most `MAX_BODY_BYTES`, declared `Content-Type: application/json`: what
+/// an HTML form cannot send cross-site without a CORS preflight, which the gateway never
+/// answers. serde_json refuses nesting deeper than 128 levels: hostile depth is a 400, not a
+/// stack overflow. Every write of the API reads its body through this.
 pub struct JsonBody<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, _state: &S) -> Result<Self, ApiError> {
+        let content_type = request
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|c| c.to_str().ok())
+            .unwrap_or("");
+        let essence = content_type.split(';').next().unwrap_or("").trim();
+        if !essence.eq_ignore_ascii_case("application/json") {
+            return Err(GatewayError::NotJson {
+                content_type: super::door::printable(content_type),
+            }
+            .into());
+        }
         let bytes = axum::body::to_bytes(request.into_body(), MAX_BODY_BYTES)
             .await
             .map_err(|_| GatewayError::PayloadTooLarge {

@@ -20,8 +20,8 @@ use crate::access::Action;
 use crate::error::{ApiError, GatewayError};
 use crate::messages::{
     AuditLog, AuditQuery, DeviceDetail, DeviceList, HoldList, IncidentList, IncidentQuery,
-    OnboardRequest, OnboardResponse, PavaStatus, ReleaseRequest, Released, Reload, Removal,
-    RemoveQuery, Status,
+    OnboardRequest, OnboardResponse, PavaStatus, ReleaseRequest, Released, Reload, ReloadRequest,
+    Removal, RemoveQuery, Status,
 };
 use crate::runtime::Gateway;
 use door::Caller;
@@ -46,6 +46,7 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .route("/v1/pava", get(pava))
         .route("/v1/holds", get(holds))
         .route("/v1/holds/release", post(release))
+        .route("/v1/openapi.json", get(openapi))
         .fallback(|| async { ApiError::from(GatewayError::NoEndpoint) })
         .method_not_allowed_fallback(|| async { ApiError::from(GatewayError::MethodNotAllowed) })
         // Before any route, unknown ones included: who is asking (401 otherwise).
@@ -159,11 +160,32 @@ async fn release(
     gateway.release(request, &caller).await.map(Json)
 }
 
+/// The API's OpenAPI document (kept beside the routes; schemathesis holds it true).
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+async fn openapi(State(gateway): Shared, Caller(caller): Caller) -> Result<Response, ApiError> {
+    gateway
+        .authorize(&caller, Action::ReadOpenapi, None)
+        .await?;
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        OPENAPI,
+    )
+        .into_response())
+}
+
 async fn reload(
     State(gateway): Shared,
     Caller(caller): Caller,
     Peer(source): Peer,
+    JsonBody(request): JsonBody<ReloadRequest>,
 ) -> Answer<Reload> {
+    if !request.is_empty() {
+        return Err(GatewayError::BadJson {
+            detail: "a reload takes `{}`".to_string(),
+        }
+        .into());
+    }
     gateway
         .authorize(&caller, Action::ReloadBundle, source)
         .await?;
