@@ -52,8 +52,6 @@ pub fn config(
         bundle: Some(dir.join("bundle.cbor")),
         key: Some(dir.join("k.pub")),
         state: Some(dir.join("state.sqlite")),
-        // The API is served (onboard bench) on loopback.
-        insecure_http: Some(true),
         ..more
     }
     .resolve()

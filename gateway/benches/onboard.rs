@@ -1,7 +1,10 @@
 //! Onboarding 10,000 things through the gateway's HTTP API, in process: synthetic MUD files
 //! in a directory source, 32 clients, the state in SQLite on disk (WAL, synchronous=FULL)
-//! and the firewall ruleset rewritten as things arrive (coalesced). Prints onboardings per
-//! second, request latency (median, p99) and the time of the last ruleset regeneration.
+//! and the firewall ruleset rewritten as things arrive (coalesced); every request
+//! authenticated and decided by the API's Cedar policy. Twice: over plain HTTP on loopback
+//! with a bearer token, and over TLS with client certificates (mTLS, a new connection per
+//! client, kept alive). Prints onboardings per second, request latency (median, p99) and the
+//! time of the last ruleset regeneration.
 //! Run with `cargo bench -p ward-gateway --bench onboard` (THINGS=N to change the count).
 
 mod common;
@@ -26,6 +29,49 @@ fn main() {
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(10_000);
+    run(things, Transport::Token);
+    run(things, Transport::MutualTls);
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Transport {
+    /// Plain HTTP on loopback, `Authorization: Bearer`.
+    Token,
+    /// TLS, the client authenticated by its certificate (a role by `client_roles`).
+    MutualTls,
+}
+
+/// A CA, the gateway's certificate for 127.0.0.1 and an onboarding client's certificate, in
+/// `dir`: (CA PEM, client certificate and key PEM).
+fn pki(dir: &std::path::Path) -> (String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, SanType};
+    let mut ca = CertificateParams::new(Vec::<String>::new()).expect("params");
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name.push(DnType::CommonName, "bench CA");
+    let ca_key = KeyPair::generate().expect("key");
+    let ca_pem = ca.self_signed(&ca_key).expect("CA").pem();
+    let issuer = Issuer::new(ca, ca_key);
+    let leaf = |name: &str, ip: bool| {
+        let mut params = CertificateParams::new(vec![name.to_string()]).expect("params");
+        params.distinguished_name.push(DnType::CommonName, name);
+        if ip {
+            params
+                .subject_alt_names
+                .push(SanType::IpAddress("127.0.0.1".parse().expect("ip")));
+        }
+        let key = KeyPair::generate().expect("key");
+        let cert = params.signed_by(&key, &issuer).expect("signed");
+        (cert.pem(), key.serialize_pem())
+    };
+    let (server, server_key) = leaf("gateway", true);
+    std::fs::write(dir.join("gw.pem"), server).expect("write");
+    std::fs::write(dir.join("gw.key"), server_key).expect("write");
+    std::fs::write(dir.join("ca.pem"), &ca_pem).expect("write");
+    let (client, client_key) = leaf("bench-onboarder", false);
+    (ca_pem, format!("{client}{client_key}"))
+}
+
+fn run(things: usize, transport: Transport) {
     let dir = tempfile::tempdir().expect("temp dir");
     common::signed_bundle(dir.path());
     let mud_dir = dir.path().join("mud");
@@ -45,12 +91,26 @@ fn main() {
             "mud_url": mud_url,
         }));
     }
+    let (ca_pem, identity) = pki(dir.path());
+    let settings = match transport {
+        Transport::Token => FileConfig {
+            insecure_http: Some(true),
+            ..FileConfig::default()
+        },
+        Transport::MutualTls => FileConfig {
+            tls_cert: Some(dir.path().join("gw.pem")),
+            tls_key: Some(dir.path().join("gw.key")),
+            client_ca: Some(dir.path().join("ca.pem")),
+            client_roles: Some([("bench-onboarder".to_string(), "onboarding".to_string())].into()),
+            ..FileConfig::default()
+        },
+    };
     let config = common::config(
         dir.path(),
         FileConfig {
             listen: Some("127.0.0.1:0".into()),
             mud_source: Some(format!("dir:{}", mud_dir.display())),
-            ..FileConfig::default()
+            ..settings
         },
     );
     // An onboarding client's token, made before the gateway opens the state.
@@ -66,15 +126,32 @@ fn main() {
         let address = listener.local_addr().expect("address");
         let app = ward_gateway::api::router(gateway.clone());
         let deadline = gateway.config.request_timeout;
-        tokio::spawn(ward_gateway::api::accept(listener, app, deadline, None));
-        let client = reqwest::Client::new();
-        let url = format!("http://{address}/v1/onboard");
+        let tls = gateway
+            .config
+            .api_tls
+            .as_ref()
+            .map(|tls| ward_gateway::api::server::acceptor(tls, address).expect("TLS"));
+        tokio::spawn(ward_gateway::api::accept(listener, app, deadline, tls));
+        let (client, url) = match transport {
+            Transport::Token => (reqwest::Client::new(), format!("http://{address}/v1/onboard")),
+            Transport::MutualTls => (
+                reqwest::Client::builder()
+                    .use_rustls_tls()
+                    .add_root_certificate(reqwest::Certificate::from_pem(ca_pem.as_bytes()).expect("CA"))
+                    .identity(reqwest::Identity::from_pem(identity.as_bytes()).expect("identity"))
+                    .build()
+                    .expect("client"),
+                format!("https://{address}/v1/onboard"),
+            ),
+        };
         let queue = Arc::new(std::sync::Mutex::new(requests));
         let started = Instant::now();
         let mut workers = Vec::new();
         for _ in 0..CLIENTS {
             let (client, url, queue) = (client.clone(), url.clone(), queue.clone());
-            let authorization = format!("Bearer {token}");
+            // Over mTLS the certificate says who the client is; no token.
+            let authorization =
+                (transport == Transport::Token).then(|| format!("Bearer {token}"));
             workers.push(tokio::spawn(async move {
                 let mut latencies = Vec::new();
                 loop {
@@ -82,10 +159,11 @@ fn main() {
                         break;
                     };
                     let sent = Instant::now();
-                    let response = client
-                        .post(&url)
-                        .header("content-type", "application/json")
-                        .header("authorization", &authorization)
+                    let mut post = client.post(&url).header("content-type", "application/json");
+                    if let Some(authorization) = &authorization {
+                        post = post.header("authorization", authorization);
+                    }
+                    let response = post
                         .body(request.to_string())
                         .send()
                         .await
@@ -106,7 +184,11 @@ fn main() {
         let status = gateway.firewall.status();
         let status = if status.ruleset.is_empty() { gateway.firewall.update().await } else { status };
         println!(
-            "onboarded {} things through the API in {:.2} s: {:.0} onboardings/s ({CLIENTS} clients); latency median {:.1} ms, p99 {:.1} ms",
+            "{}: onboarded {} things through the API in {:.2} s: {:.0} onboardings/s ({CLIENTS} clients); latency median {:.1} ms, p99 {:.1} ms",
+            match transport {
+                Transport::Token => "plain HTTP, bearer token",
+                Transport::MutualTls => "TLS, client certificate",
+            },
             latencies.len(),
             elapsed.as_secs_f64(),
             latencies.len() as f64 / elapsed.as_secs_f64(),

@@ -71,6 +71,7 @@ fn main() {
         dir.path(),
         FileConfig {
             syslog_udp: Some("127.0.0.1:0".into()),
+            insecure_http: Some(true),
             ..FileConfig::default()
         },
     );

@@ -74,7 +74,7 @@ pub async fn serve(gateway: Arc<Gateway>) -> Result<(), StartError> {
 
 /// The API's TLS: the gateway's certificate and key; client certificates verified against
 /// the client CA when presented (bearer tokens need none).
-fn acceptor(
+pub fn acceptor(
     tls: &crate::config::ApiTls,
     address: std::net::SocketAddr,
 ) -> Result<TlsAcceptor, StartError> {
