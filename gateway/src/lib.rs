@@ -13,6 +13,7 @@ pub mod holds;
 pub mod messages;
 // MUD is its own crate (no async, no network); the gateway reads it as `crate::mud`.
 pub use ward_mud as mud;
+pub mod mud_signature;
 pub mod mud_source;
 pub mod pasc;
 pub mod pava;
