@@ -794,3 +794,225 @@ fn a_mud_url_cannot_make_the_gateway_fetch_from_inside() {
         format!("{}/tplinkplug.com/tplinkplug", mirror.base)
     );
 }
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let output = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl runs");
+    assert!(
+        output.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// A manufacturer's CA and MUD signer, made with openssl in `dir` (`<name>-ca.pem`,
+/// `<name>-signer.pem`, `<name>-signer.key`).
+fn manufacturer(dir: &Path, name: &str) {
+    let ca = format!("{name}-ca");
+    let signer = format!("{name}-signer");
+    for key in [&ca, &signer] {
+        openssl(
+            dir,
+            &[
+                "ecparam",
+                "-name",
+                "prime256v1",
+                "-genkey",
+                "-noout",
+                "-out",
+                &format!("{key}.key"),
+            ],
+        );
+    }
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            &format!("{ca}.key"),
+            "-out",
+            &format!("{ca}.pem"),
+            "-subj",
+            &format!("/CN={ca}"),
+            "-days",
+            "30",
+        ],
+    );
+    openssl(
+        dir,
+        &[
+            "req",
+            "-new",
+            "-key",
+            &format!("{signer}.key"),
+            "-out",
+            &format!("{signer}.csr"),
+            "-subj",
+            &format!("/CN={signer}"),
+        ],
+    );
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &format!("{signer}.csr"),
+            "-CA",
+            &format!("{ca}.pem"),
+            "-CAkey",
+            &format!("{ca}.key"),
+            "-CAcreateserial",
+            "-out",
+            &format!("{signer}.pem"),
+            "-days",
+            "30",
+        ],
+    );
+}
+
+#[test]
+fn mud_signatures_decide_as_the_class_says() {
+    if !tls_clients() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    manufacturer(dir, "tplink");
+    manufacturer(dir, "forger");
+    // The plug's MUD file naming its signature, and variants of it: each is a file of its
+    // own URL, signed (or not) as the case says.
+    let original: Value =
+        serde_json::from_slice(&std::fs::read(plug_mud()).expect("mud")).expect("json");
+    let muds = dir.join("muds/tplinkplug.com");
+    std::fs::create_dir_all(&muds).expect("dir");
+    let write = |name: &str, signed_by: Option<&str>| {
+        let mut mud = original.clone();
+        mud["ietf-mud:mud"]["mud-url"] = json!(format!("https://tplinkplug.com/{name}"));
+        if signed_by.is_some() {
+            mud["ietf-mud:mud"]["mud-signature"] =
+                json!(format!("https://tplinkplug.com/{name}.p7s"));
+        }
+        std::fs::write(
+            muds.join(name),
+            serde_json::to_vec_pretty(&mud).expect("json"),
+        )
+        .expect("write");
+        if let Some(signer) = signed_by {
+            let (cert, key) = (
+                format!("{signer}-signer.pem"),
+                format!("{signer}-signer.key"),
+            );
+            let (input, output) = (
+                muds.join(name).display().to_string(),
+                muds.join(format!("{name}.p7s")).display().to_string(),
+            );
+            openssl(
+                dir,
+                &[
+                    "cms", "-sign", "-binary", "-in", &input, "-signer", &cert, "-inkey", &key,
+                    "-outform", "DER", "-out", &output, "-md", "sha256",
+                ],
+            );
+        }
+    };
+    write("signed", Some("tplink"));
+    write("forged", Some("forger"));
+    write("unsigned", None);
+    write("altered", Some("tplink"));
+    // Altered after signing: one more member.
+    let mut altered: Value =
+        serde_json::from_slice(&std::fs::read(muds.join("altered")).expect("read")).expect("json");
+    altered["ietf-mud:mud"]["documentation"] = json!("https://evil.example/");
+    std::fs::write(
+        muds.join("altered"),
+        serde_json::to_vec_pretty(&altered).expect("json"),
+    )
+    .expect("write");
+
+    // The home policy, its plugs requiring signed MUD files, then quarantining the rest.
+    let policy = dir.join("policy");
+    std::fs::create_dir_all(&policy).expect("dir");
+    let home = std::fs::read_to_string(root().join("tests/fixtures/onboarding/home.ward"))
+        .expect("policy");
+    let source = format!("dir:{}", dir.join("muds").display());
+    let anchor = format!("tplinkplug.com={}", dir.join("tplink-ca.pem").display());
+    // The plugs' segment is 192.168.3.0/24, the quarantine place's 192.168.99.0/24.
+    let onboard = |gw: &GatewayProcess, n: u8, name: &str, subnet: u8| {
+        let body = json!({ "id": format!("plug-{name}-{n}"), "address": format!("192.168.{subnet}.{n}"), "mud_url": format!("https://tplinkplug.com/{name}") });
+        gw.post_json("/v1/onboard", &body)
+    };
+    for (rule, n) in [("required", 10u8), ("quarantine", 40u8)] {
+        let text = home.replacen(
+            "class plugs \"Smart plugs, switches and bulbs\" {",
+            &format!(
+                "class plugs \"Smart plugs, switches and bulbs\" {{\n  mud_signature = {rule}"
+            ),
+            1,
+        );
+        assert_ne!(text, home, "the plugs class is where the test expects it");
+        std::fs::write(policy.join("home.ward"), text).expect("write");
+        let _ = std::fs::remove_dir_all(dir.join("b"));
+        let _ = std::fs::remove_file(dir.join("state.sqlite"));
+        if rule == "required" {
+            assert!(ward(dir, &["keygen", "-o", "k"]).status.success());
+        }
+        let built = ward(
+            dir,
+            &[
+                "build",
+                "policy",
+                "-o",
+                "b",
+                "--sign",
+                "k",
+                "--sequence",
+                "1",
+            ],
+        );
+        assert!(built.status.success(), "{built:?}");
+        let gw = start(
+            dir,
+            &gateway_args(&["--mud-source", &source, "--mud-signer", &anchor]),
+        )
+        .unwrap_or_else(|e| panic!("starts: {e}"));
+        let (status, answer) = onboard(&gw, n, "signed", 3);
+        assert_eq!(status, 201, "{rule}: {answer}");
+        assert_eq!(answer["mud_signature"]["verdict"], "valid", "{answer}");
+        assert!(
+            answer["mud_signature"]["signer"]
+                .as_str()
+                .is_some_and(|s| s.contains("tplink-signer"))
+        );
+        assert_eq!(answer["class"], "plugs");
+        for (k, name) in ["forged", "altered", "unsigned"].into_iter().enumerate() {
+            let subnet = if rule == "quarantine" { 99 } else { 3 };
+            let (status, answer) = onboard(&gw, n + 1 + k as u8, name, subnet);
+            if rule == "required" {
+                assert_eq!(
+                    (status, answer["error"]["code"].as_str()),
+                    (422, Some("mud-signature-required")),
+                    "{name}: {answer}"
+                );
+            } else {
+                assert_eq!(status, 201, "{name}: {answer}");
+                assert_eq!(answer["class"], "unknown_things", "{name}: {answer}");
+                assert_eq!(answer["quarantined"], true, "{name}: {answer}");
+                let verdict = if name == "unsigned" {
+                    "unsigned"
+                } else {
+                    "invalid"
+                };
+                assert_eq!(
+                    answer["mud_signature"]["verdict"], verdict,
+                    "{name}: {answer}"
+                );
+            }
+        }
+    }
+}

@@ -72,7 +72,21 @@ pub struct ClassIr {
     /// class matches here, PAVA the things it quarantines; no flow leaves or enters it.
     #[serde(default)]
     pub quarantine: bool,
+    /// `mud_signature`, when the class says (see `signature_rule`).
+    #[serde(default)]
+    pub mud_signature: Option<String>,
     pub origin: Origin,
+}
+
+/// What PASC does with an unsigned or badly signed MUD file of a class.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignatureRule {
+    /// The thing is refused.
+    Required,
+    /// The thing is onboarded into the quarantine place.
+    Quarantine,
+    /// The thing is onboarded as the file says; the verdict is recorded.
+    Optional,
 }
 
 /// How a class's things send PAVA's reports to their gateway: TLS (RFC 5425) where they can,
@@ -116,6 +130,20 @@ impl ClassIr {
                 .mud
                 .iter()
                 .any(|p| p == crate::mud_pattern::QUARANTINE_PATTERN)
+    }
+
+    /// What PASC does with a fetched MUD file of this class that is unsigned or whose
+    /// signature does not verify: the class's `mud_signature`, else `required` for a profile
+    /// of level 3 or 4 (a forged file would place a thing among the most protected) and
+    /// `optional` below, or without a profile.
+    pub fn signature_rule(&self) -> SignatureRule {
+        match self.mud_signature.as_deref() {
+            Some("required") => SignatureRule::Required,
+            Some("quarantine") => SignatureRule::Quarantine,
+            Some(_) => SignatureRule::Optional,
+            None if self.level.is_some_and(|l| l >= 3) => SignatureRule::Required,
+            None => SignatureRule::Optional,
+        }
     }
 
     /// How its things send PAVA's reports.
@@ -622,6 +650,7 @@ fn class_ir(
             .map(assessment_ir)
             .collect(),
         quarantine: info.quarantine,
+        mud_signature: property_text("mud_signature"),
         origin,
         name,
     })

@@ -65,6 +65,12 @@ pub static MANAGEMENT: Vocabulary = Vocabulary {
     what: "management",
     words: &["unmanaged", "partial", "managed"],
 };
+/// What PASC does with a fetched MUD file whose signature (RFC 8520 section 13) is missing or
+/// does not verify: refuse the thing, place it in quarantine, or onboard it as the file says.
+pub static MUD_SIGNATURE_RULES: Vocabulary = Vocabulary {
+    what: "MUD signature rule",
+    words: &["required", "quarantine", "optional"],
+};
 pub static BOOLEANS: Vocabulary = Vocabulary {
     what: "truth value",
     words: &["true", "false"],
@@ -433,6 +439,7 @@ static CLASS: DeclSpec = DeclSpec {
         prop("credential_refresh", ValueType::Duration),
         prop("manufacturer", ValueType::Str),
         prop("model", ValueType::Str),
+        prop("mud_signature", ValueType::Word(&MUD_SIGNATURE_RULES)),
         DESCRIPTION,
     ],
     statements: &[StmtTag::Match, StmtTag::Accept],

@@ -53,6 +53,9 @@ pub struct FileConfig {
     pub api_names: Option<Vec<String>>,
     /// Prefixes beyond the public Internet that MUD fetching may reach (`10.0.0.0/8`).
     pub mud_fetch_allow: Option<Vec<String>>,
+    /// Trust anchors of MUD signatures, by the MUD URL's host:
+    /// `{ "tplinkplug.com" = "anchors/tplink.pem" }`.
+    pub mud_signers: Option<std::collections::BTreeMap<String, PathBuf>>,
 }
 
 /// The settings the gateway runs with.
@@ -87,6 +90,8 @@ pub struct GatewayConfig {
     pub api_names: Vec<String>,
     /// What MUD fetching may reach.
     pub fetch_guard: crate::fetch_guard::FetchGuard,
+    /// Trust anchor files of MUD signatures, by host (lower case).
+    pub mud_signers: std::collections::BTreeMap<String, PathBuf>,
 }
 
 /// The API's TLS material.
@@ -134,6 +139,7 @@ impl FileConfig {
             client_roles: self.client_roles.or(file.client_roles),
             api_names: self.api_names.or(file.api_names),
             mud_fetch_allow: self.mud_fetch_allow.or(file.mud_fetch_allow),
+            mud_signers: self.mud_signers.or(file.mud_signers),
         }
     }
 
@@ -240,6 +246,12 @@ impl FileConfig {
             client_roles,
             api_names,
             fetch_guard,
+            mud_signers: self
+                .mud_signers
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(host, path)| (host.to_ascii_lowercase(), path))
+                .collect(),
         })
     }
 }

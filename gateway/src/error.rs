@@ -108,6 +108,12 @@ pub enum GatewayError {
         device: String,
         at: String,
     },
+    /// The class requires a MUD signature that verifies (`mud_signature`), and the file's
+    /// does not.
+    MudSignature {
+        class: String,
+        why: String,
+    },
     /// A release that names neither an id nor an address, or nothing held.
     NothingHeld,
     /// PAVA does not run: no syslog listener.
@@ -166,6 +172,7 @@ impl GatewayError {
             DuplicateDevice { .. } | DuplicateAddress { .. } | IdentityHeld { .. } => 409,
             NothingHeld => 404,
             Refused(_)
+            | MudSignature { .. }
             | Mud(_)
             | MudUrlMismatch { .. }
             | AddressOutsideSegment { .. }
@@ -306,6 +313,12 @@ impl From<GatewayError> for ApiError {
                 format!("{kind} `{value}` is held: thing `{device}` was {reason} at {at}"),
             )
             .hint("an operator releases it after dealing with the thing: POST /v1/holds/release {\"id\": ..., \"address\": ...}"),
+            MudSignature { class, why } => ApiError::new(
+                status,
+                "mud-signature-required",
+                format!("class `{class}` takes only MUD files its manufacturer signed; this one is {why}"),
+            )
+            .hint("configure the manufacturer's trust anchor (`--mud-signer HOST=CA.pem`), or see the class's `mud_signature`"),
             NothingHeld => ApiError::new(status, "not-held", "no hold on that id or address")
                 .hint("GET /v1/holds lists the holds in force"),
             PavaOff => ApiError::new(status, "pava-off", "the gateway does not listen for syslog")
@@ -376,6 +389,8 @@ pub enum StartError {
     Runtime(String),
     /// The API's Cedar policy does not read or does not validate.
     ApiPolicy { path: String, error: String },
+    /// A MUD signer's trust anchors do not read.
+    MudSigner { host: String, error: String },
 }
 
 impl std::fmt::Display for StartError {
@@ -395,6 +410,9 @@ impl std::fmt::Display for StartError {
             StartError::Firewall(message) => write!(f, "firewall: {message}"),
             StartError::Runtime(message) => f.write_str(message),
             StartError::ApiPolicy { path, error } => write!(f, "API policy {path}: {error}"),
+            StartError::MudSigner { host, error } => {
+                write!(f, "mud-signer {host}: {error}")
+            }
         }
     }
 }

@@ -34,6 +34,8 @@ pub struct OnboardResponse {
     /// m8: the ruleset now in place.
     pub firewall: FirewallStatus,
     pub audit_seq: i64,
+    /// Whether the manufacturer vouches for the MUD file (RFC 8520 section 13).
+    pub mud_signature: crate::pasc::signature::SignatureVerdict,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]

@@ -20,8 +20,10 @@ use crate::messages::{
 use crate::mud::{MudFile, parse_mud};
 use crate::pasc::classify::Evidence;
 use crate::pasc::onboard::onboard;
+use crate::pasc::signature::SignatureVerdict;
 use crate::store::{AddError, Device, Store, now};
 use crate::things::Things;
+use ward_compiler::ir::SignatureRule;
 
 /// The longest reason for a removal the audit log keeps (longer ones are cut).
 const MAX_REASON_LEN: usize = 500;
@@ -45,6 +47,8 @@ pub struct Gateway {
     denials: crate::refusals::Refusals,
     /// Who may do what on the API.
     api_policy: crate::access::policy::ApiPolicy,
+    /// Trust anchors of MUD signatures, by the MUD URL's host.
+    signers: std::collections::BTreeMap<String, Vec<x509_cert::Certificate>>,
     /// The syslog listeners' bound addresses: (UDP, TCP, TLS).
     pub syslog: (
         Option<std::net::SocketAddr>,
@@ -163,6 +167,17 @@ impl Gateway {
     /// rebuilt from the database, which is the truth.
     pub async fn start(config: GatewayConfig) -> Result<Arc<Gateway>, StartError> {
         let api_policy = load_api_policy(config.api_policy.as_deref())?;
+        let mut signers = std::collections::BTreeMap::new();
+        for (host, path) in &config.mud_signers {
+            let anchors = std::fs::read_to_string(path)
+                .map_err(|e| e.to_string())
+                .and_then(|pem| crate::mud_signature::anchors_from_pem(&pem))
+                .map_err(|error| StartError::MudSigner {
+                    host: host.clone(),
+                    error: format!("{}: {error}", path.display()),
+                })?;
+            signers.insert(host.clone(), anchors);
+        }
         let mut opened = Store::open(&config.state)?;
         // The bundle verifies, and is not older than the last one accepted (no rollback,
         // across restarts too).
@@ -278,6 +293,7 @@ impl Gateway {
             refusals: crate::refusals::Refusals::new(std::time::Instant::now()),
             denials: crate::refusals::Refusals::new(std::time::Instant::now()),
             api_policy,
+            signers,
             syslog,
         });
         let status = gateway.firewall.update().await;
@@ -482,17 +498,20 @@ impl Gateway {
                 address: request.address.clone(),
             })
         })?;
-        let (mud, mud_read_from) = self.mud_of(&request).await?;
+        let (mud, mud_read_from, bytes) = self.mud_of(&request).await?;
+        let signature = self.signature_of(&request, &mud, &bytes).await;
         let policy = self.bundle();
         // A document the caller sent is the caller's word, which the API's policy allowed; a
-        // fetched one vouches for nothing but its URL.
-        let evidence = if request.mud.is_some() {
-            Evidence::Sender
-        } else {
-            Evidence::Fetched
+        // fetched one vouches for nothing but its URL, unless its manufacturer signed it.
+        let evidence = match (&request.mud, &signature) {
+            (Some(_), _) => Evidence::Sender,
+            (None, SignatureVerdict::Valid { .. }) => Evidence::Signed,
+            (None, _) => Evidence::Fetched,
         };
         let onboarding = onboard(&policy, &mud, &request.id, evidence)
             .map_err(|refusal| ApiError::from(GatewayError::Refused(refusal)))?;
+        let onboarding =
+            self.apply_signature_rule(&policy, &mud, &request.id, onboarding, &signature)?;
         let subnets = policy.ir.addresses_of(&onboarding.class);
         if !subnets.is_empty() && !subnets.iter().any(|s| s.contains_address(address)) {
             return Err(GatewayError::AddressOutsideSegment {
@@ -523,6 +542,7 @@ impl Gateway {
             object.insert("mud_from".to_string(), json!(mud));
             // What was actually read: the URL fetched (after redirects), or the file.
             object.insert("mud_read_from".to_string(), json!(mud_read_from));
+            object.insert("mud_signature".to_string(), json!(signature));
         }
         let device = Device {
             id: request.id.clone(),
@@ -596,6 +616,7 @@ impl Gateway {
             .await;
         }
         Ok(OnboardResponse {
+            mud_signature: signature,
             onboarding,
             address: address.to_string(),
             peers_updated,
@@ -609,7 +630,10 @@ impl Gateway {
     /// The MUD file of a request, and where it came from: the document it carries
     /// (`inline`), or the one its URL names, fetched from the configured source (the URL or
     /// file actually read).
-    async fn mud_of(&self, request: &OnboardRequest) -> Result<(MudFile, String), ApiError> {
+    async fn mud_of(
+        &self,
+        request: &OnboardRequest,
+    ) -> Result<(MudFile, String, Vec<u8>), ApiError> {
         let (bytes, from) = match (&request.mud, &request.mud_url) {
             (Some(document), _) => (
                 serde_json::to_vec(document).map_err(internal)?,
@@ -653,7 +677,82 @@ impl Gateway {
             }
             .into());
         }
-        Ok((mud, from))
+        Ok((mud, from, bytes))
+    }
+
+    /// Whether the manufacturer vouches for a fetched MUD file: its `mud-signature`, fetched
+    /// as the file was, checked against the trust anchors of the MUD URL's host.
+    async fn signature_of(
+        &self,
+        request: &OnboardRequest,
+        mud: &MudFile,
+        bytes: &[u8],
+    ) -> SignatureVerdict {
+        if request.mud.is_some() {
+            return SignatureVerdict::Inline;
+        }
+        let Some(url) = &mud.signature else {
+            return SignatureVerdict::Unsigned {
+                why: "the MUD file names no mud-signature".to_string(),
+            };
+        };
+        let host = crate::pasc::classify::host_of(&mud.url).unwrap_or_default();
+        let Some(anchors) = self.signers.get(&host) else {
+            return SignatureVerdict::Unsigned {
+                why: format!("no trust anchor is configured for {host} (--mud-signer)"),
+            };
+        };
+        let fetched = self
+            .config
+            .mud_source
+            .fetch(&self.client, &self.config.fetch_guard, url)
+            .await;
+        match fetched {
+            Err(error) => SignatureVerdict::Invalid {
+                reason: format!("the signature could not be fetched: {}", error.message),
+            },
+            Ok((signature, _)) => match crate::mud_signature::verify(
+                bytes,
+                &signature,
+                anchors,
+                std::time::SystemTime::now(),
+            ) {
+                Ok(signer) => SignatureVerdict::Valid { signer },
+                Err(reason) => SignatureVerdict::Invalid { reason },
+            },
+        }
+    }
+
+    /// The class's rule for a file its manufacturer does not vouch for: refuse the thing,
+    /// place it in quarantine, or onboard it as classified (the verdict is recorded).
+    fn apply_signature_rule(
+        &self,
+        policy: &PolicyBundle,
+        mud: &MudFile,
+        device: &str,
+        onboarding: crate::pasc::onboard::Onboarding,
+        signature: &SignatureVerdict,
+    ) -> Result<crate::pasc::onboard::Onboarding, ApiError> {
+        if signature.vouched() || onboarding.quarantined {
+            return Ok(onboarding);
+        }
+        let rule = policy
+            .ir
+            .class(&onboarding.class)
+            .map_or(SignatureRule::Optional, |c| c.signature_rule());
+        let refused = || {
+            ApiError::from(GatewayError::MudSignature {
+                class: onboarding.class.clone(),
+                why: signature.why_not(),
+            })
+        };
+        match rule {
+            SignatureRule::Optional => Ok(onboarding),
+            SignatureRule::Required => Err(refused()),
+            SignatureRule::Quarantine => {
+                crate::pasc::onboard::quarantine(policy, mud, device).ok_or_else(refused)
+            }
+        }
     }
 
     pub async fn devices(&self) -> Result<DeviceList, ApiError> {

@@ -444,6 +444,7 @@ fn audit_detail(onboarding: &Value) -> Value {
         "by",
         "mud_from",
         "mud_read_from",
+        "mud_signature",
     ] {
         if let Some(value) = onboarding.get(key) {
             detail.insert(key.to_string(), value.clone());

@@ -22,6 +22,9 @@ pub struct MudFile {
     pub firmware_rev: Option<String>,
     pub software_rev: Option<String>,
     pub documentation: Option<String>,
+    /// `mud-signature`: where the manufacturer's detached CMS signature of this file is
+    /// (RFC 8520 section 13).
+    pub signature: Option<String>,
     pub extensions: Vec<String>,
     /// ACL names applied to traffic from the thing, then to it.
     pub from_device: Vec<String>,

@@ -271,6 +271,7 @@ fn parse_container(
         firmware_rev: None,
         software_rev: None,
         documentation: None,
+        signature: None,
         extensions: Vec::new(),
         from_device: Vec::new(),
         to_device: Vec::new(),
@@ -280,7 +281,8 @@ fn parse_container(
     for (key, value) in members {
         let at = pointer(path, key);
         match key.as_str() {
-            "mud-version" | "mud-url" | "last-update" | "is-supported" | "mud-signature" => {}
+            "mud-version" | "mud-url" | "last-update" | "is-supported" => {}
+            "mud-signature" => file.signature = Some(string(value, &at)?),
             "cache-validity" => {
                 let hours: u8 = integer(value, &at, "cache-validity")?;
                 if !(1..=168).contains(&hours) {

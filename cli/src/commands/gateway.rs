@@ -156,6 +156,10 @@ struct RunArgs {
     /// public addresses, and a configured mirror's host): `10.0.0.0/8`. Repeatable.
     #[arg(long, value_name = "PREFIX")]
     mud_fetch_allow: Vec<String>,
+    /// A manufacturer's trust anchors for MUD signatures, by the MUD URL's host:
+    /// `--mud-signer tplinkplug.com=anchors/tplink.pem`. Repeatable.
+    #[arg(long, value_name = "HOST=FILE.pem")]
+    mud_signer: Vec<String>,
 }
 
 pub fn run(args: Args) -> Outcome {
@@ -199,7 +203,7 @@ fn run_gateway(args: RunArgs) -> Outcome {
         client_ca: args.client_ca,
         insecure_http: args.insecure_http.then_some(true),
         api_policy: args.api_policy,
-        client_roles: match client_roles(&args.client_role) {
+        client_roles: match pairs(&args.client_role, "--client-role", "NAME=ROLE") {
             Ok(roles) => roles,
             Err(error) => {
                 eprintln!("error: {error}");
@@ -208,6 +212,15 @@ fn run_gateway(args: RunArgs) -> Outcome {
         },
         api_names: (!args.api_name.is_empty()).then_some(args.api_name),
         mud_fetch_allow: (!args.mud_fetch_allow.is_empty()).then_some(args.mud_fetch_allow),
+        mud_signers: match pairs(&args.mud_signer, "--mud-signer", "HOST=FILE.pem") {
+            Ok(signers) => {
+                signers.map(|s| s.into_iter().map(|(h, p)| (h, PathBuf::from(p))).collect())
+            }
+            Err(error) => {
+                eprintln!("error: {error}");
+                return Outcome::Failure;
+            }
+        },
     };
     let config = match flags.or(file).resolve() {
         Ok(config) => config,
@@ -239,19 +252,24 @@ fn run_gateway(args: RunArgs) -> Outcome {
     }
 }
 
-/// `NAME=ROLE` pairs; the roles are checked with the rest of the settings.
-fn client_roles(pairs: &[String]) -> Result<Option<BTreeMap<String, String>>, String> {
-    if pairs.is_empty() {
+/// `KEY=VALUE` pairs of a repeatable flag (`--client-role NAME=ROLE`); the values are
+/// checked with the rest of the settings.
+fn pairs(
+    given: &[String],
+    flag: &str,
+    shape: &str,
+) -> Result<Option<BTreeMap<String, String>>, String> {
+    if given.is_empty() {
         return Ok(None);
     }
-    let mut roles = BTreeMap::new();
-    for pair in pairs {
-        let (name, role) = pair
+    let mut map = BTreeMap::new();
+    for pair in given {
+        let (key, value) = pair
             .split_once('=')
-            .ok_or_else(|| format!("--client-role `{pair}`: write NAME=ROLE"))?;
-        roles.insert(name.to_string(), role.to_string());
+            .ok_or_else(|| format!("{flag} `{pair}`: write {shape}"))?;
+        map.insert(key.to_string(), value.to_string());
     }
-    Ok(Some(roles))
+    Ok(Some(map))
 }
 
 fn token(command: TokenCommand) -> Outcome {

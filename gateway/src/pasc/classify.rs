@@ -56,6 +56,9 @@ pub enum Evidence {
     /// The document came from a caller the API's policy allowed to send it (an operator, by
     /// default), or from the operator's own disk (`ward onboard`).
     Sender,
+    /// The document was fetched for its URL, and its signature verified against the
+    /// manufacturer's trust anchor (RFC 8520 section 13): the manufacturer vouches for it.
+    Signed,
     /// The document was fetched for its URL: only the URL's host is vouched for (by TLS).
     Fetched,
 }
@@ -160,7 +163,7 @@ pub fn classify(
     let by_maker: Vec<&ClassIr> = ir
         .classes
         .iter()
-        .filter(|_| evidence == Evidence::Sender)
+        .filter(|_| evidence != Evidence::Fetched)
         .filter(|c| c.mud.is_empty())
         .filter(|c| c.manufacturer.is_some() || c.model.is_some())
         .filter(|c| {

@@ -3,3 +3,4 @@
 pub mod classify;
 pub mod excess;
 pub mod onboard;
+pub mod signature;

@@ -121,7 +121,26 @@ pub fn onboard(
     device: &str,
     evidence: Evidence,
 ) -> Result<Onboarding, Refusal> {
-    let classification = classify(&bundle.ir, mud, evidence)?;
+    place(bundle, mud, device, classify(&bundle.ir, mud, evidence)?)
+}
+
+/// Onboards a thing into the quarantine place, whatever its MUD file matches (a signature
+/// the class requires does not hold); `None` when the policy has no quarantine place.
+pub fn quarantine(bundle: &PolicyBundle, mud: &MudFile, device: &str) -> Option<Onboarding> {
+    let class = bundle.ir.classes.iter().find(|c| c.is_quarantine())?;
+    let classification = Classification::Quarantine {
+        class: class.name.clone(),
+    };
+    place(bundle, mud, device, classification).ok()
+}
+
+/// The onboarding of a thing in the class `classification` names: m6 and m7.
+fn place(
+    bundle: &PolicyBundle,
+    mud: &MudFile,
+    device: &str,
+    classification: Classification,
+) -> Result<Onboarding, Refusal> {
     let class_name = classification.class().to_string();
     let class = bundle.ir.class(&class_name).ok_or_else(|| Refusal {
         code: "bundle-inconsistent",
