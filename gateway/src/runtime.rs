@@ -558,6 +558,10 @@ impl Gateway {
         };
         let store = self.store.clone();
         let peer_classes = onboarding.peers.clone();
+        let certificate = match by {
+            Principal::Thing { name, .. } => Some(name.clone()),
+            Principal::Token { .. } | Principal::Certificate { .. } => None,
+        };
         let (audit_seq, peers_updated) = blocking(move || {
             let mut state = lock(&store);
             // m7 is decided before the commit, so that the audit entry lists the peers too.
@@ -570,11 +574,16 @@ impl Gateway {
             if let Some(object) = record.as_object_mut() {
                 object.insert("peers_updated".to_string(), json!(peers));
             }
-            // A thing quarantined or revoked before keeps that verdict on its id and address.
-            let held = state
+            // A thing quarantined or revoked before keeps that verdict on its id and address,
+            // and on its certificate: a thing onboarding itself is held by the name its
+            // certificate gives (its id at the gateway's TLS listeners), whatever id it asks.
+            let mut held = state
                 .store
                 .holds_on(&device.id, &device.address)
                 .map_err(internal)?;
+            if let Some(name) = &certificate {
+                held.extend(state.store.holds_on(name, "").map_err(internal)?);
+            }
             if let Some(hold) = held.into_iter().next() {
                 return Err(GatewayError::IdentityHeld {
                     kind: hold.kind,

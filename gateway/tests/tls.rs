@@ -211,6 +211,34 @@ async fn client_certificates_are_required_where_the_profile_says() {
             .len(),
         1
     );
+
+    // The firmware incident quarantined the thing: its certificate is held with it. The same
+    // thing, onboarding itself again under another id and from another address, is refused.
+    wait_for("the quarantine", async || {
+        gateway
+            .device("sensor-1".into())
+            .await
+            .is_ok_and(|d| d.device.quarantined)
+    })
+    .await;
+    let itself = ward_gateway::access::Principal::Thing {
+        name: "sensor-1".into(),
+        mud_url: "https://lab.example/sensor".into(),
+    };
+    let again = gateway
+        .onboard(
+            OnboardRequest {
+                id: "sensor-9".into(),
+                address: "127.0.0.9".into(),
+                mud_url: None,
+                mud: Some(lab::sensor_mud()),
+            },
+            None,
+            &itself,
+        )
+        .await
+        .expect_err("held");
+    assert_eq!(again.code, "identity-held", "{again:?}");
 }
 
 /// The principal the tests act as.
