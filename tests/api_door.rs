@@ -100,6 +100,7 @@ fn every_route_answers_each_role_as_the_policy_says() {
         "/v1/devices",
         "/v1/devices/plug-1",
         "/v1/status",
+        "/v1/holds",
         "/v1/audit",
         "/v1/incidents",
         "/v1/pava",
@@ -161,6 +162,18 @@ fn every_route_answers_each_role_as_the_policy_says() {
         expect("remove", name == "operator", status, &answer);
         let (status, answer) = http_as(gw.address, token, "POST", "/v1/bundle/reload", Some(b"{}"));
         expect("reload", name == "operator", status, &answer);
+        let release = br#"{"id": "nobody"}"#;
+        let (status, answer) = http_as(
+            gw.address,
+            token,
+            "POST",
+            "/v1/holds/release",
+            Some(release),
+        );
+        expect("release a hold", name == "operator", status, &answer);
+        // Every authenticated caller may read the API's description.
+        let (status, answer) = http_as(gw.address, token, "GET", "/v1/openapi.json", None);
+        expect("the OpenAPI document", true, status, &answer);
         // Unknown routes ask for credentials first: nothing is learnt without them.
         let (status, _) = http_as(gw.address, token, "GET", "/v2/anything", None);
         assert_eq!(
