@@ -12,7 +12,7 @@ use tokio::io::AsyncWriteExt;
 mod lab;
 
 use ward_gateway::config::FileConfig;
-use ward_gateway::messages::OnboardRequest;
+use ward_gateway::messages::{OnboardRequest, ReleaseRequest};
 use ward_gateway::runtime::Gateway;
 
 struct Pki {
@@ -177,6 +177,13 @@ async fn client_certificates_are_required_where_the_profile_says() {
         .await
         .expect("incidents");
     assert_eq!(incidents.incidents[0].device.as_deref(), Some("sensor-1"));
+    // Tied to the thing by its certificate: strong enough for the rule's quarantine.
+    assert_eq!(incidents.incidents[0].detail["evidence"], "certificate");
+    assert!(
+        incidents.incidents[0].detail["withheld"]
+            .as_array()
+            .is_some_and(Vec::is_empty)
+    );
 
     // Without a certificate, from the thing's address: refused.
     let _ = send(address, &pki.ca_pem, None, message).await;
@@ -239,6 +246,48 @@ async fn client_certificates_are_required_where_the_profile_says() {
         .await
         .expect_err("held");
     assert_eq!(again.code, "identity-held", "{again:?}");
+
+    // Removed and onboarded again under its id and from its address: held until an operator
+    // releases it (audited), then welcome.
+    let sensor = || OnboardRequest {
+        id: "sensor-1".into(),
+        address: "127.0.0.1".into(),
+        mud_url: None,
+        mud: Some(lab::sensor_mud()),
+    };
+    gateway
+        .remove("sensor-1".into(), Some("reflashed".into()), &operator())
+        .await
+        .expect("removed");
+    let again = gateway
+        .onboard(sensor(), None, &operator())
+        .await
+        .expect_err("held");
+    assert_eq!(again.code, "identity-held", "{again:?}");
+    let released = gateway
+        .release(
+            ReleaseRequest {
+                id: Some("sensor-1".into()),
+                address: Some("127.0.0.1".into()),
+                reason: Some("reflashed".into()),
+            },
+            &operator(),
+        )
+        .await
+        .expect("released");
+    assert_eq!(released.released.len(), 2, "{released:?}");
+    gateway
+        .onboard(sensor(), None, &operator())
+        .await
+        .expect("onboarded again");
+    let audit = gateway.audit(0, 1000).await.expect("audit");
+    assert!(
+        audit
+            .entries
+            .iter()
+            .any(|e| e.event == "hold-released" && e.detail["reason"] == "reflashed"),
+        "{audit:?}"
+    );
 }
 
 /// The principal the tests act as.

@@ -22,6 +22,13 @@ pub struct StoredIncident {
     pub device: Option<String>,
     /// Where the messages came from (address, or `file` for scans).
     pub source: String,
+    /// How the messages were tied to `device`: `certificate`, `address` or `host-name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<super::attribution::Evidence>,
+    /// Actions of the rule not taken: the evidence is weaker than the thing's profile
+    /// requires (a claimed host name never acts).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub withheld: Vec<String>,
     pub bundle_revision: String,
     #[serde(flatten)]
     pub incident: Incident,
@@ -81,6 +88,8 @@ impl Store {
             "messages": i.messages,
             "actions": i.actions,
             "origin": i.origin,
+            "evidence": incident.evidence,
+            "withheld": incident.withheld,
         });
         tx.execute(
             "INSERT INTO incidents (id, at, rule, threat, severity, device, source, group_key, count, first_ms, last_ms, bundle_revision, detail)
@@ -289,6 +298,8 @@ mod tests {
             at: now(),
             device: Some("cam-1".into()),
             source: "192.168.2.11".into(),
+            evidence: Some(super::super::attribution::Evidence::Address),
+            withheld: Vec::new(),
             bundle_revision: "r".into(),
             incident: Incident {
                 rule: "ssh_bruteforce".into(),

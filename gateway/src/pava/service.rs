@@ -15,6 +15,7 @@ use serde::Serialize;
 use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 
+use super::attribution::{self, Attribution, Evidence};
 use super::engine::{Engine, Incident, RuleStats, Sender};
 use super::incidents::{Recipient, StoredIncident, incident_id, now_ms};
 use super::syslog::{Malformed, parse};
@@ -207,25 +208,30 @@ fn lock_counters(pava: &Pava) -> std::sync::MutexGuard<'_, Counters> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// The onboarded thing a message is from: by its TLS certificate, its address, or the host
-/// name it gives (in that order of trust).
+/// The onboarded thing a message is from, and how that is known: by its TLS certificate,
+/// its address, or the host name it gives (in that order of trust).
 fn device_of(
     context: &EngineContext,
     received: &Received,
     hostname: Option<&str>,
-) -> Option<String> {
+) -> Option<Attribution> {
     let state = lock(&context.state);
+    let found = |device: &str, evidence| {
+        Some(Attribution {
+            device: device.to_string(),
+            evidence,
+        })
+    };
     if let Some(identity) = &received.identity
         && state.things.find(identity).is_some()
     {
-        return Some(identity.clone());
+        return found(identity, Evidence::Certificate);
     }
     if let Some((id, _)) = state.things.at_address(&received.source.to_string()) {
-        return Some(id.clone());
+        return found(id, Evidence::Address);
     }
-    hostname
-        .filter(|h| state.things.find(h).is_some())
-        .map(str::to_string)
+    let claimed = hostname.filter(|h| state.things.find(h).is_some())?;
+    found(claimed, Evidence::HostName)
 }
 
 /// The class of the onboarded thing a message is from, by its TLS certificate or its address:
@@ -286,14 +292,35 @@ fn handle(
     policy: &PolicyBundle,
     file: &mut std::fs::File,
     incident: Incident,
-    device: Option<String>,
+    attribution: Option<Attribution>,
     received: &Received,
 ) {
+    // The actions the evidence does not support are withheld, and said so in the incident.
+    let class = attribution.as_ref().and_then(|a| {
+        let state = lock(&context.state);
+        state
+            .things
+            .find(&a.device)
+            .map(|(class, _)| class.to_string())
+    });
+    let class = class.as_deref().and_then(|c| policy.ir.class(c));
+    let withheld: Vec<String> = match &attribution {
+        Some(a) => incident
+            .actions
+            .iter()
+            .filter(|action| !attribution::suffices(&action.action, a.evidence, class))
+            .map(|action| action.action.clone())
+            .collect(),
+        None => Vec::new(),
+    };
+    let device = attribution.as_ref().map(|a| a.device.clone());
     let stored = StoredIncident {
         id: incident_id(now_ms()),
         at: now(),
         device: device.clone(),
         source: received.source.to_string(),
+        evidence: attribution.as_ref().map(|a| a.evidence),
+        withheld: withheld.clone(),
         bundle_revision: policy.manifest.revision.clone(),
         incident,
     };
@@ -327,6 +354,9 @@ fn handle(
     };
     let detail = json!({ "incident": stored.id, "rule": stored.incident.rule });
     for action in &stored.incident.actions {
+        if withheld.contains(&action.action) {
+            continue;
+        }
         match action.action.as_str() {
             "quarantine" => quarantine(context, policy, &device, &detail),
             "raise_profile" => raise_profile(context, policy, &device, action, &stored.id),
