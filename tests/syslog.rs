@@ -114,7 +114,7 @@ fn logger(args: &[&str]) {
 }
 
 #[test]
-fn logger_over_udp_and_tcp_raises_incidents_and_reports_but_acts_on_no_address() {
+fn logger_over_udp_and_tcp_raise_incidents_and_act_on_an_address_only_where_a_rule_says() {
     if !have_logger() {
         return;
     }
@@ -133,7 +133,7 @@ fn logger_over_udp_and_tcp_raises_incidents_and_reports_but_acts_on_no_address()
         policy.join("reports.ward"),
         format!(
             "service vendor \"Vendor\" {{\n  host = \"vendor.example\"\n  receives = [manufacturer, platform]\n  report_url = \"{url}\"\n}}\n\n\
-             detect leaked_keys \"Keys leaked\" {{\n  threat = T19\n  severity = critical\n  match syslog {{ msg = /private key exported/ }}\n  then {{ revoke_credentials; raise_profile SecProf_3 }}\n}}\n"
+             detect leaked_keys \"Keys leaked\" {{\n  threat = T19\n  severity = critical\n  evidence = address\n  match syslog {{ msg = /private key exported/ }}\n  then {{ revoke_credentials; raise_profile SecProf_3 }}\n}}\n"
         ),
     )
     .expect("write");
@@ -239,14 +239,27 @@ fn logger_over_udp_and_tcp_raises_incidents_and_reports_but_acts_on_no_address()
         .as_array()
         .and_then(|all| all.iter().find(|i| i["rule"] == "leaked_keys").cloned())
         .expect("leaked keys incident");
-    assert_eq!(
-        leaked["detail"]["withheld"],
-        json!(["revoke_credentials", "raise_profile"]),
-        "{leaked}"
-    );
+    // The rule that says `evidence = address` (W0013 at check) acts on it: the thing's
+    // credentials are revoked and its profile raised, in the inventory and the firewall,
+    // where it joins the level-3 set so that lower-level things can no longer reach it.
+    assert_eq!(leaked["detail"]["evidence"], "address", "{leaked}");
+    assert_eq!(leaked["detail"]["withheld"], json!([]), "{leaked}");
+    wait_for("the raised profile", || {
+        gw.http("GET", "/v1/devices/sensor-1", None).1["device"]["raised_profile"] == "SecProf_3"
+    });
+    wait_for("the thing in the level-3 set", || {
+        let ruleset = std::fs::read_to_string(dir.path().join("state.nft")).unwrap_or_default();
+        ruleset.split("set l4_level3 {").nth(1).is_some_and(|set| {
+            set.split('}')
+                .next()
+                .is_some_and(|s| s.contains("127.0.0.1"))
+        })
+    });
     let (_, device) = gw.http("GET", "/v1/devices/sensor-1", None);
-    assert_eq!(device["device"]["class"], "lab_things", "{device}");
-    assert_eq!(device["device"]["raised_profile"], Value::Null, "{device}");
+    assert_eq!(
+        device["device"]["class"], "lab_things",
+        "not quarantined: {device}"
+    );
     nft_accepts(&dir.path().join("state.nft"));
 
     // Reports: the endpoint refused twice, then took them; none lost.

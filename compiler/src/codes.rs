@@ -892,6 +892,35 @@ Fixed:
 ",
 };
 
+pub static WEAK_EVIDENCE: Code = Code {
+    code: "W0013",
+    name: "weak-evidence",
+    severity: Severity::Warning,
+    summary: "a detection rule acts on evidence weaker than its things' profile requires",
+    explanation: "\
+PAVA ties a message to a thing by its TLS certificate, its source address or the host name it
+claims. An action with effect on the thing (quarantine, raise_profile, revoke_credentials)
+is taken, by default, only on the evidence the thing's profile requires: its certificate
+when the profile has client authentication (M3), as every standard profile does. A rule that
+says `evidence = address` acts on the source address alone, which anyone on the LAN can put
+on a UDP datagram: one forged message could then quarantine a thing, or revoke it.
+
+Example:
+
+    detect firmware_tamper \"Firmware tampering\" {
+      threat = T8
+      severity = high
+      evidence = address         // warning: cameras' SecProf_2 requires client authentication
+      classes = [cameras]
+      match syslog { msg = /signature verification failed/ }
+      then { quarantine }
+    }
+
+Fixed: leave `evidence` out (the things' certificates over TLS then decide), or act only by
+`report`.
+",
+};
+
 pub static BROAD_FLOW: Code = Code {
     code: "W0007",
     name: "broad-flow",
@@ -1188,6 +1217,7 @@ pub static ALL: &[&Code] = &[
     &QUARANTINE_WITHOUT_PLACE,
     &PERSONAL_DATA_FLOW,
     &UNTESTABLE_EXPECTATION,
+    &WEAK_EVIDENCE,
     &ASSIGNED_PROFILE,
     &STDLIB_QUARANTINE_WITHOUT_PLACE,
     &NOTHING_TO_MITIGATE,

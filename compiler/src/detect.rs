@@ -22,6 +22,7 @@ const FLAGS: &str = "imsxU";
 
 pub fn check_detect(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
     quarantine_without_place(r, file, decl);
+    weak_evidence(r, file, decl);
     let mut captures: Vec<String> = Vec::new();
     for stmt in &decl.body {
         let StmtKind::Match {
@@ -169,6 +170,62 @@ fn quarantine_without_place(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl)
             );
         }
     }
+}
+
+/// W0013: a rule that acts on things by their source address, where a thing it watches holds
+/// a profile with client authentication (M3): a forged datagram could act on that thing.
+fn weak_evidence(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
+    let Some(evidence) = decl.property("evidence") else {
+        return;
+    };
+    if !matches!(&evidence.value.kind, ValueKind::Name(word) if word == "address") {
+        return;
+    }
+    let acts = decl.body.iter().any(|stmt| {
+        matches!(&stmt.kind, StmtKind::Then { actions }
+        if actions.iter().any(|a| {
+            ["quarantine", "raise_profile", "revoke_credentials"].contains(&a.name.text.as_str())
+        }))
+    });
+    if !acts {
+        return;
+    }
+    // The classes it watches: those it names, or every class of the workspace.
+    let classes: Vec<String> = match decl.property("classes") {
+        Some(named) => crate::model::names_in(&named.value.kind),
+        None => r
+            .workspace
+            .files(r.db)
+            .iter()
+            .flat_map(|&f| crate::queries::parsed(r.db, f).file.decls())
+            .filter(|d| d.kind == ward_lang::ast::DeclKind::Class)
+            .filter_map(|d| d.name.as_ref().map(|n| n.text.clone()))
+            .collect(),
+    };
+    let catalog = crate::model::catalog(r.db, r.workspace);
+    let strong = classes.iter().find_map(|class| {
+        let held = crate::risk::profile_of_class(r.db, r.workspace, class)?;
+        let profile = catalog.profile(&held.profile)?;
+        profile
+            .mitigations()
+            .contains(&"M3")
+            .then(|| (class.clone(), held.profile.clone()))
+    });
+    let Some((class, profile)) = strong else {
+        return;
+    };
+    r.report(
+        Diagnostic::new(
+            &codes::WEAK_EVIDENCE,
+            file,
+            evidence.value.range,
+            format!(
+                "this rule acts on a source address, but `{class}`'s {profile} requires client authentication (M3): one forged datagram from its address could act on it"
+            ),
+        )
+        .with_label("address evidence")
+        .with_help("leave `evidence` out (the things' certificates over TLS decide), or act only by `report`"),
+    );
 }
 
 /// The named captures of a pattern, in order, each once (a name may stand in several

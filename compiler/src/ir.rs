@@ -299,6 +299,10 @@ pub struct DetectIr {
     /// The classes whose things the rule watches; empty: every thing.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub classes: Vec<String>,
+    /// The evidence its actions with effect on a thing require (`certificate`, `address`);
+    /// none: what the thing's profile requires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<String>,
     pub origin: Origin,
 }
 
@@ -796,6 +800,10 @@ fn detect_ir(decl: &Decl, origin: Origin) -> DetectIr {
             .property("classes")
             .map(|p| crate::model::names_in(&p.value.kind))
             .unwrap_or_default(),
+        evidence: decl.property("evidence").and_then(|p| match &p.value.kind {
+            ValueKind::Name(word) => Some(word.clone()),
+            _ => None,
+        }),
         origin,
     };
     for stmt in &decl.body {

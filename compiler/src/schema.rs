@@ -141,6 +141,13 @@ pub static ACTIONS: Vocabulary = Vocabulary {
         "revoke_credentials",
     ],
 };
+/// The evidence a detection rule's actions with effect on a thing require of the message that
+/// ties it to the thing: its TLS certificate, or its source address (a host name the message
+/// claims never suffices).
+pub static EVIDENCE: Vocabulary = Vocabulary {
+    what: "evidence",
+    words: &["certificate", "address"],
+};
 pub static REPORT_TARGETS: Vocabulary = Vocabulary {
     what: "report recipient",
     words: &["user", "manufacturer", "platform"],
@@ -521,6 +528,9 @@ static DETECT: DeclSpec = DeclSpec {
             "classes",
             ValueType::List(&ValueType::Ref(&[DeclKind::Class])),
         ),
+        // What its actions with effect on a thing require; without it, what the thing's
+        // profile requires (its certificate with client authentication, M3).
+        prop("evidence", ValueType::Word(&EVIDENCE)),
         DESCRIPTION,
     ],
     statements: &[StmtTag::Match, StmtTag::When, StmtTag::Then],

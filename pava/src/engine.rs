@@ -480,6 +480,7 @@ mod tests {
             group_by: vec!["src".into()],
             actions: Vec::new(),
             classes: Vec::new(),
+            evidence: None,
             origin: Origin {
                 file: "t.ward".into(),
                 line: 1,

@@ -34,7 +34,17 @@ pub struct Attribution {
 /// The actions that change what a thing may do.
 pub const EFFECTS: [&str; 3] = ["quarantine", "raise_profile", "revoke_credentials"];
 
-/// The evidence an action with effect on a thing of `class` requires.
+/// The evidence a rule's action with effect on a thing of `class` requires: what the rule
+/// states (`evidence = certificate | address`), else what the class's profile demands.
+pub fn required_by(rule: Option<&str>, class: Option<&ClassIr>) -> Evidence {
+    match rule {
+        Some("certificate") => Evidence::Certificate,
+        Some("address") => Evidence::Address,
+        _ => required(class),
+    }
+}
+
+/// The evidence an action with effect on a thing of `class` requires by default.
 pub fn required(class: Option<&ClassIr>) -> Evidence {
     let needs_certificate =
         class.is_some_and(|c| c.is_quarantine() || c.mitigations.iter().any(|m| m.id == "M3"));
@@ -45,9 +55,16 @@ pub fn required(class: Option<&ClassIr>) -> Evidence {
     }
 }
 
-/// Whether `action` may be taken on a thing of `class` on `evidence`.
-pub fn suffices(action: &str, evidence: Evidence, class: Option<&ClassIr>) -> bool {
-    !EFFECTS.contains(&action) || evidence >= required(class)
+/// Whether `action` of a rule (stating `rule` evidence, if any) may be taken on a thing of
+/// `class` on `evidence`. A claimed host name never suffices.
+pub fn suffices(
+    action: &str,
+    evidence: Evidence,
+    rule: Option<&str>,
+    class: Option<&ClassIr>,
+) -> bool {
+    !EFFECTS.contains(&action)
+        || (evidence > Evidence::HostName && evidence >= required_by(rule, class))
 }
 
 #[cfg(test)]
@@ -59,10 +76,26 @@ mod tests {
         assert!(Evidence::HostName < Evidence::Address);
         assert!(Evidence::Address < Evidence::Certificate);
         for action in EFFECTS {
-            assert!(!suffices(action, Evidence::HostName, None), "{action}");
-            assert!(suffices(action, Evidence::Address, None), "{action}");
+            assert!(
+                !suffices(action, Evidence::HostName, None, None),
+                "{action}"
+            );
+            assert!(suffices(action, Evidence::Address, None, None), "{action}");
+            // A rule may ask for more, never for a host name.
+            assert!(!suffices(
+                action,
+                Evidence::Address,
+                Some("certificate"),
+                None
+            ));
+            assert!(!suffices(
+                action,
+                Evidence::HostName,
+                Some("host_name"),
+                None
+            ));
         }
         // A report needs no more than the incident.
-        assert!(suffices("report", Evidence::HostName, None));
+        assert!(suffices("report", Evidence::HostName, None, None));
     }
 }

@@ -304,11 +304,17 @@ fn handle(
             .map(|(class, _)| class.to_string())
     });
     let class = class.as_deref().and_then(|c| policy.ir.class(c));
+    let rule = policy
+        .ir
+        .detections
+        .iter()
+        .find(|d| d.name == incident.rule)
+        .and_then(|d| d.evidence.as_deref());
     let withheld: Vec<String> = match &attribution {
         Some(a) => incident
             .actions
             .iter()
-            .filter(|action| !attribution::suffices(&action.action, a.evidence, class))
+            .filter(|action| !attribution::suffices(&action.action, a.evidence, rule, class))
             .map(|action| action.action.clone())
             .collect(),
         None => Vec::new(),
