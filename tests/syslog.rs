@@ -471,3 +471,47 @@ fn a_claimed_host_name_makes_an_incident_but_never_an_action() {
     let (_, holds) = gw.http("GET", "/v1/holds", None);
     assert_eq!(holds["holds"].as_array().map(Vec::len), Some(0), "{holds}");
 }
+
+#[test]
+fn idle_connections_of_one_host_do_not_starve_another() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().expect("temp dir");
+    signed_bundle(dir.path(), &root().join("tests/fixtures/onboarding"));
+    let gw = start(dir.path(), &gateway_args(&["--syslog-tcp", "127.0.0.1:0"]))
+        .expect("the gateway starts");
+    let tcp = gw.syslog_tcp.expect("TCP listener");
+    // 1,030 connections from one host that send nothing (more than the 1,024 served at once).
+    let idle: Vec<std::net::TcpStream> = (0..1030)
+        .filter_map(|_| std::net::TcpStream::connect(tcp).ok())
+        .collect();
+    assert!(idle.len() > 1000, "{} connections opened", idle.len());
+    std::thread::sleep(Duration::from_millis(300));
+    // A thing on another address sends one message: parsed at once.
+    let thing =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("socket");
+    thing
+        .bind(
+            &"127.0.0.2:0"
+                .parse::<std::net::SocketAddr>()
+                .expect("addr")
+                .into(),
+        )
+        .expect("bind 127.0.0.2");
+    let started = Instant::now();
+    thing.connect(&tcp.into()).expect("connect");
+    let mut thing: std::net::TcpStream = thing.into();
+    let message = "<38>1 2026-12-01T10:00:00Z sensor-2 sshd 7 - - Accepted publickey for admin";
+    write!(thing, "{} {message}", message.len()).expect("send");
+    wait_for("the thing's message", || {
+        gw.http("GET", "/v1/pava", None).1["parsed"].as_u64() == Some(1)
+    });
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+    let (_, pava) = gw.http("GET", "/v1/pava", None);
+    assert!(
+        pava["dropped_by_source"]["127.0.0.1"]["too-many-connections"]
+            .as_u64()
+            .is_some_and(|n| n + 16 >= idle.len() as u64),
+        "{pava}"
+    );
+}

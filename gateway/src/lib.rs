@@ -10,6 +10,7 @@ pub mod error;
 pub mod fetch_guard;
 pub mod firewall;
 pub mod holds;
+pub mod limits;
 pub mod messages;
 // MUD is its own crate (no async, no network); the gateway reads it as `crate::mud`.
 pub use ward_mud as mud;

@@ -103,43 +103,6 @@ const WRITE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 /// How long a connection may wait for its client's next bytes (idle keep-alive included).
 const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 
-/// Connections per source address; an entry lives while its source has a connection.
-#[derive(Clone, Default)]
-struct Sources(Arc<std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>>);
-
-/// One connection's place in `Sources`, given back on drop.
-struct SourceSlot {
-    sources: Sources,
-    source: std::net::IpAddr,
-}
-
-impl Sources {
-    fn take(&self, source: std::net::IpAddr) -> Option<SourceSlot> {
-        let mut counts = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        let count = counts.entry(source).or_default();
-        if *count >= MAX_PER_SOURCE {
-            return None;
-        }
-        *count += 1;
-        Some(SourceSlot {
-            sources: self.clone(),
-            source,
-        })
-    }
-}
-
-impl Drop for SourceSlot {
-    fn drop(&mut self) {
-        let mut counts = self.sources.0.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(count) = counts.get_mut(&self.source) {
-            *count -= 1;
-            if *count == 0 {
-                counts.remove(&self.source);
-            }
-        }
-    }
-}
-
 /// Serves connections with a deadline on reading request headers. `axum::serve` sets none
 /// (hyper's default needs a timer it does not install), so a client dribbling a request
 /// head would hold a connection forever (slowloris); this loop installs the timer.
@@ -150,7 +113,7 @@ pub async fn accept(
     tls: Option<TlsAcceptor>,
 ) -> Result<(), StartError> {
     let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
-    let sources = Sources::default();
+    let sources = crate::limits::Sources::new(MAX_PER_SOURCE);
     loop {
         // The semaphore is never closed: the loop holds it to the end.
         let Ok(permit) = slots.clone().acquire_owned().await else {

@@ -21,6 +21,12 @@ pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 
 /// Connections served at once per TCP or TLS listener.
 const MAX_CONNECTIONS: usize = 1024;
+/// Connections of one source at once (a thing needs one): more are closed at accept and
+/// counted (`too-many-connections`), so that idle or anonymous connections of one host
+/// cannot starve the others.
+const MAX_PER_SOURCE: usize = 16;
+/// How long a connection may send nothing: an idle one gives its slot back.
+const IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The receive buffer asked of the kernel for the UDP socket. UDP cannot push back, so the
 /// socket's buffer is all that absorbs a burst while the engine is busy: the default
@@ -102,7 +108,7 @@ pub async fn tcp(address: SocketAddr, pava: Arc<Pava>) -> Result<SocketAddr, Sta
             address,
             error,
         })?;
-    serve_connections(listener, "syslog TCP", move |stream, from| {
+    serve_connections(listener, "syslog TCP", pava.clone(), move |stream, from| {
         let pava = pava.clone();
         async move { serve_stream(stream, from, None, &pava).await }
     })
@@ -113,6 +119,7 @@ pub async fn tcp(address: SocketAddr, pava: Arc<Pava>) -> Result<SocketAddr, Sta
 pub(super) fn serve_connections<F, Fut>(
     listener: TcpListener,
     what: &'static str,
+    pava: Arc<Pava>,
     serve: F,
 ) -> Result<SocketAddr, StartError>
 where
@@ -125,6 +132,7 @@ where
         error,
     })?;
     let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    let sources = crate::limits::Sources::new(MAX_PER_SOURCE);
     tokio::spawn(async move {
         loop {
             let Ok(permit) = slots.clone().acquire_owned().await else {
@@ -133,9 +141,14 @@ where
             let Ok((stream, from)) = listener.accept().await else {
                 continue;
             };
+            let Some(slot) = sources.take(from.ip()) else {
+                super::service::count_refusal(&pava, from.ip(), "too-many-connections");
+                continue;
+            };
             let connection = serve(stream, from);
             tokio::spawn(async move {
                 connection.await;
+                drop(slot);
                 drop(permit);
             });
         }
@@ -154,9 +167,9 @@ pub async fn serve_stream<S: tokio::io::AsyncRead + Unpin>(
     let mut buffer = vec![0u8; 16 * 1024];
     let mut frames = Vec::new();
     loop {
-        let n = match stream.read(&mut buffer).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => n,
+        let n = match tokio::time::timeout(IDLE_TIMEOUT, stream.read(&mut buffer)).await {
+            Ok(Ok(0) | Err(_)) | Err(_) => return,
+            Ok(Ok(n)) => n,
         };
         decoder.push(&buffer[..n], &mut frames);
         for frame in frames.drain(..) {

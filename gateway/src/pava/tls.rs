@@ -113,7 +113,7 @@ pub async fn listen(
                 address: settings.address,
                 error,
             })?;
-    serve_connections(listener, "syslog TLS", move |stream, from| {
+    serve_connections(listener, "syslog TLS", pava.clone(), move |stream, from| {
         let (acceptor, pava, admission) = (acceptor.clone(), pava.clone(), admission.clone());
         async move {
             let accepted = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await;
