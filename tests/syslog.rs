@@ -515,3 +515,81 @@ fn idle_connections_of_one_host_do_not_starve_another() {
         "{pava}"
     );
 }
+
+/// kill -9 at varied points of a burst of incidents that quarantine a thing: after a restart,
+/// a stored quarantine is always applied, and audited once. `WARD_KILL_RUNS=N` for more runs.
+#[test]
+fn kill_9_never_leaves_a_stored_quarantine_unapplied() {
+    let runs: usize = std::env::var("WARD_KILL_RUNS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(3);
+    for run in 0..runs {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let policy = dir.path().join("policy");
+        std::fs::create_dir(&policy).expect("dir");
+        for file in ["onboarding/home.ward", "lab/lab.ward"] {
+            let from = root().join("tests/fixtures").join(file);
+            std::fs::copy(&from, policy.join(from.file_name().expect("name"))).expect("copy");
+        }
+        std::fs::write(
+            policy.join("tamper.ward"),
+            "detect tamper \"Tampering\" {\n  threat = T8\n  severity = high\n  evidence = address\n  match syslog { msg = /tamper/ }\n  then { report user; quarantine }\n}\n",
+        )
+        .expect("write");
+        signed_bundle(dir.path(), &policy);
+        let args = gateway_args(&["--syslog-tcp", "127.0.0.1:0"]);
+        let mut gw = start(dir.path(), &args).expect("starts");
+        let mud: Value = serde_json::from_str(
+            &std::fs::read_to_string(root().join("tests/fixtures/lab/sensor-mud.json"))
+                .expect("MUD"),
+        )
+        .expect("JSON");
+        let (status, body) = gw.post_json(
+            "/v1/onboard",
+            &json!({ "id": "sensor-1", "address": "127.0.0.1", "mud": mud }),
+        );
+        assert_eq!(status, 201, "{body}");
+        let target = gw.syslog_tcp.expect("TCP");
+        let sender = std::thread::spawn(move || {
+            let Ok(mut stream) = std::net::TcpStream::connect(target) else {
+                return;
+            };
+            for n in 0..2000 {
+                let message =
+                    format!("<27>1 2026-12-01T12:00:00.000Z sensor-1 guard 1 - - tamper {n}");
+                if stream
+                    .write_all(format!("{} {message}", message.len()).as_bytes())
+                    .is_err()
+                {
+                    return;
+                }
+            }
+        });
+        // Kill at a different point each run: after the first incident line, or later.
+        let file = dir.path().join("state.incidents.jsonl");
+        let at = 1 + run * 7;
+        wait_for("incidents", || {
+            std::fs::read_to_string(&file)
+                .map(|t| t.lines().count() >= at)
+                .unwrap_or(false)
+        });
+        let _ = gw.child.kill();
+        let _ = gw.child.wait();
+        let _ = sender.join();
+        drop(gw);
+
+        let gw = start(dir.path(), &args).expect("restarts");
+        let (_, device) = gw.http("GET", "/v1/devices/sensor-1", None);
+        let (_, audit) = gw.http("GET", "/v1/audit?limit=1000", None);
+        let quarantined = audit["entries"]
+            .as_array()
+            .expect("entries")
+            .iter()
+            .filter(|e| e["event"] == "quarantined")
+            .count();
+        // An incident was stored before the kill (the file has one): its quarantine holds.
+        assert_eq!(device["device"]["quarantined"], true, "run {run}: {device}");
+        assert_eq!(quarantined, 1, "run {run}: {audit}");
+    }
+}

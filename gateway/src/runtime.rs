@@ -186,7 +186,17 @@ impl Gateway {
             Ok(bundle)
         });
         let loaded = match accepted {
-            Ok(bundle) => Arc::new(bundle),
+            Ok(bundle) => {
+                // Incidents whose actions a crash left unapplied are applied now, before the
+                // inventory is read and the firewall built from it.
+                let replayed = crate::pava::actions::replay(&mut opened, &bundle)?;
+                if replayed > 0 {
+                    eprintln!(
+                        "ward gateway: applied the actions of {replayed} incidents a stop left pending"
+                    );
+                }
+                Arc::new(bundle)
+            }
             Err(error) => {
                 let _ = opened.audit(
                     "bundle-refused",

@@ -243,6 +243,13 @@ impl Store {
         if version < 3 {
             conn.execute_batch(&format!("BEGIN; {MIGRATION_3} COMMIT;"))?;
         }
+        if version < 4 {
+            // Version 4: an incident's actions are applied from what is stored, and marked
+            // applied with them (pava/actions.rs); incidents of before were applied.
+            conn.execute_batch(
+                "BEGIN; ALTER TABLE incidents ADD COLUMN applied INTEGER NOT NULL DEFAULT 1; COMMIT;",
+            )?;
+        }
         conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         Ok(Store { conn })
     }

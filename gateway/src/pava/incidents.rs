@@ -82,6 +82,12 @@ impl Store {
     ) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         let i = &incident.incident;
+        // Pending until its actions with effect on the thing are applied (pava/actions.rs).
+        let pending = incident.device.is_some()
+            && i.actions.iter().any(|a| {
+                super::attribution::EFFECTS.contains(&a.action.as_str())
+                    && !incident.withheld.contains(&a.action)
+            });
         let detail = json!({
             "title": i.title,
             "captures": i.captures,
@@ -92,8 +98,8 @@ impl Store {
             "withheld": incident.withheld,
         });
         tx.execute(
-            "INSERT INTO incidents (id, at, rule, threat, severity, device, source, group_key, count, first_ms, last_ms, bundle_revision, detail)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            "INSERT INTO incidents (id, at, rule, threat, severity, device, source, group_key, count, first_ms, last_ms, bundle_revision, detail, applied)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             params![
                 incident.id,
                 incident.at,
@@ -108,6 +114,7 @@ impl Store {
                 i.last_ms,
                 incident.bundle_revision,
                 detail.to_string(),
+                !pending,
             ],
         )?;
         let body = serde_json::to_string(incident).map_err(|e| StoreError(e.to_string()))?;
@@ -205,6 +212,72 @@ impl Store {
         )?)
     }
 
+    /// Applies a pending incident's effects and marks it applied, in one transaction: none
+    /// of it, or all of it, each action audited once. `None` when it was applied already.
+    pub fn apply_incident(
+        &mut self,
+        incident: &str,
+        device: &str,
+        effects: &[super::actions::Effect],
+    ) -> Result<Option<super::actions::Applied>, StoreError> {
+        use super::actions::{Applied, Effect};
+        let tx = self.conn.transaction()?;
+        let pending: bool = tx
+            .query_row(
+                "SELECT applied = 0 FROM incidents WHERE id = ?1",
+                params![incident],
+                |row| row.get(0),
+            )
+            .optional()?
+            .unwrap_or(false);
+        if !pending {
+            return Ok(None);
+        }
+        let mut applied = Applied::default();
+        for effect in effects {
+            match effect {
+                Effect::Quarantine { class } => {
+                    let detail = json!({ "incident": incident });
+                    if move_in(&tx, device, class, &detail)? {
+                        applied.moved_to = Some(class.clone());
+                    }
+                }
+                Effect::Raise { profile } => {
+                    let detail = json!({ "incident": incident, "profile": profile });
+                    raise_in(&tx, device, profile, &detail)?;
+                    applied.raised = Some(profile.clone());
+                }
+                Effect::Revoke => {
+                    revoke_in(&tx, device, &json!({ "incident": incident }))?;
+                    applied.revoked = true;
+                }
+            }
+        }
+        tx.execute(
+            "UPDATE incidents SET applied = 1 WHERE id = ?1",
+            params![incident],
+        )?;
+        tx.commit()?;
+        Ok(Some(applied))
+    }
+
+    /// Incidents stored whose actions were not applied (a crash came between): (id, thing,
+    /// detail).
+    pub fn pending_incidents(&self) -> Result<Vec<(String, String, Value)>, StoreError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT id, device, detail FROM incidents WHERE applied = 0 AND device IS NOT NULL ORDER BY id",
+        )?;
+        let rows = statement.query_map([], |row| {
+            let detail: String = row.get(2)?;
+            Ok((
+                row.get(0)?,
+                row.get(1)?,
+                serde_json::from_str(&detail).unwrap_or(Value::Null),
+            ))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Moves a thing to another class (quarantine), with its audit entry, in one transaction.
     pub fn move_device(
         &mut self,
@@ -213,45 +286,44 @@ impl Store {
         detail: &Value,
     ) -> Result<bool, StoreError> {
         let tx = self.conn.transaction()?;
-        let changed = tx.execute(
-            "UPDATE devices SET class = ?2, quarantined = 1 WHERE id = ?1 AND class != ?2",
-            params![id, class],
-        )?;
-        if changed > 0 {
-            // The verdict stays with the thing's id and address, whatever becomes of it.
-            let address: String = tx.query_row(
-                "SELECT address FROM devices WHERE id = ?1",
-                params![id],
-                |row| row.get(0),
-            )?;
-            crate::holds::hold(&tx, id, &address, "quarantined")?;
-            tx.execute(
-                "INSERT INTO audit (at, event, device, detail) VALUES (?1, 'quarantined', ?2, ?3)",
-                params![now(), id, detail.to_string()],
-            )?;
-        }
+        let changed = move_in(&tx, id, class, detail)?;
         tx.commit()?;
-        Ok(changed > 0)
+        Ok(changed)
     }
+}
 
+/// Moves a thing to the quarantine place within `tx`, holding its id and address.
+fn move_in(
+    tx: &rusqlite::Connection,
+    id: &str,
+    class: &str,
+    detail: &Value,
+) -> Result<bool, StoreError> {
+    let changed = tx.execute(
+        "UPDATE devices SET class = ?2, quarantined = 1 WHERE id = ?1 AND class != ?2",
+        params![id, class],
+    )?;
+    if changed > 0 {
+        // The verdict stays with the thing's id and address, whatever becomes of it.
+        let address: String = tx.query_row(
+            "SELECT address FROM devices WHERE id = ?1",
+            params![id],
+            |row| row.get(0),
+        )?;
+        crate::holds::hold(tx, id, &address, "quarantined")?;
+        tx.execute(
+            "INSERT INTO audit (at, event, device, detail) VALUES (?1, 'quarantined', ?2, ?3)",
+            params![now(), id, detail.to_string()],
+        )?;
+    }
+    Ok(changed > 0)
+}
+
+impl Store {
     /// Marks a thing's credentials revoked (the TLS listener then refuses them), audited.
     pub fn revoke_device(&mut self, id: &str, detail: &Value) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
-        tx.execute("UPDATE devices SET revoked = 1 WHERE id = ?1", params![id])?;
-        let address: Option<String> = tx
-            .query_row(
-                "SELECT address FROM devices WHERE id = ?1",
-                params![id],
-                |row| row.get(0),
-            )
-            .optional()?;
-        if let Some(address) = address {
-            crate::holds::hold(&tx, id, &address, "credentials-revoked")?;
-        }
-        tx.execute(
-            "INSERT INTO audit (at, event, device, detail) VALUES (?1, 'credentials-revoked', ?2, ?3)",
-            params![now(), id, detail.to_string()],
-        )?;
+        revoke_in(&tx, id, detail)?;
         tx.commit()?;
         Ok(())
     }
@@ -264,18 +336,51 @@ impl Store {
         detail: &Value,
     ) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
-        tx.execute(
-            "UPDATE devices SET raised_profile = ?2 WHERE id = ?1",
-            params![id, profile],
-        )?;
-        tx.execute(
-            "INSERT INTO audit (at, event, device, detail) VALUES (?1, 'profile-raised', ?2, ?3)",
-            params![now(), id, detail.to_string()],
-        )?;
+        raise_in(&tx, id, profile, detail)?;
         tx.commit()?;
         Ok(())
     }
+}
 
+/// Revokes a thing's credentials within `tx`, holding its id and address.
+fn revoke_in(tx: &rusqlite::Connection, id: &str, detail: &Value) -> Result<(), StoreError> {
+    tx.execute("UPDATE devices SET revoked = 1 WHERE id = ?1", params![id])?;
+    let address: Option<String> = tx
+        .query_row(
+            "SELECT address FROM devices WHERE id = ?1",
+            params![id],
+            |row| row.get(0),
+        )
+        .optional()?;
+    if let Some(address) = address {
+        crate::holds::hold(tx, id, &address, "credentials-revoked")?;
+    }
+    tx.execute(
+        "INSERT INTO audit (at, event, device, detail) VALUES (?1, 'credentials-revoked', ?2, ?3)",
+        params![now(), id, detail.to_string()],
+    )?;
+    Ok(())
+}
+
+/// Raises a thing's profile within `tx`, audited.
+fn raise_in(
+    tx: &rusqlite::Connection,
+    id: &str,
+    profile: &str,
+    detail: &Value,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "UPDATE devices SET raised_profile = ?2 WHERE id = ?1",
+        params![id, profile],
+    )?;
+    tx.execute(
+        "INSERT INTO audit (at, event, device, detail) VALUES (?1, 'profile-raised', ?2, ?3)",
+        params![now(), id, detail.to_string()],
+    )?;
+    Ok(())
+}
+
+impl Store {
     pub fn is_revoked(&self, id: &str) -> Result<bool, StoreError> {
         Ok(self.conn.query_row(
             "SELECT EXISTS (SELECT 1 FROM devices WHERE id = ?1 AND revoked != 0)

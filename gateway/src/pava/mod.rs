@@ -1,6 +1,7 @@
 //! PAVA (the draft's section 8): things' syslog reports analysed for vulnerabilities and
 //! attacks with the bundle's detection rules.
 
+pub mod actions;
 pub mod attribution;
 pub mod incidents;
 pub mod listeners;

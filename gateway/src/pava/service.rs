@@ -12,9 +12,9 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 
 use serde::Serialize;
-use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 
+use super::actions;
 use super::attribution::{self, Attribution, Evidence};
 use super::engine::{Engine, Incident, RuleStats, Sender};
 use super::incidents::{Recipient, StoredIncident, incident_id, now_ms};
@@ -24,6 +24,7 @@ use crate::error::StartError;
 use crate::firewall::Firewall;
 use crate::runtime::{State, lock};
 use crate::store::now;
+use ward_compiler::ir::ActionIr;
 
 /// Sources whose drops are counted one by one; beyond, they are counted together.
 const MAX_SOURCES: usize = 4096;
@@ -270,23 +271,6 @@ fn recipients(policy: &PolicyBundle, incident: &Incident) -> Vec<Recipient> {
     out
 }
 
-/// The next profile above `level` (the lowest one for a thing without a level): from the
-/// bundle's profiles, or, in a bundle built before they were listed, from those its classes
-/// hold.
-fn raised(policy: &PolicyBundle, level: Option<i64>) -> Option<String> {
-    let above = |l: i64| level.is_none_or(|level| l > level);
-    if let Some(next) = policy.ir.profiles.iter().find(|p| above(p.level)) {
-        return Some(next.name.clone());
-    }
-    let mut levels: BTreeMap<i64, String> = BTreeMap::new();
-    for class in &policy.ir.classes {
-        if let (Some(level), Some(profile)) = (class.level, &class.profile) {
-            levels.entry(level).or_insert_with(|| profile.clone());
-        }
-    }
-    levels.into_iter().find(|(l, _)| above(*l)).map(|(_, p)| p)
-}
-
 fn handle(
     context: &EngineContext,
     policy: &PolicyBundle,
@@ -358,100 +342,41 @@ fn handle(
     let Some(device) = device else {
         return;
     };
-    let detail = json!({ "incident": stored.id, "rule": stored.incident.rule });
-    for action in &stored.incident.actions {
-        if withheld.contains(&action.action) {
-            continue;
-        }
-        match action.action.as_str() {
-            "quarantine" => quarantine(context, policy, &device, &detail),
-            "raise_profile" => raise_profile(context, policy, &device, action, &stored.id),
-            "revoke_credentials" => {
-                let _ = lock(&context.state).store.revoke_device(&device, &detail);
+    // Applied from what is stored, in one transaction with the mark that it was (a crash in
+    // between is replayed at start): pava/actions.rs.
+    let decided: Vec<ActionIr> = stored
+        .incident
+        .actions
+        .iter()
+        .filter(|a| !withheld.contains(&a.action))
+        .cloned()
+        .collect();
+    let applied = {
+        let mut state = lock(&context.state);
+        let effects = actions::plan(&state.store, policy, &stored.id, &device, &decided);
+        let applied = state.store.apply_incident(&stored.id, &device, &effects);
+        if let Ok(Some(applied)) = &applied {
+            if let Some(class) = &applied.moved_to {
+                state.things.move_to(&device, class);
             }
-            _ => {}
+            if let Some(profile) = &applied.raised {
+                state.things.raise(&device, profile);
+            }
         }
-    }
-}
-
-/// Raises the thing's profile (the one the rule names, or the next level up from where it
-/// stands) and rebuilds the firewall: the thing joins its new level's set, so lower-level
-/// things can no longer reach it.
-fn raise_profile(
-    context: &EngineContext,
-    policy: &PolicyBundle,
-    device: &str,
-    action: &ward_compiler::ir::ActionIr,
-    incident: &str,
-) {
-    {
-        let mut state = lock(&context.state);
-        let Some((thing, _)) = state.store.device(device).ok().flatten() else {
-            return;
-        };
-        let level = thing
-            .raised_profile
-            .as_deref()
-            .and_then(|p| policy.ir.profile_level(p))
-            .map_or(thing.level, |raised| {
-                Some(thing.level.map_or(raised, |l| raised.max(l)))
+        applied
+    };
+    match applied {
+        Ok(Some(applied)) if applied.moved_to.is_some() || applied.raised.is_some() => {
+            let firewall = context.firewall.clone();
+            context.runtime.spawn(async move {
+                let _ = firewall.update().await;
             });
-        let profile = action
-            .args
-            .first()
-            .cloned()
-            .or_else(|| raised(policy, level));
-        let Some(profile) = profile else {
-            let detail = json!({ "incident": incident, "level": level });
-            let _ = state
-                .store
-                .audit("profile-at-highest", Some(device), &detail);
-            return;
-        };
-        let detail = json!({ "incident": incident, "profile": profile });
-        if state
-            .store
-            .raise_profile(device, &profile, &detail)
-            .is_err()
-        {
-            return;
         }
-        state.things.raise(device, &profile);
-    }
-    let firewall = context.firewall.clone();
-    context.runtime.spawn(async move {
-        let _ = firewall.update().await;
-    });
-}
-
-/// Moves the thing to the policy's quarantine class and rebuilds the firewall.
-fn quarantine(
-    context: &EngineContext,
-    policy: &PolicyBundle,
-    device: &str,
-    detail: &serde_json::Value,
-) {
-    let Some(class) = policy.ir.classes.iter().find(|c| c.is_quarantine()) else {
-        let _ = lock(&context.state).store.audit(
-            "quarantine-unavailable",
-            Some(device),
-            &json!({ "reason": "the policy declares no quarantine place (`quarantine = true`)", "detail": detail }),
-        );
-        return;
-    };
-    let moved = {
-        let mut state = lock(&context.state);
-        let moved = state.store.move_device(device, &class.name, detail);
-        if let Ok(true) = moved {
-            state.things.move_to(device, &class.name);
-        }
-        moved
-    };
-    if let Ok(true) = moved {
-        let firewall = context.firewall.clone();
-        context.runtime.spawn(async move {
-            let _ = firewall.update().await;
-        });
+        Ok(_) => {}
+        Err(error) => eprintln!(
+            "ward gateway: the actions of incident {} are not applied yet: {error}",
+            stored.id
+        ),
     }
 }
 
