@@ -101,6 +101,7 @@ fn every_route_answers_each_role_as_the_policy_says() {
         "/v1/devices/plug-1",
         "/v1/status",
         "/v1/holds",
+        "/v1/metrics",
         "/v1/audit",
         "/v1/incidents",
         "/v1/pava",

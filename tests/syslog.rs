@@ -353,6 +353,58 @@ fn malformed_datagrams_are_counted_per_source_and_dropped() {
     assert_eq!(by_source["truncated"], 1, "{pava}");
     // And the gateway still answers.
     assert_eq!(gw.http("GET", "/v1/status", None).0, 200);
+
+    // The same counters for Prometheus, to an auditor, in a format promtool accepts.
+    let auditor =
+        gateway_client::create_token(dir.path(), &gateway_args(&[]), "auditor").expect("token");
+    let headers = format!(
+        "Host: {}\r\nAuthorization: Bearer {auditor}\r\n",
+        gw.address
+    );
+    let (status, body) = gateway_client::http_raw(gw.address, "GET", "/v1/metrics", &headers, None);
+    let text = String::from_utf8(body).expect("UTF-8");
+    assert_eq!(status, 200, "{text}");
+    assert!(
+        text.contains("ward_pava_messages_received_total 8"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ward_pava_dropped_total{reason=\"bad-pri\"} 2"),
+        "{text}"
+    );
+    promtool_accepts(&text);
+}
+
+/// `promtool check metrics` (Debian's prometheus package): required in CI, skipped loudly
+/// elsewhere.
+fn promtool_accepts(text: &str) {
+    let child = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(child) => child,
+        Err(_) if std::env::var_os("CI").is_none() => {
+            eprintln!("SKIPPED: promtool is not installed (CI runs it)");
+            return;
+        }
+        Err(error) => panic!("CI must have promtool (Debian's prometheus package): {error}"),
+    };
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(text.as_bytes())
+        .expect("write");
+    let output = child.wait_with_output().expect("promtool ends");
+    assert!(
+        output.status.success(),
+        "promtool: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 #[test]

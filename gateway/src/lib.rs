@@ -12,6 +12,7 @@ pub mod firewall;
 pub mod holds;
 pub mod limits;
 pub mod messages;
+pub mod metrics;
 // MUD is its own crate (no async, no network); the gateway reads it as `crate::mud`.
 pub use ward_mud as mud;
 pub mod mud_signature;

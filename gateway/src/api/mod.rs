@@ -47,6 +47,7 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .route("/v1/holds", get(holds))
         .route("/v1/holds/release", post(release))
         .route("/v1/openapi.json", get(openapi))
+        .route("/v1/metrics", get(metrics))
         .fallback(|| async { ApiError::from(GatewayError::NoEndpoint) })
         .method_not_allowed_fallback(|| async { ApiError::from(GatewayError::MethodNotAllowed) })
         // Before any route, unknown ones included: who is asking (401 otherwise).
@@ -170,6 +171,23 @@ async fn openapi(State(gateway): Shared, Caller(caller): Caller) -> Result<Respo
     Ok((
         [(axum::http::header::CONTENT_TYPE, "application/json")],
         OPENAPI,
+    )
+        .into_response())
+}
+
+/// The counters in the Prometheus text format.
+async fn metrics(State(gateway): Shared, Caller(caller): Caller) -> Result<Response, ApiError> {
+    gateway
+        .authorize(&caller, Action::ReadMetrics, None)
+        .await?;
+    let pava = gateway.pava_status().ok();
+    let text = crate::metrics::render(&gateway.status(), pava.as_ref());
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
     )
         .into_response())
 }

@@ -1,0 +1,153 @@
+//! `GET /v1/metrics`: the gateway's counters in the Prometheus text exposition format
+//! (version 0.0.4). Written by hand from the counters the gateway already keeps for
+//! `/v1/status` and `/v1/pava`, rather than a second set registered in a metrics library:
+//! one source of truth, and the format is a few lines (`promtool check metrics` holds it in
+//! tests/syslog.rs).
+
+use std::fmt::Write;
+
+use crate::messages::{PavaStatus, Status};
+
+/// A label value, escaped as the format asks (backslash, double quote, newline).
+fn label(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+fn family(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} {kind}");
+}
+
+/// The exposition of the gateway's status and, when PAVA runs, its counters.
+pub fn render(status: &Status, pava: Option<&PavaStatus>) -> String {
+    let mut out = String::new();
+    family(&mut out, "ward_things", "gauge", "Onboarded things.");
+    let _ = writeln!(out, "ward_things {}", status.things);
+    family(
+        &mut out,
+        "ward_things_by_class",
+        "gauge",
+        "Onboarded things by class.",
+    );
+    for (class, count) in &status.things_by_class {
+        let _ = writeln!(
+            out,
+            "ward_things_by_class{{class=\"{}\"}} {count}",
+            label(class)
+        );
+    }
+    family(
+        &mut out,
+        "ward_onboarding_refusals_suppressed_total",
+        "counter",
+        "Refused onboardings counted in a summary instead of one by one.",
+    );
+    let _ = writeln!(
+        out,
+        "ward_onboarding_refusals_suppressed_total {}",
+        status.onboarding_refusals_suppressed
+    );
+    family(
+        &mut out,
+        "ward_firewall_generation",
+        "gauge",
+        "The firewall ruleset's generation.",
+    );
+    let _ = writeln!(
+        out,
+        "ward_firewall_generation {}",
+        status.firewall.generation
+    );
+    let Some(pava) = pava else {
+        return out;
+    };
+    let counters = &pava.counters;
+    family(
+        &mut out,
+        "ward_pava_messages_received_total",
+        "counter",
+        "Syslog messages received.",
+    );
+    let _ = writeln!(
+        out,
+        "ward_pava_messages_received_total {}",
+        counters.received
+    );
+    family(
+        &mut out,
+        "ward_pava_messages_parsed_total",
+        "counter",
+        "Syslog messages parsed.",
+    );
+    let _ = writeln!(out, "ward_pava_messages_parsed_total {}", counters.parsed);
+    family(
+        &mut out,
+        "ward_pava_dropped_total",
+        "counter",
+        "Messages and connections dropped, by reason.",
+    );
+    for (reason, count) in &counters.dropped {
+        let _ = writeln!(
+            out,
+            "ward_pava_dropped_total{{reason=\"{}\"}} {count}",
+            label(reason)
+        );
+    }
+    family(
+        &mut out,
+        "ward_pava_incidents_total",
+        "counter",
+        "Incidents raised.",
+    );
+    let _ = writeln!(out, "ward_pava_incidents_total {}", counters.incidents);
+    family(
+        &mut out,
+        "ward_pava_rule_firings_total",
+        "counter",
+        "Firings of each detection rule.",
+    );
+    for rule in &counters.rules {
+        let _ = writeln!(
+            out,
+            "ward_pava_rule_firings_total{{rule=\"{}\"}} {}",
+            label(&rule.rule),
+            rule.fired
+        );
+    }
+    family(
+        &mut out,
+        "ward_pava_rule_groups",
+        "gauge",
+        "Groups each detection rule tracks.",
+    );
+    for rule in &counters.rules {
+        let _ = writeln!(
+            out,
+            "ward_pava_rule_groups{{rule=\"{}\"}} {}",
+            label(&rule.rule),
+            rule.groups
+        );
+    }
+    family(
+        &mut out,
+        "ward_pava_reports_pending",
+        "gauge",
+        "Incident reports waiting in the outbox.",
+    );
+    let _ = writeln!(out, "ward_pava_reports_pending {}", pava.reports.pending);
+    family(
+        &mut out,
+        "ward_pava_reports_delivered_total",
+        "counter",
+        "Incident reports delivered.",
+    );
+    let _ = writeln!(
+        out,
+        "ward_pava_reports_delivered_total {}",
+        pava.reports.delivered
+    );
+    out
+}
