@@ -74,6 +74,18 @@ pub async fn udp(address: SocketAddr, pava: Arc<Pava>) -> Result<SocketAddr, Sta
                 dropped(&pava, from.ip(), Malformed::TooLarge);
                 continue;
             }
+            // Beyond its share a source's datagrams are dropped here, before they can take
+            // the queue's room from other things.
+            let within = pava
+                .quotas
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take(from.ip(), n, std::time::Instant::now())
+                .is_ok();
+            if !within {
+                super::service::count_drop(&pava, from.ip(), "over-quota");
+                continue;
+            }
             let queued = pava.queued.load(Ordering::Relaxed);
             if queued + n > MAX_QUEUED_BYTES {
                 overloaded(&pava, from.ip());
@@ -175,6 +187,23 @@ pub async fn serve_stream<S: tokio::io::AsyncRead + Unpin>(
         for frame in frames.drain(..) {
             match frame {
                 Frame::Message(bytes) => {
+                    // A stream waits for its source's share: the sender is pushed back.
+                    loop {
+                        let wait = pava.quotas.lock().unwrap_or_else(|p| p.into_inner()).take(
+                            from.ip(),
+                            bytes.len(),
+                            std::time::Instant::now(),
+                        );
+                        match wait {
+                            Ok(()) => break,
+                            Err(seconds) => {
+                                tokio::time::sleep(std::time::Duration::from_secs_f64(
+                                    seconds.clamp(0.001, 1.0),
+                                ))
+                                .await;
+                            }
+                        }
+                    }
                     pava.queued.fetch_add(bytes.len(), Ordering::Relaxed);
                     let (done, handled) = tokio::sync::oneshot::channel();
                     let received = Received {

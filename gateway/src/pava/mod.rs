@@ -6,6 +6,7 @@ pub mod attribution;
 pub mod incidents;
 pub mod listeners;
 pub mod outbox;
+pub mod quota;
 pub mod service;
 pub mod tls;
 

@@ -84,6 +84,8 @@ pub struct Pava {
     pub queued: std::sync::atomic::AtomicUsize,
     /// The UDP socket's receive buffer as the kernel granted it (0 without UDP).
     pub udp_buffer: std::sync::atomic::AtomicUsize,
+    /// Each source's share of the engine (quota.rs).
+    pub quotas: Mutex<super::quota::Quotas>,
 }
 
 /// What the engine thread needs.
@@ -113,6 +115,7 @@ pub(crate) fn start(context: EngineContext, queue: usize) -> Result<Arc<Pava>, S
         sender,
         queued: std::sync::atomic::AtomicUsize::new(0),
         udp_buffer: std::sync::atomic::AtomicUsize::new(0),
+        quotas: Mutex::new(super::quota::Quotas::default()),
     });
     let policy = current(&context.bundle);
     let mut engine =
@@ -394,9 +397,14 @@ pub fn count_refusal(pava: &Pava, source: IpAddr, reason: &str) {
 
 /// Counts a UDP message dropped because the engine is behind.
 pub fn overloaded(pava: &Pava, source: IpAddr) {
+    count_drop(pava, source, "overload");
+}
+
+/// Counts a received UDP message dropped for `reason` (`overload`, `over-quota`).
+pub fn count_drop(pava: &Pava, source: IpAddr, reason: &str) {
     let mut counters = lock_counters(pava);
     counters.received += 1;
-    counters.count_drop(source, "overload");
+    counters.count_drop(source, reason);
 }
 
 /// What the API shows of PAVA.
