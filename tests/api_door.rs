@@ -7,6 +7,12 @@
 mod cli;
 #[path = "support/gateway.rs"]
 mod gateway_client;
+#[path = "support/openssl.rs"]
+#[allow(
+    dead_code,
+    reason = "the verification test signs mud.json; this one signs its own files"
+)]
+mod openssl;
 #[path = "support/pki.rs"]
 mod pki;
 
@@ -670,19 +676,8 @@ fn clients_that_send_and_never_read_cannot_hold_the_door() {
     }
     std::thread::sleep(std::time::Duration::from_millis(500));
     // Another host's request is answered at once.
-    let normal =
-        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("socket");
-    normal
-        .bind(
-            &"127.0.0.2:0"
-                .parse::<std::net::SocketAddr>()
-                .expect("addr")
-                .into(),
-        )
-        .expect("bind 127.0.0.2");
     let started = std::time::Instant::now();
-    normal.connect(&gw.address.into()).expect("connect");
-    let mut normal: std::net::TcpStream = normal.into();
+    let mut normal = gateway_client::connect_from("127.0.0.2", gw.address);
     normal
         .set_read_timeout(Some(std::time::Duration::from_secs(5)))
         .expect("timeout");
@@ -809,87 +804,6 @@ fn a_mud_url_cannot_make_the_gateway_fetch_from_inside() {
     );
 }
 
-fn openssl(dir: &Path, args: &[&str]) {
-    let output = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl runs");
-    assert!(
-        output.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-/// A manufacturer's CA and MUD signer, made with openssl in `dir` (`<name>-ca.pem`,
-/// `<name>-signer.pem`, `<name>-signer.key`).
-fn manufacturer(dir: &Path, name: &str) {
-    let ca = format!("{name}-ca");
-    let signer = format!("{name}-signer");
-    for key in [&ca, &signer] {
-        openssl(
-            dir,
-            &[
-                "ecparam",
-                "-name",
-                "prime256v1",
-                "-genkey",
-                "-noout",
-                "-out",
-                &format!("{key}.key"),
-            ],
-        );
-    }
-    openssl(
-        dir,
-        &[
-            "req",
-            "-x509",
-            "-new",
-            "-key",
-            &format!("{ca}.key"),
-            "-out",
-            &format!("{ca}.pem"),
-            "-subj",
-            &format!("/CN={ca}"),
-            "-days",
-            "30",
-        ],
-    );
-    openssl(
-        dir,
-        &[
-            "req",
-            "-new",
-            "-key",
-            &format!("{signer}.key"),
-            "-out",
-            &format!("{signer}.csr"),
-            "-subj",
-            &format!("/CN={signer}"),
-        ],
-    );
-    openssl(
-        dir,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            &format!("{signer}.csr"),
-            "-CA",
-            &format!("{ca}.pem"),
-            "-CAkey",
-            &format!("{ca}.key"),
-            "-CAcreateserial",
-            "-out",
-            &format!("{signer}.pem"),
-            "-days",
-            "30",
-        ],
-    );
-}
-
 #[test]
 fn mud_signatures_decide_as_the_class_says() {
     if !tls_clients() {
@@ -897,8 +811,8 @@ fn mud_signatures_decide_as_the_class_says() {
     }
     let dir = tempfile::tempdir().expect("temp dir");
     let dir = dir.path();
-    manufacturer(dir, "tplink");
-    manufacturer(dir, "forger");
+    openssl::pki(dir, "tplink-ca", "tplink-signer", "ec");
+    openssl::pki(dir, "forger-ca", "forger-signer", "ec");
     // The plug's MUD file naming its signature, and variants of it: each is a file of its
     // own URL, signed (or not) as the case says.
     let original: Value =
@@ -918,21 +832,9 @@ fn mud_signatures_decide_as_the_class_says() {
         )
         .expect("write");
         if let Some(signer) = signed_by {
-            let (cert, key) = (
-                format!("{signer}-signer.pem"),
-                format!("{signer}-signer.key"),
-            );
-            let (input, output) = (
-                muds.join(name).display().to_string(),
-                muds.join(format!("{name}.p7s")).display().to_string(),
-            );
-            openssl(
-                dir,
-                &[
-                    "cms", "-sign", "-binary", "-in", &input, "-signer", &cert, "-inkey", &key,
-                    "-outform", "DER", "-out", &output, "-md", "sha256",
-                ],
-            );
+            let input = muds.join(name).display().to_string();
+            let output = muds.join(format!("{name}.p7s")).display().to_string();
+            openssl::sign_file(dir, &format!("{signer}-signer"), &input, &output, &[]);
         }
     };
     write("signed", Some("tplink"));

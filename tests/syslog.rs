@@ -539,19 +539,8 @@ fn idle_connections_of_one_host_do_not_starve_another() {
     assert!(idle.len() > 1000, "{} connections opened", idle.len());
     std::thread::sleep(Duration::from_millis(300));
     // A thing on another address sends one message: parsed at once.
-    let thing =
-        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("socket");
-    thing
-        .bind(
-            &"127.0.0.2:0"
-                .parse::<std::net::SocketAddr>()
-                .expect("addr")
-                .into(),
-        )
-        .expect("bind 127.0.0.2");
     let started = Instant::now();
-    thing.connect(&tcp.into()).expect("connect");
-    let mut thing: std::net::TcpStream = thing.into();
+    let mut thing = gateway_client::connect_from("127.0.0.2", tcp);
     let message = "<38>1 2026-12-01T10:00:00Z sensor-2 sshd 7 - - Accepted publickey for admin";
     write!(thing, "{} {message}", message.len()).expect("send");
     wait_for("the thing's message", || {

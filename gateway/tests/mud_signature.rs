@@ -4,125 +4,13 @@
 //! not.
 
 use std::path::Path;
-use std::process::Command;
 use std::time::SystemTime;
 
 use ward_gateway::mud_signature::{anchors_from_pem, verify};
 
-fn openssl(dir: &Path, args: &[&str]) {
-    let output = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl runs");
-    assert!(
-        output.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-fn available() -> bool {
-    if Command::new("openssl").arg("version").output().is_ok() {
-        return true;
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!("CI must have openssl (Debian's openssl package)");
-    }
-    eprintln!("SKIPPED: the MUD signature test needs openssl (CI runs it)");
-    false
-}
-
-/// A CA (`<ca>.pem`) and a signer it certifies (`<signer>.pem`, `<signer>.key`), of `kind`:
-/// `rsa` or `ec`.
-fn pki(dir: &Path, ca: &str, signer: &str, kind: &str) {
-    let key = |name: &str| match kind {
-        "ec" => openssl(
-            dir,
-            &[
-                "ecparam",
-                "-name",
-                "prime256v1",
-                "-genkey",
-                "-noout",
-                "-out",
-                &format!("{name}.key"),
-            ],
-        ),
-        _ => openssl(
-            dir,
-            &[
-                "genpkey",
-                "-algorithm",
-                "RSA",
-                "-pkeyopt",
-                "rsa_keygen_bits:2048",
-                "-out",
-                &format!("{name}.key"),
-            ],
-        ),
-    };
-    key(ca);
-    openssl(
-        dir,
-        &[
-            "req",
-            "-x509",
-            "-new",
-            "-key",
-            &format!("{ca}.key"),
-            "-out",
-            &format!("{ca}.pem"),
-            "-subj",
-            &format!("/CN={ca}"),
-            "-days",
-            "30",
-        ],
-    );
-    key(signer);
-    openssl(
-        dir,
-        &[
-            "req",
-            "-new",
-            "-key",
-            &format!("{signer}.key"),
-            "-out",
-            &format!("{signer}.csr"),
-            "-subj",
-            &format!("/CN={signer}"),
-        ],
-    );
-    openssl(
-        dir,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            &format!("{signer}.csr"),
-            "-CA",
-            &format!("{ca}.pem"),
-            "-CAkey",
-            &format!("{ca}.key"),
-            "-CAcreateserial",
-            "-out",
-            &format!("{signer}.pem"),
-            "-days",
-            "30",
-        ],
-    );
-}
-
-fn sign(dir: &Path, signer: &str, out: &str, extra: &[&str]) -> Vec<u8> {
-    let (cert, key) = (format!("{signer}.pem"), format!("{signer}.key"));
-    let mut args = vec![
-        "cms", "-sign", "-binary", "-in", "mud.json", "-signer", &cert, "-inkey", &key, "-outform",
-        "DER", "-out", out, "-md", "sha256",
-    ];
-    args.extend_from_slice(extra);
-    openssl(dir, &args);
-    std::fs::read(dir.join(out)).expect("signature")
-}
+#[path = "../../tests/support/openssl.rs"]
+mod openssl;
+use openssl::{available, pki, sign};
 
 #[test]
 fn signatures_of_the_manufacturer_verify_and_others_do_not() {

@@ -218,6 +218,21 @@ pub fn http_raw(
     (status, body)
 }
 
+/// A TCP connection from another loopback address (`127.0.0.2`): another host, for the
+/// limits the gateway keeps per source.
+#[allow(
+    dead_code,
+    reason = "not every test file that includes this module needs it"
+)]
+pub fn connect_from(local: &str, to: SocketAddr) -> TcpStream {
+    let socket =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("socket");
+    let local: SocketAddr = format!("{local}:0").parse().expect("address");
+    socket.bind(&local.into()).expect("bind the local address");
+    socket.connect(&to.into()).expect("connect");
+    socket.into()
+}
+
 /// A MUD mirror: `GET /host/path` answers the file whose MUD URL is `https://host/path`.
 pub struct Mirror {
     pub base: String,
