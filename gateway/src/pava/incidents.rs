@@ -155,6 +155,45 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Adds firings to an open incident: its count, last time and last messages (ten at
+    /// most). Its reports and actions were sent and applied when it opened.
+    pub fn update_incident(
+        &mut self,
+        id: &str,
+        count: usize,
+        last_ms: i64,
+        messages: &[String],
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        let detail: Option<String> = tx
+            .query_row(
+                "SELECT detail FROM incidents WHERE id = ?1",
+                params![id],
+                |row| row.get(0),
+            )
+            .optional()?;
+        let Some(detail) = detail else {
+            return Ok(());
+        };
+        let mut detail: Value = serde_json::from_str(&detail).unwrap_or(Value::Null);
+        if let Some(kept) = detail.get_mut("messages").and_then(Value::as_array_mut) {
+            kept.extend(messages.iter().map(|m| Value::String(m.clone())));
+            let excess = kept.len().saturating_sub(10);
+            kept.drain(..excess);
+        }
+        tx.execute(
+            "UPDATE incidents SET count = count + ?2, last_ms = max(last_ms, ?3), detail = ?4 WHERE id = ?1",
+            params![
+                id,
+                i64::try_from(count).unwrap_or(i64::MAX),
+                last_ms,
+                detail.to_string()
+            ],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
     pub fn count_incidents(&self) -> Result<i64, StoreError> {
         Ok(self
             .conn

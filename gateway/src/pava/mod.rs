@@ -8,6 +8,7 @@ pub mod listeners;
 pub mod outbox;
 pub mod quota;
 pub mod service;
+pub mod storms;
 pub mod tls;
 
 // The analysis is its own crate (no tokio, no SQLite); the daemon's parts here feed it.

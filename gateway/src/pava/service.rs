@@ -135,6 +135,7 @@ pub(crate) fn start(context: EngineContext, queue: usize) -> Result<Arc<Pava>, S
         .spawn(move || {
             let year = now().get(..4).and_then(|y| y.parse().ok()).unwrap_or(1970);
             let mut fired = Vec::new();
+            let mut open = super::storms::Open::default();
             let mut last_stats = std::time::Instant::now();
             while let Some(received) = receiver.blocking_recv() {
                 shared
@@ -186,6 +187,7 @@ pub(crate) fn start(context: EngineContext, queue: usize) -> Result<Arc<Pava>, S
                             &context,
                             &policy,
                             &mut file,
+                            &mut open,
                             incident,
                             device.clone(),
                             &received,
@@ -278,10 +280,29 @@ fn handle(
     context: &EngineContext,
     policy: &PolicyBundle,
     file: &mut std::fs::File,
+    open: &mut super::storms::Open,
     incident: Incident,
     attribution: Option<Attribution>,
     received: &Received,
 ) {
+    // A storm of one rule for one group of one sender updates the incident it opened.
+    let sender = attribution
+        .as_ref()
+        .map_or_else(|| received.source.to_string(), |a| a.device.clone());
+    let key = (incident.rule.clone(), incident.group.clone(), sender);
+    let fired_ms = now_ms();
+    if let Some(id) = open.update_of(&key, fired_ms) {
+        let updated = lock(&context.state).store.update_incident(
+            &id,
+            incident.count,
+            incident.last_ms,
+            &incident.messages,
+        );
+        if let Err(error) = updated {
+            eprintln!("ward gateway: incident {id} not updated: {error}");
+        }
+        return;
+    }
     // The actions the evidence does not support are withheld, and said so in the incident.
     let class = attribution.as_ref().and_then(|a| {
         let state = lock(&context.state);
@@ -308,7 +329,7 @@ fn handle(
     };
     let device = attribution.as_ref().map(|a| a.device.clone());
     let stored = StoredIncident {
-        id: incident_id(now_ms()),
+        id: incident_id(fired_ms),
         at: now(),
         device: device.clone(),
         source: received.source.to_string(),
@@ -323,6 +344,7 @@ fn handle(
         eprintln!("ward gateway: incident {} not stored: {error}", stored.id);
         return;
     }
+    open.opened(key, stored.id.clone(), fired_ms);
     if !to.is_empty() {
         context.outbox.notify_one();
     }
