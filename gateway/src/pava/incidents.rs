@@ -194,6 +194,39 @@ impl Store {
         Ok(())
     }
 
+    /// Keeps at most `max_count` incidents, none stored before `cutoff` (RFC 3339), oldest
+    /// first; an incident with reports not yet delivered, or actions not yet applied, stays.
+    /// The number removed.
+    pub fn prune_incidents(&mut self, max_count: i64, cutoff: &str) -> Result<usize, StoreError> {
+        let tx = self.conn.transaction()?;
+        tx.execute_batch(
+            "CREATE TEMP TABLE IF NOT EXISTS prune (id TEXT PRIMARY KEY); DELETE FROM prune;",
+        )?;
+        tx.execute(
+            "INSERT OR IGNORE INTO prune (id)
+             SELECT id FROM incidents WHERE at < ?2
+             UNION
+             SELECT id FROM (SELECT id FROM incidents ORDER BY id
+                 LIMIT max(0, (SELECT count(*) FROM incidents) - ?1))",
+            params![max_count, cutoff],
+        )?;
+        tx.execute(
+            "DELETE FROM prune WHERE id IN (SELECT id FROM incidents WHERE applied = 0)
+                OR id IN (SELECT incident FROM outbox WHERE delivered_at IS NULL)",
+            [],
+        )?;
+        tx.execute(
+            "DELETE FROM outbox WHERE incident IN (SELECT id FROM prune)",
+            [],
+        )?;
+        let removed = tx.execute(
+            "DELETE FROM incidents WHERE id IN (SELECT id FROM prune)",
+            [],
+        )?;
+        tx.commit()?;
+        Ok(removed)
+    }
+
     pub fn count_incidents(&self) -> Result<i64, StoreError> {
         Ok(self
             .conn
@@ -435,6 +468,37 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
+
+    #[test]
+    fn incidents_are_kept_within_count_and_age() {
+        let mut store = Store::in_memory().expect("store");
+        for n in 0..120 {
+            store
+                .add_incident(&incident(&format!("inc-{n:04}")), &[])
+                .expect("stored");
+        }
+        // Delivered reports go with their incident; an undelivered one keeps it.
+        let to = Recipient {
+            receiver: "manufacturer".into(),
+            service: "vendor".into(),
+            url: "http://127.0.0.1:9/r".into(),
+        };
+        store
+            .add_incident(&incident("inc-0000x"), &[to])
+            .expect("stored");
+        let removed = store
+            .prune_incidents(100, "1970-01-01T00:00:00.000Z")
+            .expect("pruned");
+        assert_eq!(removed, 20);
+        assert_eq!(store.count_incidents().expect("count"), 101);
+        assert!(store.incidents("", 1).expect("list")[0].id == "inc-0000x");
+        // By age: everything stored before the cutoff, but the one still owed a report.
+        let removed = store
+            .prune_incidents(1_000_000, "9999-01-01T00:00:00.000Z")
+            .expect("pruned");
+        assert_eq!(removed, 100);
+        assert_eq!(store.count_incidents().expect("count"), 1);
+    }
 
     fn incident(id: &str) -> StoredIncident {
         StoredIncident {

@@ -276,6 +276,27 @@ fn recipients(policy: &PolicyBundle, incident: &Incident) -> Vec<Recipient> {
     out
 }
 
+/// Incidents kept: at most this many, and none older than `RETENTION_DAYS` (an incident
+/// still owed a report or an action stays).
+pub const MAX_INCIDENTS: i64 = 100_000;
+pub const RETENTION_DAYS: u64 = 90;
+/// New incidents between two prunings.
+const PRUNE_EVERY: u64 = 100;
+
+fn prune(context: &EngineContext) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    let cutoff = crate::store::rfc3339(now.saturating_sub(RETENTION_DAYS * 86_400), 0);
+    if let Err(error) = lock(&context.state)
+        .store
+        .prune_incidents(MAX_INCIDENTS, &cutoff)
+    {
+        eprintln!("ward gateway: incidents not pruned: {error}");
+    }
+}
+
 fn handle(
     context: &EngineContext,
     policy: &PolicyBundle,
@@ -345,6 +366,9 @@ fn handle(
         return;
     }
     open.opened(key, stored.id.clone(), fired_ms);
+    if open.opened_count() % PRUNE_EVERY == 0 {
+        prune(context);
+    }
     if !to.is_empty() {
         context.outbox.notify_one();
     }

@@ -21,6 +21,8 @@ pub type Key = (String, String, String);
 #[derive(Debug, Default)]
 pub struct Open {
     incidents: HashMap<Key, (String, i64)>,
+    /// Incidents opened since the engine started.
+    opened: u64,
 }
 
 impl Open {
@@ -35,8 +37,14 @@ impl Open {
         }
     }
 
+    /// How many incidents were opened since the engine started.
+    pub fn opened_count(&self) -> u64 {
+        self.opened
+    }
+
     /// Remembers a newly stored incident as open.
     pub fn opened(&mut self, key: Key, id: String, now_ms: i64) {
+        self.opened += 1;
         if self.incidents.len() >= MAX_OPEN && !self.incidents.contains_key(&key) {
             // Forget the quiet ones first, then the least recently fired.
             self.incidents
