@@ -159,6 +159,21 @@ fn reaches(
     proto: &str,
     port: u16,
 ) -> bool {
+    reaches_from(lab, client_ns, None, server_ns, server_ip, proto, port)
+}
+
+/// As `reaches`, the client's datagrams (UDP only) carrying `spoofed` as their source
+/// address when given (IP_TRANSPARENT lets a root client bind and send from an address it
+/// does not hold).
+fn reaches_from(
+    lab: &Lab,
+    client_ns: &str,
+    spoofed: Option<&str>,
+    server_ns: &str,
+    server_ip: &str,
+    proto: &str,
+    port: u16,
+) -> bool {
     // The server says `ready` once it listens: the client starts then, not after a guess.
     let server_code = match proto {
         "tcp" => format!(
@@ -176,8 +191,11 @@ fn reaches(
             "import socket\ntry:\n  c=socket.create_connection(('{server_ip}',{port}),timeout=2)\n  c.send(b'ward')\nexcept OSError:\n  pass\n"
         ),
         _ => format!(
-            "import socket,time\nc=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n\
-             for _ in range(5):\n  c.sendto(b'ward',('{server_ip}',{port}))\n  time.sleep(0.1)\n"
+            "import socket,time\nc=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n{}\
+             for _ in range(5):\n  c.sendto(b'ward',('{server_ip}',{port}))\n  time.sleep(0.1)\n",
+            spoofed
+                .map(|ip| format!("c.setsockopt(socket.SOL_IP,19,1)\nc.bind(('{ip}',0))\n"))
+                .unwrap_or_default()
         ),
     };
     let server_ns = lab.ns(server_ns);
@@ -271,6 +289,52 @@ fn the_ruleset_passes_declared_flows_and_drops_the_rest() {
         !counted.contains("packets 0 "),
         "the drop rule counted nothing: {counted}"
     );
+
+    // Anti-spoofing: beta sends gamma's declared flow to alpha with gamma's address as its
+    // source. The kernel's own reverse-path filter is off here, so what drops it is the
+    // ruleset's `fib` rule: without that rule, the forged datagram passes.
+    lab.exec_ok(
+        "gw",
+        &[
+            "sh",
+            "-c",
+            "for f in /proc/sys/net/ipv4/conf/*/rp_filter; do echo 0 > $f; done",
+        ],
+    );
+    assert!(
+        !reaches_from(
+            &lab,
+            "beta",
+            Some("10.91.3.2"),
+            "alpha",
+            "10.91.1.2",
+            "udp",
+            9000
+        ),
+        "a datagram with gamma's address from beta's segment must be dropped"
+    );
+    let without = dir.path().join("without-fib.nft");
+    let text = std::fs::read_to_string(&ruleset).expect("ruleset");
+    let stripped: String = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("fib "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&without, stripped).expect("write");
+    lab.exec_ok("gw", &["nft", "-f", without.to_str().expect("path")]);
+    assert!(
+        reaches_from(
+            &lab,
+            "beta",
+            Some("10.91.3.2"),
+            "alpha",
+            "10.91.1.2",
+            "udp",
+            9000
+        ),
+        "without the fib rule the forged datagram passes (the test's control)"
+    );
+    lab.exec_ok("gw", &["nft", "-f", ruleset.to_str().expect("path")]);
 }
 
 /// A minimal MUD file for a thing of the lab (`https://NAME.example/thing`).

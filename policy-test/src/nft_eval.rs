@@ -62,6 +62,8 @@ enum Match {
         high: u16,
     },
     Protocol(String),
+    /// A match no probe meets (the reverse-path check).
+    Never,
 }
 
 #[derive(Clone, Debug)]
@@ -186,6 +188,15 @@ fn rule(line: &str) -> Result<Rule, String> {
             "meta" if word(i + 1) == Some("l4proto") => {
                 matches.push(Match::Protocol(word(i + 2).unwrap_or_default().to_string()));
                 i += 3;
+            }
+            // The reverse-path check (`fib saddr . iif oif missing`): the evaluator's probes come
+            // from their senders' own addresses, which it passes; the rule never matches one.
+            "fib" => {
+                matches.push(Match::Never);
+                i += 1;
+                while word(i).is_some_and(|w| !matches!(w, "drop" | "accept" | "comment")) {
+                    i += 1;
+                }
             }
             "counter" => i += 1,
             "accept" => {
@@ -312,6 +323,7 @@ impl Ruleset {
                             && packet.port.is_some_and(|p| (*low..=*high).contains(&p))
                     }
                     Match::Protocol(protocol) => *protocol == packet.protocol,
+                    Match::Never => false,
                 };
                 if !holds {
                     continue 'rules;

@@ -416,6 +416,14 @@ fn ruleset_for(ir: &PolicyIr, inventory: Option<&Inventory>, raised: &Raised) ->
         "ct state established,related accept".to_string(),
         "ct state invalid drop".to_string(),
     ];
+    // Anti-spoofing: a packet whose source address would not be routed back out of the
+    // interface it came in by is forged (strict reverse-path filtering, RFC 3704), whatever
+    // set its source address falls in: a thing cannot borrow another's address to pass a
+    // flow, nor its identity at PAVA's listeners.
+    let spoofed = vec![format!(
+        "fib saddr . iif oif missing drop {}",
+        comment("a source address not routed back through the interface it came in by: spoofed")
+    )];
     chain(
         &mut out,
         "input",
@@ -423,6 +431,7 @@ fn ruleset_for(ir: &PolicyIr, inventory: Option<&Inventory>, raised: &Raised) ->
         "drop",
         &[
             vec!["iifname \"lo\" accept".to_string()],
+            spoofed.clone(),
             established.clone(),
             input,
         ],
@@ -432,7 +441,7 @@ fn ruleset_for(ir: &PolicyIr, inventory: Option<&Inventory>, raised: &Raised) ->
         "forward",
         "forward",
         "drop",
-        &[established, drops, forward],
+        &[spoofed, established, drops, forward],
     );
     chain(
         &mut out,
