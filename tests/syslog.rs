@@ -369,6 +369,10 @@ fn malformed_datagrams_are_counted_per_source_and_dropped() {
         "{text}"
     );
     assert!(
+        text.contains("ward_pava_messages_by_transport_total{transport=\"udp\"}"),
+        "{text}"
+    );
+    assert!(
         text.contains("ward_pava_dropped_total{reason=\"bad-pri\"} 2"),
         "{text}"
     );

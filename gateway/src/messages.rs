@@ -142,6 +142,8 @@ pub struct PavaStatus {
     pub counters: crate::pava::service::Counters,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub udp_receive_buffer_bytes: Option<u64>,
+    /// Bytes of messages waiting for the engine.
+    pub queued_bytes: u64,
     pub reports: Reports,
 }
 

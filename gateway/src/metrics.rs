@@ -78,6 +78,26 @@ pub fn render(status: &Status, pava: Option<&PavaStatus>) -> String {
     );
     family(
         &mut out,
+        "ward_pava_messages_by_transport_total",
+        "counter",
+        "Syslog messages the engine took, by transport.",
+    );
+    for (transport, count) in &counters.by_transport {
+        let _ = writeln!(
+            out,
+            "ward_pava_messages_by_transport_total{{transport=\"{}\"}} {count}",
+            label(transport)
+        );
+    }
+    family(
+        &mut out,
+        "ward_pava_queued_bytes",
+        "gauge",
+        "Bytes of messages waiting for the engine.",
+    );
+    let _ = writeln!(out, "ward_pava_queued_bytes {}", pava.queued_bytes);
+    family(
+        &mut out,
         "ward_pava_messages_parsed_total",
         "counter",
         "Syslog messages parsed.",

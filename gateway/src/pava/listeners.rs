@@ -98,6 +98,7 @@ pub async fn udp(address: SocketAddr, pava: Arc<Pava>) -> Result<SocketAddr, Sta
             let size = bytes.len();
             let received = Received {
                 source: from.ip(),
+                transport: "udp",
                 identity: None,
                 bytes,
                 done: None,
@@ -122,7 +123,7 @@ pub async fn tcp(address: SocketAddr, pava: Arc<Pava>) -> Result<SocketAddr, Sta
         })?;
     serve_connections(listener, "syslog TCP", pava.clone(), move |stream, from| {
         let pava = pava.clone();
-        async move { serve_stream(stream, from, None, &pava).await }
+        async move { serve_stream(stream, from, false, None, &pava).await }
     })
 }
 
@@ -172,6 +173,7 @@ where
 pub async fn serve_stream<S: tokio::io::AsyncRead + Unpin>(
     mut stream: S,
     from: SocketAddr,
+    tls: bool,
     identity: Option<String>,
     pava: &Pava,
 ) {
@@ -208,6 +210,11 @@ pub async fn serve_stream<S: tokio::io::AsyncRead + Unpin>(
                     let (done, handled) = tokio::sync::oneshot::channel();
                     let received = Received {
                         source: from.ip(),
+                        transport: if identity.is_some() || tls {
+                            "tls"
+                        } else {
+                            "tcp"
+                        },
                         identity: identity.clone(),
                         bytes,
                         done: Some(done),

@@ -32,6 +32,8 @@ const MAX_SOURCES: usize = 4096;
 /// A message from a listener.
 pub struct Received {
     pub source: IpAddr,
+    /// `udp`, `tcp` or `tls`.
+    pub transport: &'static str,
     /// The identity of a TLS client certificate, when there is one.
     pub identity: Option<String>,
     pub bytes: Vec<u8>,
@@ -48,6 +50,8 @@ pub struct Counters {
     pub dropped: BTreeMap<String, u64>,
     /// Dropped messages by source and reason (at most 4,096 sources; then `other`).
     pub dropped_by_source: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Messages the engine took, by transport (`udp`, `tcp`, `tls`).
+    pub by_transport: BTreeMap<String, u64>,
     pub incidents: u64,
     pub rules: Vec<RuleStats>,
 }
@@ -154,6 +158,10 @@ pub(crate) fn start(context: EngineContext, queue: usize) -> Result<Arc<Pava>, S
                 {
                     let mut counters = lock_counters(&shared);
                     counters.received += 1;
+                    *counters
+                        .by_transport
+                        .entry(received.transport.to_string())
+                        .or_default() += 1;
                     match &parsed {
                         Ok(_) => counters.parsed += 1,
                         Err(reason) => counters.count_drop(received.source, reason.as_str()),
@@ -460,6 +468,7 @@ pub fn snapshot(pava: &Pava, reports: crate::messages::Reports) -> crate::messag
     crate::messages::PavaStatus {
         counters,
         udp_receive_buffer_bytes: (buffer > 0).then_some(buffer as u64),
+        queued_bytes: pava.queued.load(std::sync::atomic::Ordering::Relaxed) as u64,
         reports,
     }
 }

@@ -131,7 +131,7 @@ pub async fn listen(
                 super::service::count_refusal(&pava, from.ip(), reason);
                 return;
             }
-            serve_stream(tls, from, id, &pava).await;
+            serve_stream(tls, from, true, id, &pava).await;
         }
     })
 }
