@@ -58,6 +58,17 @@ async fn send(
     client: Option<(CertificateDer<'static>, Vec<u8>)>,
     message: &str,
 ) -> Result<(), String> {
+    send_from("127.0.0.1", address, ca_pem, client, message).await
+}
+
+/// As `send`, from the loopback address `local` (another host for the per-source limits).
+async fn send_from(
+    local: &str,
+    address: std::net::SocketAddr,
+    ca_pem: &str,
+    client: Option<(CertificateDer<'static>, Vec<u8>)>,
+    message: &str,
+) -> Result<(), String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = rustls::RootCertStore::empty();
     for cert in rustls_pki_types::pem::PemObject::pem_slice_iter(ca_pem.as_bytes()) {
@@ -79,9 +90,11 @@ async fn send(
         None => builder.with_no_client_auth(),
     };
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
-    let tcp = tokio::net::TcpStream::connect(address)
-        .await
+    let socket = tokio::net::TcpSocket::new_v4().map_err(|e| e.to_string())?;
+    socket
+        .bind(format!("{local}:0").parse().map_err(|e| format!("{e}"))?)
         .map_err(|e| e.to_string())?;
+    let tcp = socket.connect(address).await.map_err(|e| e.to_string())?;
     let name = ServerName::try_from("localhost").map_err(|e| e.to_string())?;
     let mut tls = connector
         .connect(name, tcp)
@@ -296,4 +309,72 @@ fn operator() -> ward_gateway::access::Principal {
         id: "test".into(),
         role: ward_gateway::access::Role::Operator,
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anonymous_connections_of_one_host_do_not_starve_another() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    lab::signed_bundle(dir.path(), &[]);
+    let pki = ca("ward test CA");
+    let (_, _, server_pem, server_key_pem) = leaf(&pki, "localhost", true);
+    std::fs::write(
+        dir.path().join("server.pem"),
+        format!("{server_pem}{}", pki.ca_pem),
+    )
+    .expect("write");
+    std::fs::write(dir.path().join("server.key"), server_key_pem).expect("write");
+    std::fs::write(dir.path().join("ca.pem"), &pki.ca_pem).expect("write");
+    let config = FileConfig {
+        bundle: Some(dir.path().join("bundle.cbor")),
+        key: Some(dir.path().join("k.pub")),
+        state: Some(dir.path().join("state.sqlite")),
+        syslog_tls: Some("127.0.0.1:0".into()),
+        tls_cert: Some(dir.path().join("server.pem")),
+        tls_key: Some(dir.path().join("server.key")),
+        tls_client_ca: Some(dir.path().join("ca.pem")),
+        insecure_http: Some(true),
+        ..FileConfig::default()
+    }
+    .resolve()
+    .expect("config");
+    let gateway = Gateway::start(config).await.expect("starts");
+    let address = gateway.syslog.2.expect("TLS listener");
+    // 1,024 connections of one host that never begin their handshake.
+    let mut idle = Vec::new();
+    for _ in 0..1024 {
+        if let Ok(stream) = tokio::net::TcpStream::connect(address).await {
+            idle.push(stream);
+        }
+    }
+    assert!(idle.len() > 1000, "{} connections", idle.len());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Another host's thing: its handshake and message go through at once.
+    let (cert, key, _, _) = leaf(&pki, "sensor-2", false);
+    let started = Instant::now();
+    send_from(
+        "127.0.0.2",
+        address,
+        &pki.ca_pem,
+        Some((cert, key)),
+        "<38>1 2026-12-01T10:00:00Z sensor-2 app 1 - - hello",
+    )
+    .await
+    .expect("sent");
+    wait_for("the message", async || {
+        gateway.pava_status().is_ok_and(|s| s.counters.parsed == 1)
+    })
+    .await;
+    // send_from waits 200 ms for the server to read before it closes.
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+    let refused = gateway
+        .pava_status()
+        .expect("status")
+        .counters
+        .dropped_by_source
+        .get("127.0.0.1")
+        .and_then(|r| r.get("too-many-connections"))
+        .copied()
+        .unwrap_or(0);
+    assert!(refused + 16 >= idle.len() as u64, "{refused}");
 }
