@@ -27,15 +27,7 @@ fn operator() -> ward_gateway::access::Principal {
 async fn a_stored_quarantine_is_applied_at_the_next_start_exactly_once() {
     let dir = tempfile::tempdir().expect("temp dir");
     lab::signed_bundle(dir.path(), &[]);
-    let config = FileConfig {
-        bundle: Some(dir.path().join("bundle.cbor")),
-        key: Some(dir.path().join("k.pub")),
-        state: Some(dir.path().join("state.sqlite")),
-        insecure_http: Some(true),
-        ..FileConfig::default()
-    }
-    .resolve()
-    .expect("config");
+    let config = lab::config(dir.path(), FileConfig::default());
     let gateway = Gateway::start(config.clone()).await.expect("starts");
     gateway
         .onboard(

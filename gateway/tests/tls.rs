@@ -111,6 +111,32 @@ async fn send_from(
     Ok(())
 }
 
+/// A gateway over the lab policy in `dir` with PAVA over TLS: its certificate for localhost
+/// and the things' CA made here.
+async fn tls_gateway(dir: &std::path::Path) -> (Arc<Gateway>, Pki) {
+    lab::signed_bundle(dir, &[]);
+    let pki = ca("ward test CA");
+    let (_, _, server_pem, server_key_pem) = leaf(&pki, "localhost", true);
+    std::fs::write(
+        dir.join("server.pem"),
+        format!("{server_pem}{}", pki.ca_pem),
+    )
+    .expect("write");
+    std::fs::write(dir.join("server.key"), server_key_pem).expect("write");
+    std::fs::write(dir.join("ca.pem"), &pki.ca_pem).expect("write");
+    let config = lab::config(
+        dir,
+        FileConfig {
+            syslog_tls: Some("127.0.0.1:0".into()),
+            tls_cert: Some(dir.join("server.pem")),
+            tls_key: Some(dir.join("server.key")),
+            tls_client_ca: Some(dir.join("ca.pem")),
+            ..FileConfig::default()
+        },
+    );
+    (Gateway::start(config).await.expect("starts"), pki)
+}
+
 async fn wait_for(what: &str, mut done: impl AsyncFnMut() -> bool) {
     let started = Instant::now();
     while !done().await {
@@ -125,30 +151,7 @@ async fn wait_for(what: &str, mut done: impl AsyncFnMut() -> bool) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_certificates_are_required_where_the_profile_says() {
     let dir = tempfile::tempdir().expect("temp dir");
-    lab::signed_bundle(dir.path(), &[]);
-    let pki = ca("ward test CA");
-    let (_, _, server_pem, server_key_pem) = leaf(&pki, "localhost", true);
-    std::fs::write(
-        dir.path().join("server.pem"),
-        format!("{server_pem}{}", pki.ca_pem),
-    )
-    .expect("write");
-    std::fs::write(dir.path().join("server.key"), server_key_pem).expect("write");
-    std::fs::write(dir.path().join("ca.pem"), &pki.ca_pem).expect("write");
-    let config = FileConfig {
-        bundle: Some(dir.path().join("bundle.cbor")),
-        key: Some(dir.path().join("k.pub")),
-        state: Some(dir.path().join("state.sqlite")),
-        syslog_tls: Some("127.0.0.1:0".into()),
-        tls_cert: Some(dir.path().join("server.pem")),
-        tls_key: Some(dir.path().join("server.key")),
-        tls_client_ca: Some(dir.path().join("ca.pem")),
-        insecure_http: Some(true),
-        ..FileConfig::default()
-    }
-    .resolve()
-    .expect("config");
-    let gateway = Gateway::start(config).await.expect("starts");
+    let (gateway, pki) = tls_gateway(dir.path()).await;
     let address = gateway.syslog.2.expect("TLS listener");
     let onboarded = gateway
         .onboard(
@@ -314,30 +317,7 @@ fn operator() -> ward_gateway::access::Principal {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn anonymous_connections_of_one_host_do_not_starve_another() {
     let dir = tempfile::tempdir().expect("temp dir");
-    lab::signed_bundle(dir.path(), &[]);
-    let pki = ca("ward test CA");
-    let (_, _, server_pem, server_key_pem) = leaf(&pki, "localhost", true);
-    std::fs::write(
-        dir.path().join("server.pem"),
-        format!("{server_pem}{}", pki.ca_pem),
-    )
-    .expect("write");
-    std::fs::write(dir.path().join("server.key"), server_key_pem).expect("write");
-    std::fs::write(dir.path().join("ca.pem"), &pki.ca_pem).expect("write");
-    let config = FileConfig {
-        bundle: Some(dir.path().join("bundle.cbor")),
-        key: Some(dir.path().join("k.pub")),
-        state: Some(dir.path().join("state.sqlite")),
-        syslog_tls: Some("127.0.0.1:0".into()),
-        tls_cert: Some(dir.path().join("server.pem")),
-        tls_key: Some(dir.path().join("server.key")),
-        tls_client_ca: Some(dir.path().join("ca.pem")),
-        insecure_http: Some(true),
-        ..FileConfig::default()
-    }
-    .resolve()
-    .expect("config");
-    let gateway = Gateway::start(config).await.expect("starts");
+    let (gateway, pki) = tls_gateway(dir.path()).await;
     let address = gateway.syslog.2.expect("TLS listener");
     // 1,024 connections of one host that never begin their handshake.
     let mut idle = Vec::new();

@@ -40,3 +40,24 @@ pub fn sensor_mud() -> serde_json::Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/lab/sensor-mud.json");
     serde_json::from_str(&std::fs::read_to_string(path).expect("MUD")).expect("JSON")
 }
+
+/// The gateway's settings over the bundle of `signed_bundle` in `dir` (its state beside it,
+/// the API on loopback in plain HTTP), with `more` set.
+#[allow(
+    dead_code,
+    reason = "not every test file that includes this module starts a gateway"
+)]
+pub fn config(
+    dir: &Path,
+    more: ward_gateway::config::FileConfig,
+) -> ward_gateway::config::GatewayConfig {
+    ward_gateway::config::FileConfig {
+        bundle: Some(dir.join("bundle.cbor")),
+        key: Some(dir.join("k.pub")),
+        state: Some(dir.join("state.sqlite")),
+        insecure_http: Some(true),
+        ..more
+    }
+    .resolve()
+    .expect("config")
+}
