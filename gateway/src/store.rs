@@ -246,8 +246,11 @@ impl Store {
         if version < 4 {
             // Version 4: an incident's actions are applied from what is stored, and marked
             // applied with them (pava/actions.rs); incidents of before were applied.
+            // And a service's waiting reports are counted (their share is bounded).
             conn.execute_batch(
-                "BEGIN; ALTER TABLE incidents ADD COLUMN applied INTEGER NOT NULL DEFAULT 1; COMMIT;",
+                "BEGIN; ALTER TABLE incidents ADD COLUMN applied INTEGER NOT NULL DEFAULT 1;
+                 CREATE INDEX IF NOT EXISTS outbox_waiting ON outbox (service) WHERE delivered_at IS NULL;
+                 COMMIT;",
             )?;
         }
         conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;

@@ -73,13 +73,17 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// Reports waiting for one service at most.
+pub const MAX_PENDING_REPORTS: i64 = 10_000;
+
 impl Store {
-    /// Stores an incident and the reports it owes, in one transaction.
+    /// Stores an incident and the reports it owes, in one transaction; how many reports were
+    /// not queued because their service already has `MAX_PENDING_REPORTS` waiting.
     pub fn add_incident(
         &mut self,
         incident: &StoredIncident,
         recipients: &[Recipient],
-    ) -> Result<(), StoreError> {
+    ) -> Result<usize, StoreError> {
         let tx = self.conn.transaction()?;
         let i = &incident.incident;
         // Pending until its actions with effect on the thing are applied (pava/actions.rs).
@@ -118,14 +122,26 @@ impl Store {
             ],
         )?;
         let body = serde_json::to_string(incident).map_err(|e| StoreError(e.to_string()))?;
+        let mut refused = 0;
         for recipient in recipients {
+            // A receiver that does not take its reports gets no more than its share waiting:
+            // the outbox, and the disk, stay bounded.
+            let waiting: i64 = tx.query_row(
+                "SELECT count(*) FROM outbox WHERE service = ?1 AND delivered_at IS NULL",
+                params![recipient.service],
+                |row| row.get(0),
+            )?;
+            if waiting >= MAX_PENDING_REPORTS {
+                refused += 1;
+                continue;
+            }
             tx.execute(
                 "INSERT INTO outbox (incident, receiver, service, url, body, next_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, 0)",
                 params![incident.id, recipient.receiver, recipient.service, recipient.url, body],
             )?;
         }
         tx.commit()?;
-        Ok(())
+        Ok(refused)
     }
 
     /// Incidents after `after` (an id, in id order, which is time order), at most `limit`.
@@ -468,6 +484,35 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
+
+    #[test]
+    fn a_service_gets_no_more_than_its_share_of_waiting_reports() {
+        let mut store = Store::in_memory().expect("store");
+        let to = Recipient {
+            receiver: "manufacturer".into(),
+            service: "vendor".into(),
+            url: "http://127.0.0.1:9/r".into(),
+        };
+        for n in 0..MAX_PENDING_REPORTS {
+            let refused = store
+                .add_incident(&incident(&format!("inc-{n:06}")), std::slice::from_ref(&to))
+                .expect("stored");
+            assert_eq!(refused, 0);
+        }
+        let refused = store
+            .add_incident(&incident("inc-999999"), std::slice::from_ref(&to))
+            .expect("stored");
+        assert_eq!(refused, 1);
+        assert_eq!(
+            store.outbox_counts().expect("counts").0,
+            MAX_PENDING_REPORTS
+        );
+        // The incident itself is kept.
+        assert_eq!(
+            store.count_incidents().expect("count"),
+            MAX_PENDING_REPORTS + 1
+        );
+    }
 
     #[test]
     fn incidents_are_kept_within_count_and_age() {

@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 
 use serde::Serialize;
+use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 
 use super::actions;
@@ -369,9 +370,21 @@ fn handle(
     };
     let to = recipients(policy, &stored.incident);
     // The database first: what follows may be lost in a crash, the incident may not.
-    if let Err(error) = lock(&context.state).store.add_incident(&stored, &to) {
-        eprintln!("ward gateway: incident {} not stored: {error}", stored.id);
-        return;
+    match lock(&context.state).store.add_incident(&stored, &to) {
+        Ok(0) => {}
+        Ok(refused) => {
+            // The services' outboxes are full: said once for this incident.
+            let state = lock(&context.state);
+            let _ = state.store.audit(
+                "reports-refused",
+                stored.device.as_deref(),
+                &json!({ "incident": stored.id, "reports": refused, "reason": "the service has 10,000 reports waiting" }),
+            );
+        }
+        Err(error) => {
+            eprintln!("ward gateway: incident {} not stored: {error}", stored.id);
+            return;
+        }
     }
     open.opened(key, stored.id.clone(), fired_ms);
     if open.opened_count() % PRUNE_EVERY == 0 {
