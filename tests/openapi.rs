@@ -55,7 +55,9 @@ fn the_running_gateway_answers_as_its_openapi_document_says() {
         serde_json::from_str(&std::fs::read_to_string(&document).expect("document")).expect("JSON");
     assert_eq!(served, kept);
 
+    // Its cache of examples goes to the test's folder, not into the source tree.
     let output = Command::new("schemathesis")
+        .current_dir(dir.path())
         .arg("run")
         .arg(&document)
         .args(["--url", &format!("http://{}", gw.address)])
