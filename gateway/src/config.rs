@@ -198,6 +198,11 @@ impl FileConfig {
             },
         };
         let mut api_names = self.api_names.unwrap_or_default();
+        // On every address (0.0.0.0, ::) the gateway cannot know the names clients use, and
+        // would refuse them all (`bad-host`): it asks for them instead.
+        if listen.ip().is_unspecified() && api_names.is_empty() {
+            return Err(ConfigError::ApiNamesNeeded { listen });
+        }
         api_names.push(listen.ip().to_string());
         if listen.ip().is_loopback() {
             api_names.push("localhost".to_string());
@@ -280,6 +285,8 @@ pub enum ConfigError {
     UnknownRole { text: String },
     /// `--mud-fetch-allow` that is not an address prefix.
     NotAPrefix { text: String },
+    /// Listening on every address without the names clients reach the API by.
+    ApiNamesNeeded { listen: SocketAddr },
 }
 
 impl std::fmt::Display for ConfigError {
@@ -306,6 +313,10 @@ impl std::fmt::Display for ConfigError {
             ConfigError::PlainHttpNotLoopback { listen } => write!(
                 f,
                 "`--insecure-http` serves plain HTTP on loopback addresses only, not on {listen}: give `--tls-cert` and `--tls-key`"
+            ),
+            ConfigError::ApiNamesNeeded { listen } => write!(
+                f,
+                "the API listens on every address ({listen}): name the gateway as its clients reach it with `--api-name` (its host name or address; repeatable), so that requests for other names are refused"
             ),
             ConfigError::NotAPrefix { text } => write!(
                 f,
@@ -367,12 +378,26 @@ mod tests {
                 text: "root".into()
             })
         );
-        let tls = FileConfig {
+        let tls = || FileConfig {
             tls_cert: Some("gw.pem".into()),
             tls_key: Some("gw.key".into()),
             ..base()
         };
-        assert!(tls.resolve().expect("complete").api_tls.is_some());
+        assert!(tls().resolve().expect("complete").api_tls.is_some());
+        let everywhere = FileConfig {
+            listen: Some("0.0.0.0:8443".into()),
+            ..tls()
+        };
+        assert!(matches!(
+            everywhere.resolve(),
+            Err(ConfigError::ApiNamesNeeded { .. })
+        ));
+        let named = FileConfig {
+            listen: Some("0.0.0.0:8443".into()),
+            api_names: Some(vec!["gw.example".into()]),
+            ..tls()
+        };
+        assert!(named.resolve().is_ok());
         let missing = FileConfig::default().resolve().expect_err("incomplete");
         assert_eq!(missing, ConfigError::Missing { what: "state" });
         assert!(missing.to_string().contains("--state"), "{missing}");
