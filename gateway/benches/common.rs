@@ -91,3 +91,43 @@ pub fn mud(url: &str) -> serde_json::Value {
         }]}
     })
 }
+
+/// A CA, the gateway's certificate for 127.0.0.1 (`gw.pem`, `gw.key`, `ca.pem` in `dir`) and
+/// a client certificate named `client` signed by the CA: (CA PEM, client certificate DER,
+/// client key PKCS #8 DER, client certificate and key PEM).
+pub fn pki(
+    dir: &Path,
+    client: &str,
+) -> (
+    String,
+    rustls_pki_types::CertificateDer<'static>,
+    Vec<u8>,
+    String,
+) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, SanType};
+    let mut ca = CertificateParams::new(Vec::<String>::new()).expect("params");
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name.push(DnType::CommonName, "bench CA");
+    let ca_key = KeyPair::generate().expect("key");
+    let ca_pem = ca.self_signed(&ca_key).expect("CA").pem();
+    let issuer = Issuer::new(ca, ca_key);
+    let leaf = |name: &str, ip: bool| {
+        let mut params = CertificateParams::new(vec![name.to_string()]).expect("params");
+        params.distinguished_name.push(DnType::CommonName, name);
+        if ip {
+            params
+                .subject_alt_names
+                .push(SanType::IpAddress("127.0.0.1".parse().expect("ip")));
+        }
+        let key = KeyPair::generate().expect("key");
+        let cert = params.signed_by(&key, &issuer).expect("signed");
+        (cert, key)
+    };
+    let (server, server_key) = leaf("localhost", true);
+    std::fs::write(dir.join("gw.pem"), server.pem()).expect("write");
+    std::fs::write(dir.join("gw.key"), server_key.serialize_pem()).expect("write");
+    std::fs::write(dir.join("ca.pem"), &ca_pem).expect("write");
+    let (cert, key) = leaf(client, false);
+    let pem = format!("{}{}", cert.pem(), key.serialize_pem());
+    (ca_pem, cert.der().clone(), key.serialize_der(), pem)
+}

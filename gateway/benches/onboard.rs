@@ -41,36 +41,6 @@ enum Transport {
     MutualTls,
 }
 
-/// A CA, the gateway's certificate for 127.0.0.1 and an onboarding client's certificate, in
-/// `dir`: (CA PEM, client certificate and key PEM).
-fn pki(dir: &std::path::Path) -> (String, String) {
-    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, SanType};
-    let mut ca = CertificateParams::new(Vec::<String>::new()).expect("params");
-    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca.distinguished_name.push(DnType::CommonName, "bench CA");
-    let ca_key = KeyPair::generate().expect("key");
-    let ca_pem = ca.self_signed(&ca_key).expect("CA").pem();
-    let issuer = Issuer::new(ca, ca_key);
-    let leaf = |name: &str, ip: bool| {
-        let mut params = CertificateParams::new(vec![name.to_string()]).expect("params");
-        params.distinguished_name.push(DnType::CommonName, name);
-        if ip {
-            params
-                .subject_alt_names
-                .push(SanType::IpAddress("127.0.0.1".parse().expect("ip")));
-        }
-        let key = KeyPair::generate().expect("key");
-        let cert = params.signed_by(&key, &issuer).expect("signed");
-        (cert.pem(), key.serialize_pem())
-    };
-    let (server, server_key) = leaf("gateway", true);
-    std::fs::write(dir.join("gw.pem"), server).expect("write");
-    std::fs::write(dir.join("gw.key"), server_key).expect("write");
-    std::fs::write(dir.join("ca.pem"), &ca_pem).expect("write");
-    let (client, client_key) = leaf("bench-onboarder", false);
-    (ca_pem, format!("{client}{client_key}"))
-}
-
 fn run(things: usize, transport: Transport) {
     let dir = tempfile::tempdir().expect("temp dir");
     common::signed_bundle(dir.path());
@@ -91,7 +61,7 @@ fn run(things: usize, transport: Transport) {
             "mud_url": mud_url,
         }));
     }
-    let (ca_pem, identity) = pki(dir.path());
+    let (ca_pem, _, _, identity) = common::pki(dir.path(), "bench-onboarder");
     let settings = match transport {
         Transport::Token => FileConfig {
             insecure_http: Some(true),

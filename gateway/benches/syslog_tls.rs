@@ -11,8 +11,7 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, SanType};
-use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+use rustls_pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
 use tokio::io::AsyncWriteExt;
 use ward_gateway::config::FileConfig;
 use ward_gateway::runtime::Gateway;
@@ -35,31 +34,7 @@ fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     common::signed_bundle(dir.path());
     // A CA, the gateway's certificate for 127.0.0.1, one client certificate for all.
-    let mut ca = CertificateParams::new(Vec::<String>::new()).expect("params");
-    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca.distinguished_name.push(DnType::CommonName, "bench CA");
-    let ca_key = KeyPair::generate().expect("key");
-    let ca_pem = ca.self_signed(&ca_key).expect("CA").pem();
-    let issuer = Issuer::new(ca, ca_key);
-    let leaf = |name: &str, ip: bool| {
-        let mut params = CertificateParams::new(vec![name.to_string()]).expect("params");
-        params.distinguished_name.push(DnType::CommonName, name);
-        if ip {
-            params
-                .subject_alt_names
-                .push(SanType::IpAddress("127.0.0.1".parse().expect("ip")));
-        }
-        let key = KeyPair::generate().expect("key");
-        let cert = params.signed_by(&key, &issuer).expect("signed");
-        (cert, key)
-    };
-    let (server, server_key) = leaf("localhost", true);
-    std::fs::write(dir.path().join("gw.pem"), server.pem()).expect("write");
-    std::fs::write(dir.path().join("gw.key"), server_key.serialize_pem()).expect("write");
-    std::fs::write(dir.path().join("ca.pem"), &ca_pem).expect("write");
-    let (client, client_key) = leaf("bench-thing", false);
-    let client_cert: CertificateDer<'static> = client.der().clone();
-    let client_key = client_key.serialize_der();
+    let (ca_pem, client_cert, client_key, _) = common::pki(dir.path(), "bench-thing");
     let config = common::config(
         dir.path(),
         FileConfig {

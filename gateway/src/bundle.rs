@@ -207,6 +207,16 @@ pub fn open(
             (loaded.bundle, loaded.manifest, loaded.sequence)
         }
     };
+    with_ir(path, bundle, manifest, sequence)
+}
+
+/// A checked bundle with its IR decoded.
+fn with_ir(
+    path: &Path,
+    bundle: Bundle,
+    manifest: Manifest,
+    sequence: Option<u64>,
+) -> Result<PolicyBundle, BundleError> {
     let ir = bundle
         .files
         .get("ir.cbor")
@@ -249,7 +259,13 @@ pub fn open_trusted(
             path: file.clone(),
             key_id: key_id.clone(),
         })?;
-    Ok((open(&file, Some(key), Unsigned::Refuse)?, key_id))
+    // The bytes read once: the header named the key, the same bytes are verified with it.
+    let loaded = sign::load_signed(&bytes, key).map_err(|error| BundleError::Sign {
+        path: file.clone(),
+        error,
+    })?;
+    let bundle = with_ir(&file, loaded.bundle, loaded.manifest, loaded.sequence)?;
+    Ok((bundle, key_id))
 }
 
 /// A key id as the audit log and messages show it.
