@@ -869,11 +869,13 @@ pub static UNTESTABLE_EXPECTATION: Code = Code {
     code: "W0012",
     name: "untestable-expectation",
     severity: Severity::Warning,
-    summary: "a test expects the profile or level of an endpoint that holds none",
+    summary: "a test expects what can never hold: the profile of an endpoint that holds none, or a privacy risk that does not apply",
     explanation: "\
 A class, service or gateway holds a profile when it declares one or when the risk assessment
 assigns one (it is placed in an environment). Without either, `expect x.profile == ...` and
 `expect x.level ...` can never hold: `ward check` says so instead of `ward test` failing later.
+Likewise, the privacy threats (T12-T18) apply only to classes with personal data (`data =
+[...]`): `expect risk(c, T12) == low` on a class without any has no risk level to compare.
 `ward test --strict` fails on it.
 
 Example:

@@ -295,6 +295,21 @@ pub fn value(r: &mut Resolver<'_>, file: SourceFile, value: &Value, ty: &ValueTy
                 .with_help(format!("give the unit: `{n}s`, `{n}m`, `{n}h` or `{n}d`"));
             r.report(diagnostic);
         }
+        // `action = [get, set]`: a flow is one operation, and flows that differ only in it
+        // are distinct (no W0002), so the fix is to repeat the flow.
+        (ValueType::AnyWord, ValueKind::List(items)) => {
+            let text = file.text(r.db);
+            let names: Vec<&str> = items.iter().map(|i| &text[i.range.as_usize()]).collect();
+            let diagnostic = wrong_type(file, value, ty).with_help(format!(
+                "a flow names one operation: declare one flow per operation, the same ends and ports with `{}`",
+                names
+                    .iter()
+                    .map(|n| format!("action = {n}"))
+                    .collect::<Vec<_>>()
+                    .join("`, `")
+            ));
+            r.report(diagnostic);
+        }
         (ValueType::Subnet, ValueKind::Ip(ip)) => {
             let prefix = if ip.is_ipv4() { 32 } else { 128 };
             let diagnostic = wrong_type(file, value, ty)
@@ -855,6 +870,39 @@ fn flow_spec(r: &mut Resolver<'_>, file: SourceFile, flow: &FlowSpec) {
     }
 }
 
+/// `expect risk(c, T12)` where T12 (a privacy threat, T12-T18) does not apply: the PIA
+/// weighs them only for classes with personal data, so no level of it is true, and `ward test`
+/// would fail; check says so first.
+fn privacy_threat_applies(r: &mut Resolver<'_>, file: SourceFile, class: &Value, threat: &Value) {
+    let (ValueKind::Name(class_name), ValueKind::Name(threat_name)) = (&class.kind, &threat.kind)
+    else {
+        return;
+    };
+    if !crate::risk::PRIVACY_THREATS.contains(&threat_name.as_str())
+        || crate::queries::decl_named(r.db, r.workspace, class_name, DeclKind::Class).is_none()
+    {
+        return;
+    }
+    let handles_none = crate::model::class_info(r.db, r.workspace, class_name)
+        .is_some_and(|info| info.data.is_empty() && !info.quarantine);
+    if handles_none {
+        r.report(
+            Diagnostic::new(
+                &codes::UNTESTABLE_EXPECTATION,
+                file,
+                threat.range,
+                format!(
+                    "{threat_name} does not apply to `{class_name}`, which handles no personal data: no risk level of it can be expected"
+                ),
+            )
+            .with_label("a privacy threat (T12-T18)")
+            .with_help(format!(
+                "privacy threats apply to classes with personal data: declare `data = [...]` on `{class_name}` if its things handle some, or test a threat that applies"
+            )),
+        );
+    }
+}
+
 fn expect(r: &mut Resolver<'_>, file: SourceFile, subject: &ExpectSubject, expected: &Value) {
     match subject {
         ExpectSubject::Path(path) => {
@@ -921,6 +969,7 @@ fn expect(r: &mut Resolver<'_>, file: SourceFile, subject: &ExpectSubject, expec
                     );
                     value(r, file, threat, &ValueType::Ref(&[DeclKind::Threat]));
                     value(r, file, expected, &ValueType::Word(&schema::LEVELS));
+                    privacy_threat_applies(r, file, class, threat);
                 }
                 _ => r.report(
                     Diagnostic::new(
