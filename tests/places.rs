@@ -121,6 +121,7 @@ test "quarantined things reach nothing" {
     .expect("JSON");
     assert_eq!(config["profile"], serde_json::Value::Null, "{config}");
     assert_eq!(config["quarantine"], true, "{config}");
+    assert_eq!(config["function"], serde_json::Value::Null, "{config}");
     assert_eq!(config["allowed_peers"], serde_json::json!([]), "{config}");
 }
 

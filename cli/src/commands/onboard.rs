@@ -88,7 +88,9 @@ fn human(o: &Onboarding) {
     outln!("thing `{}` ({})", o.device, o.mud_url);
     outln!("  {}", o.classification.describe());
     if o.quarantined {
-        outln!("  QUARANTINED: it gets the quarantine class's flows only");
+        // The quarantine place holds no profile and is assessed nowhere: nothing more to say
+        // of it but what the MUD file asked.
+        outln!("  QUARANTINED: the quarantine place reaches nothing and nothing reaches it");
     }
     let how = if o.assigned {
         "assigned by the risk assessment"
@@ -97,11 +99,12 @@ fn human(o: &Onboarding) {
     };
     match (&o.profile, o.level) {
         (Some(profile), Some(level)) => outln!("  profile {profile} (level {level}), {how}"),
+        _ if o.quarantined => {}
         _ => outln!(
             "  no profile: the class declares neither a profile nor an environment to assess it in"
         ),
     }
-    if o.assessments.is_empty() {
+    if o.assessments.is_empty() && !o.quarantined {
         outln!("  no risk assessment: the class names no environment");
     }
     for assessment in &o.assessments {

@@ -68,7 +68,8 @@ pub fn device(ir: &PolicyIr, class: &ClassIr) -> Value {
         "format": "ward.device/1",
         "class": class.name,
         "title": class.title,
-        "function": class.function,
+        // null for the quarantine place, which serves no function.
+        "function": (!class.function.is_empty()).then_some(&class.function),
         "environments": class.environments,
         // null for a class the policy does not assess (W0004).
         "profile": class.profile.as_ref().map(|profile| json!({
