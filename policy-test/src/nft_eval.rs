@@ -62,7 +62,15 @@ enum Match {
         high: u16,
     },
     Protocol(String),
-    /// A match no probe meets (the reverse-path check).
+    /// An address written in the rule (`ip saddr 0.0.0.0`, `ip6 daddr ff02::1:2`).
+    Literal {
+        v6: bool,
+        source: bool,
+        element: Element,
+    },
+    /// A match no probe meets: the reverse-path check, and what only protocols of the link
+    /// carry (ICMPv6 neighbour discovery, a hop limit, DHCP's fixed source ports): the
+    /// evaluator's probes are connections from an endpoint's address and an ephemeral port.
     Never,
 }
 
@@ -157,16 +165,26 @@ fn rule(line: &str) -> Result<Rule, String> {
                 let source = match word(i + 1) {
                     Some("saddr") => true,
                     Some("daddr") => false,
+                    Some("hoplimit") if w == "ip6" => {
+                        matches.push(Match::Never);
+                        i += 3;
+                        continue;
+                    }
                     other => return Err(format!("`{w} {}` in `{line}`", other.unwrap_or(""))),
                 };
-                let set = word(i + 2)
-                    .and_then(|s| s.strip_prefix('@'))
-                    .ok_or_else(|| format!("an address match without a set in `{line}`"))?;
-                matches.push(Match::Address {
-                    v6: w == "ip6",
-                    source,
-                    set: set.to_string(),
-                });
+                let target = word(i + 2).unwrap_or_default();
+                match target.strip_prefix('@') {
+                    Some(set) => matches.push(Match::Address {
+                        v6: w == "ip6",
+                        source,
+                        set: set.to_string(),
+                    }),
+                    None => matches.push(Match::Literal {
+                        v6: w == "ip6",
+                        source,
+                        element: element(target)?,
+                    }),
+                }
                 i += 3;
             }
             "tcp" | "udp" if word(i + 1) == Some("dport") => {
@@ -184,6 +202,23 @@ fn rule(line: &str) -> Result<Rule, String> {
                     high,
                 });
                 i += 3;
+            }
+            "tcp" | "udp" if word(i + 1) == Some("sport") => {
+                matches.push(Match::Never);
+                i += 3;
+            }
+            // `icmpv6 type { a, b }`: the set is one word per element.
+            "icmpv6" if word(i + 1) == Some("type") => {
+                matches.push(Match::Never);
+                i += 2;
+                if word(i) == Some("{") {
+                    while word(i).is_some_and(|w| w != "}") {
+                        i += 1;
+                    }
+                    i += 1;
+                } else {
+                    i += 1;
+                }
             }
             "meta" if word(i + 1) == Some("l4proto") => {
                 matches.push(Match::Protocol(word(i + 2).unwrap_or_default().to_string()));
@@ -323,6 +358,18 @@ impl Ruleset {
                             && packet.port.is_some_and(|p| (*low..=*high).contains(&p))
                     }
                     Match::Protocol(protocol) => *protocol == packet.protocol,
+                    Match::Literal {
+                        v6,
+                        source,
+                        element,
+                    } => {
+                        let address = if *source {
+                            packet.source
+                        } else {
+                            packet.destination
+                        };
+                        *v6 == packet.v6 && address.is_some_and(|a| contains(element, a))
+                    }
                     Match::Never => false,
                 };
                 if !holds {
@@ -428,9 +475,49 @@ table inet ward {
         assert_eq!(nothing.by, "the `forward` chain's policy (drop)");
     }
 
+    /// Neighbour discovery and DHCP before an address are the link's: a probe (a connection
+    /// from an endpoint's address) is decided by the flows, and a literal address matches.
+    #[test]
+    fn rules_of_the_link_never_decide_a_probe() {
+        let text = r#"
+table inet ward {
+  set e4_alpha {
+    type ipv4_addr
+    flags interval
+    elements = { 10.91.1.0/24 }
+  }
+  set e4_gw {
+    type ipv4_addr
+    flags interval
+    elements = { 10.91.1.254 }
+  }
+  chain input {
+    type filter hook input priority filter; policy drop;
+    iifname "lo" accept
+    icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit, nd-router-advert } ip6 hoplimit 255 accept comment "nd"
+    ip saddr 0.0.0.0 ip daddr 255.255.255.255 udp sport 68 udp dport 67 accept comment "dhcp"
+    ip6 saddr fe80::/10 ip6 daddr ff02::1:2 udp sport 546 udp dport 547 accept comment "dhcp6"
+    ip saddr 10.91.1.7 udp dport 53 accept comment "one host"
+    ip saddr @e4_alpha ip daddr @e4_gw udp dport 67 accept comment "flow"
+  }
+}
+"#;
+        let ruleset = Ruleset::parse(text).expect("parses");
+        let mut probe = packet("alpha", "gw", "udp", 67);
+        probe.destination = "10.91.1.254".parse().ok();
+        assert_eq!(ruleset.decide("input", &probe).expect("decides").by, "flow");
+        probe.port = Some(53);
+        assert!(!ruleset.decide("input", &probe).expect("decides").accepted);
+        probe.source = "10.91.1.7".parse().ok();
+        assert_eq!(
+            ruleset.decide("input", &probe).expect("decides").by,
+            "one host"
+        );
+    }
+
     #[test]
     fn a_rule_it_does_not_know_is_an_error_not_a_skip() {
-        let text = "chain forward {\n type filter hook forward priority filter; policy drop;\n ip saddr 10.0.0.1 accept\n}\n";
+        let text = "chain forward {\n type filter hook forward priority filter; policy drop;\n ip ttl 5 accept\n}\n";
         assert!(Ruleset::parse(text).is_err());
         let text = "chain forward {\n type filter hook forward priority filter; policy drop;\n tcp flags syn accept\n}\n";
         assert!(Ruleset::parse(text).is_err());

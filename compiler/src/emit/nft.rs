@@ -182,6 +182,76 @@ fn pava_syslog_rules(ir: &PolicyIr, inventory: Option<&Inventory>, out: &mut Vec
     }
 }
 
+/// Whether a flow's ports carry UDP to `port` (no ports, `any` and `udp` alone carry all).
+fn carries_udp(ports: &[PortIr], port: u16) -> bool {
+    ports.is_empty()
+        || ports.iter().any(|p| match (p.protocol.as_str(), p.ports) {
+            ("any", _) | ("udp", None) => true,
+            ("udp", Some((lo, hi))) => lo <= port && port <= hi,
+            _ => false,
+        })
+}
+
+/// DHCP, which a gateway serves the things of its segments when a flow to it carries the
+/// server's port (udp/67, or udp/547 for DHCPv6): a client asks before it holds an address,
+/// from 0.0.0.0 to the broadcast address (from its link-local address to ff02::1:2), which
+/// neither the flow's rule (its source set) nor the reverse-path check would pass; the
+/// server's answers go to the address it offers, in the class's set, which `output` would
+/// drop. Returns the rules before the reverse-path check (`input`) and the answers
+/// (`output`).
+fn dhcp_rules(ir: &PolicyIr, inventory: Option<&Inventory>) -> (Vec<String>, Vec<String>) {
+    let is_gateway = |name: &str| ir.endpoint(name).is_some_and(|e| e.kind == "gateway");
+    let (mut input, mut output) = (Vec::new(), Vec::new());
+    for flow in &ir.flows {
+        let mut clients = Vec::new();
+        if is_gateway(&flow.to) && ir.class(&flow.from).is_some() {
+            clients.push(flow.from.as_str());
+        }
+        if flow.bidirectional && is_gateway(&flow.from) && ir.class(&flow.to).is_some() {
+            clients.push(flow.to.as_str());
+        }
+        let gateway_of = |flow: &'_ FlowIr, client: &str| {
+            if flow.from == client {
+                flow.to.clone()
+            } else {
+                flow.from.clone()
+            }
+        };
+        for client in clients {
+            let origin = flow.origin.describe();
+            if carries_udp(&flow.ports, 67) {
+                input.push(format!(
+                    "ip saddr 0.0.0.0 ip daddr 255.255.255.255 udp sport 68 udp dport 67 accept {}",
+                    comment(&format!(
+                        "DHCP discovery at `{}`, before the client holds an address",
+                        gateway_of(flow, client)
+                    ))
+                ));
+                if !matches!(
+                    family_addresses(ir, client, false, inventory),
+                    Addresses::None
+                ) {
+                    output.push(format!(
+                        "ip daddr @{} udp sport 67 udp dport 68 accept {}",
+                        set_name(false, client),
+                        comment(&format!("DHCP answers: {origin}"))
+                    ));
+                }
+            }
+            if carries_udp(&flow.ports, 547) {
+                input.push(format!(
+                    "ip6 saddr fe80::/10 ip6 daddr ff02::1:2 udp sport 546 udp dport 547 accept {}",
+                    comment(&format!(
+                        "DHCPv6 at `{}`, from the client's link-local address",
+                        gateway_of(flow, client)
+                    ))
+                ));
+            }
+        }
+    }
+    (input, output)
+}
+
 /// The TCP port of a report URL: the one it names, else its scheme's.
 fn url_port(url: &str) -> Option<u16> {
     let (scheme, rest) = url.split_once("://")?;
@@ -380,6 +450,8 @@ fn ruleset_for(ir: &PolicyIr, inventory: Option<&Inventory>, raised: &Raised) ->
     }
     pava_syslog_rules(ir, inventory, &mut input);
     report_rules(ir, inventory, &mut output);
+    let (dhcp_input, dhcp_output) = dhcp_rules(ir, inventory);
+    output.extend(dhcp_output);
     // What the gateway sends to the policy's things and endpoints that no flow declares.
     let mut unreached = Vec::new();
     for v6 in [false, true] {
@@ -424,13 +496,25 @@ fn ruleset_for(ir: &PolicyIr, inventory: Option<&Inventory>, raised: &Raised) ->
         "fib saddr . iif oif missing drop {}",
         comment("a source address not routed back through the interface it came in by: spoofed")
     )];
+    // IPv6 neighbour discovery between the gateway and the hosts of its links: without it no
+    // IPv6 packet reaches or leaves the gateway, forwarded or not. A hop limit of 255 proves
+    // the packet was sent on the link (RFC 4861 section 7.1), never forwarded from elsewhere.
+    let neighbours = |chain: &str| {
+        format!(
+            "icmpv6 type {{ nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit, nd-router-advert }} ip6 hoplimit 255 accept {}",
+            comment(&format!(
+                "IPv6 neighbour discovery on the gateway's links ({chain})"
+            ))
+        )
+    };
     chain(
         &mut out,
         "input",
         "input",
         "drop",
         &[
-            vec!["iifname \"lo\" accept".to_string()],
+            vec!["iifname \"lo\" accept".to_string(), neighbours("in")],
+            dedup(dhcp_input),
             spoofed.clone(),
             established.clone(),
             input,
@@ -449,7 +533,7 @@ fn ruleset_for(ir: &PolicyIr, inventory: Option<&Inventory>, raised: &Raised) ->
         "output",
         "accept",
         &[
-            vec!["oifname \"lo\" accept".to_string()],
+            vec!["oifname \"lo\" accept".to_string(), neighbours("out")],
             vec!["ct state established,related accept".to_string()],
             output,
             unreached,
@@ -459,6 +543,15 @@ fn ruleset_for(ir: &PolicyIr, inventory: Option<&Inventory>, raised: &Raised) ->
     out.truncate(trimmed);
     out.push_str("\n}\n");
     out
+}
+
+/// Rules in their first order, each once.
+fn dedup(rules: Vec<String>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    rules
+        .into_iter()
+        .filter(|r| seen.insert(r.clone()))
+        .collect()
 }
 
 #[cfg(test)]
