@@ -260,6 +260,20 @@ fn logger_over_udp_and_tcp_raise_incidents_and_act_on_an_address_only_where_a_ru
         device["device"]["class"], "lab_things",
         "not quarantined: {device}"
     );
+    // The counters (and /v1/metrics) say what was done and what was withheld.
+    let (_, pava) = gw.http("GET", "/v1/pava", None);
+    assert!(
+        pava["actions_withheld"]["quarantine"].as_u64() >= Some(1),
+        "{pava}"
+    );
+    assert!(
+        pava["actions"]["raise_profile"].as_u64() >= Some(1),
+        "{pava}"
+    );
+    assert!(
+        pava["actions"]["revoke_credentials"].as_u64() >= Some(1),
+        "{pava}"
+    );
     nft_accepts(&dir.path().join("state.nft"));
 
     // Reports: the endpoint refused twice, then took them; none lost.
@@ -562,6 +576,51 @@ fn idle_connections_of_one_host_do_not_starve_another() {
             .is_some_and(|n| n + 16 >= idle.len() as u64),
         "{pava}"
     );
+}
+
+/// Addresses are cheap on a segment: idle connections from 70 addresses, 16 each (more than
+/// the listener serves at once) do not keep a thing on yet another address from being heard
+/// within 1 s; the listener makes room by closing the longest silent connection of the
+/// source holding the most, and never holds more than its 1,024.
+#[test]
+fn idle_connections_of_many_addresses_do_not_starve_a_thing() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().expect("temp dir");
+    signed_bundle(dir.path(), &root().join("tests/fixtures/onboarding"));
+    let gw = start(dir.path(), &gateway_args(&["--syslog-tcp", "127.0.0.1:0"]))
+        .expect("the gateway starts");
+    let tcp = gw.syslog_tcp.expect("TCP listener");
+    let mut idle = Vec::new();
+    for host in 1..=70 {
+        for _ in 0..16 {
+            idle.push(gateway_client::connect_from(
+                &format!("127.0.3.{host}"),
+                tcp,
+            ));
+        }
+    }
+    // The listener has taken them all in (each one admitted or closed).
+    wait_for("the listener to fill", || {
+        gw.http("GET", "/v1/pava", None).1["connections"]["tcp"].as_u64() == Some(1024)
+    });
+    let started = Instant::now();
+    let mut thing = gateway_client::connect_from("127.0.0.2", tcp);
+    let message = "<38>1 2026-12-01T10:00:00Z sensor-2 sshd 7 - - Accepted publickey for admin";
+    write!(thing, "{} {message}", message.len()).expect("send");
+    wait_for("the thing's message", || {
+        gw.http("GET", "/v1/pava", None).1["parsed"].as_u64() == Some(1)
+    });
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+    let (_, pava) = gw.http("GET", "/v1/pava", None);
+    assert_eq!(pava["connections"]["tcp"].as_u64(), Some(1024), "{pava}");
+    // Every connection is accounted for: held, evicted for another source's, or refused
+    // because every source held as many as the newcomer's.
+    let evicted = pava["connections_evicted"]["tcp"].as_u64().unwrap_or(0);
+    let refused = pava["dropped"]["listener-full"].as_u64().unwrap_or(0);
+    assert!(evicted > 0, "{pava}");
+    assert_eq!(1024 + evicted + refused, 70 * 16 + 1, "{pava}");
+    drop(idle);
 }
 
 /// kill -9 at varied points of a burst of incidents that quarantine a thing: after a restart,

@@ -21,6 +21,21 @@ fn family(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# TYPE {name} {kind}");
 }
 
+/// A family with one label, a sample per key.
+fn labelled(
+    out: &mut String,
+    name: &str,
+    kind: &str,
+    help: &str,
+    key: &str,
+    values: &std::collections::BTreeMap<String, u64>,
+) {
+    family(out, name, kind, help);
+    for (value, count) in values {
+        let _ = writeln!(out, "{name}{{{key}=\"{}\"}} {count}", label(value));
+    }
+}
+
 /// The exposition of the gateway's status and, when PAVA runs, its counters.
 pub fn render(status: &Status, pava: Option<&PavaStatus>) -> String {
     let mut out = String::new();
@@ -123,6 +138,60 @@ pub fn render(status: &Status, pava: Option<&PavaStatus>) -> String {
         "Incidents raised.",
     );
     let _ = writeln!(out, "ward_pava_incidents_total {}", counters.incidents);
+    family(
+        &mut out,
+        "ward_pava_incident_updates_total",
+        "counter",
+        "Firings folded into the open incident of their storm.",
+    );
+    let _ = writeln!(
+        out,
+        "ward_pava_incident_updates_total {}",
+        counters.incident_updates
+    );
+    family(
+        &mut out,
+        "ward_pava_incidents_lost_total",
+        "counter",
+        "Incidents the state database refused.",
+    );
+    let _ = writeln!(
+        out,
+        "ward_pava_incidents_lost_total {}",
+        counters.incidents_lost
+    );
+    labelled(
+        &mut out,
+        "ward_pava_actions_total",
+        "counter",
+        "Actions of new incidents applied, by action.",
+        "action",
+        &counters.actions,
+    );
+    labelled(
+        &mut out,
+        "ward_pava_actions_withheld_total",
+        "counter",
+        "Actions withheld: the evidence was weaker than the thing's profile requires.",
+        "action",
+        &counters.actions_withheld,
+    );
+    labelled(
+        &mut out,
+        "ward_pava_connections",
+        "gauge",
+        "Syslog connections open, by listener.",
+        "listener",
+        &counters.connections,
+    );
+    labelled(
+        &mut out,
+        "ward_pava_connections_evicted_total",
+        "counter",
+        "Syslog connections closed to make room for another source's, by listener.",
+        "listener",
+        &counters.connections_evicted,
+    );
     family(
         &mut out,
         "ward_pava_rule_firings_total",

@@ -126,6 +126,16 @@ async fn blocking<T: Send + 'static>(
         .unwrap_or_else(|e| Err(internal(format!("a task failed: {e}"))))
 }
 
+/// Whether an address is an onboarded thing's (the standing of its syslog connections).
+fn known(store: Arc<Mutex<State>>) -> crate::pava::listeners::Known {
+    Arc::new(move |source| {
+        lock(&store)
+            .things
+            .at_address(&source.to_string())
+            .is_some()
+    })
+}
+
 /// Who may send over TLS: a thing whose profile has client authentication (M3), or that is
 /// in quarantine, must present its certificate; revoked credentials are refused.
 fn admission(
@@ -275,7 +285,10 @@ impl Gateway {
                 None => None,
             };
             let tcp = match config.syslog_tcp {
-                Some(address) => Some(crate::pava::listeners::tcp(address, pava.clone()).await?),
+                Some(address) => Some(
+                    crate::pava::listeners::tcp(address, pava.clone(), known(store.clone()))
+                        .await?,
+                ),
                 None => None,
             };
             let tls = match &config.syslog_tls {
@@ -284,6 +297,7 @@ impl Gateway {
                         settings,
                         pava.clone(),
                         admission(bundle.clone(), store.clone()),
+                        known(store.clone()),
                     )
                     .await?,
                 ),

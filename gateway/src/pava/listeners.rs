@@ -14,6 +14,7 @@ use super::framing::{Decoder, Frame};
 use super::service::{MAX_QUEUED_BYTES, Pava, Received, dropped, overloaded};
 use super::syslog::Malformed;
 use crate::error::StartError;
+use crate::limits::{ConnectionState, Connections, Refused, Standing};
 
 /// The largest message: RFC 5425 asks receivers to take 8 KB at least; a thing's report
 /// fits well within 64 KB, and nothing larger is buffered.
@@ -113,7 +114,15 @@ pub async fn udp(address: SocketAddr, pava: Arc<Pava>) -> Result<SocketAddr, Sta
     Ok(bound)
 }
 
-pub async fn tcp(address: SocketAddr, pava: Arc<Pava>) -> Result<SocketAddr, StartError> {
+/// Whether an address is an onboarded thing's: its connections outrank unknown ones when
+/// the listener is full.
+pub type Known = Arc<dyn Fn(std::net::IpAddr) -> bool + Send + Sync>;
+
+pub async fn tcp(
+    address: SocketAddr,
+    pava: Arc<Pava>,
+    known: Known,
+) -> Result<SocketAddr, StartError> {
     let listener = TcpListener::bind(address)
         .await
         .map_err(|error| StartError::Listen {
@@ -121,22 +130,31 @@ pub async fn tcp(address: SocketAddr, pava: Arc<Pava>) -> Result<SocketAddr, Sta
             address,
             error,
         })?;
-    serve_connections(listener, "syslog TCP", pava.clone(), move |stream, from| {
-        let pava = pava.clone();
-        async move { serve_stream(stream, from, false, None, &pava).await }
-    })
+    serve_connections(
+        listener,
+        "tcp",
+        pava.clone(),
+        known,
+        move |stream, from, state| {
+            let pava = pava.clone();
+            async move { serve_stream(stream, from, false, None, &state, &pava).await }
+        },
+    )
 }
 
-/// Serves each connection of a listener in its own task, at most `MAX_CONNECTIONS` at once
-/// (the rest wait in the listen queue); returns the bound address.
+/// Serves each connection of a listener (`tcp`, `tls`) in its own task, at most
+/// `MAX_CONNECTIONS` at once and `MAX_PER_SOURCE` per source address; when full, a source
+/// with fewer connections takes the place of one of lesser standing (limits.rs). Returns
+/// the bound address.
 pub(super) fn serve_connections<F, Fut>(
     listener: TcpListener,
     what: &'static str,
     pava: Arc<Pava>,
+    known: Known,
     serve: F,
 ) -> Result<SocketAddr, StartError>
 where
-    F: Fn(tokio::net::TcpStream, SocketAddr) -> Fut + Send + 'static,
+    F: Fn(tokio::net::TcpStream, SocketAddr, Arc<ConnectionState>) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
     let bound = listener.local_addr().map_err(|error| StartError::Listen {
@@ -144,25 +162,45 @@ where
         address: SocketAddr::from(([0, 0, 0, 0], 0)),
         error,
     })?;
-    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
-    let sources = crate::limits::Sources::new(MAX_PER_SOURCE);
+    let connections = Connections::new(MAX_CONNECTIONS, MAX_PER_SOURCE);
     tokio::spawn(async move {
         loop {
-            let Ok(permit) = slots.clone().acquire_owned().await else {
-                return;
-            };
             let Ok((stream, from)) = listener.accept().await else {
+                // Out of descriptors, say: give the connections a moment to end.
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
                 continue;
             };
-            let Some(slot) = sources.take(from.ip()) else {
-                super::service::count_refusal(&pava, from.ip(), "too-many-connections");
-                continue;
+            let standing = if known(from.ip()) {
+                Standing::ThingAddress
+            } else {
+                Standing::Unknown
             };
-            let connection = serve(stream, from);
+            let (admitted, evicted) = match connections.admit(from.ip(), standing) {
+                Ok(admitted) => admitted,
+                Err(Refused::SourceShare) => {
+                    super::service::count_refusal(&pava, from.ip(), "too-many-connections");
+                    continue;
+                }
+                Err(Refused::Full) => {
+                    super::service::count_refusal(&pava, from.ip(), "listener-full");
+                    continue;
+                }
+            };
+            if let Some(evicted) = evicted {
+                super::service::count_eviction(&pava, evicted, what);
+            }
+            super::service::count_connections(&pava, what, connections.len());
+            let connection = serve(stream, from, admitted.state.clone());
+            let (pava, connections) = (pava.clone(), connections.clone());
             tokio::spawn(async move {
-                connection.await;
-                drop(slot);
-                drop(permit);
+                let mut admitted = admitted;
+                // Evicted: the connection's future is dropped, which closes its stream.
+                tokio::select! {
+                    () = connection => {}
+                    _ = &mut admitted.evicted => {}
+                }
+                drop(admitted);
+                super::service::count_connections(&pava, what, connections.len());
             });
         }
     });
@@ -175,6 +213,7 @@ pub async fn serve_stream<S: tokio::io::AsyncRead + Unpin>(
     from: SocketAddr,
     tls: bool,
     identity: Option<String>,
+    state: &ConnectionState,
     pava: &Pava,
 ) {
     let mut decoder = Decoder::new(MAX_MESSAGE_BYTES);
@@ -185,6 +224,7 @@ pub async fn serve_stream<S: tokio::io::AsyncRead + Unpin>(
             Ok(Ok(0) | Err(_)) | Err(_) => return,
             Ok(Ok(n)) => n,
         };
+        state.touch();
         decoder.push(&buffer[..n], &mut frames);
         for frame in frames.drain(..) {
             match frame {

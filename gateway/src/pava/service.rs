@@ -53,11 +53,41 @@ pub struct Counters {
     pub dropped_by_source: BTreeMap<String, BTreeMap<String, u64>>,
     /// Messages the engine took, by transport (`udp`, `tcp`, `tls`).
     pub by_transport: BTreeMap<String, u64>,
+    /// New incidents.
     pub incidents: u64,
+    /// Firings of a storm folded into the incident it opened (storms.rs).
+    pub incident_updates: u64,
+    /// Incidents the database refused (logged).
+    pub incidents_lost: u64,
+    /// Actions applied to things, by action (`quarantine`, `raise_profile`, ...; `report`
+    /// counts reports queued).
+    pub actions: BTreeMap<String, u64>,
+    /// Actions withheld because the evidence was weaker than the thing's profile requires.
+    pub actions_withheld: BTreeMap<String, u64>,
+    /// Connections open now, by listener (`tcp`, `tls`).
+    pub connections: BTreeMap<String, u64>,
+    /// Connections closed to make room for another source's, by listener.
+    pub connections_evicted: BTreeMap<String, u64>,
     pub rules: Vec<RuleStats>,
 }
 
 impl Counters {
+    fn count(&mut self, handled: Handled) {
+        match handled {
+            Handled::Opened { applied, withheld } => {
+                self.incidents += 1;
+                for action in applied {
+                    *self.actions.entry(action).or_default() += 1;
+                }
+                for action in withheld {
+                    *self.actions_withheld.entry(action).or_default() += 1;
+                }
+            }
+            Handled::Updated => self.incident_updates += 1,
+            Handled::Lost => self.incidents_lost += 1,
+        }
+    }
+
     pub fn count_drop(&mut self, source: IpAddr, reason: &str) {
         *self.dropped.entry(reason.to_string()).or_default() += 1;
         let key = source.to_string();
@@ -192,7 +222,7 @@ pub(crate) fn start(context: EngineContext, queue: usize) -> Result<Arc<Pava>, S
                         device_of(&context, &received, message.hostname)
                     };
                     for incident in fired.drain(..) {
-                        handle(
+                        let handled = handle(
                             &context,
                             &policy,
                             &mut file,
@@ -201,7 +231,7 @@ pub(crate) fn start(context: EngineContext, queue: usize) -> Result<Arc<Pava>, S
                             device.clone(),
                             &received,
                         );
-                        lock_counters(&shared).incidents += 1;
+                        lock_counters(&shared).count(handled);
                     }
                 }
                 if last_stats.elapsed() > std::time::Duration::from_millis(500) {
@@ -306,6 +336,19 @@ fn prune(context: &EngineContext) {
     }
 }
 
+/// What became of one firing.
+enum Handled {
+    /// A new incident, with the actions applied and those withheld for weak evidence.
+    Opened {
+        applied: Vec<String>,
+        withheld: Vec<String>,
+    },
+    /// A firing of a storm, counted in the incident it opened.
+    Updated,
+    /// Not stored (the database refused it): logged.
+    Lost,
+}
+
 fn handle(
     context: &EngineContext,
     policy: &PolicyBundle,
@@ -314,7 +357,7 @@ fn handle(
     incident: Incident,
     attribution: Option<Attribution>,
     received: &Received,
-) {
+) -> Handled {
     // A storm of one rule for one group of one sender updates the incident it opened.
     let sender = attribution
         .as_ref()
@@ -331,7 +374,7 @@ fn handle(
         if let Err(error) = updated {
             eprintln!("ward gateway: incident {id} not updated: {error}");
         }
-        return;
+        return Handled::Updated;
     }
     // The actions the evidence does not support are withheld, and said so in the incident.
     let class = attribution.as_ref().and_then(|a| {
@@ -383,7 +426,7 @@ fn handle(
         }
         Err(error) => {
             eprintln!("ward gateway: incident {} not stored: {error}", stored.id);
-            return;
+            return Handled::Lost;
         }
     }
     open.opened(key, stored.id.clone(), fired_ms);
@@ -410,7 +453,10 @@ fn handle(
             .unwrap_or_default()
     );
     let Some(device) = device else {
-        return;
+        return Handled::Opened {
+            applied: Vec::new(),
+            withheld,
+        };
     };
     // Applied from what is stored, in one transaction with the mark that it was (a crash in
     // between is replayed at start): pava/actions.rs.
@@ -435,18 +481,32 @@ fn handle(
         }
         applied
     };
+    let names = || decided.iter().map(|a| a.action.clone()).collect();
     match applied {
         Ok(Some(applied)) if applied.moved_to.is_some() || applied.raised.is_some() => {
             let firewall = context.firewall.clone();
             context.runtime.spawn(async move {
                 let _ = firewall.update().await;
             });
+            Handled::Opened {
+                applied: names(),
+                withheld,
+            }
         }
-        Ok(_) => {}
-        Err(error) => eprintln!(
-            "ward gateway: the actions of incident {} are not applied yet: {error}",
-            stored.id
-        ),
+        Ok(_) => Handled::Opened {
+            applied: names(),
+            withheld,
+        },
+        Err(error) => {
+            eprintln!(
+                "ward gateway: the actions of incident {} are not applied yet: {error}",
+                stored.id
+            );
+            Handled::Opened {
+                applied: Vec::new(),
+                withheld,
+            }
+        }
     }
 }
 
@@ -460,6 +520,23 @@ pub fn dropped(pava: &Pava, source: IpAddr, reason: Malformed) {
 /// Counts a connection refused before any message (TLS handshake, admission).
 pub fn count_refusal(pava: &Pava, source: IpAddr, reason: &str) {
     lock_counters(pava).count_drop(source, reason);
+}
+
+/// Counts a connection of `source` closed for another source's (`listener`: tcp, tls).
+pub fn count_eviction(pava: &Pava, source: IpAddr, listener: &str) {
+    let mut counters = lock_counters(pava);
+    counters.count_drop(source, "evicted");
+    *counters
+        .connections_evicted
+        .entry(listener.to_string())
+        .or_default() += 1;
+}
+
+/// The connections a listener holds now.
+pub fn count_connections(pava: &Pava, listener: &str, open: usize) {
+    lock_counters(pava)
+        .connections
+        .insert(listener.to_string(), open as u64);
 }
 
 /// Counts a UDP message dropped because the engine is behind.

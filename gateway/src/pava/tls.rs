@@ -103,6 +103,7 @@ pub async fn listen(
     settings: &TlsSettings,
     pava: Arc<Pava>,
     admission: Admission,
+    known: super::listeners::Known,
 ) -> Result<SocketAddr, StartError> {
     let acceptor = TlsAcceptor::from(server_config(settings)?);
     let listener =
@@ -113,25 +114,35 @@ pub async fn listen(
                 address: settings.address,
                 error,
             })?;
-    serve_connections(listener, "syslog TLS", pava.clone(), move |stream, from| {
-        let (acceptor, pava, admission) = (acceptor.clone(), pava.clone(), admission.clone());
-        async move {
-            let accepted = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await;
-            let Ok(Ok(tls)) = accepted else {
-                super::service::count_refusal(&pava, from.ip(), "tls-handshake");
-                return;
-            };
-            let id = tls
-                .get_ref()
-                .1
-                .peer_certificates()
-                .and_then(|certs| certs.first())
-                .and_then(identity);
-            if let Err(reason) = admission(from.ip(), id.as_deref()) {
-                super::service::count_refusal(&pava, from.ip(), reason);
-                return;
+    serve_connections(
+        listener,
+        "tls",
+        pava.clone(),
+        known,
+        move |stream, from, state| {
+            let (acceptor, pava, admission) = (acceptor.clone(), pava.clone(), admission.clone());
+            async move {
+                let accepted =
+                    tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await;
+                let Ok(Ok(tls)) = accepted else {
+                    super::service::count_refusal(&pava, from.ip(), "tls-handshake");
+                    return;
+                };
+                let id = tls
+                    .get_ref()
+                    .1
+                    .peer_certificates()
+                    .and_then(|certs| certs.first())
+                    .and_then(identity);
+                if let Err(reason) = admission(from.ip(), id.as_deref()) {
+                    super::service::count_refusal(&pava, from.ip(), reason);
+                    return;
+                }
+                if id.is_some() {
+                    state.authenticate();
+                }
+                serve_stream(tls, from, true, id, &state, &pava).await;
             }
-            serve_stream(tls, from, true, id, &pava).await;
-        }
-    })
+        },
+    )
 }
