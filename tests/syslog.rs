@@ -298,15 +298,20 @@ fn logger_over_udp_and_tcp_raise_incidents_and_act_on_an_address_only_where_a_ru
         "{pava}"
     );
     // Three reports: the firmware incident to the manufacturer and the platform, the brute
-    // force to the manufacturer; each delivered once, after the two refusals.
-    let delivered: Vec<Value> = bodies
+    // force to the manufacturer; each delivered once, after the two refusals. A POST carries
+    // a JSON array of the reports due to one receiver.
+    let posts: Vec<Value> = bodies
         .lock()
         .expect("bodies")
         .iter()
         .map(|b| serde_json::from_str(b).expect("JSON"))
         .collect();
+    let delivered: Vec<Value> = posts
+        .iter()
+        .flat_map(|post| post.as_array().cloned().expect("an array of reports"))
+        .collect();
     assert_eq!(delivered.len(), 3, "{delivered:?}");
-    assert_eq!(requests.load(Ordering::SeqCst), 5);
+    assert_eq!(requests.load(Ordering::SeqCst), 2 + posts.len());
     let firmware_reports = delivered
         .iter()
         .filter(|r| r["rule"] == "firmware_signature_failure")
@@ -753,4 +758,64 @@ fn a_storm_of_one_rule_from_one_sender_is_one_incident() {
         .map(|m| m.len())
         .unwrap_or(0);
     assert!(size < 4 << 20, "state.sqlite is {size} bytes");
+}
+
+/// 300 incidents (SSH brute force from 300 addresses) owed to one receiver: delivered in a
+/// few POSTs of at most 100 reports each, every report once.
+#[test]
+fn reports_to_one_receiver_are_batched() {
+    let (url, requests, bodies) = receiver(0);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let policy = dir.path().join("policy");
+    std::fs::create_dir(&policy).expect("dir");
+    std::fs::copy(
+        root().join("tests/fixtures/onboarding/home.ward"),
+        policy.join("home.ward"),
+    )
+    .expect("copy");
+    std::fs::write(
+        policy.join("vendor.ward"),
+        format!(
+            "service vendor \"Vendor\" {{\n  host = \"vendor.example\"\n  receives = [manufacturer]\n  report_url = \"{url}\"\n}}\n"
+        ),
+    )
+    .expect("write");
+    signed_bundle(dir.path(), &policy);
+    let gw = start(dir.path(), &gateway_args(&["--syslog-tcp", "127.0.0.1:0"]))
+        .expect("the gateway starts");
+    let mut stream = std::net::TcpStream::connect(gw.syslog_tcp.expect("TCP")).expect("connect");
+    let attackers = 300;
+    for n in 0..attackers * 5 {
+        let message = format!(
+            "<38>1 2026-12-01T12:00:00.000Z cam sshd 1 - - Failed password for root from 198.51.{}.{} port 22 ssh2",
+            (n % attackers) / 200,
+            (n % attackers) % 200 + 1
+        );
+        stream
+            .write_all(format!("{} {message}", message.len()).as_bytes())
+            .expect("sent");
+    }
+    wait_for("every report delivered", || {
+        let (_, pava) = gw.http("GET", "/v1/pava", None);
+        pava["reports"]["delivered"].as_u64() == Some(attackers as u64)
+    });
+    let posts: Vec<Value> = bodies
+        .lock()
+        .expect("bodies")
+        .iter()
+        .map(|b| serde_json::from_str(b).expect("JSON"))
+        .collect();
+    let sizes: Vec<usize> = posts
+        .iter()
+        .map(|p| p.as_array().map_or(0, Vec::len))
+        .collect();
+    assert_eq!(sizes.iter().sum::<usize>(), attackers, "{sizes:?}");
+    assert!(sizes.iter().all(|n| (1..=100).contains(n)), "{sizes:?}");
+    // Incidents arrive while earlier batches are posted: far fewer posts than reports.
+    assert!(
+        posts.len() <= attackers / 10,
+        "{} posts: {sizes:?}",
+        posts.len()
+    );
+    assert_eq!(requests.load(Ordering::SeqCst), posts.len());
 }

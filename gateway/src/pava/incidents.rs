@@ -266,28 +266,50 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    pub fn report_delivered(&self, seq: i64) -> Result<(), StoreError> {
-        self.conn.execute(
-            "UPDATE outbox SET delivered_at = ?2, attempts = attempts + 1, last_error = NULL WHERE seq = ?1",
-            params![seq, now()],
-        )?;
+    /// Marks the reports of a delivered batch, in one transaction.
+    pub fn reports_delivered(&mut self, seqs: &[i64]) -> Result<(), StoreError> {
+        let at = now();
+        let tx = self.conn.transaction()?;
+        {
+            let mut update = tx.prepare_cached(
+                "UPDATE outbox SET delivered_at = ?2, attempts = attempts + 1, last_error = NULL WHERE seq = ?1",
+            )?;
+            for seq in seqs {
+                update.execute(params![seq, at])?;
+            }
+        }
+        tx.commit()?;
         Ok(())
     }
 
-    pub fn report_failed(&self, seq: i64, error: &str, now_ms: i64) -> Result<(), StoreError> {
-        let attempts: i64 = self
-            .conn
-            .query_row(
-                "SELECT attempts FROM outbox WHERE seq = ?1",
-                params![seq],
-                |row| row.get(0),
-            )
-            .optional()?
-            .unwrap_or(0);
-        self.conn.execute(
-            "UPDATE outbox SET attempts = ?2, next_at_ms = ?3, last_error = ?4 WHERE seq = ?1",
-            params![seq, attempts + 1, now_ms + backoff_ms(attempts), error],
-        )?;
+    /// Puts the reports of a failed batch back, each after its own back-off.
+    pub fn reports_failed(
+        &mut self,
+        seqs: &[i64],
+        error: &str,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut attempts_of =
+                tx.prepare_cached("SELECT attempts FROM outbox WHERE seq = ?1")?;
+            let mut update = tx.prepare_cached(
+                "UPDATE outbox SET attempts = ?2, next_at_ms = ?3, last_error = ?4 WHERE seq = ?1",
+            )?;
+            for seq in seqs {
+                let attempts: i64 = attempts_of
+                    .query_row(params![seq], |row| row.get(0))
+                    .optional()?
+                    .unwrap_or(0);
+                update.execute(params![
+                    seq,
+                    attempts + 1,
+                    now_ms + backoff_ms(attempts),
+                    error
+                ])?;
+            }
+        }
+        tx.commit()?;
         Ok(())
     }
 
@@ -590,14 +612,14 @@ mod tests {
         let due = store.reports_due(now_ms(), 10).expect("due");
         assert_eq!(due.len(), 1);
         store
-            .report_failed(due[0].seq, "refused", 1_000)
+            .reports_failed(&[due[0].seq], "refused", 1_000)
             .expect("failed");
         assert!(
             store.reports_due(1_500, 10).expect("due").is_empty(),
             "backing off"
         );
         assert_eq!(store.reports_due(2_000, 10).expect("due").len(), 1);
-        store.report_delivered(due[0].seq).expect("delivered");
+        store.reports_delivered(&[due[0].seq]).expect("delivered");
         assert!(store.reports_due(i64::MAX, 10).expect("due").is_empty());
         assert_eq!(store.outbox_counts().expect("counts"), (0, 1));
     }
