@@ -831,3 +831,105 @@ fn dhcp_leases_pass_the_gateway_ruleset_when_a_flow_declares_it() {
     assert!(leased, "the declared DHCP flow got no lease: {text}");
     assert!(text.contains("lease of 10.91.1."), "{text}");
 }
+
+/// A source flooding PAVA's UDP port is held to its share in the kernel, before the socket:
+/// its datagrams beyond 2,000 a second (bursts of 4,000) are dropped by the ruleset's meter,
+/// while another thing's reports all arrive. Without the meter (the control) the flood
+/// passes whole.
+#[test]
+fn a_syslog_flood_is_held_to_its_share_before_the_socket() {
+    if !available() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    // Classes that cannot do TLS report over UDP (514).
+    let ruleset = ruleset_of(
+        dir.path(),
+        "flood",
+        r#"
+gateway lab_gw { address = 10.91.1.1 }
+class noisy { function = sensing }
+class quiet { function = sensing }
+segment noisy_net { classes = [noisy], subnet = 10.91.1.0/24, gateway = lab_gw }
+segment quiet_net { classes = [quiet], subnet = 10.91.3.0/24, gateway = lab_gw }
+"#,
+    );
+    let lab = Lab::new();
+    let flood = |ruleset: &Path| -> (u64, u64) {
+        lab.exec_ok("gw", &["nft", "-f", ruleset.to_str().expect("path")]);
+        // The gateway's listener counts datagrams per source for 4 s.
+        let server_code = "import socket,time,collections\n\
+             s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n\
+             s.setsockopt(socket.SOL_SOCKET,socket.SO_RCVBUF,64*1024*1024)\n\
+             s.bind(('0.0.0.0',514))\ns.settimeout(0.2)\nprint('ready',flush=True)\n\
+             seen=collections.Counter()\nend=time.time()+4\n\
+             while time.time()<end:\n  try:\n    seen[s.recvfrom(2048)[1][0]]+=1\n  except OSError:\n    pass\n\
+             print(seen['10.91.1.2'],seen['10.91.3.2'],flush=True)\n";
+        let mut server = Command::new("ip")
+            .args(["netns", "exec", &lab.ns("gw"), "python3", "-c", server_code])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("listener starts");
+        let stdout = server.stdout.take().expect("output");
+        let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
+        assert_eq!(lines.next().and_then(Result::ok).as_deref(), Some("ready"));
+        let mut noisy = Command::new("ip")
+            .args(["netns", "exec", &lab.ns("alpha"), "python3", "-c"])
+            .arg(
+                "import socket\nc=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n\
+                 m=b'<38>1 - noisy app - - - flood'\n\
+                 for _ in range(30000):\n  c.sendto(m,('10.91.1.1',514))\n",
+            )
+            .spawn()
+            .expect("flood starts");
+        lab.exec_ok(
+            "gamma",
+            &[
+                "python3",
+                "-c",
+                "import socket,time\nc=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n\
+                 for n in range(50):\n  c.sendto(b'<38>1 - quiet app - - - report %d' % n,('10.91.1.1',514))\n  time.sleep(0.02)\n",
+            ],
+        );
+        let _ = noisy.wait();
+        let counts = lines.next().and_then(Result::ok).expect("counts");
+        let _ = server.wait();
+        let mut parts = counts.split_whitespace().map(|n| n.parse().unwrap_or(0));
+        (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
+    };
+    let (noisy, quiet) = flood(&ruleset);
+    eprintln!(
+        "with the meter: {noisy} of the flood's 30,000 datagrams and {quiet} of 50 reports arrived"
+    );
+    assert_eq!(quiet, 50, "every report of the quiet thing arrives");
+    assert!(
+        noisy <= 4_000 + 2_000 * 4 + 500,
+        "the flood is held to its share: {noisy} of 30,000 arrived"
+    );
+    let listing = lab.exec("gw", &["nft", "list", "chain", "inet", "ward", "input"]);
+    let listing = String::from_utf8_lossy(&listing.stdout);
+    let meter = listing
+        .lines()
+        .find(|l| l.contains("udp dport 514") && l.contains("@pava_udp514_4"))
+        .expect("the meter rule");
+    assert!(
+        !meter.contains("packets 0 "),
+        "the meter dropped nothing: {meter}"
+    );
+
+    // The control: without the meter the same flood passes (far beyond the share).
+    let text = std::fs::read_to_string(&ruleset).expect("ruleset");
+    let stripped: String = text
+        .lines()
+        .filter(|l| !l.contains("limit rate over"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let without = dir.path().join("without-meter.nft");
+    std::fs::write(&without, stripped).expect("write");
+    let (noisy, _) = flood(&without);
+    eprintln!("without the meter: {noisy} of 30,000 arrived");
+    assert!(
+        noisy > 20_000,
+        "without the meter the flood passes: {noisy}"
+    );
+}

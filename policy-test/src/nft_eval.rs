@@ -207,6 +207,18 @@ fn rule(line: &str) -> Result<Rule, String> {
                 matches.push(Match::Never);
                 i += 3;
             }
+            // A per-source meter (`add @set { ip saddr limit rate over N/second ... }`): it
+            // drops a flood, never one probe.
+            "add" if word(i + 1).is_some_and(|w| w.starts_with('@')) => {
+                matches.push(Match::Never);
+                i += 2;
+                if word(i) == Some("{") {
+                    while word(i).is_some_and(|w| w != "}") {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+            }
             // `icmpv6 type { a, b }`: the set is one word per element.
             "icmpv6" if word(i + 1) == Some("type") => {
                 matches.push(Match::Never);
@@ -498,6 +510,8 @@ table inet ward {
     ip saddr 0.0.0.0 ip daddr 255.255.255.255 udp sport 68 udp dport 67 accept comment "dhcp"
     ip6 saddr fe80::/10 ip6 daddr ff02::1:2 udp sport 546 udp dport 547 accept comment "dhcp6"
     ip saddr 10.91.1.7 udp dport 53 accept comment "one host"
+    udp dport 67 add @pava_udp514_4 { ip saddr limit rate over 2000/second burst 4000 packets } counter drop comment "meter"
+    tcp dport 6514 ct state new add @pava_tcp6514_4 { ip saddr limit rate over 10/second burst 20 packets } counter drop comment "meter"
     ip saddr @e4_alpha ip daddr @e4_gw udp dport 67 accept comment "flow"
   }
 }

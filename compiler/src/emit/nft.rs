@@ -252,6 +252,66 @@ fn dhcp_rules(ir: &PolicyIr, inventory: Option<&Inventory>) -> (Vec<String>, Vec
     (input, output)
 }
 
+/// Datagrams per second a source may send to PAVA's UDP port, and new connections per second
+/// to its TCP or TLS port, before the kernel drops the rest: the listener's own share per
+/// source (2,000 messages a second, bursts of twice that) enforced before the socket, where
+/// a flood beyond what the listener can read would otherwise crowd out every other sender's
+/// datagrams alike. A thing opens a connection rarely: 10 a second is a storm.
+const SYSLOG_DATAGRAMS_PER_SECOND: u32 = 2_000;
+const SYSLOG_CONNECTIONS_PER_SECOND: u32 = 10;
+
+/// The sets and rules that hold each source to its share of PAVA's listeners (the ports the
+/// device configurations name), per family.
+fn syslog_flood_rules(ir: &PolicyIr) -> (Vec<String>, Vec<String>) {
+    let mut ports: Vec<(&'static str, u16)> = ir
+        .classes
+        .iter()
+        .filter(|c| ir.gateway_of_class(c).is_some())
+        .map(|c| {
+            let transport = c.syslog_transport();
+            (transport.protocol(), transport.port())
+        })
+        .collect();
+    ports.sort_unstable();
+    ports.dedup();
+    let (mut sets, mut rules) = (Vec::new(), Vec::new());
+    for (protocol, port) in ports {
+        for v6 in [false, true] {
+            let (family, kind) = if v6 {
+                ("ip6", "ipv6_addr")
+            } else {
+                ("ip", "ipv4_addr")
+            };
+            let set = format!("pava_{protocol}{port}_{}", if v6 { 6 } else { 4 });
+            sets.push(format!(
+                "  set {set} {{\n    type {kind}\n    size 65536\n    flags dynamic,timeout\n    timeout 1m\n  }}\n"
+            ));
+            let (what, rate, burst, new) = if protocol == "udp" {
+                (
+                    "datagrams",
+                    SYSLOG_DATAGRAMS_PER_SECOND,
+                    2 * SYSLOG_DATAGRAMS_PER_SECOND,
+                    "",
+                )
+            } else {
+                (
+                    "new connections",
+                    SYSLOG_CONNECTIONS_PER_SECOND,
+                    2 * SYSLOG_CONNECTIONS_PER_SECOND,
+                    "ct state new ",
+                )
+            };
+            rules.push(format!(
+                "{protocol} dport {port} {new}add @{set} {{ {family} saddr limit rate over {rate}/second burst {burst} packets }} counter drop {}",
+                comment(&format!(
+                    "PAVA: a source's {what} to {protocol}/{port} beyond {rate} a second"
+                ))
+            ));
+        }
+    }
+    (sets, rules)
+}
+
 /// The TCP port of a report URL: the one it names, else its scheme's.
 fn url_port(url: &str) -> Option<u16> {
     let (scheme, rest) = url.split_once("://")?;
@@ -374,6 +434,11 @@ fn ruleset_for(ir: &PolicyIr, inventory: Option<&Inventory>, raised: &Raised) ->
                 Addresses::None => {}
             }
         }
+    }
+
+    let (flood_sets, flood_rules) = syslog_flood_rules(ir);
+    for set in &flood_sets {
+        let _ = writeln!(out, "{set}");
     }
 
     // Lower-to-higher drops, by level: one set of subnets per level and family, with the
@@ -517,6 +582,7 @@ fn ruleset_for(ir: &PolicyIr, inventory: Option<&Inventory>, raised: &Raised) ->
             dedup(dhcp_input),
             spoofed.clone(),
             established.clone(),
+            flood_rules,
             input,
         ],
     );
