@@ -175,10 +175,15 @@ fn reaches_from(
     port: u16,
 ) -> bool {
     // The server says `ready` once it listens: the client starts then, not after a guess.
+    let (family, any) = if server_ip.contains(':') {
+        ("socket.AF_INET6", "::")
+    } else {
+        ("socket.AF_INET", "0.0.0.0")
+    };
     let server_code = match proto {
         "tcp" => format!(
-            "import socket,sys\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n\
-             s.bind(('0.0.0.0',{port}))\ns.listen()\ns.settimeout(3)\nprint('ready',flush=True)\n\
+            "import socket,sys\ns=socket.socket({family})\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n\
+             s.bind(('{any}',{port}))\ns.listen()\ns.settimeout(3)\nprint('ready',flush=True)\n\
              try:\n  c,_=s.accept()\n  c.settimeout(2)\n  print(c.recv(16).decode())\nexcept OSError:\n  pass\n"
         ),
         _ => format!(
@@ -620,41 +625,6 @@ fn ruleset_of(dir: &Path, name: &str, policy: &str) -> std::path::PathBuf {
     folder.join("bundle/firewall/ruleset.nft")
 }
 
-/// Whether a TCP connection from `client_ns` reaches `server_ip` (IPv6) on `port`.
-fn reaches_v6(lab: &Lab, client_ns: &str, server_ns: &str, server_ip: &str, port: u16) -> bool {
-    let server_code = format!(
-        "import socket\ns=socket.socket(socket.AF_INET6)\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n\
-         s.bind(('::',{port}))\ns.listen()\ns.settimeout(4)\nprint('ready',flush=True)\n\
-         try:\n  c,_=s.accept()\n  c.settimeout(2)\n  print(c.recv(16).decode())\nexcept OSError:\n  pass\n"
-    );
-    let client_code = format!(
-        "import socket\ntry:\n  c=socket.create_connection(('{server_ip}',{port}),timeout=3)\n  c.send(b'ward')\nexcept OSError:\n  pass\n"
-    );
-    let mut server = Command::new("ip")
-        .args([
-            "netns",
-            "exec",
-            &lab.ns(server_ns),
-            "python3",
-            "-c",
-            &server_code,
-        ])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("server starts");
-    let stdout = server.stdout.take().expect("server output");
-    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
-    assert_eq!(
-        lines.next().and_then(Result::ok).as_deref(),
-        Some("ready"),
-        "the test server did not start"
-    );
-    let _ = lab.exec(client_ns, &["python3", "-c", &client_code]);
-    let received: Vec<String> = lines.map_while(Result::ok).collect();
-    let _ = server.wait();
-    received.iter().any(|line| line.contains("ward"))
-}
-
 /// IPv6 needs neighbour discovery with the gateway, whose input and output chains drop by
 /// default what no flow names: the ruleset admits it on the link, and a declared IPv6 flow
 /// crosses the gateway (before, no IPv6 packet did).
@@ -707,11 +677,11 @@ flow sensor -> collector : tcp/8080
     lab.exec_ok("gw", &["sysctl", "-qw", "net.ipv6.conf.all.forwarding=1"]);
     lab.exec_ok("gw", &["nft", "-f", ruleset.to_str().expect("path")]);
     assert!(
-        reaches_v6(&lab, "alpha", "beta", "fd00:91:2::2", 8080),
+        reaches(&lab, "alpha", "beta", "fd00:91:2::2", "tcp", 8080),
         "sensor -> collector tcp/8080 is declared, over IPv6"
     );
     assert!(
-        !reaches_v6(&lab, "alpha", "beta", "fd00:91:2::2", 8081),
+        !reaches(&lab, "alpha", "beta", "fd00:91:2::2", "tcp", 8081),
         "an undeclared port stays closed"
     );
     // The control: without the neighbour discovery rules (and with the neighbours forgotten),
@@ -729,7 +699,7 @@ flow sensor -> collector : tcp/8080
         lab.exec_ok(ns, &["ip", "-6", "neigh", "flush", "all"]);
     }
     assert!(
-        !reaches_v6(&lab, "alpha", "beta", "fd00:91:2::2", 8080),
+        !reaches(&lab, "alpha", "beta", "fd00:91:2::2", "tcp", 8080),
         "without neighbour discovery no IPv6 packet crosses (the test's control)"
     );
 }

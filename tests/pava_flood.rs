@@ -12,25 +12,16 @@ mod gateway_client;
 
 use std::time::{Duration, Instant};
 
-use cli::{gateway_args, root, signed_bundle};
+use cli::{gateway_args, signed_home_bundle_with};
 use gateway_client::start;
 
 #[test]
 fn a_flood_from_one_source_does_not_push_out_another_things_messages() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let policy = dir.path().join("policy");
-    std::fs::create_dir(&policy).expect("dir");
-    std::fs::copy(
-        root().join("tests/fixtures/onboarding/home.ward"),
-        policy.join("home.ward"),
-    )
-    .expect("copy");
-    std::fs::write(
-        policy.join("beacon.ward"),
+    signed_home_bundle_with(
+        dir.path(),
         "detect beacon \"Fifty beacons\" {\n  threat = T8\n  severity = low\n  match syslog { msg = /beacon/ }\n  when count >= 50 within 1m\n  then { report user }\n}\n",
-    )
-    .expect("write");
-    signed_bundle(dir.path(), &policy);
+    );
     let gw = start(dir.path(), &gateway_args(&["--syslog-udp", "127.0.0.1:0"]))
         .expect("the gateway starts");
     let target = gw.syslog_udp.expect("UDP listener");

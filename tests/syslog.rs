@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use cli::{gateway_args, nft_accepts, root, signed_bundle};
+use cli::{gateway_args, nft_accepts, root, signed_bundle, signed_home_bundle_with};
 use gateway_client::start;
 use serde_json::{Value, json};
 
@@ -710,20 +710,11 @@ fn kill_9_never_leaves_a_stored_quarantine_unapplied() {
 #[test]
 fn a_storm_of_one_rule_from_one_sender_is_one_incident() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let policy = dir.path().join("policy");
-    std::fs::create_dir(&policy).expect("dir");
-    std::fs::copy(
-        root().join("tests/fixtures/onboarding/home.ward"),
-        policy.join("home.ward"),
-    )
-    .expect("copy");
     // Reports go to a receiver that is not there: they wait in the outbox.
-    std::fs::write(
-        policy.join("vendor.ward"),
+    signed_home_bundle_with(
+        dir.path(),
         "service vendor \"Vendor\" {\n  host = \"vendor.example\"\n  receives = [manufacturer, platform]\n  report_url = \"http://127.0.0.1:9/reports\"\n}\n",
-    )
-    .expect("write");
-    signed_bundle(dir.path(), &policy);
+    );
     let gw = start(dir.path(), &gateway_args(&["--syslog-tcp", "127.0.0.1:0"]))
         .expect("the gateway starts");
     let mut stream = std::net::TcpStream::connect(gw.syslog_tcp.expect("TCP")).expect("connect");
@@ -754,46 +745,78 @@ fn a_storm_of_one_rule_from_one_sender_is_one_incident() {
     let reports = pava["reports"]["pending"].as_u64().unwrap_or(0)
         + pava["reports"]["delivered"].as_u64().unwrap_or(0);
     assert!(reports <= 2, "{pava}");
+    // A sender inventing groups (the `src` of a brute force is text it writes): its first 20
+    // are incidents of their own, the rest fold into one.
+    for n in 0..200 * 5 {
+        let message = format!(
+            "<38>1 2026-12-01T12:00:00.000Z cam sshd 1 - - Failed password for root from 203.0.{}.{} port 22 ssh2",
+            (n % 200) / 100,
+            n % 100 + 1
+        );
+        stream
+            .write_all(format!("{} {message}", message.len()).as_bytes())
+            .expect("sent");
+    }
+    wait_for("every message", || {
+        gw.http("GET", "/v1/pava", None).1["parsed"].as_u64() == Some(total + 1000)
+    });
+    let (_, incidents) = gw.http("GET", "/v1/incidents?limit=1000", None);
+    let ssh: Vec<&Value> = incidents["incidents"]
+        .as_array()
+        .expect("incidents")
+        .iter()
+        .filter(|i| i["rule"] == "ssh_bruteforce")
+        .collect();
+    assert_eq!(ssh.len(), 21, "{incidents}");
+    let many = ssh
+        .iter()
+        .find(|i| {
+            i["group"]
+                .as_str()
+                .is_some_and(|g| g.starts_with("many groups"))
+        })
+        .expect("one incident for the further groups");
+    // 180 more groups fired, each at its fifth message.
+    assert_eq!(many["count"].as_u64(), Some(5 + 179 * 5), "{many}");
     let size = std::fs::metadata(dir.path().join("state.sqlite"))
         .map(|m| m.len())
         .unwrap_or(0);
     assert!(size < 4 << 20, "state.sqlite is {size} bytes");
 }
 
-/// 300 incidents (SSH brute force from 300 addresses) owed to one receiver: delivered in a
-/// few POSTs of at most 100 reports each, every report once.
+/// 300 incidents (SSH brute force from 300 addresses, reported by 20 things) owed to one
+/// receiver: delivered in a few POSTs of at most 100 reports each, every report once.
 #[test]
 fn reports_to_one_receiver_are_batched() {
     let (url, requests, bodies) = receiver(0);
     let dir = tempfile::tempdir().expect("temp dir");
-    let policy = dir.path().join("policy");
-    std::fs::create_dir(&policy).expect("dir");
-    std::fs::copy(
-        root().join("tests/fixtures/onboarding/home.ward"),
-        policy.join("home.ward"),
-    )
-    .expect("copy");
-    std::fs::write(
-        policy.join("vendor.ward"),
-        format!(
+    signed_home_bundle_with(
+        dir.path(),
+        &format!(
             "service vendor \"Vendor\" {{\n  host = \"vendor.example\"\n  receives = [manufacturer]\n  report_url = \"{url}\"\n}}\n"
         ),
-    )
-    .expect("write");
-    signed_bundle(dir.path(), &policy);
+    );
     let gw = start(dir.path(), &gateway_args(&["--syslog-tcp", "127.0.0.1:0"]))
         .expect("the gateway starts");
-    let mut stream = std::net::TcpStream::connect(gw.syslog_tcp.expect("TCP")).expect("connect");
+    // 20 things (addresses), each reporting brute force from 15 attackers: 300 incidents
+    // (a sender's first 20 groups of a rule are incidents of their own).
     let attackers = 300;
-    for n in 0..attackers * 5 {
-        let message = format!(
-            "<38>1 2026-12-01T12:00:00.000Z cam sshd 1 - - Failed password for root from 198.51.{}.{} port 22 ssh2",
-            (n % attackers) / 200,
-            (n % attackers) % 200 + 1
+    for sender in 0..20 {
+        let mut stream = gateway_client::connect_from(
+            &format!("127.0.4.{}", sender + 1),
+            gw.syslog_tcp.expect("TCP"),
         );
-        stream
-            .write_all(format!("{} {message}", message.len()).as_bytes())
-            .expect("sent");
+        for n in 0..15 * 5 {
+            let attacker = sender * 15 + n % 15;
+            let message = format!(
+                "<38>1 2026-12-01T12:00:00.000Z cam sshd 1 - - Failed password for root from 198.51.{}.{} port 22 ssh2",
+                attacker / 200,
+                attacker % 200 + 1
+            );
+            stream
+                .write_all(format!("{} {message}", message.len()).as_bytes())
+                .expect("sent");
+        }
     }
     wait_for("every report delivered", || {
         let (_, pava) = gw.http("GET", "/v1/pava", None);

@@ -33,7 +33,15 @@ pub fn policy() -> Policy {
 
 /// Builds and signs the bundle into `dir` (`bundle.cbor`, `k.pub`).
 pub fn signed_bundle(dir: &Path) {
-    let policy = policy();
+    signed_bundle_with(dir, "");
+}
+
+/// As `signed_bundle`, with `extra` declarations in a file of their own.
+pub fn signed_bundle_with(dir: &Path, extra: &str) {
+    let mut policy = policy();
+    if !extra.is_empty() {
+        policy.add_file("extra.ward", extra.to_string());
+    }
     let bundle = emit::build(policy.db(), policy.workspace(), BuildOptions::default())
         .unwrap_or_else(|e| panic!("the bench policy builds: {e:?}"));
     let (private, public) = sign::generate_key().expect("key");

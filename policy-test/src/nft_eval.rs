@@ -147,6 +147,16 @@ fn rule(line: &str) -> Result<Rule, String> {
     let mut comment = String::new();
     let mut i = 0;
     let word = |i: usize| words.get(i).map(String::as_str);
+    // The word after a `{ ... }` that starts at `i` (or `i` itself when none does).
+    let after_braces = |mut i: usize| {
+        if word(i) == Some("{") {
+            while word(i).is_some_and(|w| w != "}") {
+                i += 1;
+            }
+            i += 1;
+        }
+        i
+    };
     while let Some(w) = word(i) {
         match w {
             // The interface a packet comes in by (`iifname`) or goes out by (`oifname`).
@@ -207,30 +217,19 @@ fn rule(line: &str) -> Result<Rule, String> {
                 matches.push(Match::Never);
                 i += 3;
             }
-            // A per-source meter (`add @set { ip saddr limit rate over N/second ... }`): it
-            // drops a flood, never one probe.
+            // A per-source meter (`add @set { ip saddr limit rate over N/second ... }`) drops
+            // a flood, never one probe; `icmpv6 type { a, b }` is the link's.
             "add" if word(i + 1).is_some_and(|w| w.starts_with('@')) => {
                 matches.push(Match::Never);
-                i += 2;
-                if word(i) == Some("{") {
-                    while word(i).is_some_and(|w| w != "}") {
-                        i += 1;
-                    }
-                    i += 1;
-                }
+                i = after_braces(i + 2);
             }
-            // `icmpv6 type { a, b }`: the set is one word per element.
             "icmpv6" if word(i + 1) == Some("type") => {
                 matches.push(Match::Never);
-                i += 2;
-                if word(i) == Some("{") {
-                    while word(i).is_some_and(|w| w != "}") {
-                        i += 1;
-                    }
-                    i += 1;
+                i = if word(i + 2) == Some("{") {
+                    after_braces(i + 2)
                 } else {
-                    i += 1;
-                }
+                    i + 3
+                };
             }
             "meta" if word(i + 1) == Some("l4proto") => {
                 matches.push(Match::Protocol(word(i + 2).unwrap_or_default().to_string()));

@@ -56,6 +56,20 @@ pub fn signed_bundle(dir: &Path, policy: &Path) {
     assert!(built.status.success(), "{built:?}");
 }
 
+/// The home policy of the onboarding fixtures with `extra` declarations beside it, signed
+/// into `dir` as `signed_bundle` does.
+pub fn signed_home_bundle_with(dir: &Path, extra: &str) {
+    let policy = dir.join("policy");
+    std::fs::create_dir(&policy).expect("policy folder");
+    std::fs::copy(
+        root().join("tests/fixtures/onboarding/home.ward"),
+        policy.join("home.ward"),
+    )
+    .expect("copy the home policy");
+    std::fs::write(policy.join("extra.ward"), extra).expect("write");
+    signed_bundle(dir, &policy);
+}
+
 /// The arguments that start a gateway on the bundle of `signed_bundle`.
 pub const GATEWAY: [&str; 6] = [
     "--bundle",

@@ -354,7 +354,7 @@ fn handle(
     policy: &PolicyBundle,
     file: &mut std::fs::File,
     open: &mut super::storms::Open,
-    incident: Incident,
+    mut incident: Incident,
     attribution: Option<Attribution>,
     received: &Received,
 ) -> Handled {
@@ -362,8 +362,15 @@ fn handle(
     let sender = attribution
         .as_ref()
         .map_or_else(|| received.source.to_string(), |a| a.device.clone());
-    let key = (incident.rule.clone(), incident.group.clone(), sender);
     let fired_ms = now_ms();
+    let key = open.key_for(
+        (incident.rule.clone(), incident.group.clone(), sender),
+        fired_ms,
+    );
+    if key.1 == super::storms::MANY_GROUPS && key.1 != incident.group {
+        // The sender's further groups: one incident says so, its first group kept.
+        incident.group = format!("{} (first: {})", super::storms::MANY_GROUPS, incident.group);
+    }
     if let Some(id) = open.update_of(&key, fired_ms) {
         let updated = lock(&context.state).store.update_incident(
             &id,
