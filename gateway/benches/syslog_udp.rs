@@ -5,7 +5,7 @@
 //! (default 60) with the process's peak memory (VmHWM) and its memory at the end (VmRSS);
 //! last, ROUNDS (default 5) rounds of one source flooding at FLOOD_RATE (default 100,000
 //! messages of 1 KB a second, the rate that lost a well-behaved thing's messages before each
-//! source had its share) while a thing on another address sends 50 reports, each an incident
+//! source had its share) while a thing on another address sends 50 reports, each a firing
 //! of its own: how many of the thing's messages were lost (target 0) and how long after its
 //! last report its last incident was stored (target under 1 s), medians over the rounds.
 //! Run with `cargo bench -p ward-gateway --bench syslog_udp`.
@@ -154,10 +154,12 @@ fn flood_with_a_thing(gateway: &Gateway, target: std::net::SocketAddr) {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(100_000.0);
+    // Each beacon fires once: as an incident, or as an update of the one its sender's
+    // further groups fold into (storms.rs).
     let incidents = || {
         gateway
             .pava_status()
-            .map(|s| s.counters.incidents)
+            .map(|s| s.counters.incidents + s.counters.incident_updates)
             .unwrap_or_default()
     };
     let noise = format!("<13>1 - flood noise - - - {}", "x".repeat(1000));
