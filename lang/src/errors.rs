@@ -207,8 +207,12 @@ fn found_token(text: &str, at: usize) -> Found {
     } else {
         first.len_utf8()
     };
-    let len = len.min(40);
-    let text = rest.get(..len).unwrap_or(rest).to_string();
+    // At most 40 bytes, cut at a character's boundary.
+    let mut len = len.min(40);
+    while !rest.is_char_boundary(len) {
+        len -= 1;
+    }
+    let text = rest[..len].to_string();
     Found { text, len }
 }
 
@@ -220,9 +224,12 @@ fn context_before(text: &str, decl_start: usize, at: usize) -> Option<String> {
     }
     let last = before.chars().next_back()?;
     let token_start = if last.is_alphanumeric() || last == '_' {
+        // After the character that ends the word, whatever its width (a BOM, a dash).
         before
-            .rfind(|c: char| !(c.is_alphanumeric() || c == '_'))
-            .map_or(0, |i| i + 1)
+            .char_indices()
+            .rev()
+            .find(|(_, c)| !(c.is_alphanumeric() || *c == '_'))
+            .map_or(0, |(i, c)| i + c.len_utf8())
     } else if last == '"' {
         return Some(
             if before.matches('"').count() == 2 && !before.contains('{') {

@@ -691,3 +691,18 @@ fn a_date_is_an_error_at_the_value_and_the_declaration_still_parses() {
     assert_eq!(decls.len(), 2);
     assert!(decls[0].property("model").is_some());
 }
+
+/// Found by the `parse_format` fuzz target: the words of an error message were cut inside a
+/// character that is neither a letter nor `_` but longer than a byte (a BOM, a dash).
+#[test]
+fn an_error_after_a_wide_character_is_described_without_a_panic() {
+    for text in [
+        "class \u{feff}x =",
+        "class a\u{2014}b =",
+        "flow a -> b : tcp/80 { via = \u{feff}gw x }",
+        "segment s { classes = [\u{2014}a b] }",
+    ] {
+        let parse = ward_lang::parse(text);
+        assert!(parse.has_errors(), "{text:?}");
+    }
+}
