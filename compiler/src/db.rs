@@ -119,11 +119,19 @@ impl Policy {
         self.workspace
     }
 
-    /// Adds a user file.
+    /// Adds a user file, in its place by path: the workspace's order decides which of two
+    /// declarations is "first" (W0002, E0100...), so it must not depend on the order files
+    /// were added in (the language server learns of them as they come; `ward check` reads a
+    /// folder sorted): incremental equals cold (tests/incremental_props.rs).
     pub fn add_file(&mut self, path: impl Into<String>, text: impl Into<String>) -> SourceFile {
-        let file = SourceFile::new(&self.db, path.into(), text.into(), false);
+        let path = path.into();
         let mut files = self.workspace.files(&self.db).clone();
-        files.push(file);
+        let at = files
+            .iter()
+            .position(|f| !f.is_stdlib(&self.db) && f.path(&self.db).as_str() > path.as_str())
+            .unwrap_or(files.len());
+        let file = SourceFile::new(&self.db, path, text.into(), false);
+        files.insert(at, file);
         self.workspace.set_files(&mut self.db).to(files);
         file
     }
@@ -140,7 +148,7 @@ impl Policy {
         self.workspace.set_files(&mut self.db).to(files);
     }
 
-    /// The user files, in the order they were added.
+    /// The user files, by path.
     pub fn user_files(&self) -> Vec<SourceFile> {
         self.workspace
             .files(&self.db)
