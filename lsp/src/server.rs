@@ -26,9 +26,9 @@ struct State {
     published: HashMap<Uri, Vec<Diagnostic>>,
     /// Where the explanations of codes are written, for `codeDescription` links.
     explain_dir: Option<PathBuf>,
-    /// The files open in the editor: their buffers are the truth until closed. The others
-    /// follow the disk (`workspace/didChangeWatchedFiles`).
-    open: std::collections::HashSet<Uri>,
+    /// The files open in the editor, with the version of their text: their buffers are the
+    /// truth until closed. The others follow the disk (`workspace/didChangeWatchedFiles`).
+    open: HashMap<Uri, i32>,
     /// The private folder the standard library and the explanations are written to; removed
     /// with the server.
     support: Option<tempfile::TempDir>,
@@ -50,6 +50,10 @@ pub struct Backend {
     state: Mutex<State>,
     /// Bumped by every edit: a request that started before an edit is stale.
     revision: AtomicU64,
+    /// Held from computing diagnostics to sending them: handlers run concurrently, and the
+    /// diagnostics of an older state sent after a newer one's would stay on the editor's
+    /// screen (found by tests/lsp_props.rs).
+    publishing: Mutex<()>,
 }
 
 impl Backend {
@@ -62,11 +66,12 @@ impl Backend {
                 uri_of: HashMap::new(),
                 published: HashMap::new(),
                 explain_dir: None,
-                open: std::collections::HashSet::new(),
+                open: HashMap::new(),
                 support: None,
                 cleared: Vec::new(),
             }),
             revision: AtomicU64::new(0),
+            publishing: Mutex::new(()),
         }
     }
 
@@ -110,6 +115,7 @@ impl Backend {
     /// Publishes the diagnostics that changed, and always those of `touched` (the file just
     /// edited: clients expect an answer to every change, even an unchanged one).
     async fn publish(&self, touched: Option<&Uri>) {
+        let _in_order = self.publishing.lock().await;
         let updates = {
             let mut state = self.state.lock().await;
             let result = state.policy.check();
@@ -423,7 +429,7 @@ impl LanguageServer for Backend {
         {
             let mut state = self.state.lock().await;
             for change in params.changes {
-                if !state.open.contains(&change.uri) {
+                if !state.open.contains_key(&change.uri) {
                     self.follow_disk(&mut state, &change.uri);
                 }
             }
@@ -440,7 +446,13 @@ impl LanguageServer for Backend {
         let uri = params.text_document.uri;
         {
             let mut state = self.state.lock().await;
-            state.open.insert(uri.clone());
+            // An edit of this document may have been handled first (handlers run
+            // concurrently): a newer text than the one opened stays.
+            let version = params.text_document.version;
+            if state.open.get(&uri).is_some_and(|held| *held >= version) {
+                return;
+            }
+            state.open.insert(uri.clone(), version);
             let text = params.text_document.text;
             match state.by_uri.get(&uri).copied() {
                 Some(file) if file.is_stdlib(state.policy.db()) => {}
@@ -473,6 +485,17 @@ impl LanguageServer for Backend {
             };
             if file.is_stdlib(state.policy.db()) {
                 return;
+            }
+            // tower-lsp runs handlers concurrently: two edits may reach this lock in either
+            // order. Each carries the whole text and its version, so an older one than the
+            // text held is dropped rather than applied over the newer (found by
+            // tests/lsp_props.rs: the server's text drifted from the editor's).
+            let version = params.text_document.version;
+            match state.open.get(&params.text_document.uri) {
+                Some(held) if *held >= version => return,
+                _ => {
+                    state.open.insert(params.text_document.uri.clone(), version);
+                }
             }
             state.policy.set_text(file, change.text);
         }
