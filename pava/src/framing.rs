@@ -23,6 +23,8 @@ pub struct Decoder {
     skipping: usize,
     /// Inside an oversized line: drop until its LF.
     skipping_line: bool,
+    /// The stream sent garbage: nothing after it is read, however the bytes were cut.
+    ended: bool,
 }
 
 impl Decoder {
@@ -32,11 +34,15 @@ impl Decoder {
             max_frame,
             skipping: 0,
             skipping_line: false,
+            ended: false,
         }
     }
 
     /// Adds received bytes and returns the frames they complete.
     pub fn push(&mut self, bytes: &[u8], out: &mut Vec<Frame>) {
+        if self.ended {
+            return;
+        }
         let mut input = bytes;
         if self.skipping > 0 {
             let n = self.skipping.min(input.len());
@@ -60,6 +66,7 @@ impl Decoder {
             out.push(frame);
             if garbage {
                 self.buffer.clear();
+                self.ended = true;
                 return;
             }
         }
@@ -131,6 +138,23 @@ impl Decoder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the `syslog` fuzz target: after garbage, bytes that came in a later read were
+    /// still decoded, so the frames depended on how the stream was cut.
+    #[test]
+    fn nothing_is_read_after_garbage_however_the_stream_is_cut() {
+        let stream = b"0<29>26-11xxxxxx0601 2036-rest of it";
+        let mut whole = Vec::new();
+        Decoder::new(512).push(stream, &mut whole);
+        for cut in 0..=stream.len() {
+            let mut decoder = Decoder::new(512);
+            let mut pieces = Vec::new();
+            decoder.push(&stream[..cut], &mut pieces);
+            decoder.push(&stream[cut..], &mut pieces);
+            assert_eq!(pieces, whole, "cut at {cut}");
+        }
+        assert_eq!(whole, vec![Frame::Garbage]);
+    }
 
     fn frames(decoder: &mut Decoder, chunks: &[&[u8]]) -> Vec<Frame> {
         let mut out = Vec::new();
