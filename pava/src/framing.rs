@@ -8,7 +8,9 @@
 #[derive(Debug, PartialEq, Eq)]
 pub enum Frame {
     Message(Vec<u8>),
-    /// A frame over the limit, skipped (its length, or the bytes skipped so far for a line).
+    /// A frame over the limit, skipped: its declared length, or for a line `max_frame + 1`
+    /// (longer than the limit; how much longer is not known when it is skipped, and must not
+    /// depend on how the stream was cut).
     TooLarge(usize),
     /// An octet count that is not a number: the stream is not syslog; the connection ends.
     Garbage,
@@ -122,13 +124,12 @@ impl Decoder {
             }
             Some(end) => {
                 self.buffer.drain(..=end);
-                Some(Frame::TooLarge(end))
+                Some(Frame::TooLarge(self.max_frame + 1))
             }
             None if self.buffer.len() > self.max_frame => {
-                let skipped = self.buffer.len();
                 self.buffer.clear();
                 self.skipping_line = true;
-                Some(Frame::TooLarge(skipped))
+                Some(Frame::TooLarge(self.max_frame + 1))
             }
             None => None,
         }
@@ -138,6 +139,30 @@ impl Decoder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the `syslog` fuzz target: an oversized line was reported with the bytes seen
+    /// so far, which depended on how the stream was cut.
+    #[test]
+    fn an_oversized_line_is_reported_alike_however_the_stream_is_cut() {
+        let mut stream = vec![b'a'; 600];
+        stream.extend_from_slice(b"\nshort line\n");
+        let mut whole = Vec::new();
+        Decoder::new(512).push(&stream, &mut whole);
+        assert_eq!(
+            whole,
+            vec![
+                Frame::TooLarge(513),
+                Frame::Message(b"short line".to_vec())
+            ]
+        );
+        for cut in 0..=stream.len() {
+            let mut decoder = Decoder::new(512);
+            let mut pieces = Vec::new();
+            decoder.push(&stream[..cut], &mut pieces);
+            decoder.push(&stream[cut..], &mut pieces);
+            assert_eq!(pieces, whole, "cut at {cut}");
+        }
+    }
 
     /// Found by the `syslog` fuzz target: after garbage, bytes that came in a later read were
     /// still decoded, so the frames depended on how the stream was cut.
@@ -204,7 +229,7 @@ mod tests {
         let got = frames(&mut decoder, &[b"<13>", &big, &big, b"\n<13>ok\n"]);
         assert_eq!(
             got,
-            [Frame::TooLarge(104), Frame::Message(b"<13>ok".to_vec())]
+            [Frame::TooLarge(17), Frame::Message(b"<13>ok".to_vec())]
         );
         assert!(decoder.buffer.is_empty());
     }
