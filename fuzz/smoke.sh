@@ -3,7 +3,7 @@
 # it; fails on the first crash (cargo fuzz exits non-zero). Run from the repository root.
 set -eu
 seconds=${1:-60}
-for target in parse_format check syslog mud bundle nft_eval; do
+for target in parse_format check syslog mud bundle nft_eval api; do
   echo "== fuzz $target for ${seconds}s"
   mkdir -p "fuzz/corpus/$target"
   # A scratch corpus first: new inputs are not written back to the committed one.

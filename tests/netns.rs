@@ -318,14 +318,7 @@ fn the_ruleset_passes_declared_flows_and_drops_the_rest() {
         ),
         "a datagram with gamma's address from beta's segment must be dropped"
     );
-    let without = dir.path().join("without-fib.nft");
-    let text = std::fs::read_to_string(&ruleset).expect("ruleset");
-    let stripped: String = text
-        .lines()
-        .filter(|l| !l.trim_start().starts_with("fib "))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    std::fs::write(&without, stripped).expect("write");
+    let without = without_rules(&ruleset, "fib saddr");
     lab.exec_ok("gw", &["nft", "-f", without.to_str().expect("path")]);
     assert!(
         reaches_from(
@@ -607,6 +600,20 @@ fn onboarded_things_get_their_declared_flows_and_nothing_else() {
     drop(gateway);
 }
 
+/// A copy of a ruleset (beside it) without the rules that contain `marker`: the control of a
+/// test that shows what those rules do.
+fn without_rules(ruleset: &Path, marker: &str) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(ruleset).expect("ruleset");
+    let stripped: String = text
+        .lines()
+        .filter(|l| !l.contains(marker))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let without = ruleset.with_extension("without.nft");
+    std::fs::write(&without, stripped).expect("write");
+    without
+}
+
 /// Builds a policy written here and returns its ruleset's path (in `dir`).
 fn ruleset_of(dir: &Path, name: &str, policy: &str) -> std::path::PathBuf {
     let folder = dir.join(name);
@@ -686,14 +693,7 @@ flow sensor -> collector : tcp/8080
     );
     // The control: without the neighbour discovery rules (and with the neighbours forgotten),
     // the declared flow no longer passes.
-    let text = std::fs::read_to_string(&ruleset).expect("ruleset");
-    let stripped: String = text
-        .lines()
-        .filter(|l| !l.contains("nd-neighbor-solicit"))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    let without = dir.path().join("without-nd.nft");
-    std::fs::write(&without, stripped).expect("write");
+    let without = without_rules(&ruleset, "nd-neighbor-solicit");
     lab.exec_ok("gw", &["nft", "-f", without.to_str().expect("path")]);
     for ns in ["gw", "alpha", "beta"] {
         lab.exec_ok(ns, &["ip", "-6", "neigh", "flush", "all"]);
@@ -888,14 +888,7 @@ segment quiet_net { classes = [quiet], subnet = 10.91.3.0/24, gateway = lab_gw }
     );
 
     // The control: without the meter the same flood passes (far beyond the share).
-    let text = std::fs::read_to_string(&ruleset).expect("ruleset");
-    let stripped: String = text
-        .lines()
-        .filter(|l| !l.contains("limit rate over"))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    let without = dir.path().join("without-meter.nft");
-    std::fs::write(&without, stripped).expect("write");
+    let without = without_rules(&ruleset, "limit rate over");
     let (noisy, _) = flood(&without);
     eprintln!("without the meter: {noisy} of 30,000 arrived");
     assert!(

@@ -150,10 +150,7 @@ mod tests {
         Decoder::new(512).push(&stream, &mut whole);
         assert_eq!(
             whole,
-            vec![
-                Frame::TooLarge(513),
-                Frame::Message(b"short line".to_vec())
-            ]
+            vec![Frame::TooLarge(513), Frame::Message(b"short line".to_vec())]
         );
         for cut in 0..=stream.len() {
             let mut decoder = Decoder::new(512);
