@@ -156,6 +156,9 @@ fuzz_target!(|input: Input| {
                 String::from_utf8_lossy(&body)
             )
         });
-        assert!(error["code"].is_string(), "{status} without a code: {error}");
+        assert!(
+            error["error"]["code"].is_string() && error["error"]["message"].is_string(),
+            "{status} without a code and a message: {error}"
+        );
     }
 });
