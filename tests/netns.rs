@@ -284,16 +284,7 @@ fn the_ruleset_passes_declared_flows_and_drops_the_rest() {
     );
 
     // The lower-to-higher drop rule counted the refused packets.
-    let listing = lab.exec("gw", &["nft", "list", "chain", "inet", "ward", "forward"]);
-    let listing = String::from_utf8_lossy(&listing.stdout);
-    let counted = listing
-        .lines()
-        .find(|l| l.contains("@l4_level2") && l.contains("@l4_level3"))
-        .expect("a level 2 -> 3 drop rule");
-    assert!(
-        !counted.contains("packets 0 "),
-        "the drop rule counted nothing: {counted}"
-    );
+    assert_counted(&lab, "forward", &["@l4_level2", "@l4_level3"]);
 
     // Anti-spoofing: beta sends gamma's declared flow to alpha with gamma's address as its
     // source. The kernel's own reverse-path filter is off here, so what drops it is the
@@ -600,6 +591,20 @@ fn onboarded_things_get_their_declared_flows_and_nothing_else() {
     drop(gateway);
 }
 
+/// The rule of `chain` in the gateway that holds every one of `parts` counted packets.
+fn assert_counted(lab: &Lab, chain: &str, parts: &[&str]) {
+    let listing = lab.exec("gw", &["nft", "list", "chain", "inet", "ward", chain]);
+    let listing = String::from_utf8_lossy(&listing.stdout);
+    let rule = listing
+        .lines()
+        .find(|l| parts.iter().all(|p| l.contains(p)))
+        .unwrap_or_else(|| panic!("no rule with {parts:?} in {listing}"));
+    assert!(
+        !rule.contains("packets 0 "),
+        "the rule counted nothing: {rule}"
+    );
+}
+
 /// A copy of a ruleset (beside it) without the rules that contain `marker`: the control of a
 /// test that shows what those rules do.
 fn without_rules(ruleset: &Path, marker: &str) -> std::path::PathBuf {
@@ -876,16 +881,7 @@ segment quiet_net { classes = [quiet], subnet = 10.91.3.0/24, gateway = lab_gw }
         noisy <= 4_000 + 2_000 * 4 + 500,
         "the flood is held to its share: {noisy} of 30,000 arrived"
     );
-    let listing = lab.exec("gw", &["nft", "list", "chain", "inet", "ward", "input"]);
-    let listing = String::from_utf8_lossy(&listing.stdout);
-    let meter = listing
-        .lines()
-        .find(|l| l.contains("udp dport 514") && l.contains("@pava_udp514_4"))
-        .expect("the meter rule");
-    assert!(
-        !meter.contains("packets 0 "),
-        "the meter dropped nothing: {meter}"
-    );
+    assert_counted(&lab, "input", &["udp dport 514", "@pava_udp514_4"]);
 
     // The control: without the meter the same flood passes (far beyond the share).
     let without = without_rules(&ruleset, "limit rate over");
