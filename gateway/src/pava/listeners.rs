@@ -158,7 +158,11 @@ where
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
     let bound = listener.local_addr().map_err(|error| StartError::Listen {
-        what,
+        what: if what == "tls" {
+            "syslog TLS"
+        } else {
+            "syslog TCP"
+        },
         address: SocketAddr::from(([0, 0, 0, 0], 0)),
         error,
     })?;
@@ -207,6 +211,35 @@ where
     Ok(bound)
 }
 
+/// Bytes counted as queued for the engine, which subtracts them when it takes the message;
+/// dropped before `taken` (the send was cancelled: tokio's send puts nothing in the queue
+/// then), it subtracts them itself, so an evicted connection leaves no phantom bytes that
+/// would make UDP drop as `overload` forever.
+struct Queued<'a> {
+    pava: &'a Pava,
+    bytes: usize,
+}
+
+impl<'a> Queued<'a> {
+    fn add(pava: &'a Pava, bytes: usize) -> Queued<'a> {
+        pava.queued.fetch_add(bytes, Ordering::Relaxed);
+        Queued { pava, bytes }
+    }
+
+    /// The message is in the engine's queue: the engine gives the bytes back.
+    fn taken(mut self) {
+        self.bytes = 0;
+    }
+}
+
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        if self.bytes > 0 {
+            self.pava.queued.fetch_sub(self.bytes, Ordering::Relaxed);
+        }
+    }
+}
+
 /// Reads frames from a stream until it ends or sends garbage.
 pub async fn serve_stream<S: tokio::io::AsyncRead + Unpin>(
     mut stream: S,
@@ -246,7 +279,9 @@ pub async fn serve_stream<S: tokio::io::AsyncRead + Unpin>(
                             }
                         }
                     }
-                    pava.queued.fetch_add(bytes.len(), Ordering::Relaxed);
+                    // Counted as queued until the engine takes it; given back if this
+                    // connection ends (evicted) before the message is in the queue.
+                    let queued = Queued::add(pava, bytes.len());
                     let (done, handled) = tokio::sync::oneshot::channel();
                     let received = Received {
                         source: from.ip(),
@@ -262,6 +297,7 @@ pub async fn serve_stream<S: tokio::io::AsyncRead + Unpin>(
                     if pava.sender.send(received).await.is_err() {
                         return;
                     }
+                    queued.taken();
                     let _ = handled.await;
                 }
                 Frame::TooLarge(_) => dropped(pava, from.ip(), Malformed::TooLarge),
@@ -271,5 +307,49 @@ pub async fn serve_stream<S: tokio::io::AsyncRead + Unpin>(
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limits::{Connections, Standing};
+    use crate::pava::service::Counters;
+
+    /// A connection closed (evicted) while its message waits for room in the engine's queue
+    /// gives back the bytes it counted: before, they stayed counted, and enough of them made
+    /// UDP drop every datagram as `overload`.
+    #[tokio::test]
+    async fn a_message_whose_send_is_cancelled_leaves_no_queued_bytes() {
+        let (sender, _engine) = tokio::sync::mpsc::channel(1);
+        let pava = Pava {
+            counters: std::sync::Mutex::new(Counters::default()),
+            sender,
+            queued: std::sync::atomic::AtomicUsize::new(0),
+            udp_buffer: std::sync::atomic::AtomicUsize::new(0),
+            quotas: std::sync::Mutex::new(super::super::quota::Quotas::default()),
+        };
+        let from: SocketAddr = "127.0.0.9:5000".parse().expect("address");
+        // The engine's queue is full: the next message waits for room.
+        pava.sender
+            .try_send(Received {
+                source: from.ip(),
+                transport: "tcp",
+                identity: None,
+                bytes: Vec::new(),
+                done: None,
+            })
+            .expect("room for one");
+        let (admitted, _) = Connections::new(1, 1)
+            .admit(from.ip(), Standing::Unknown)
+            .expect("admitted");
+        let stream: &[u8] = b"5 hello";
+        let waited = tokio::time::timeout(
+            std::time::Duration::from_millis(100),
+            serve_stream(stream, from, false, None, &admitted.state, &pava),
+        )
+        .await;
+        assert!(waited.is_err(), "the send should wait for room");
+        assert_eq!(pava.queued.load(Ordering::Relaxed), 0);
     }
 }
