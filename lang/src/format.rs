@@ -61,6 +61,7 @@ pub fn format_file(text: &str, file: &SourceFile) -> String {
         out: String::with_capacity(text.len() + text.len() / 8),
         indent: 0,
         last_end: 0,
+        opened_at: usize::MAX,
     };
     let mut previous_multiline = false;
     let mut first = true;
@@ -102,6 +103,7 @@ pub fn format_stmt(text: &str, stmt: &Stmt) -> String {
         out: String::new(),
         indent: 0,
         last_end: stmt.range.start,
+        opened_at: usize::MAX,
     };
     printer.stmt(stmt);
     printer.out
@@ -121,9 +123,23 @@ struct Printer<'a> {
     indent: usize,
     /// The end of the last node or comment printed, in the source.
     last_end: u32,
+    /// Where the output stood right after the last block's `{`: the block is still empty
+    /// when it stands there. (Asking whether the output ends with `{` was fooled by a
+    /// comment ending with one, found by the parse_format fuzz target.)
+    opened_at: usize,
 }
 
 impl<'a> Printer<'a> {
+    fn open_block(&mut self) {
+        self.out.push_str(" {");
+        self.opened_at = self.out.len();
+    }
+
+    /// Nothing printed since the last block's `{`.
+    fn just_opened(&self) -> bool {
+        self.out.len() == self.opened_at
+    }
+
     fn src(&self, range: TextRange) -> &'a str {
         &self.text[range.as_usize()]
     }
@@ -241,7 +257,7 @@ impl<'a> Printer<'a> {
             return;
         }
         if decl.body.is_empty() {
-            self.out.push_str(" {");
+            self.open_block();
             self.last_end = decl.range.start;
             self.block_end(decl.range.end);
             return;
@@ -251,7 +267,7 @@ impl<'a> Printer<'a> {
             self.finish_decl(decl);
             return;
         }
-        self.out.push_str(" {");
+        self.open_block();
         self.indent += 1;
         for stmt in &decl.body {
             self.stmt_line(stmt);
@@ -282,15 +298,15 @@ impl<'a> Printer<'a> {
             .get(self.next_comment)
             .is_some_and(|c| c.range.start < close);
         if has_comments {
-            let is_first = self.out.ends_with('{');
+            let is_first = self.just_opened();
             self.newline();
             self.indent += 1;
             self.separate(close, false, is_first);
             self.indent -= 1;
-        } else if !self.out.ends_with('{') {
+        } else if !self.just_opened() {
             self.newline();
         }
-        if self.out.ends_with('{') {
+        if self.just_opened() {
             self.out.push('}');
         } else {
             self.write_indent();
@@ -338,7 +354,7 @@ impl<'a> Printer<'a> {
 
     /// One statement on its own line(s), with the comments around it.
     fn stmt_line(&mut self, stmt: &Stmt) {
-        let is_first = self.out.ends_with('{');
+        let is_first = self.just_opened();
         self.newline();
         self.separate(stmt.range.start, false, is_first);
         self.write_indent();
@@ -508,7 +524,7 @@ impl<'a> Printer<'a> {
             self.write_indent();
             self.out.push(']');
         }
-        self.out.push_str(" {");
+        self.open_block();
         self.indent += 1;
         for stmt in &table.body {
             self.stmt_line(stmt);

@@ -175,3 +175,18 @@ fn empty_and_comment_only_files() {
         Ok("// only\n\n// comments\n")
     );
 }
+
+/// Found by the `parse_format` fuzz target: a comment ending with `{` inside a block's only
+/// statement made the printer think the block was still empty, and its `}` went into the
+/// comment: the formatted text no longer parsed.
+#[test]
+fn a_comment_ending_with_a_brace_does_not_swallow_the_blocks_close() {
+    let text = "class isolation \"Quarantine\" {hea // tes \"Update server\" {\n  host = \"updates.example\"\n}\n";
+    assert!(!ward_lang::parse(text).has_errors());
+    let formatted = ward_lang::format(text).expect("formats");
+    assert!(
+        !ward_lang::parse(&formatted).has_errors(),
+        "the formatted text does not parse:\n{formatted}"
+    );
+    assert_eq!(ward_lang::format(&formatted).expect("formats"), formatted);
+}
