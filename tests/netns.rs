@@ -75,6 +75,28 @@ impl Lab {
         );
     }
 
+    /// Waits (up to 10 s) until no namespace of the lab holds a tentative IPv6 address: the
+    /// link-local addresses go through duplicate address detection for a second or more after
+    /// a link comes up, and on a loaded machine a test that starts before it ends sees its
+    /// first connection fail. A gateway's links are up long before its things talk.
+    fn settle_ipv6(&self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        for ns in ["gw", "alpha", "beta", "gamma"] {
+            loop {
+                let output = self.exec(ns, &["ip", "-6", "addr", "show", "tentative"]);
+                if output.stdout.is_empty() {
+                    break;
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "IPv6 addresses still tentative in {ns}: {}",
+                    String::from_utf8_lossy(&output.stdout)
+                );
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+        }
+    }
+
     /// The gateway `gw` with one veth link to each segment's host: `alpha` 10.91.1.2 (via
     /// 10.91.1.1), `beta` 10.91.2.2, `gamma` 10.91.3.2.
     fn new() -> Lab {
@@ -687,6 +709,7 @@ flow sensor -> collector : tcp/8080
         lab.exec_ok(host, &["ip", "-6", "route", "add", "default", "via", &gw]);
     }
     lab.exec_ok("gw", &["sysctl", "-qw", "net.ipv6.conf.all.forwarding=1"]);
+    lab.settle_ipv6();
     lab.exec_ok("gw", &["nft", "-f", ruleset.to_str().expect("path")]);
     assert!(
         reaches(&lab, "alpha", "beta", "fd00:91:2::2", "tcp", 8080),
