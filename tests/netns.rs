@@ -732,6 +732,72 @@ flow sensor -> collector : tcp/8080
     );
 }
 
+/// A time-limited flow (`until`) passes before its end and is dropped after it, by the
+/// kernel's clock in the emitted rule (`meta time < END`), with no rebuild.
+#[test]
+fn a_time_limited_flow_closes_by_itself() {
+    if !available() {
+        return;
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64;
+    // Long enough for the build and the lab on a loaded machine, short for the test.
+    let end = now + 20;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ruleset = ruleset_of(
+        dir.path(),
+        "until",
+        &format!(
+            r#"
+gateway lab_gw {{ address = 10.91.1.1 }}
+class sensor {{
+  function = sensing
+  profile = SecProf_1
+  capabilities = [x509, tls, second_factor]
+}}
+segment sensors {{ classes = [sensor], subnet = 10.91.1.0/24, gateway = lab_gw }}
+service collector {{ address = 10.91.2.2, profile = SecProf_1 }}
+flow sensor -> collector : tcp/8080 {{ until = {} }}
+"#,
+            ward_lang::Timestamp::at(end)
+        ),
+    );
+    let text = std::fs::read_to_string(&ruleset).expect("ruleset");
+    assert!(
+        text.contains(&format!("meta time < {end} accept")),
+        "the flow's rule carries its end: {text}"
+    );
+    let lab = Lab::new();
+    lab.exec_ok("gw", &["nft", "-f", ruleset.to_str().expect("path")]);
+    let before = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64;
+    assert!(
+        before + 6 < end,
+        "the lab took too long to set up to test before the end ({} s left)",
+        end - before
+    );
+    assert!(
+        reaches(&lab, "alpha", "beta", "10.91.2.2", "tcp", 8080),
+        "before its end the flow passes"
+    );
+    let wait = end + 1
+        - std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_secs() as i64;
+    if wait > 0 {
+        std::thread::sleep(std::time::Duration::from_secs(wait as u64));
+    }
+    assert!(
+        !reaches(&lab, "alpha", "beta", "10.91.2.2", "tcp", 8080),
+        "after its end the same connection is dropped, by the same ruleset"
+    );
+}
+
 /// A gateway that serves DHCP to its things (a flow to it on udp/67) answers a thing that
 /// holds no address yet: dnsmasq on the gateway, busybox's udhcpc on the thing. Its
 /// discovery comes from 0.0.0.0, which the flow's rule and the reverse-path check would drop.
@@ -1029,6 +1095,7 @@ fn the_evaluator_decides_as_the_kernel_does() {
                 v6: false,
                 protocol: protocol.to_string(),
                 port: Some(port),
+                time: 0,
             };
             let evaluated = ruleset
                 .decide("forward", &packet)

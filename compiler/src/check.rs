@@ -23,10 +23,19 @@ pub struct CheckResult {
 }
 
 impl CheckResult {
+    /// The findings of this severity that no waiver waives.
     pub fn count(&self, severity: Severity) -> usize {
         self.diagnostics
             .iter()
-            .filter(|d| d.severity == severity)
+            .filter(|d| d.severity == severity && d.waived.is_none())
+            .count()
+    }
+
+    /// The findings a waiver waives.
+    pub fn waived(&self) -> usize {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.waived.is_some())
             .count()
     }
 
@@ -44,6 +53,7 @@ pub fn check(db: &dyn Db, workspace: Workspace) -> CheckResult {
         .iter()
         .flat_map(|&file| file_diagnostics(db, workspace, file).iter().cloned())
         .collect();
+    crate::waiver::apply(db, workspace, &mut diagnostics);
     diagnostics.sort_by(|a, b| {
         let key = |d: &Diagnostic| (order.get(&d.file).copied(), d.range.start, d.code.code);
         key(a)

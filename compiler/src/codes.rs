@@ -575,6 +575,58 @@ Example:
 ",
 };
 
+pub static UNWAIVABLE_FINDING: Code = Code {
+    code: "E0405",
+    name: "unwaivable-finding",
+    severity: Severity::Error,
+    summary: "a waiver names a finding that cannot be waived",
+    explanation: "\
+A waiver (`waiver NAME { class = ..., waives = [...] }`) may waive warnings, and of the errors
+only those that say a class cannot meet a profile: E0401 (a capability its profile needs),
+E0402 (a profile below what the assessment requires) and E0404 (no profile fits). ward never
+builds a policy whose flows, segments or names are wrong, so no other error can be waived; a
+note needs no waiver.
+
+A class whose E0404 is waived holds the lowest-level profile of the policy: the most confined,
+from which no flow may reach a higher level.
+
+Example:
+
+    waiver tv_flows \"Guest TVs\" {
+      class = guest_tv
+      waives = [E0300]             // error: a flow to a higher level is never waived
+      reason = \"...\"
+      owner = \"ciso@hospital.example\"
+      expires = 2027-06-30
+    }
+
+Fixed: remove the flow, or route it through the management gateway.
+",
+};
+
+pub static WAIVER_EXPIRED: Code = Code {
+    code: "E0406",
+    name: "waiver-expired",
+    severity: Severity::Error,
+    summary: "a waiver or an accepted risk is past its expiry date",
+    explanation: "\
+A waiver holds until its `expires` date (a date alone is 00:00 UTC at its start). After it, it
+accepts and waives nothing: the findings it waived are reported again, and this error says so,
+so that someone decides again: renew it with a new date (and the owner's agreement), or fix
+what it waived. `ward check --today DATE` checks as of another day (for reproducible runs).
+
+Example:
+
+    waiver pump_legacy \"Legacy pumps until their replacement\" {
+      class = legacy_pump
+      waives = [E0404]
+      reason = \"replacement ordered, delivery in May\"
+      owner = \"biomed@hospital.example\"
+      expires = 2026-06-01           // error once 2026-06-01 has begun
+    }
+",
+};
+
 pub static CLASS_WITHOUT_SEGMENT: Code = Code {
     code: "E0500",
     name: "class-without-segment",
@@ -923,6 +975,70 @@ Fixed: leave `evidence` out (the things' certificates over TLS then decide), or 
 ",
 };
 
+pub static WAIVER_EXPIRES_SOON: Code = Code {
+    code: "W0014",
+    name: "waiver-expires-soon",
+    severity: Severity::Warning,
+    summary: "a waiver expires within 30 days",
+    explanation: "\
+A waiver's `expires` date is less than 30 days away. After it, the findings it waives come back
+as errors (E0406): ask its owner whether to renew it, or fix what it waives.
+
+Example (checked on 2027-06-10):
+
+    waiver guest_tvs \"Guest TVs\" {
+      class = guest_tv
+      waives = [E0404]
+      reason = \"consumer devices, alone on their segment\"
+      owner = \"ciso@hospital.example\"
+      expires = 2027-06-30           // warning: in 20 days
+    }
+",
+};
+
+pub static WAIVER_UNUSED: Code = Code {
+    code: "W0015",
+    name: "waiver-unused",
+    severity: Severity::Warning,
+    summary: "a waiver accepts a risk or waives a finding that the policy no longer has",
+    explanation: "\
+A waiver names a threat that is no residual risk of its class (its profile mitigates it, or it
+does not apply), or a code that no finding on the class has. It was needed once, or never: a
+stale waiver would silently waive the next, different finding of that code. Remove what it no
+longer needs.
+
+Example:
+
+    waiver pumps \"Pumps\" {
+      class = infusion_pump
+      accepts = [T1]                 // warning: SecProf_4 mitigates T1
+      waives = [W0008]               // warning: the pump has no cleartext flow
+      reason = \"...\"
+      owner = \"biomed@hospital.example\"
+      expires = 2027-06-30
+    }
+",
+};
+
+pub static FLOW_EXPIRED: Code = Code {
+    code: "W0016",
+    name: "flow-expired",
+    severity: Severity::Warning,
+    summary: "a time-limited flow has ended",
+    explanation: "\
+A flow's `until` is past: the firewall and Cedar refuse its new connections already (the
+emitted rule and permit carry the end), so the declaration only misleads a reader. Remove it,
+or give it a new end.
+
+Example:
+
+    flow pump_vendor -> infusion_pump : tcp/22 {
+      via = med_gw
+      until = 2026-11-30T18:00Z      // warning once it has passed
+    }
+",
+};
+
 pub static BROAD_FLOW: Code = Code {
     code: "W0007",
     name: "broad-flow",
@@ -1196,6 +1312,8 @@ pub static ALL: &[&Code] = &[
     &PROFILE_BELOW_REQUIRED,
     &PARAMETER_OUT_OF_BOUND,
     &NO_PROFILE_FITS,
+    &UNWAIVABLE_FINDING,
+    &WAIVER_EXPIRED,
     &CLASS_WITHOUT_SEGMENT,
     &CLASS_IN_SEVERAL_SEGMENTS,
     &MIXED_PROFILE_SEGMENT,
@@ -1220,6 +1338,9 @@ pub static ALL: &[&Code] = &[
     &PERSONAL_DATA_FLOW,
     &UNTESTABLE_EXPECTATION,
     &WEAK_EVIDENCE,
+    &WAIVER_EXPIRES_SOON,
+    &WAIVER_UNUSED,
+    &FLOW_EXPIRED,
     &ASSIGNED_PROFILE,
     &STDLIB_QUARANTINE_WITHOUT_PLACE,
     &NOTHING_TO_MITIGATE,

@@ -75,11 +75,23 @@ pub struct SourceFile {
     pub is_stdlib: bool,
 }
 
-/// The files of a policy, the standard library first.
+/// The files of a policy, the standard library first, and the moment it is checked at.
 #[salsa::input(debug)]
 pub struct Workspace {
     #[returns(ref)]
     pub files: Vec<SourceFile>,
+    /// Seconds since 1970 (UTC): waivers expire and flows end against it. Only the checks of
+    /// waivers and time-limited flows read it, so moving it re-runs those alone.
+    #[returns(copy)]
+    pub now: i64,
+}
+
+/// The current time in seconds since 1970, for [`Policy::new`].
+fn system_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 /// A policy being checked: the database, the workspace and its files. The command line
@@ -107,8 +119,20 @@ impl Policy {
                 .new(&db);
             files.push(input);
         }
-        let workspace = Workspace::new(&db, files);
+        let workspace = Workspace::new(&db, files, system_now());
         Self { db, workspace }
+    }
+
+    /// Checks as of `now` (seconds since 1970, UTC) rather than the clock: `--today`.
+    pub fn set_now(&mut self, now: i64) {
+        if self.workspace.now(&self.db) != now {
+            self.workspace.set_now(&mut self.db).to(now);
+        }
+    }
+
+    /// The moment the policy is checked at.
+    pub fn now(&self) -> i64 {
+        self.workspace.now(&self.db)
     }
 
     pub fn db(&self) -> &RootDatabase {

@@ -55,6 +55,19 @@ pub struct Diagnostic {
     pub labels: Vec<Label>,
     pub help: Option<String>,
     pub suggestion: Option<Suggestion>,
+    /// The waiver that waives this finding, if one does: it is kept (SARIF reports it as
+    /// suppressed) but fails nothing and is not shown to people.
+    pub waived: Option<Box<Waived>>,
+}
+
+/// Who waived a finding, why, and until when.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Waived {
+    pub waiver: String,
+    pub reason: String,
+    pub owner: String,
+    pub expires: Option<ward_lang::Timestamp>,
+    pub ticket: Option<String>,
 }
 
 impl Diagnostic {
@@ -70,6 +83,7 @@ impl Diagnostic {
             labels: Vec::new(),
             help: None,
             suggestion: None,
+            waived: None,
         }
     }
 

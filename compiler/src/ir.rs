@@ -253,6 +253,9 @@ pub struct FlowIr {
     /// The operation the flow carries (`lock`, `report`); `send` when the policy names none.
     pub action: String,
     pub via: Option<String>,
+    /// When the flow ends (seconds since 1970, UTC): no new connection from then on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<i64>,
     pub origin: Origin,
 }
 
@@ -770,6 +773,10 @@ fn flow_ir(decl: &Decl, origin: Origin) -> Option<FlowIr> {
             .and_then(|p| text_of(&p.value.kind))
             .unwrap_or_else(|| "send".to_string()),
         via: decl.property("via").and_then(|p| text_of(&p.value.kind)),
+        until: match decl.property("until").map(|p| &p.value.kind) {
+            Some(ValueKind::Date(until)) => Some(until.unix),
+            _ => None,
+        },
         origin,
     })
 }

@@ -28,6 +28,7 @@ pub mod schema;
 mod semantic;
 mod structure;
 pub mod suggest;
+pub mod waiver;
 
 pub use check::{CheckResult, check};
 pub use db::{Db, EventLog, Policy, RootDatabase, SourceFile, Workspace};

@@ -541,13 +541,27 @@ pub fn class_profile<'db>(
             assigned: false,
         });
     }
-    assessments_of(db, workspace, class.text(db))
+    let assigned = assessments_of(db, workspace, class.text(db))
         .into_iter()
         .filter_map(|a| a.required.clone())
         .max_by_key(|(_, level)| *level)
         .map(|(profile, level)| ClassProfile {
             profile,
             level,
+            assigned: true,
+        });
+    if assigned.is_some() || !crate::waiver::waives(db, workspace, class.text(db), "E0404") {
+        return assigned;
+    }
+    // No profile fits, and a waiver says so (E0404): the class holds the lowest level of the
+    // policy, the most confined, from which no flow reaches a higher one.
+    catalog(db, workspace)
+        .profiles
+        .iter()
+        .min_by_key(|(name, info)| (info.level, name.clone()))
+        .map(|(profile, info)| ClassProfile {
+            profile: profile.clone(),
+            level: info.level,
             assigned: true,
         })
 }
@@ -594,22 +608,31 @@ pub fn assessments_of<'db>(
 pub struct Residual {
     pub threat: String,
     pub risk: Level,
-    /// The reason, when the class or its environment accepts the risk.
-    pub accepted: Option<String>,
+    /// Who accepts it and why, when the class, its environment or a waiver does.
+    pub accepted: Option<Acceptance>,
     /// What would mitigate it: each mitigation some profile of the policy uses for it, with
     /// those profiles.
     pub answered_by: Vec<(String, Vec<String>)>,
 }
 
-/// Why `threat` is accepted for `endpoint`: its own `accept` line, or one of these
-/// environments'. The one reading of acceptances, for W0009, the report and W0008.
-pub fn acceptance<'db>(
-    db: &'db dyn Db,
+/// A risk accepted: by an `accept ... because` line (a reason only), or by a waiver in force
+/// (with its owner and expiry).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Acceptance {
+    pub reason: String,
+    pub waiver: Option<crate::diagnostic::Waived>,
+}
+
+/// Why `threat` is accepted for `endpoint`: its own `accept` line, one of these
+/// environments', or a waiver in force. The one reading of acceptances, for W0009, the report
+/// and W0008.
+pub fn acceptance(
+    db: &dyn Db,
     workspace: Workspace,
     endpoint: &str,
     environments: &[String],
     threat: &str,
-) -> Option<&'db str> {
+) -> Option<Acceptance> {
     let own = class_info(db, workspace, endpoint)
         .into_iter()
         .flat_map(|c| &c.accepted);
@@ -617,9 +640,16 @@ pub fn acceptance<'db>(
         .iter()
         .filter_map(|env| environment_info(db, workspace, env))
         .flat_map(|e| &e.accepted);
-    own.chain(from_environments)
-        .find(|(t, _)| t == threat)
-        .map(|(_, reason)| reason.as_str())
+    if let Some((_, reason)) = own.chain(from_environments).find(|(t, _)| t == threat) {
+        return Some(Acceptance {
+            reason: reason.clone(),
+            waiver: None,
+        });
+    }
+    crate::waiver::accepting(db, workspace, endpoint, threat).map(|waiver| Acceptance {
+        reason: waiver.reason.clone(),
+        waiver: Some(waiver.waived()),
+    })
 }
 
 /// The risks of a class, in one environment's assessment, that its profile leaves: what
@@ -634,9 +664,7 @@ pub fn residual_risks(db: &dyn Db, workspace: Workspace, assessment: &Assessment
         return Vec::new();
     };
     let environment = std::slice::from_ref(&assessment.environment);
-    let accepted = |threat: &str| {
-        acceptance(db, workspace, &assessment.class, environment, threat).map(str::to_string)
-    };
+    let accepted = |threat: &str| acceptance(db, workspace, &assessment.class, environment, threat);
     assessment
         .risky()
         .into_iter()

@@ -173,6 +173,11 @@ pub enum ValueType {
     Int,
     Duration,
     Str,
+    /// A date or date-time: `2027-06-30`, `2027-06-30T18:00Z`.
+    Date,
+    /// A diagnostic code, `W0008` or `E0404` (a code of the registry, checked by the
+    /// waiver's check).
+    Code,
     /// An IPv4 or IPv6 prefix: `10.20.2.0/24`.
     Subnet,
     /// An address or a prefix.
@@ -201,6 +206,8 @@ impl ValueType {
             ValueType::Int => "an integer".to_string(),
             ValueType::Duration => "a duration such as `30d`".to_string(),
             ValueType::Str => "a string".to_string(),
+            ValueType::Date => "a date such as `2027-06-30`".to_string(),
+            ValueType::Code => "a diagnostic code such as `W0008`".to_string(),
             ValueType::Subnet => "a subnet such as `10.20.0.0/24`".to_string(),
             ValueType::Address => "an IP address or subnet".to_string(),
             ValueType::List(item) => format!("a list of {}", plural(&item.describe())),
@@ -360,6 +367,7 @@ pub fn spec(kind: DeclKind) -> &'static DeclSpec {
         DeclKind::Flow => &FLOW,
         DeclKind::Detect => &DETECT,
         DeclKind::Test => &TEST,
+        DeclKind::Waiver => &WAIVER,
     }
 }
 
@@ -512,6 +520,9 @@ static FLOW: DeclSpec = DeclSpec {
         // Why a flow a reviewer would question is as it is (W0007, W0008): the reason
         // silences the warning and stays in the source for the next reviewer.
         prop("because", ValueType::Str),
+        // A time-limited flow (vendor maintenance): its firewall rule and Cedar permit carry
+        // the end, so that it closes by itself; past it, W0016.
+        prop("until", ValueType::Date),
         DESCRIPTION,
     ],
     statements: &[],
@@ -534,6 +545,25 @@ static DETECT: DeclSpec = DeclSpec {
         DESCRIPTION,
     ],
     statements: &[StmtTag::Match, StmtTag::When, StmtTag::Then],
+};
+
+/// A risk accepted, or a finding waived, for a class: what a reviewer signs off, with who
+/// answers for it and until when. `accepts` or `waives` is required (structure.rs).
+static WAIVER: DeclSpec = DeclSpec {
+    properties: &[
+        required("class", ValueType::Ref(&[DeclKind::Class])),
+        prop(
+            "accepts",
+            ValueType::List(&ValueType::Ref(&[DeclKind::Threat])),
+        ),
+        prop("waives", ValueType::List(&ValueType::Code)),
+        required("reason", ValueType::Str),
+        required("owner", ValueType::Str),
+        required("expires", ValueType::Date),
+        prop("ticket", ValueType::Str),
+        DESCRIPTION,
+    ],
+    statements: &[],
 };
 
 static TEST: DeclSpec = DeclSpec {

@@ -259,6 +259,7 @@ pub fn value(r: &mut Resolver<'_>, file: SourceFile, value: &Value, ty: &ValueTy
         (ValueType::AnyWord, ValueKind::Name(_))
         | (ValueType::Int, ValueKind::Int(_))
         | (ValueType::Duration, ValueKind::Duration(_))
+        | (ValueType::Date, ValueKind::Date(_))
         | (ValueType::Str, ValueKind::Str(_))
         | (ValueType::Subnet, ValueKind::Cidr(..))
         | (ValueType::Address, ValueKind::Ip(_) | ValueKind::Cidr(..)) => {}
@@ -288,6 +289,28 @@ pub fn value(r: &mut Resolver<'_>, file: SourceFile, value: &Value, ty: &ValueTy
             } else {
                 diagnostic
             };
+            r.report(diagnostic);
+        }
+        (ValueType::Code, ValueKind::Name(code)) => {
+            if codes::lookup(code).is_none() {
+                let diagnostic = Diagnostic::new(
+                    &codes::UNKNOWN_WORD,
+                    file,
+                    value.range,
+                    format!("`{code}` is not a diagnostic code of ward"),
+                )
+                .with_help("`ward explain --list` lists the codes; a code is a letter and four digits, as in `W0008`");
+                r.report(diagnostic);
+            }
+        }
+        (ValueType::Date, ValueKind::Str(text)) if ward_lang::Timestamp::parse(text).is_ok() => {
+            let diagnostic = wrong_type(file, value, ty)
+                .with_help(format!("a date is written without quotes: `{text}`"))
+                .with_suggestion(Suggestion {
+                    message: "write the date without quotes".to_string(),
+                    range: value.range,
+                    replacement: text.clone(),
+                });
             r.report(diagnostic);
         }
         (ValueType::Duration, ValueKind::Int(n)) => {

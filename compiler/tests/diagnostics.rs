@@ -7,7 +7,9 @@
 //! ```
 //!
 //! An annotation lists codes, each optionally followed by a quoted text the message or help
-//! must contain. A line without annotation must have no diagnostic: files also show silence.
+//! must contain; a waived finding reads "waived by `NAME`". A line without annotation must have
+//! no diagnostic: files also show silence. A fixture that starts with `// today: DATE` is
+//! checked as of that day (waivers expire and flows end against it).
 
 use std::path::Path;
 
@@ -67,6 +69,14 @@ fn annotated_fixtures() {
     for path in &paths {
         let text = std::fs::read_to_string(path).expect("fixture");
         let mut policy = Policy::default();
+        if let Some(today) = text
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("// today: "))
+        {
+            let today = ward_lang::Timestamp::parse(today.trim()).expect("a date after `today:`");
+            policy.set_now(today.unix);
+        }
         let file = policy.add_file(path.display().to_string(), text.clone());
         let result = policy.check();
         let mut expected = annotations(&text);
@@ -77,9 +87,14 @@ fn annotated_fixtures() {
             );
             let line = line_of(&text, diagnostic.range.start);
             let full = format!(
-                "{} {}",
+                "{} {}{}",
                 diagnostic.message,
-                diagnostic.help.clone().unwrap_or_default()
+                diagnostic.help.clone().unwrap_or_default(),
+                diagnostic
+                    .waived
+                    .as_ref()
+                    .map(|w| format!(" waived by `{}`", w.waiver))
+                    .unwrap_or_default()
             );
             let position = expected.iter().position(|e| {
                 e.line == line

@@ -130,6 +130,7 @@ fuzz_target!(|input: Input| {
             v6: *v6,
             protocol: ["tcp", "udp", "icmp", "ipv6-icmp"][usize::from(*protocol) % 4].to_string(),
             port: Some(*port),
+            time: 0,
         };
         let verdict = ruleset.decide("forward", &packet);
         assert!(verdict.is_ok(), "no verdict: {verdict:?}");

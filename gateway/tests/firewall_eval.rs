@@ -52,6 +52,7 @@ fn packet(from: &str, to: &str, protocol: &str, port: u16) -> Packet {
         v6: false,
         protocol: protocol.into(),
         port: Some(port),
+        time: 0,
     }
 }
 

@@ -115,10 +115,13 @@ pub enum DeclKind {
     Flow,
     Detect,
     Test,
+    /// A risk accepted or a finding waived for a class, with a reason, an owner and an
+    /// expiry date.
+    Waiver,
 }
 
 impl DeclKind {
-    pub const ALL: [DeclKind; 12] = [
+    pub const ALL: [DeclKind; 13] = [
         DeclKind::Threat,
         DeclKind::Mitigation,
         DeclKind::Capability,
@@ -131,6 +134,7 @@ impl DeclKind {
         DeclKind::Flow,
         DeclKind::Detect,
         DeclKind::Test,
+        DeclKind::Waiver,
     ];
 
     /// The keyword that starts the declaration.
@@ -148,6 +152,7 @@ impl DeclKind {
             DeclKind::Flow => "flow",
             DeclKind::Detect => "detect",
             DeclKind::Test => "test",
+            DeclKind::Waiver => "waiver",
         }
     }
 
@@ -166,6 +171,7 @@ impl DeclKind {
             DeclKind::Flow => "flow",
             DeclKind::Detect => "detection rule",
             DeclKind::Test => "test",
+            DeclKind::Waiver => "waiver",
         }
     }
 
@@ -547,6 +553,8 @@ pub enum ValueKind {
     },
     Ip(IpAddr),
     Cidr(IpAddr, u8),
+    /// `2027-06-30` or `2027-06-30T18:00Z`, in UTC.
+    Date(crate::time::Timestamp),
     List(Vec<Value>),
     /// A literal that could not be decoded; the parse errors say why.
     Invalid,
@@ -563,6 +571,7 @@ impl ValueKind {
             ValueKind::Regex { .. } => "a regex",
             ValueKind::Ip(_) => "an IP address",
             ValueKind::Cidr(..) => "a CIDR prefix",
+            ValueKind::Date(_) => "a date",
             ValueKind::List(_) => "a list",
             ValueKind::Invalid => "an invalid value",
         }

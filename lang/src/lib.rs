@@ -12,9 +12,11 @@ mod lower;
 mod parse;
 mod syntax;
 pub mod table;
+pub mod time;
 
 pub use ast::TextRange;
 pub use format::{FormatError, format};
 pub use line_index::{LineCol, LineIndex};
 pub use lower::parse_duration;
 pub use parse::{Parse, ParseError, ParseErrorKind, parse};
+pub use time::Timestamp;

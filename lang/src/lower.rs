@@ -627,15 +627,18 @@ impl Lowerer<'_> {
                 }
             }
             Rule::ipv4 | Rule::ipv6 => self.address(text, range),
-            Rule::date => {
-                self.error(
-                    ParseErrorKind::InvalidLiteral,
-                    format!("`{text}` is a date, and ward has no date values"),
-                    range,
-                    &format!("write it as a string: \"{text}\""),
-                );
-                ValueKind::Invalid
-            }
+            Rule::date => match crate::time::Timestamp::parse(text) {
+                Ok(timestamp) => ValueKind::Date(timestamp),
+                Err(crate::time::DateError(why)) => {
+                    self.error(
+                        ParseErrorKind::InvalidLiteral,
+                        format!("`{text}` is not a date: {why}"),
+                        range,
+                        "a date is `2027-06-30` (the day's start, UTC) or `2027-06-30T18:00Z`",
+                    );
+                    ValueKind::Invalid
+                }
+            },
             Rule::list => ValueKind::List(kids(pair).map(|v| self.value(v)).collect()),
             other => {
                 debug_assert!(false, "unexpected {other:?} as a value");

@@ -664,27 +664,43 @@ fn large_files_parse_the_same_in_pieces() {
 }
 
 #[test]
-fn a_date_is_an_error_at_the_value_and_the_declaration_still_parses() {
-    let text = "class c \"C\" {\n  function = sensing\n  expires = 2025-12-31\n  model = \"M\"\n}\nsegment s { classes = [c] }\n";
+fn dates_and_date_times_are_values() {
+    let text = "waiver w { expires = 2027-06-30, until = 2027-06-30T18:00Z }\n";
+    let parse = parse(text);
+    assert!(parse.errors.is_empty(), "{:?}", parse.errors);
+    let decl = parse.file.decls().next().expect("the waiver");
+    let value = |key: &str| match &decl.property(key).expect(key).value.kind {
+        ward_lang::ast::ValueKind::Date(t) => t.to_string(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(value("expires"), "2027-06-30");
+    assert_eq!(value("until"), "2027-06-30T18:00:00Z");
+}
+
+#[test]
+fn an_impossible_date_is_an_error_at_the_value_and_the_declaration_still_parses() {
+    let text = "class c \"C\" {\n  function = sensing\n  expires = 2025-02-30\n  model = \"M\"\n}\nsegment s { classes = [c] }\n";
     let parse = parse(text);
     let [error] = parse.errors.as_slice() else {
         panic!("expected one error: {:#?}", parse.errors);
     };
     assert_eq!(error.kind, ParseErrorKind::InvalidLiteral);
     assert!(
-        error.message.contains("`2025-12-31` is a date"),
+        error
+            .message
+            .contains("`2025-02-30` is not a date: February has 28 days, not 30"),
         "{}",
         error.message
     );
     assert_eq!(
         &text[error.range.start as usize..error.range.end as usize],
-        "2025-12-31"
+        "2025-02-30"
     );
     assert!(
         error
             .help
             .as_deref()
-            .is_some_and(|h| h.contains("\"2025-12-31\""))
+            .is_some_and(|h| h.contains("2027-06-30T18:00Z"))
     );
     // The class and what follows it are still there.
     let decls: Vec<&Decl> = parse.file.decls().collect();

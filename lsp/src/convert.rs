@@ -60,6 +60,7 @@ pub fn symbol_kind(kind: ward_lang::ast::DeclKind) -> lsp::SymbolKind {
         Flow => lsp::SymbolKind::OPERATOR,
         Detect => lsp::SymbolKind::PROPERTY,
         Test => lsp::SymbolKind::METHOD,
+        Waiver => lsp::SymbolKind::KEY,
     }
 }
 
@@ -100,7 +101,7 @@ fn token_type(kind: ward_compiler::ide::TokenKind) -> u32 {
         Declared(DeclKind::Environment | DeclKind::Segment) => 11,
         Declared(DeclKind::Class) => 12,
         Declared(DeclKind::Service | DeclKind::Gateway) => 13,
-        Declared(DeclKind::Detect | DeclKind::Flow | DeclKind::Test) => 14,
+        Declared(DeclKind::Detect | DeclKind::Flow | DeclKind::Test | DeclKind::Waiver) => 14,
     }
 }
 

@@ -26,6 +26,9 @@ pub struct Packet {
     /// `tcp`, `udp`, `icmp`, `ipv6-icmp`.
     pub protocol: String,
     pub port: Option<u16>,
+    /// When the connection is opened, in seconds since 1970 (UTC): time-limited flows'
+    /// rules (`meta time < END`) match only before their end.
+    pub time: i64,
 }
 
 /// The decision and the rule that made it.
@@ -68,6 +71,8 @@ enum Match {
         source: bool,
         element: Element,
     },
+    /// `meta time < END`: the connection is opened before END (seconds since 1970).
+    Before(i64),
     /// A match no probe meets: the reverse-path check, and what only protocols of the link
     /// carry (ICMPv6 neighbour discovery, a hop limit, DHCP's fixed source ports): the
     /// evaluator's probes are connections from an endpoint's address and an ephemeral port.
@@ -231,6 +236,14 @@ fn rule(line: &str) -> Result<Rule, String> {
                     i + 3
                 };
             }
+            "meta" if word(i + 1) == Some("time") && word(i + 2) == Some("<") => {
+                let end = word(i + 3).unwrap_or_default();
+                let end = end
+                    .parse()
+                    .map_err(|_| format!("`{end}` is not a time in seconds in `{line}`"))?;
+                matches.push(Match::Before(end));
+                i += 4;
+            }
             "meta" if word(i + 1) == Some("l4proto") => {
                 matches.push(Match::Protocol(word(i + 2).unwrap_or_default().to_string()));
                 i += 3;
@@ -381,6 +394,7 @@ impl Ruleset {
                         };
                         *v6 == packet.v6 && address.is_some_and(|a| contains(element, a))
                     }
+                    Match::Before(end) => packet.time < *end,
                     Match::Never => false,
                 };
                 if !holds {
@@ -462,6 +476,7 @@ table inet ward {
             v6: false,
             protocol: protocol.into(),
             port: Some(port),
+            time: 1_800_000_000,
         }
     }
 
@@ -484,6 +499,22 @@ table inet ward {
         assert!(!decide(packet("beta", "cloud", "udp", 5684)).accepted);
         let nothing = decide(packet("alpha", "alpha", "tcp", 1));
         assert_eq!(nothing.by, "the `forward` chain's policy (drop)");
+    }
+
+    /// A time-limited flow's rule matches connections opened before its end only.
+    #[test]
+    fn a_time_limited_rule_ends() {
+        let text = RULESET.replace(
+            "tcp dport 8080 accept",
+            "tcp dport 8080 meta time < 1800000000 accept",
+        );
+        let ruleset = Ruleset::parse(&text).expect("parses");
+        let mut probe = packet("beta", "alpha", "tcp", 8080);
+        probe.time = 1_799_999_999;
+        assert!(ruleset.decide("forward", &probe).expect("decides").accepted);
+        probe.time = 1_800_000_000;
+        let after = ruleset.decide("forward", &probe).expect("decides");
+        assert!(!after.accepted, "decided by {}", after.by);
     }
 
     /// Neighbour discovery and DHCP before an address are the link's: a probe (a connection

@@ -96,6 +96,9 @@ struct Compiled {
     flows_between: HashMap<(String, String), Vec<usize>>,
     entities: Entities,
     actions: Vec<String>,
+    /// When the tests' connections and requests are made (seconds since 1970): the policy's
+    /// `now`, the clock or `--today`, against which time-limited flows are decided.
+    now: i64,
 }
 
 impl Compiled {
@@ -150,6 +153,7 @@ impl Compiled {
             flows_between,
             entities,
             actions,
+            now: policy.now(),
         })
     }
 
@@ -189,6 +193,7 @@ impl Compiled {
                 v6,
                 protocol: protocol.clone(),
                 port: *port,
+                time: self.now,
             };
             let verdict = self.ruleset.decide(chain, &packet)?;
             verdicts.push((verdict.accepted, verdict.by));
@@ -258,7 +263,11 @@ impl Compiled {
                 principal.clone(),
                 action_uid,
                 resource.clone(),
-                Context::empty(),
+                Context::from_pairs([(
+                    "now".to_string(),
+                    cedar_policy::RestrictedExpression::new_long(self.now),
+                )])
+                .map_err(|e| e.to_string())?,
                 None,
             )
             .map_err(|e| e.to_string())?;

@@ -30,6 +30,30 @@ pub struct Args {
     /// them all.
     #[arg(long, default_value_t = 200, value_name = "N")]
     max_diagnostics: usize,
+    #[command(flatten)]
+    today: Today,
+}
+
+/// `--today DATE`: waivers expire and flows end against the clock; a run as of a given day is
+/// reproducible (CI of an old commit, a test).
+#[derive(clap::Args, Clone, Copy, Default)]
+pub struct Today {
+    /// Check as of this date or date-time (UTC: `2027-06-30`, `2027-06-30T18:00Z`) instead
+    /// of now: waivers expire and time-limited flows end against it.
+    #[arg(long, value_name = "DATE", value_parser = parse_today)]
+    today: Option<ward_lang::Timestamp>,
+}
+
+impl Today {
+    pub fn apply(&self, policy: &mut Policy) {
+        if let Some(today) = self.today {
+            policy.set_now(today.unix);
+        }
+    }
+}
+
+fn parse_today(text: &str) -> Result<ward_lang::Timestamp, String> {
+    ward_lang::Timestamp::parse(text).map_err(|e| e.0)
 }
 
 /// Reads the `.ward` files of the paths into a policy; `Err` when nothing could be read.
@@ -81,10 +105,11 @@ fn load_named(paths: &[PathBuf], rooted: bool) -> Result<(Policy, bool), Outcome
 }
 
 pub fn run(args: Args) -> Outcome {
-    let (policy, io_failed) = match load(&args.paths) {
+    let (mut policy, io_failed) = match load(&args.paths) {
         Ok(loaded) => loaded,
         Err(outcome) => return outcome,
     };
+    args.today.apply(&mut policy);
     if let Some(class) = &args.explain_risk {
         return crate::commands::explain_risk::run(&policy, class);
     }
@@ -95,19 +120,25 @@ pub fn run(args: Args) -> Outcome {
     match args.format {
         Format::Human => {
             let renderer = Renderer::new();
+            // A waived finding is counted in the summary, not shown: its waiver says why.
+            let open: Vec<&ward_compiler::Diagnostic> = result
+                .diagnostics
+                .iter()
+                .filter(|d| d.waived.is_none())
+                .collect();
             let shown = if args.max_diagnostics == 0 {
-                result.diagnostics.len()
+                open.len()
             } else {
-                args.max_diagnostics.min(result.diagnostics.len())
+                args.max_diagnostics.min(open.len())
             };
-            for diagnostic in &result.diagnostics[..shown] {
+            for diagnostic in &open[..shown] {
                 out!("{}", renderer.render(db, diagnostic));
                 outln!();
             }
-            if shown < result.diagnostics.len() {
+            if shown < open.len() {
                 outln!(
                     "... and {} more diagnostics (`--max-diagnostics 0` shows all)",
-                    result.diagnostics.len() - shown
+                    open.len() - shown
                 );
             }
         }
@@ -117,7 +148,7 @@ pub fn run(args: Args) -> Outcome {
             }
         }
         Format::Github => {
-            for diagnostic in &result.diagnostics {
+            for diagnostic in result.diagnostics.iter().filter(|d| d.waived.is_none()) {
                 outln!("{}", github::render(&spans, diagnostic));
             }
         }
@@ -126,12 +157,15 @@ pub fn run(args: Args) -> Outcome {
 
     let error_count = result.count(Severity::Error);
     let warning_count = result.count(Severity::Warning);
-    let summary = format!(
+    let mut summary = format!(
         "checked {}: {}, {}",
         plural(policy.user_files().len(), "file"),
         plural(error_count, "error"),
         plural(warning_count, "warning"),
     );
+    if result.waived() > 0 {
+        summary.push_str(&format!(", {} waived", result.waived()));
+    }
     // Machine formats keep stdout for the machine.
     if args.format == Format::Human {
         outln!("{summary}");

@@ -45,6 +45,18 @@ struct Line {
     labels: Vec<Label>,
     help: Option<String>,
     suggestion: Option<Suggestion>,
+    /// The waiver that waives the finding, when one does: it fails nothing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    waived: Option<Waived>,
+}
+
+#[derive(Serialize)]
+struct Waived {
+    waiver: String,
+    reason: String,
+    owner: String,
+    expires: Option<String>,
+    ticket: Option<String>,
 }
 
 fn position(
@@ -87,6 +99,13 @@ pub fn render(spans: &Spans<'_>, diagnostic: &Diagnostic) -> String {
             message: s.message.clone(),
             replacement: s.replacement.clone(),
             position: position(spans, diagnostic.file, s.range),
+        }),
+        waived: diagnostic.waived.as_ref().map(|w| Waived {
+            waiver: w.waiver.clone(),
+            reason: w.reason.clone(),
+            owner: w.owner.clone(),
+            expires: w.expires.map(|e| e.to_string()),
+            ticket: w.ticket.clone(),
         }),
     };
     // Serializing plain structs of strings and numbers cannot fail.

@@ -136,12 +136,44 @@ fn result(spans: &Spans<'_>, diagnostic: &Diagnostic) -> sarif::Result {
         .level(level(diagnostic.severity))
         .message(sarif::Message::builder().text(text).build())
         .locations(vec![primary]);
-    match (related.is_empty(), fixes.is_empty()) {
+    let mut result = match (related.is_empty(), fixes.is_empty()) {
         (true, true) => builder.build(),
         (false, true) => builder.related_locations(related).build(),
         (true, false) => builder.fixes(fixes).build(),
         (false, false) => builder.related_locations(related).fixes(fixes).build(),
+    };
+    if let Some(waived) = &diagnostic.waived {
+        result.suppressions = Some(vec![suppression(waived)]);
     }
+    result
+}
+
+/// A finding a waiver waives: suppressed in the source (the waiver is a declaration of the
+/// policy), accepted, with the waiver's reason; its name, owner, expiry and ticket as
+/// properties, for code-scanning dashboards.
+fn suppression(waived: &ward_compiler::diagnostic::Waived) -> sarif::Suppression {
+    let mut properties = std::collections::BTreeMap::new();
+    properties.insert("waiver".to_string(), serde_json::json!(waived.waiver));
+    properties.insert("owner".to_string(), serde_json::json!(waived.owner));
+    if let Some(expires) = waived.expires {
+        properties.insert(
+            "expires".to_string(),
+            serde_json::json!(expires.to_string()),
+        );
+    }
+    if let Some(ticket) = &waived.ticket {
+        properties.insert("ticket".to_string(), serde_json::json!(ticket));
+    }
+    sarif::Suppression::builder()
+        .kind(serde_json::json!("inSource"))
+        .status(serde_json::json!("accepted"))
+        .justification(waived.reason.clone())
+        .properties(
+            sarif::PropertyBag::builder()
+                .additional_properties(properties)
+                .build(),
+        )
+        .build()
 }
 
 /// The whole log, pretty-printed.

@@ -172,7 +172,7 @@ pub fn schema(ir: &PolicyIr) -> String {
         let list = |set: &BTreeSet<&str>| set.iter().copied().collect::<Vec<_>>().join(", ");
         let _ = writeln!(
             out,
-            "action {} appliesTo {{\n  principal: [{}],\n  resource: [{}],\n  context: {{}}\n}};",
+            "action {} appliesTo {{\n  principal: [{}],\n  resource: [{}],\n  context: {{ \"now\"?: Long }}\n}};",
             cedar_string(&action),
             list(&principals),
             list(&resources)
@@ -240,7 +240,8 @@ pub fn policies(ir: &PolicyIr) -> String {
     // Flows that carry the same operation to the same resource share one permit: many things
     // reporting to one service are one policy, not thousands (Cedar has no ports; flows that
     // differ only by port are one request). The flows behind each permit are listed above it.
-    let mut grouped: BTreeMap<(String, String), Vec<Party>> = BTreeMap::new();
+    // A time-limited flow shares a permit only with flows that end when it does.
+    let mut grouped: BTreeMap<(String, String, Option<i64>), Vec<Party>> = BTreeMap::new();
     for flow in &ir.flows {
         let mut directions = vec![(&flow.from, &flow.to)];
         if flow.bidirectional {
@@ -248,7 +249,7 @@ pub fn policies(ir: &PolicyIr) -> String {
         }
         for (from, to) in directions {
             let principals = grouped
-                .entry((flow.action.clone(), to.clone()))
+                .entry((flow.action.clone(), to.clone(), flow.until))
                 .or_default();
             match principals.iter_mut().find(|(p, _)| p == from) {
                 Some((_, origins)) => origins.push(flow.origin.describe()),
@@ -258,11 +259,11 @@ pub fn policies(ir: &PolicyIr) -> String {
     }
     // Permits with a single principal are grouped again by principal: one service
     // configuring many things is one policy too.
-    let mut by_principal: BTreeMap<(String, String), Vec<Party>> = BTreeMap::new();
-    for ((action, to), principals) in &grouped {
+    let mut by_principal: BTreeMap<(String, String, Option<i64>), Vec<Party>> = BTreeMap::new();
+    for ((action, to, until), principals) in &grouped {
         if let [(one, origins)] = principals.as_slice() {
             by_principal
-                .entry((action.clone(), one.clone()))
+                .entry((action.clone(), one.clone(), *until))
                 .or_default()
                 .push((to.clone(), origins.clone()));
             continue;
@@ -278,19 +279,20 @@ pub fn policies(ir: &PolicyIr) -> String {
             }
             let _ = writeln!(
                 out,
-                "@id({})\npermit (\n  principal,\n  action == Action::{},\n  resource {}\n)\nwhen {{ principal in [{}] }};",
-                permit_id(format!("{action} -> {to}"), kind, split),
+                "@id({})\npermit (\n  principal,\n  action == Action::{},\n  resource {}\n)\nwhen {{ principal in [{}] }}{};",
+                permit_id(with_end(format!("{action} -> {to}"), *until), kind, split),
                 cedar_string(action),
                 scope(ir, to),
                 principals
                     .iter()
                     .map(|(n, _)| entity(ir, n))
                     .collect::<Vec<_>>()
-                    .join(", ")
+                    .join(", "),
+                until_condition(*until)
             );
         }
     }
-    for ((action, from), resources) in &by_principal {
+    for ((action, from, until), resources) in &by_principal {
         let kinds = by_entity_type(ir, resources.iter().map(|(to, o)| (to, o)));
         let split = kinds.len() > 1;
         for (kind, resources) in &kinds {
@@ -315,14 +317,33 @@ pub fn policies(ir: &PolicyIr) -> String {
             };
             let _ = writeln!(
                 out,
-                "@id({})\npermit (\n  principal {},\n  action == Action::{},\n  {resource}\n){condition};",
-                permit_id(format!("{from} -> {action}"), kind, split),
+                "@id({})\npermit (\n  principal {},\n  action == Action::{},\n  {resource}\n){condition}{};",
+                permit_id(with_end(format!("{from} -> {action}"), *until), kind, split),
                 scope(ir, from),
                 cedar_string(action),
+                until_condition(*until)
             );
         }
     }
     out
+}
+
+/// A permit's id names the end of its flows, which keeps it apart from the permit of the
+/// same operation and ends without one.
+fn with_end(base: String, until: Option<i64>) -> String {
+    match until {
+        Some(end) => format!("{base} until {}", ward_lang::Timestamp::at(end)),
+        None => base,
+    }
+}
+
+/// The condition of a time-limited permit: the request says when it is made (`now`, seconds
+/// since 1970, UTC) and it is before the end. A request that does not say is refused.
+fn until_condition(until: Option<i64>) -> String {
+    match until {
+        Some(end) => format!("\nwhen {{ context has now && context.now < {end} }}"),
+        None => String::new(),
+    }
 }
 
 /// A schema or policy set that does not validate: a bug in this emitter, not in the policy.

@@ -143,9 +143,15 @@ fn flow_rules(
         } else {
             format!("{family} saddr @{} ", set_name(v6, from))
         };
+        // A time-limited flow's rule ends by itself: the kernel compares its clock (UTC
+        // seconds since 1970, so no time zone applies) for each new connection.
+        let until = flow
+            .until
+            .map(|end| format!("meta time < {end} "))
+            .unwrap_or_default();
         for l4 in protocol_matches(&flow.ports, v6) {
             out.push(format!(
-                "{source}{family} daddr @{} {l4}accept {}",
+                "{source}{family} daddr @{} {l4}{until}accept {}",
                 set_name(v6, to),
                 comment(&flow.origin.describe())
             ));

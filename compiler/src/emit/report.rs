@@ -35,7 +35,16 @@ fn residual_risks(db: &dyn Db, workspace: Workspace, ir: &PolicyIr, out: &mut St
                     .map(|(_, info)| info.title.clone())
                     .unwrap_or_default();
                 let status = match &residual.accepted {
-                    Some(reason) => format!("accepted: {}", cell(reason)),
+                    Some(acceptance) => match &acceptance.waiver {
+                        Some(waived) => format!(
+                            "accepted by waiver `{}` ({}, until {}): {}",
+                            waived.waiver,
+                            cell(&waived.owner),
+                            waived.expires.map(|e| e.to_string()).unwrap_or_default(),
+                            cell(&acceptance.reason)
+                        ),
+                        None => format!("accepted: {}", cell(&acceptance.reason)),
+                    },
                     None if residual.answered_by.is_empty() => {
                         "**open**: no profile of the policy mitigates it".to_string()
                     }

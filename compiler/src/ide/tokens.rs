@@ -49,9 +49,11 @@ pub fn semantic_tokens(
                 return;
             }
             ValueKind::Str(_) => TokenKind::String,
-            ValueKind::Int(_) | ValueKind::Duration(_) | ValueKind::Ip(_) | ValueKind::Cidr(..) => {
-                TokenKind::Number
-            }
+            ValueKind::Int(_)
+            | ValueKind::Duration(_)
+            | ValueKind::Date(_)
+            | ValueKind::Ip(_)
+            | ValueKind::Cidr(..) => TokenKind::Number,
             ValueKind::Regex { .. } => TokenKind::Regexp,
             ValueKind::List(items) => {
                 for item in items {

@@ -381,10 +381,7 @@ pub(super) fn risk_findings(
                 ),
             )
             .with_label(format!("risks: {}", risks(assessment.risky())))
-            .with_help(format!(
-                "`ward check --explain-risk {}` shows the assessment",
-                name.text
-            )),
+            .with_help(no_profile_help(r, decl.kind, &name.text)),
         );
         return;
     };
@@ -600,4 +597,18 @@ pub(super) fn mud_matches(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
         }
         r.report(diagnostic);
     }
+}
+
+/// E0404's way out: what the assessment says, and for a class whose things cannot meet any
+/// profile (a consumer TV, a legacy pump), a waiver that someone signs for a while, rather
+/// than dropping its environment (which would stop its assessment silently).
+fn no_profile_help(r: &Resolver<'_>, kind: DeclKind, name: &str) -> String {
+    let explain = format!("`ward check --explain-risk {name}` shows the assessment");
+    if kind != DeclKind::Class {
+        return explain;
+    }
+    let in_three_months = ward_lang::Timestamp::day_of(r.workspace.now(r.db) + 90 * 86_400);
+    format!(
+        "{explain}. If its things cannot do better, waive it for a time, signed by who answers for it (it then holds the lowest profile, the most confined): `waiver {name}_exception {{ class = {name}, waives = [E0404], reason = \"...\", owner = \"...\", expires = {in_three_months} }}`"
+    )
 }

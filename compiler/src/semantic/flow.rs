@@ -14,6 +14,7 @@ pub(super) fn flow(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl, state: &
     state.flow_index += 1;
     let earlier_here = !state.seen_flows.insert(key.clone());
     duplicate_flow(r, file, spec, &key, earlier_here, earlier_file);
+    ended(r, file, decl);
 
     let (Some(from), Some(to)) = (
         facts_of(r.db, r.workspace, &spec.from.text),
@@ -217,6 +218,34 @@ pub(super) fn flow(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl, state: &
             );
         }
     }
+}
+
+/// W0016: a time-limited flow whose end has passed. The firewall and Cedar refuse it already;
+/// the declaration only misleads a reader.
+fn ended(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
+    let Some(until) = decl.property("until") else {
+        return;
+    };
+    let ward_lang::ast::ValueKind::Date(end) = until.value.kind else {
+        return;
+    };
+    let now = r.workspace.now(r.db);
+    if now < end.unix {
+        return;
+    }
+    r.report(
+        Diagnostic::new(
+            &codes::FLOW_EXPIRED,
+            file,
+            until.value.range,
+            format!(
+                "flow `{}` ended on {end}: the firewall and Cedar refuse its new connections",
+                decl.label()
+            ),
+        )
+        .with_label(format!("ended (now is {})", ward_lang::Timestamp::at(now)))
+        .with_help("remove the flow, or give it a new end"),
+    );
 }
 
 pub(super) fn duplicate_flow(

@@ -21,6 +21,7 @@ mod endpoint;
 mod flow;
 mod profile;
 mod unused;
+mod waiver;
 
 use class::{assess, class};
 use endpoint::{assessed_endpoint, segment, service};
@@ -54,6 +55,7 @@ pub fn check_semantics(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl, stat
         DeclKind::Flow => flow(r, file, decl, state),
         DeclKind::Profile => profile(r, file, decl),
         DeclKind::Detect => crate::detect::check_detect(r, file, decl),
+        DeclKind::Waiver => waiver::waiver(r, file, decl),
         _ => {}
     }
     unused(r, file, decl);
