@@ -412,3 +412,88 @@ segment cameras {{ classes = [camera], subnet = 10.7.1.0/24, gateway = cell_gw }
     );
     assert!(!report.contains("**open**"), "{report}");
 }
+
+/// Every endpoint has a level or an unknown one; `internet` stands for any address; the
+/// gateway's own traffic follows the policy: to the policy's endpoints only by declared flows,
+/// and to the rest of the world too once a flow from a gateway names `internet`.
+#[test]
+fn unknown_levels_are_questioned_and_the_internet_is_an_endpoint() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let policy = r#"
+gateway med_gw "Medical devices gateway" {
+  address = 10.60.0.1
+  profile = SecProf_4
+}
+class infusion_pump "Infusion pump" {
+  function = actuation
+  management = managed
+  capabilities = [x509, tls, secure_update, credential_rotation]
+  profile = SecProf_4
+}
+segment pumps { classes = [infusion_pump], subnet = 10.60.1.0/24, gateway = med_gw }
+service siem "Security operations" {
+  address = 10.60.9.10
+  profile = SecProf_4
+}
+service pump_vendor_cloud "Pump vendor" {
+  address = 203.0.113.10
+}
+flow pump_vendor_cloud -> infusion_pump : tcp/22 { via = med_gw }
+flow med_gw -> siem : tcp/6514
+test "nothing from the internet reaches the pumps; the gateway reaches the SIEM by syslog only" {
+  deny flow internet -> infusion_pump : tcp/22
+  deny flow internet -> infusion_pump
+  deny flow med_gw -> siem : tcp/22
+  allow flow med_gw -> siem : tcp/6514
+}
+"#;
+    write(dir.path(), policy);
+    let check = ward(dir.path(), &["check", "."]);
+    let out = String::from_utf8_lossy(&check.stdout);
+    assert_eq!(check.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("W0017") && out.contains("`pump_vendor_cloud` holds no profile"),
+        "{out}"
+    );
+    let denied = ward(dir.path(), &["check", ".", "--deny", "warnings"]);
+    assert_eq!(denied.status.code(), Some(1));
+    let test = ward(dir.path(), &["test", "."]);
+    let stdout = String::from_utf8_lossy(&test.stdout);
+    assert_eq!(test.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("4 passed, 0 failed"), "{stdout}");
+    let built = ward(dir.path(), &["build", ".", "-o", "bundle"]);
+    assert_eq!(built.status.code(), Some(0));
+    let ruleset =
+        std::fs::read_to_string(dir.path().join("bundle/firewall/ruleset.nft")).expect("ruleset");
+    assert!(
+        ruleset.contains("hook output priority filter; policy accept;")
+            && !ruleset.contains("daddr @e4_internet counter drop"),
+        "the rest of the world stays reachable for DNS and MUD servers: {ruleset}"
+    );
+
+    // A flow from the gateway to `internet` states its outbound traffic: the rest is dropped.
+    let closed = policy.replacen(
+        "\nflow med_gw -> siem : tcp/6514\n",
+        "\nflow med_gw -> siem : tcp/6514\nflow med_gw -> internet : udp/53, tcp/443\n",
+        1,
+    ) + r#"
+test "the gateway reaches the world by DNS and HTTPS only" {
+  allow flow med_gw -> internet : udp/53
+  allow flow med_gw -> internet : tcp/443
+  deny flow med_gw -> internet : tcp/22
+}
+"#;
+    write(dir.path(), &closed);
+    let test = ward(dir.path(), &["test", "."]);
+    let stdout = String::from_utf8_lossy(&test.stdout);
+    assert_eq!(test.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("7 passed, 0 failed"), "{stdout}");
+    let built = ward(dir.path(), &["build", ".", "-o", "bundle"]);
+    assert_eq!(built.status.code(), Some(0));
+    let ruleset =
+        std::fs::read_to_string(dir.path().join("bundle/firewall/ruleset.nft")).expect("ruleset");
+    assert!(
+        ruleset.contains("hook output priority filter; policy drop;"),
+        "{ruleset}"
+    );
+}

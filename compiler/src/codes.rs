@@ -1039,6 +1039,28 @@ Example:
 ",
 };
 
+pub static UNKNOWN_LEVEL_SOURCE: Code = Code {
+    code: "W0017",
+    name: "unknown-level-source",
+    severity: Severity::Warning,
+    summary: "an endpoint of unknown level connects to a thing of level 2 or more",
+    explanation: "\
+\"Never let lower security profiles connect to higher security profiles\" can only be judged
+between endpoints that hold a profile. A service or gateway that declares none (and is not
+assessed in an environment) has no level: a vendor's cloud, or `internet`, the standard
+library's endpoint for any address. A flow from it into a thing of level 2 or more passes the
+lower-to-higher check unjudged. `--deny warnings` makes it an error.
+
+Example:
+
+    service pump_vendor_cloud \"Pump vendor\" { host = \"service.pumpvendor.example\" }
+    flow pump_vendor_cloud -> infusion_pump : tcp/22 { via = med_gw }   // warning
+
+Fixed: declare how far the vendor is trusted (`profile = SecProf_4`, under contract), or let the
+pump open the connection (`flow infusion_pump -> pump_vendor_cloud : tcp/443`).
+",
+};
+
 pub static BROAD_FLOW: Code = Code {
     code: "W0007",
     name: "broad-flow",
@@ -1341,6 +1363,7 @@ pub static ALL: &[&Code] = &[
     &WAIVER_EXPIRES_SOON,
     &WAIVER_UNUSED,
     &FLOW_EXPIRED,
+    &UNKNOWN_LEVEL_SOURCE,
     &ASSIGNED_PROFILE,
     &STDLIB_QUARANTINE_WITHOUT_PLACE,
     &NOTHING_TO_MITIGATE,

@@ -79,11 +79,21 @@ fn families_of(
     key: &str,
 ) -> Option<Families> {
     let decl = crate::queries::decl_named(db, workspace, name, kind)?;
-    match &decl.property(key)?.value.kind {
+    let one = |value: &ward_lang::ast::ValueKind| match value {
         ward_lang::ast::ValueKind::Ip(ip) | ward_lang::ast::ValueKind::Cidr(ip, _) => {
             Some(Families::of(ip))
         }
         _ => None,
+    };
+    match &decl.property(key)?.value.kind {
+        ward_lang::ast::ValueKind::List(items) => items
+            .iter()
+            .filter_map(|item| one(&item.kind))
+            .reduce(|a, b| Families {
+                v4: a.v4 || b.v4,
+                v6: a.v6 || b.v6,
+            }),
+        value => one(value),
     }
 }
 

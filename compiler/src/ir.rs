@@ -536,6 +536,15 @@ pub fn build_ir(db: &dyn Db, workspace: Workspace) -> PolicyIr {
                     ir.segments
                         .push(segment_ir(db, workspace, decl, origin(decl)))
                 }
+                // The standard library's endpoints (`internet`) are in the bundle of a policy
+                // that names them (a flow or a test), not in every one.
+                DeclKind::Service | DeclKind::Gateway
+                    if file.is_stdlib(db)
+                        && !decl
+                            .name
+                            .as_ref()
+                            .is_some_and(|n| crate::relations::is_used(db, workspace, &n.text)) => {
+                }
                 DeclKind::Service | DeclKind::Gateway => {
                     ir.endpoints
                         .push(endpoint_ir(db, workspace, decl, origin(decl)));

@@ -347,6 +347,7 @@ static PERSONAL_DATA_WORD: ValueType = ValueType::Word(&PERSONAL_DATA);
 /// Where an endpoint is deployed, for the risk assessment: classes, and services and
 /// gateways that are assessed like them (their profile and level follow).
 const ENVIRONMENT_OF: PropertySpec = prop("environment", ValueType::OneOrList(&ENVIRONMENT_REF));
+static ADDRESS: ValueType = ValueType::Address;
 static ENVIRONMENT_REF: ValueType = ValueType::Ref(&[DeclKind::Environment]);
 const CAPABILITIES: PropertySpec = prop("capabilities", ValueType::List(&CAPABILITY_REF));
 static CAPABILITY_REF: ValueType = ValueType::Ref(&[DeclKind::Capability]);
@@ -463,7 +464,8 @@ static CLASS: DeclSpec = DeclSpec {
 static SERVICE: DeclSpec = DeclSpec {
     properties: &[
         prop("host", ValueType::Str),
-        prop("address", ValueType::Address),
+        // One address or prefix, or several (an IPv4 and an IPv6 one).
+        prop("address", ValueType::OneOrList(&ADDRESS)),
         prop("profile", ValueType::Ref(&[DeclKind::Profile])),
         ENVIRONMENT_OF,
         prop("function", ValueType::Word(&FUNCTIONS)),
@@ -486,7 +488,7 @@ static SERVICE: DeclSpec = DeclSpec {
 
 static GATEWAY: DeclSpec = DeclSpec {
     properties: &[
-        prop("address", ValueType::Address),
+        prop("address", ValueType::OneOrList(&ADDRESS)),
         prop("profile", ValueType::Ref(&[DeclKind::Profile])),
         ENVIRONMENT_OF,
         prop("function", ValueType::Word(&FUNCTIONS)),

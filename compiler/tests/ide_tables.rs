@@ -11,7 +11,7 @@ const TEXT: &str = r#"environment home "Home" {
 
 class isolation "Quarantine" { quarantine = true }
 
-service app "App" { host = "app.example" }
+service app "App" { host = "app.example", profile = SecProf_2 }
 
 gateway gw "Gateway" { address = 10.0.0.1 }
 

@@ -399,9 +399,15 @@ pub fn import(files: &[(String, MudFile)], options: &ImportOptions) -> String {
                 format!(" : {}", ports.join(", "))
             };
             // Cross-segment traffic passes the management gateway (section 10.1); traffic
-            // with the gateway itself does not name it twice.
+            // with the gateway itself does not name it twice. A connection a service of
+            // unknown level opens to the thing (W0017) is what the manufacturer asks: said so.
             let via = if *peer == Peer::Gateway {
                 String::new()
+            } else if !outbound {
+                format!(
+                    " {{ via = {gateway}, because = {} }}",
+                    quoted("the manufacturer's MUD file lets it connect to the thing")
+                )
             } else {
                 format!(" {{ via = {gateway} }}")
             };

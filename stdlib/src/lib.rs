@@ -31,6 +31,10 @@ pub const FILES: &[StdlibFile] = &[
         path: "<stdlib>/detections.ward",
         text: include_str!("../ward/detections.ward"),
     },
+    StdlibFile {
+        path: "<stdlib>/endpoints.ward",
+        text: include_str!("../ward/endpoints.ward"),
+    },
 ];
 
 /// Whether a path names a file of the standard library.

@@ -523,12 +523,28 @@ fn ruleset_for(ir: &PolicyIr, inventory: Option<&Inventory>, raised: &Raised) ->
     report_rules(ir, inventory, &mut output);
     let (dhcp_input, dhcp_output) = dhcp_rules(ir, inventory);
     output.extend(dhcp_output);
-    // What the gateway sends to the policy's things and endpoints that no flow declares.
+    // What the gateway sends to the policy's things and endpoints that no flow declares. An
+    // endpoint that holds every address (`internet`) is the rest of the world, not one of
+    // them: when a flow from a gateway names it, the policy states the gateways' outbound
+    // traffic and `output` drops whatever no flow declares; else DNS, MUD servers and the
+    // bundle's server stay reachable.
+    let is_everywhere = |name: &str| {
+        ir.endpoint(name)
+            .is_some_and(|e| e.addresses.iter().any(|a| a.len == 0))
+    };
+    let outbound_declared = ir.flows.iter().any(|flow| {
+        let from_gateway = |a: &str, b: &str| {
+            ir.endpoint(a).is_some_and(|e| e.kind == "gateway") && is_everywhere(b)
+        };
+        from_gateway(&flow.from, &flow.to)
+            || (flow.bidirectional && from_gateway(&flow.to, &flow.from))
+    });
     let mut unreached = Vec::new();
     for v6 in [false, true] {
         let family = if v6 { "ip6" } else { "ip" };
         for name in &names {
             if ir.endpoint(name).is_some_and(|e| e.kind == "gateway")
+                || is_everywhere(name)
                 || matches!(family_addresses(ir, name, v6, inventory), Addresses::None)
             {
                 continue;
@@ -603,7 +619,7 @@ fn ruleset_for(ir: &PolicyIr, inventory: Option<&Inventory>, raised: &Raised) ->
         &mut out,
         "output",
         "output",
-        "accept",
+        if outbound_declared { "drop" } else { "accept" },
         &[
             vec!["oifname \"lo\" accept".to_string(), neighbours("out")],
             vec!["ct state established,related accept".to_string()],

@@ -25,7 +25,18 @@ pub(super) fn service(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
     let Some(address) = decl.property("address") else {
         return;
     };
-    let (ip, len) = match address.value.kind {
+    let values = match &address.value.kind {
+        ward_lang::ast::ValueKind::List(items) => items.iter().collect(),
+        _ => vec![&address.value],
+    };
+    for value in values {
+        inside_segment(r, file, value);
+    }
+}
+
+/// E0504 for an address of a service that lies inside a segment's subnet.
+fn inside_segment(r: &mut Resolver<'_>, file: SourceFile, value: &ward_lang::ast::Value) {
+    let (ip, len) = match value.kind {
         ward_lang::ast::ValueKind::Ip(ip) => (ip, if ip.is_ipv4() { 32 } else { 128 }),
         ward_lang::ast::ValueKind::Cidr(ip, len) => (ip, len),
         _ => return,
@@ -40,7 +51,7 @@ pub(super) fn service(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
         let mut diagnostic = Diagnostic::new(
             &codes::SERVICE_INSIDE_SEGMENT,
             file,
-            address.value.range,
+            value.range,
             format!("this address lies inside `{subnet}` of segment `{segment}`"),
         )
         .with_label("a service among a segment's things")

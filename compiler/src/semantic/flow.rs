@@ -87,6 +87,34 @@ pub(super) fn flow(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl, state: &
                 )),
             );
         }
+        // An endpoint without a profile (a vendor's cloud, the Internet) is of unknown level:
+        // the lower-to-higher rule cannot judge it, so a reviewer must.
+        if let (None, Some(tp)) = (&source_facts.profile, &target_facts.profile)
+            && tp.level >= UNKNOWN_LEVEL_TARGET
+            && source_facts.kind != DeclKind::Class
+            && decl.property("because").is_none()
+            // The management gateway of the thing's segment manages it.
+            && !segment_gateways(r, &target_facts.segments)
+                .iter()
+                .any(|g| g == *source)
+        {
+            r.report(
+                Diagnostic::new(
+                    &codes::UNKNOWN_LEVEL_SOURCE,
+                    file,
+                    spec.range,
+                    format!(
+                        "`{source}` holds no profile, so its level is unknown, and it connects to `{target}` ({}, level {})",
+                        tp.name, tp.level
+                    ),
+                )
+                .with_label(format!("`{source}` (unknown level) -> `{target}` (level {})", tp.level))
+                .with_help(format!(
+                    "say how far `{source}` is trusted: `profile = ...` in its declaration (a level below {} makes this flow E0300); let `{target}` open the connection; or say why with `because = \"...\"`",
+                    tp.level
+                )),
+            );
+        }
     }
 
     // Address families: a flow between an IPv4-only and an IPv6-only endpoint, or ICMP of the
@@ -362,6 +390,10 @@ pub(super) const CLEARTEXT: &[(&str, u16, &str)] = &[
 /// The lowest profile level whose things a broad flow may reach without a word.
 pub(super) const BROAD_FLOW_LEVEL: i64 = 3;
 
+/// The level from which a connection from an endpoint of unknown level is questioned (W0017):
+/// SecProf_2 and up hold things that are managed and whose risks are moderate or high.
+pub(super) const UNKNOWN_LEVEL_TARGET: i64 = 2;
+
 /// Flows a reviewer would question though every rule allows them (warnings, silenced by
 /// `because = "..."`): every port, or from anywhere, into a thing of level 3 or more; a
 /// cleartext protocol to or from a class whose profile requires encryption (M4).
@@ -394,7 +426,13 @@ pub(super) fn dangerous_but_legal(
         let from_anywhere =
             crate::queries::decl_named(r.db, r.workspace, source, DeclKind::Service)
                 .and_then(|d| d.property("address"))
-                .is_some_and(|p| matches!(p.value.kind, ward_lang::ast::ValueKind::Cidr(_, 0)));
+                .is_some_and(|p| match &p.value.kind {
+                    ward_lang::ast::ValueKind::Cidr(_, 0) => true,
+                    ward_lang::ast::ValueKind::List(items) => items
+                        .iter()
+                        .any(|i| matches!(i.kind, ward_lang::ast::ValueKind::Cidr(_, 0))),
+                    _ => false,
+                });
         if all_ports || from_anywhere {
             let what = if all_ports {
                 "every port"
