@@ -497,3 +497,103 @@ test "the gateway reaches the world by DNS and HTTPS only" {
         "{ruleset}"
     );
 }
+
+/// `ward explain flow`: why a flow is allowed or denied, without writing a test: the deciding
+/// firewall rule and Cedar policy with their source lines, both ends' levels, and what
+/// declaring a denied flow would raise.
+#[test]
+fn explain_flow_says_what_decides_and_what_declaring_would_raise() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(
+        dir.path(),
+        r#"
+gateway med_gw "Medical devices gateway" {
+  address = 10.60.0.1
+  profile = SecProf_4
+}
+class infusion_pump "Infusion pump" {
+  function = actuation
+  management = managed
+  capabilities = [x509, tls, secure_update, credential_rotation]
+  profile = SecProf_4
+}
+class guest_tv "Guest TV" {
+  function = media
+  capabilities = [x509, tls, second_factor]
+  profile = SecProf_1
+}
+segment pumps { classes = [infusion_pump], subnet = 10.60.1.0/24, gateway = med_gw }
+segment tvs { classes = [guest_tv], subnet = 10.60.3.0/24, gateway = med_gw }
+service pump_vendor "Pump vendor" {
+  address = 203.0.113.10
+  profile = SecProf_4
+}
+flow pump_vendor -> infusion_pump : tcp/22 { via = med_gw }
+"#,
+    );
+    let allowed = ward(
+        dir.path(),
+        &["explain", "flow", "pump_vendor -> infusion_pump : tcp/22"],
+    );
+    let out = String::from_utf8_lossy(&allowed.stdout);
+    assert_eq!(allowed.status.code(), Some(0), "{out}");
+    assert!(
+        out.starts_with("flow pump_vendor -> infusion_pump : tcp/22: allowed"),
+        "{out}"
+    );
+    assert!(
+        out.contains("firewall (forward), tcp/22: accepted by p.ward:23 (pump_vendor -> infusion_pump : tcp/22)"),
+        "{out}"
+    );
+    assert!(out.contains("permit \"pump_vendor -> send\""), "{out}");
+    assert!(out.contains("SecProf_4, level 4 (declared)"), "{out}");
+
+    let denied = ward(
+        dir.path(),
+        &["explain", "flow", "guest_tv -> infusion_pump : tcp/443"],
+    );
+    let out = String::from_utf8_lossy(&denied.stdout);
+    assert!(
+        out.starts_with("flow guest_tv -> infusion_pump : tcp/443: denied"),
+        "{out}"
+    );
+    assert!(out.contains("dropped by lower to higher"), "{out}");
+    assert!(out.contains("forbid \"lower-to-higher\""), "{out}");
+    assert!(
+        out.contains("error E0300"),
+        "declaring it is refused: {out}"
+    );
+
+    let json = ward(
+        dir.path(),
+        &[
+            "explain",
+            "flow",
+            "internet -> infusion_pump",
+            "--format",
+            "json",
+        ],
+    );
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
+    assert_eq!(value["allowed"], false);
+    assert_eq!(value["ends"][0]["level"], serde_json::Value::Null);
+    assert!(
+        value["declaring"]
+            .as_array()
+            .is_some_and(|d| d.iter().any(|f| f["code"] == "W0017")),
+        "{value}"
+    );
+
+    let unknown = ward(dir.path(), &["explain", "flow", "nobody -> infusion_pump"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr)
+            .contains("`nobody` is no class, service or gateway")
+    );
+    let garbled = ward(
+        dir.path(),
+        &["explain", "flow", "guest_tv", "infusion_pump"],
+    );
+    assert_eq!(garbled.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&garbled.stderr).contains("in quotes"));
+}

@@ -38,7 +38,8 @@ enum Command {
     Verify(commands::verify::Args),
     /// Compare two bundles semantically: flows opened or closed, profiles raised or lowered...
     Diff(commands::diff::Args),
-    /// Explain a diagnostic code, such as `ward explain E0100`.
+    /// Explain a diagnostic code (`ward explain E0100`), or why a flow is allowed or denied
+    /// (`ward explain flow 'a -> b : tcp/22'`).
     Explain(commands::explain::Args),
     /// Work with Manufacturer Usage Description files (RFC 8520).
     Mud(commands::mud::Args),

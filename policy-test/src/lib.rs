@@ -4,5 +4,6 @@
 //! nftables would on the compiled ruleset; `coverage.rs` says what the tests exercised.
 
 pub mod coverage;
+pub mod explain;
 pub mod nft_eval;
 pub mod run;

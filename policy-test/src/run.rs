@@ -85,8 +85,8 @@ impl Report {
 }
 
 /// The compiled outputs the assertions are decided on.
-struct Compiled {
-    ir: PolicyIr,
+pub(crate) struct Compiled {
+    pub(crate) ir: PolicyIr,
     ruleset: Ruleset,
     policies: PolicySet,
     /// The comment above each Cedar policy (its flows' source lines), by its `@id`.
@@ -95,14 +95,14 @@ struct Compiled {
     /// of flows, and each assertion asks about one pair.
     flows_between: HashMap<(String, String), Vec<usize>>,
     entities: Entities,
-    actions: Vec<String>,
+    pub(crate) actions: Vec<String>,
     /// When the tests' connections and requests are made (seconds since 1970): the policy's
     /// `now`, the clock or `--today`, against which time-limited flows are decided.
     now: i64,
 }
 
 impl Compiled {
-    fn new(policy: &Policy) -> Result<Compiled, String> {
+    pub(crate) fn new(policy: &Policy) -> Result<Compiled, String> {
         let bundle = emit::build(policy.db(), policy.workspace(), BuildOptions::default())
             .map_err(|e| match e {
                 emit::BuildError::Invalid(_) => {
@@ -159,7 +159,7 @@ impl Compiled {
 
     /// An address of an endpoint, in its family: a class's first segment host, a service's
     /// or gateway's address; none for a service known by host name.
-    fn address(&self, name: &str, v6: bool) -> Option<IpAddr> {
+    pub(crate) fn address(&self, name: &str, v6: bool) -> Option<IpAddr> {
         let all = self.ir.addresses_of(name);
         let first = all.iter().find(|a| a.address.is_ipv6() == v6)?;
         // Every address (`internet`): a documentation address (RFC 5737, RFC 3849) stands for
@@ -175,22 +175,13 @@ impl Compiled {
     }
 
     /// The firewall's verdicts on a flow, one per probe: (accepted, deciding rule).
-    fn firewall(
+    pub(crate) fn firewall(
         &self,
         from: &str,
         to: &str,
         ports: &[(String, Option<u16>)],
     ) -> Result<Vec<(bool, String)>, String> {
-        // Traffic of the gateway itself leaves through `output`, traffic to it arrives
-        // through `input`; between segments it is `forward`.
-        let is_gateway = |name: &str| self.ir.endpoint(name).is_some_and(|e| e.kind == "gateway");
-        let chain = if is_gateway(from) {
-            "output"
-        } else if is_gateway(to) {
-            "input"
-        } else {
-            "forward"
-        };
+        let chain = self.chain(from, to);
         let v6 = self.address(from, false).is_none() && self.address(from, true).is_some();
         let mut verdicts = Vec::new();
         for (protocol, port) in ports {
@@ -213,7 +204,20 @@ impl Compiled {
     /// The operations a flow assertion asks Cedar about: Cedar decides operations, not
     /// ports, so with ports they are the operations of the declared flows from `from` to `to`
     /// that carry one of those ports; without ports, every operation.
-    fn operations(
+    /// The chain that decides traffic from `from` to `to`: the gateway's own leaves through
+    /// `output`, traffic to it arrives through `input`; between segments it is `forward`.
+    pub(crate) fn chain(&self, from: &str, to: &str) -> &'static str {
+        let is_gateway = |name: &str| self.ir.endpoint(name).is_some_and(|e| e.kind == "gateway");
+        if is_gateway(from) {
+            "output"
+        } else if is_gateway(to) {
+            "input"
+        } else {
+            "forward"
+        }
+    }
+
+    pub(crate) fn operations(
         &self,
         from: &str,
         to: &str,
@@ -252,7 +256,7 @@ impl Compiled {
 
     /// Cedar: which of `actions` are permitted from `from`'s thing to `to`, with the
     /// policies behind.
-    fn cedar(
+    pub(crate) fn cedar(
         &self,
         from: &str,
         to: &str,
@@ -344,7 +348,7 @@ fn policy_comments(text: &str) -> HashMap<String, String> {
 
 /// The probes of a flow assertion: its ports, or without ports every protocol and port the
 /// ruleset's rules name (so that `deny flow a -> b` means no port at all gets through).
-fn probes(compiled: &Compiled, flow: &FlowSpec) -> Vec<(String, Option<u16>)> {
+pub(crate) fn probes(compiled: &Compiled, flow: &FlowSpec) -> Vec<(String, Option<u16>)> {
     if flow.ports.is_empty() {
         let mut all: Vec<(String, Option<u16>)> = compiled
             .ir
@@ -378,7 +382,7 @@ fn probes(compiled: &Compiled, flow: &FlowSpec) -> Vec<(String, Option<u16>)> {
 }
 
 /// The operation a flow assertion names (`{ action = unlock }`), if any.
-fn named_operation(fields: &[Property]) -> Result<Option<String>, String> {
+pub(crate) fn named_operation(fields: &[Property]) -> Result<Option<String>, String> {
     match fields {
         [] => Ok(None),
         [field] if field.key.text == "action" => match &field.value.kind {

@@ -2,6 +2,7 @@ pub mod build;
 pub mod check;
 pub mod diff;
 pub mod explain;
+pub mod explain_flow;
 pub mod explain_risk;
 pub mod fmt;
 pub mod gateway;
