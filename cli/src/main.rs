@@ -41,6 +41,8 @@ enum Command {
     /// Explain a diagnostic code (`ward explain E0100`), or why a flow is allowed or denied
     /// (`ward explain flow 'a -> b : tcp/22'`).
     Explain(commands::explain::Args),
+    /// Draw segments and flows: `--format svg` (laid out by ward), `dot` or `mermaid`.
+    Graph(commands::graph::Args),
     /// Work with Manufacturer Usage Description files (RFC 8520).
     Mud(commands::mud::Args),
     /// Run PASC offline: match a thing's MUD file to a class of a bundle, and print its
@@ -89,6 +91,7 @@ fn main() -> ExitCode {
         Command::Watch(args) => commands::watch::run(args),
         Command::Diff(args) => commands::diff::run(args),
         Command::Explain(args) => commands::explain::run(args),
+        Command::Graph(args) => commands::graph::run(args),
         Command::Keygen(args) => commands::keygen::run(args),
         Command::Verify(args) => commands::verify::run(args),
         Command::Mud(args) => commands::mud::run(args),

@@ -6,6 +6,7 @@ pub mod explain_flow;
 pub mod explain_risk;
 pub mod fmt;
 pub mod gateway;
+pub mod graph;
 pub mod keygen;
 pub mod mud;
 pub mod onboard;

@@ -5,6 +5,7 @@
 
 pub mod cedar;
 pub mod devices;
+pub mod graph;
 pub mod nft;
 pub mod pava;
 pub mod report;

@@ -1,0 +1,142 @@
+//! `ward graph`: the DOT is read by Graphviz's `dot`, the SVG (laid out by ward) is
+//! well-formed with a cluster per segment, a node per endpoint and an arrow per flow, and
+//! the Mermaid flowchart names everything with ids Mermaid cannot mistake for keywords.
+
+#[path = "support/cli.rs"]
+mod cli;
+
+use cli::ward;
+
+const POLICY: &str = r#"
+gateway med_gw "Medical devices gateway" {
+  address = 10.60.0.1
+  profile = SecProf_4
+}
+class end "Infusion pump, named after a Mermaid keyword" {
+  function = actuation
+  management = managed
+  capabilities = [x509, tls, secure_update, credential_rotation]
+  profile = SecProf_4
+}
+class sensor "Ward sensor" {
+  function = sensing
+  capabilities = [x509, tls, second_factor]
+  profile = SecProf_1
+}
+segment pumps { classes = [end], subnet = 10.60.1.0/24, gateway = med_gw }
+segment sensors { classes = [sensor], subnet = 10.60.2.0/24, gateway = med_gw }
+service pump_vendor "Pump vendor <maintenance & support>" {
+  address = 203.0.113.10
+  profile = SecProf_4
+}
+flow pump_vendor -> end : tcp/22 { via = med_gw, until = 2027-01-31T18:00Z }
+flow sensor -> med_gw : udp/514
+"#;
+
+fn graph(format: &str) -> String {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("p.ward"), POLICY).expect("write");
+    let out = ward(dir.path(), &["graph", ".", "--format", format]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+#[test]
+fn graphviz_reads_the_dot() {
+    let dot = graph("dot");
+    assert!(dot.contains("subgraph \"cluster_pumps\""), "{dot}");
+    assert!(dot.contains("\"pump_vendor\" -> \"end\""), "{dot}");
+    if std::process::Command::new("dot")
+        .arg("-V")
+        .output()
+        .is_err()
+    {
+        if std::env::var_os("CI").is_some() {
+            panic!("CI must check the DOT with Graphviz: install graphviz");
+        }
+        eprintln!("SKIPPED: Graphviz's dot is not installed (CI runs it)");
+        return;
+    }
+    let mut child = std::process::Command::new("dot")
+        .arg("-Tsvg")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("dot starts");
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(dot.as_bytes())
+        .expect("write");
+    let out = child.wait_with_output().expect("dot ends");
+    assert!(
+        out.status.success(),
+        "dot refused the DOT: {}\n{dot}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let svg = String::from_utf8_lossy(&out.stdout);
+    // Graphviz drew the cluster and both nodes of the flow.
+    assert!(
+        svg.contains("cluster_pumps") && svg.contains("pump_vendor"),
+        "{svg}"
+    );
+}
+
+#[test]
+fn the_svg_is_drawn_by_ward() {
+    let svg = graph("svg");
+    let doc = roxmltree::Document::parse(&svg).expect("well-formed SVG");
+    let groups = |class: &str| {
+        doc.descendants()
+            .filter(|n| n.has_tag_name("g") && n.attribute("class") == Some(class))
+            .count()
+    };
+    assert_eq!(groups("segment"), 2, "{svg}");
+    assert_eq!(groups("node class"), 2);
+    assert_eq!(groups("node gateway"), 1);
+    assert_eq!(groups("node service"), 1);
+    // The sensor reaches its own, higher, gateway: drawn as an upward connection.
+    assert_eq!(groups("flow upward"), 1, "{svg}");
+    assert_eq!(groups("flow"), 1);
+    let title = doc
+        .descendants()
+        .find(|n| n.has_tag_name("title") && n.text().is_some_and(|t| t.starts_with("pump_vendor")))
+        .and_then(|n| n.text())
+        .expect("the flow's title");
+    assert!(
+        title.contains("tcp/22 · via med_gw · until 2027-01-31T18:00:00Z")
+            && title.contains("p.ward:"),
+        "{title}"
+    );
+    assert!(svg.contains("Pump vendor &lt;maintenance &amp; support&gt;"));
+    assert!(svg.contains("role=\"img\""), "accessible: {svg}");
+}
+
+#[test]
+fn mermaid_ids_cannot_be_keywords() {
+    let mermaid = graph("mermaid");
+    assert!(mermaid.starts_with("flowchart LR\n"), "{mermaid}");
+    assert!(
+        mermaid.contains("subgraph s_pumps[\"segment pumps 10.60.1.0/24\"]"),
+        "{mermaid}"
+    );
+    assert!(
+        mermaid.contains("n_end[\"end<br/>SecProf_4 · level 4\"]"),
+        "{mermaid}"
+    );
+    assert!(
+        mermaid.contains(
+            "n_pump_vendor -.->|\"tcp/22 · via med_gw · until 2027-01-31T18:00:00Z\"| n_end"
+        ),
+        "{mermaid}"
+    );
+    assert!(mermaid.contains("linkStyle 1 stroke:#b00020"), "{mermaid}");
+}
