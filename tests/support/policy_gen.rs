@@ -114,7 +114,24 @@ pub struct GenFlow {
     ports: Vec<GenPort>,
     action: Option<usize>,
     via: Option<Index>,
+    /// A time-limited flow: days from 2020-01-01, past (W0016) or to come.
+    until: Option<u16>,
 }
+
+/// A waiver of some findings or risks of a class, until a day (days from 2020-01-01, often
+/// past: E0406).
+#[derive(Clone, Debug)]
+pub struct GenWaiver {
+    class: Index,
+    codes: u8,
+    threats: Vec<u8>,
+    expires: u16,
+}
+
+/// Codes a waiver may name: waivable ones, and one that is not (E0405).
+const WAIVED: [&str; 7] = [
+    "E0404", "E0401", "W0009", "W0017", "W0008", "W0007", "E0300",
+];
 
 #[derive(Clone, Debug)]
 pub struct GenDetect {
@@ -152,6 +169,7 @@ pub struct GenPolicy {
     flows: Vec<GenFlow>,
     detects: Vec<GenDetect>,
     tests: Vec<Vec<GenAssert>>,
+    waivers: Vec<GenWaiver>,
     /// Names padded close to the longest the checker allows (E0206), where they become file
     /// names and nftables set names.
     long_names: bool,
@@ -266,15 +284,37 @@ fn flow() -> impl Strategy<Value = GenFlow> {
         prop::collection::vec(port(), 0..3),
         prop::option::weighted(0.5, 0..OPERATIONS.len()),
         prop::option::weighted(0.85, any::<Index>()),
+        prop::option::weighted(0.15, 0..6000u16),
     )
-        .prop_map(|(from, to, both, ports, action, via)| GenFlow {
+        .prop_map(|(from, to, both, ports, action, via, until)| GenFlow {
             from,
             to,
             both,
             ports,
             action,
             via,
+            until,
         })
+}
+
+fn waiver() -> impl Strategy<Value = GenWaiver> {
+    (
+        any::<Index>(),
+        any::<u8>(),
+        prop::collection::vec(1..=25u8, 0..3),
+        0..6000u16,
+    )
+        .prop_map(|(class, codes, threats, expires)| GenWaiver {
+            class,
+            codes,
+            threats,
+            expires,
+        })
+}
+
+/// `2020-01-01` plus `days`, as ward writes a date.
+fn date(days: u16) -> String {
+    ward_lang::Timestamp::day_of(1_577_836_800 + i64::from(days) * 86_400).to_string()
 }
 
 fn detect() -> impl Strategy<Value = GenDetect> {
@@ -359,12 +399,13 @@ pub fn policy() -> impl Strategy<Value = GenPolicy> {
             prop::collection::vec(prop::collection::vec(assertion(), 1..5), 0..3),
             prop::bool::weighted(0.1),
             prop_oneof![14 => Just(0u8), 3 => Just(1u8), 3 => Just(2u8)],
+            prop::collection::vec(waiver(), 0..2),
         ),
     )
         .prop_map(
             |(
                 (environments, custom_profile, classes, services, gateways),
-                (flows, detects, tests, long_names, family),
+                (flows, detects, tests, long_names, family, waivers),
             )| {
                 GenPolicy {
                     environments,
@@ -375,6 +416,7 @@ pub fn policy() -> impl Strategy<Value = GenPolicy> {
                     flows,
                     detects,
                     tests,
+                    waivers,
                     long_names,
                     family,
                 }
@@ -662,12 +704,32 @@ impl GenPolicy {
                     None => {}
                 }
             }
+            if let Some(until) = flow.until {
+                props.push(format!("until = {}", date(until)));
+            }
             if !props.is_empty() {
                 let _ = write!(line, " {{ {} }}", props.join(", "));
             }
             let _ = writeln!(out, "{line}");
         }
         out.push('\n');
+        for (i, waiver) in self.waivers.iter().enumerate() {
+            let class = Self::pick(&classes, &waiver.class);
+            let codes = bits(waiver.codes, &WAIVED);
+            let threats: Vec<String> = waiver.threats.iter().map(|t| format!("T{t}")).collect();
+            let _ = writeln!(out, "waiver w{i} \"Waiver {i}\" {{");
+            let _ = writeln!(out, "  class = {class}");
+            if !codes.is_empty() {
+                let _ = writeln!(out, "  waives = [{}]", codes.join(", "));
+            }
+            if !threats.is_empty() {
+                let _ = writeln!(out, "  accepts = [{}]", threats.join(", "));
+            }
+            let _ = writeln!(out, "  reason = \"generated\"");
+            let _ = writeln!(out, "  owner = \"owner@example.org\"");
+            let _ = writeln!(out, "  expires = {}", date(waiver.expires));
+            let _ = writeln!(out, "}}");
+        }
         for (i, detect) in self.detects.iter().enumerate() {
             let _ = writeln!(out, "detect d{i} \"Rule {i}\" {{");
             let _ = writeln!(out, "  threat = T{}", detect.threat);
