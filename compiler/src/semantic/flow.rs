@@ -271,7 +271,7 @@ fn ended(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
                 decl.label()
             ),
         )
-        .with_label(format!("ended (now is {})", ward_lang::Timestamp::at(now)))
+        .with_label("ended")
         .with_help("remove the flow, or give it a new end"),
     );
 }
