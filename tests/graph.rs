@@ -140,3 +140,60 @@ fn mermaid_ids_cannot_be_keywords() {
     );
     assert!(mermaid.contains("linkStyle 1 stroke:#b00020"), "{mermaid}");
 }
+
+/// report.html opens with where the policy stands and carries the diagram; its tables have
+/// header cells; the Markdown says the same for code review.
+#[test]
+fn the_report_opens_with_a_summary_and_carries_the_diagram() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("p.ward"), POLICY).expect("write");
+    let built = ward(
+        dir.path(),
+        &["build", ".", "-o", "bundle", "--today", "2027-01-01"],
+    );
+    assert_eq!(
+        built.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let html = std::fs::read_to_string(dir.path().join("bundle/report.html")).expect("html");
+    let markdown = std::fs::read_to_string(dir.path().join("bundle/report.md")).expect("md");
+    let glance = markdown.find("## At a glance").expect("a summary");
+    assert!(
+        glance < markdown.find("## Classes").expect("classes"),
+        "the summary comes first"
+    );
+    assert!(
+        markdown
+            .contains("- **2 classes of things** in 2 segments, 2 services and gateways, 2 flows"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("SecProf_4 (\"Managed industrial usage\", level 4): `end`"),
+        "the draft's ids in words: {markdown}"
+    );
+    assert!(markdown.contains("`pump_vendor -> end : tcp/22` until 2027-01-31T18:00:00Z"));
+    assert!(markdown.contains("## Risk heat map"));
+    assert!(
+        html.contains("<figure class=\"diagram\">\n<svg"),
+        "the diagram"
+    );
+    assert!(
+        html.contains("<th scope=\"col\">class</th>"),
+        "header cells"
+    );
+    assert!(
+        html.contains("<nav aria-label=\"Contents\">"),
+        "a table of contents"
+    );
+    assert!(html.contains("<h2 id=\"at-a-glance\">At a glance</h2>"));
+    // Every row of a table has as many cells as its header.
+    for table in html.split("<table>").skip(1) {
+        let table = &table[..table.find("</table>").expect("closed")];
+        let header = table.matches("<th ").count();
+        for row in table.split("<tr>").skip(2) {
+            assert_eq!(row.matches("<td>").count(), header, "{table}");
+        }
+    }
+}

@@ -93,7 +93,7 @@ pub fn build(
     let report = report::markdown(db, workspace, &ir);
     files.insert(
         "report.html".to_string(),
-        report::html(&report).into_bytes(),
+        report::html(&report, &graph::svg(&ir)).into_bytes(),
     );
     files.insert("report.md".to_string(), report.into_bytes());
     // The IR, for `ward diff`: CBOR, as it is for tools, not people.

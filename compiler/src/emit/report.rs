@@ -8,6 +8,7 @@ use crate::db::{Db, Workspace};
 use crate::ir::PolicyIr;
 use crate::model::catalog;
 use crate::risk::assessments_of;
+use ward_lang::ast::DeclKind;
 
 const LIFECYCLE: [(&str, &str); 6] = [
     ("make", "L-make"),
@@ -140,13 +141,312 @@ fn cell(text: &str) -> String {
     text.replace('|', "\\|")
 }
 
+/// A declaration's title (`SecProf_2` -> "Managed home usage"), for the draft's ids in words.
+fn title_of(db: &dyn Db, workspace: Workspace, name: &str, kind: DeclKind) -> String {
+    crate::queries::decl_named(db, workspace, name, kind)
+        .and_then(|d| d.title.as_ref())
+        .map(|t| t.value.clone())
+        .unwrap_or_default()
+}
+
+/// `SecProf_2 ("Managed home usage", level 2)`.
+fn profile_words(db: &dyn Db, workspace: Workspace, ir: &PolicyIr, profile: &str) -> String {
+    let title = title_of(db, workspace, profile, DeclKind::Profile);
+    let level = ir
+        .profile_level(profile)
+        .map(|l| format!("level {l}"))
+        .unwrap_or_default();
+    match (title.is_empty(), level.is_empty()) {
+        (false, false) => format!("{profile} (\"{}\", {level})", cell(&title)),
+        (false, true) => format!("{profile} (\"{}\")", cell(&title)),
+        (true, false) => format!("{profile} ({level})"),
+        (true, true) => profile.to_string(),
+    }
+}
+
+/// The first screen: where the policy stands, for the people who sign it off.
+fn at_a_glance(db: &dyn Db, workspace: Workspace, ir: &PolicyIr, out: &mut String) {
+    out.push_str("## At a glance\n\n");
+    // Things by profile.
+    let mut by_profile: std::collections::BTreeMap<(i64, String), Vec<&str>> =
+        std::collections::BTreeMap::new();
+    let mut unassessed = Vec::new();
+    for class in ir.classes.iter().filter(|c| !c.quarantine) {
+        match (&class.profile, class.level) {
+            (Some(profile), Some(level)) => by_profile
+                .entry((level, profile.clone()))
+                .or_default()
+                .push(&class.name),
+            _ => unassessed.push(class.name.as_str()),
+        }
+    }
+    let _ = writeln!(
+        out,
+        "- **{} classes of things** in {} segments, {} services and gateways, {} flows, {} detection rules.",
+        ir.classes.iter().filter(|c| !c.quarantine).count(),
+        ir.segments.len(),
+        ir.endpoints.len(),
+        ir.flows.len(),
+        ir.detections.len()
+    );
+    for ((_, profile), classes) in &by_profile {
+        let _ = writeln!(
+            out,
+            "- {}: {}.",
+            profile_words(db, workspace, ir, profile),
+            classes
+                .iter()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    if !unassessed.is_empty() {
+        let _ = writeln!(
+            out,
+            "- **No profile** (not assessed): {}.",
+            unassessed
+                .iter()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    // Residual risks, open and accepted, by class.
+    let mut open: Vec<String> = Vec::new();
+    let mut accepted = 0;
+    for class in &ir.classes {
+        let mut threats: Vec<String> = Vec::new();
+        for assessment in assessments_of(db, workspace, &class.name) {
+            for residual in crate::risk::residual_risks(db, workspace, assessment) {
+                if residual.accepted.is_some() {
+                    accepted += 1;
+                } else if !threats.contains(&residual.threat) {
+                    threats.push(residual.threat.clone());
+                }
+            }
+        }
+        if !threats.is_empty() {
+            open.push(format!("`{}` ({})", class.name, threats.join(", ")));
+        }
+    }
+    if open.is_empty() {
+        let _ = writeln!(
+            out,
+            "- **Residual risks**: none left open; {accepted} accepted with a reason (below)."
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "- **Residual risks left open** (moderate or high, no profile mitigates them, nobody accepted them): {}; {accepted} accepted with a reason.",
+            open.join("; ")
+        );
+    }
+    // Flows that cross segments.
+    let segment_of = |name: &str| ir.class(name).and_then(|c| c.segment.clone());
+    let crossing: Vec<&crate::ir::FlowIr> = ir
+        .flows
+        .iter()
+        .filter(|f| segment_of(&f.from) != segment_of(&f.to) || segment_of(&f.from).is_none())
+        .collect();
+    let _ = writeln!(
+        out,
+        "- **{} of {} flows cross a segment's border**, {} of them through a management gateway.",
+        crossing.len(),
+        ir.flows.len(),
+        crossing.iter().filter(|f| f.via.is_some()).count()
+    );
+    let timed: Vec<String> = ir
+        .flows
+        .iter()
+        .filter_map(|f| {
+            f.until
+                .map(|u| format!("`{}` until {}", f.describe(), ward_lang::Timestamp::at(u)))
+        })
+        .collect();
+    if !timed.is_empty() {
+        let _ = writeln!(out, "- **Time-limited flows**: {}.", timed.join("; "));
+    }
+    // Threats the detection rules watch.
+    let mut watched: Vec<String> = ir.detections.iter().map(|d| d.threat.clone()).collect();
+    watched.sort_by_key(|t| crate::model::natural_key(t));
+    watched.dedup();
+    let _ = writeln!(
+        out,
+        "- **Threats watched by detection rules**: {}.",
+        if watched.is_empty() {
+            "none".to_string()
+        } else {
+            watched
+                .iter()
+                .map(|t| {
+                    let title = title_of(db, workspace, t, DeclKind::Threat);
+                    if title.is_empty() {
+                        t.clone()
+                    } else {
+                        format!("{t} ({})", cell(&title))
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    );
+    let waivers = crate::waiver::waivers_in_force(db, workspace);
+    if !waivers.is_empty() {
+        let _ = writeln!(
+            out,
+            "- **{} waivers in force**, the first to expire on {} (below).",
+            waivers.len(),
+            waivers
+                .iter()
+                .map(|w| w.expires)
+                .min()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        );
+    }
+    out.push('\n');
+}
+
+/// Likelihood x impact: how many (class, threat) risks fall in each cell, over the threats
+/// that apply. The cells that must be mitigated (moderate and high risk) are marked.
+fn heat_map(db: &dyn Db, workspace: Workspace, ir: &PolicyIr, out: &mut String) {
+    use crate::model::Level;
+    let levels = [Level::High, Level::Moderate, Level::Low];
+    let mut counts = [[0usize; 3]; 3];
+    for class in &ir.classes {
+        for assessment in assessments_of(db, workspace, &class.name) {
+            for row in assessment.rows.iter().filter(|r| r.applies) {
+                let l = levels
+                    .iter()
+                    .position(|x| *x == row.likelihood)
+                    .unwrap_or(2);
+                let i = levels
+                    .iter()
+                    .rev()
+                    .position(|x| *x == row.impact)
+                    .unwrap_or(0);
+                counts[l][i] += 1;
+            }
+        }
+    }
+    out.push_str("## Risk heat map\n\nHow many (class, threat) risks fall in each cell of the draft's matrix (likelihood x impact), over the threats that apply to each class in its environments. Risk: low, **moderate**, **high**.\n\n| likelihood \\ impact | low | moderate | high |\n|---|---|---|---|\n");
+    for (l, likelihood) in levels.iter().enumerate() {
+        let _ = write!(out, "| {} |", likelihood.as_str());
+        for (i, impact) in [Level::Low, Level::Moderate, Level::High]
+            .iter()
+            .enumerate()
+        {
+            let risk = crate::risk::risk_level(*likelihood, *impact);
+            let count = counts[l][i];
+            let _ = match risk {
+                Level::Low => write!(out, " {count} (low) |"),
+                other => write!(out, " **{count} ({})** |", other.as_str()),
+            };
+        }
+        out.push('\n');
+    }
+    out.push('\n');
+}
+
+/// The segments: subnets, gateway, classes and their level.
+fn segments(ir: &PolicyIr, out: &mut String) {
+    out.push_str("## Segments and flows\n\nEach class of things is a segment of its own network (section 10.1); flows between segments pass a management gateway when the profile requires it. The diagram (in report.html; `ward graph` draws it too) shows segments as boxes, flows as arrows, dashed through a gateway.\n\n| segment | subnets | gateway | classes | level |\n|---|---|---|---|---|\n");
+    for segment in &ir.segments {
+        let subnets: Vec<String> = segment.subnets.iter().map(|s| s.to_string()).collect();
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} | {} | {} |",
+            segment.name,
+            subnets.join(", "),
+            segment
+                .gateway
+                .as_deref()
+                .map(|g| format!("`{g}`"))
+                .unwrap_or_else(|| "none".into()),
+            segment
+                .classes
+                .iter()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            segment
+                .level
+                .map_or_else(|| "-".to_string(), |l| l.to_string())
+        );
+    }
+    out.push('\n');
+}
+
+/// Detection rules: what each watches, and what it does.
+fn detections(db: &dyn Db, workspace: Workspace, ir: &PolicyIr, out: &mut String) {
+    out.push_str("## Detection rules\n\nPAVA reads the things' syslog reports at their gateway; each rule names the threat it watches.\n\n| rule | threat | severity | when | then | source |\n|---|---|---|---|---|---|\n");
+    for rule in &ir.detections {
+        let threat = title_of(db, workspace, &rule.threat, DeclKind::Threat);
+        let when = match rule.window_ms {
+            Some(ms) => format!(
+                "{} in {}",
+                rule.threshold,
+                crate::semantic::show_duration(ms)
+            ),
+            None => "each message".to_string(),
+        };
+        let _ = writeln!(
+            out,
+            "| `{}` {} | {} {} | {} | {when} | {} | `{}:{}` |",
+            rule.name,
+            cell(&rule.title),
+            rule.threat,
+            cell(&threat),
+            rule.severity,
+            rule.actions
+                .iter()
+                .map(|a| a.action.clone())
+                .collect::<Vec<_>>()
+                .join(", "),
+            rule.origin.file,
+            rule.origin.line
+        );
+    }
+    out.push('\n');
+}
+
+/// Waivers in force: who answers for what, until when.
+fn waivers(db: &dyn Db, workspace: Workspace, out: &mut String) {
+    let waivers = crate::waiver::waivers_in_force(db, workspace);
+    out.push_str("## Waivers\n\nRisks accepted and findings waived for a while, each signed by its owner.\n\n");
+    if waivers.is_empty() {
+        out.push_str("None.\n\n");
+        return;
+    }
+    out.push_str("| waiver | class | accepts | waives | owner | expires | ticket | reason |\n|---|---|---|---|---|---|---|---|\n");
+    for waiver in waivers {
+        let _ = writeln!(
+            out,
+            "| `{}` | `{}` | {} | {} | {} | {} | {} | {} |",
+            waiver.name,
+            waiver.class,
+            waiver.accepts.join(", "),
+            waiver.waives.join(", "),
+            cell(&waiver.owner),
+            waiver.expires,
+            cell(waiver.ticket.as_deref().unwrap_or("")),
+            cell(&waiver.reason)
+        );
+    }
+    out.push('\n');
+}
+
 pub fn markdown(db: &dyn Db, workspace: Workspace, ir: &PolicyIr) -> String {
     let catalog = catalog(db, workspace);
     let mut out =
         String::from("# Policy report\n\nGenerated by ward from the policy's sources.\n\n");
+    at_a_glance(db, workspace, ir, &mut out);
+    heat_map(db, workspace, ir, &mut out);
+    segments(ir, &mut out);
 
     out.push_str(
-        "## Classes\n\n| class | title | profile | level | | source |\n|---|---|---|---|---|---|\n",
+        "## Classes\n\n| class | title | profile | level | how | source |\n|---|---|---|---|---|---|\n",
     );
     for class in &ir.classes {
         let _ = writeln!(
@@ -237,7 +537,9 @@ pub fn markdown(db: &dyn Db, workspace: Workspace, ir: &PolicyIr) -> String {
     }
 
     residual_risks(db, workspace, ir, &mut out);
+    waivers(db, workspace, &mut out);
     personal_data(db, workspace, ir, &mut out);
+    detections(db, workspace, ir, &mut out);
 
     out.push_str("## Profiles: threat x mitigation\n\n");
     for (name, profile) in &catalog.profiles {
@@ -293,15 +595,62 @@ fn escape_html(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// The same report as a standalone HTML page: Markdown headings, tables and paragraphs,
-/// converted line by line (the report uses nothing else).
-pub fn html(markdown: &str) -> String {
-    let mut out = String::from(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Policy report</title>\n\
-         <style>body{font-family:sans-serif;max-width:70em;margin:2em auto}table{border-collapse:collapse}\
-         td,th{border:1px solid #ccc;padding:.2em .5em}code{background:#f4f4f4}</style></head><body>\n",
+/// The cells of a Markdown table row: split on `|` that are not escaped (`\|`).
+fn table_cells(line: &str) -> Vec<String> {
+    let inner = line.trim().trim_start_matches('|');
+    let inner = inner.strip_suffix('|').unwrap_or(inner);
+    let mut cells = Vec::new();
+    let mut current = String::new();
+    let mut chars = inner.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek() == Some(&'|') => {
+                current.push('|');
+                chars.next();
+            }
+            '|' => cells.push(std::mem::take(&mut current).trim().to_string()),
+            c => current.push(c),
+        }
+    }
+    cells.push(current.trim().to_string());
+    cells
+}
+
+/// A heading's anchor: its words, lowercase, joined by dashes.
+fn anchor(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    out.trim_end_matches('-').to_string()
+}
+
+/// The page's style: readable on screen and on paper (Chromium's print to PDF), text at a
+/// contrast above 7:1, tables that break across pages with their header repeated.
+const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;color:#111;background:#fff;max-width:72em;margin:2em auto;padding:0 1em;line-height:1.45}\
+h1{font-size:1.8em;margin-bottom:.2em}h2{margin-top:1.6em;border-bottom:2px solid #333;padding-bottom:.15em}h3{margin-top:1.2em}\
+nav{border:1px solid #999;padding:.5em 1em;margin:1em 0}nav ol{margin:.3em 0;padding-left:1.4em}\
+table{border-collapse:collapse;margin:.6em 0 1.2em;font-size:.92em}th,td{border:1px solid #777;padding:.25em .55em;vertical-align:top;text-align:left}\
+th{background:#e8e8e8}code{background:#f1f1f1;padding:0 .2em;border-radius:3px}strong{color:#7a0010}\
+.diagram{overflow-x:auto;border:1px solid #999;padding:.5em;margin:.6em 0}.diagram svg{max-width:100%;height:auto}\
+a{color:#0645ad}\
+@media print{body{max-width:none;margin:0;font-size:10pt}nav{display:none}h2{break-after:avoid}table{break-inside:auto}tr{break-inside:avoid}thead{display:table-header-group}.diagram{border:none}}";
+
+/// The same report as a standalone HTML page: the Markdown's headings, lists, tables and
+/// paragraphs (the report uses nothing else), with a table of contents, header rows as
+/// `<th>`, and the segment and flow diagram (`diagram`, an SVG) under its section.
+pub fn html(markdown: &str, diagram: &str) -> String {
+    let headings: Vec<&str> = markdown
+        .lines()
+        .filter_map(|l| l.strip_prefix("## "))
+        .collect();
+    let mut out = format!(
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>Policy report</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n"
     );
-    let mut in_table = false;
     let inline = |text: &str| {
         let escaped = escape_html(text);
         let mut html = String::new();
@@ -309,51 +658,88 @@ pub fn html(markdown: &str) -> String {
             if i % 2 == 1 {
                 let _ = write!(html, "<code>{part}</code>");
             } else {
-                html.push_str(&part.replace("**", ""));
+                // **bold** as <strong>, in pairs.
+                for (j, piece) in part.split("**").enumerate() {
+                    if j % 2 == 1 {
+                        let _ = write!(html, "<strong>{piece}</strong>");
+                    } else {
+                        html.push_str(piece);
+                    }
+                }
             }
         }
         html
     };
-    for line in markdown.lines() {
+    let lines: Vec<&str> = markdown.lines().collect();
+    let mut i = 0;
+    let mut in_list = false;
+    while i < lines.len() {
+        let line = lines[i];
+        if in_list && !line.starts_with("- ") {
+            out.push_str("</ul>\n");
+            in_list = false;
+        }
         if line.starts_with('|') {
-            if line.starts_with("|---") {
-                continue;
+            // A table: its header row, the separator, then the body.
+            out.push_str("<table>\n<thead><tr>");
+            for c in table_cells(line) {
+                let _ = write!(out, "<th scope=\"col\">{}</th>", inline(&c));
             }
-            if !in_table {
-                out.push_str("<table>\n");
-                in_table = true;
+            out.push_str("</tr></thead>\n<tbody>\n");
+            i += 1;
+            if lines.get(i).is_some_and(|l| l.starts_with("|---")) {
+                i += 1;
             }
-            let cells: Vec<&str> = line.trim_matches('|').split(" | ").collect();
-            out.push_str("<tr>");
-            for c in cells {
-                let _ = write!(
-                    out,
-                    "<td>{}</td>",
-                    inline(c.trim().replace("\\|", "|").as_str())
-                );
+            while let Some(row) = lines.get(i).filter(|l| l.starts_with('|')) {
+                out.push_str("<tr>");
+                for c in table_cells(row) {
+                    let _ = write!(out, "<td>{}</td>", inline(&c));
+                }
+                out.push_str("</tr>\n");
+                i += 1;
             }
-            out.push_str("</tr>\n");
+            out.push_str("</tbody>\n</table>\n");
             continue;
         }
-        if in_table {
-            out.push_str("</table>\n");
-            in_table = false;
-        }
         if let Some(h) = line.strip_prefix("### ") {
-            let _ = writeln!(out, "<h3>{}</h3>", inline(h));
+            let _ = writeln!(out, "<h3 id=\"{}\">{}</h3>", anchor(h), inline(h));
         } else if let Some(h) = line.strip_prefix("## ") {
-            let _ = writeln!(out, "<h2>{}</h2>", inline(h));
+            let _ = writeln!(out, "<h2 id=\"{}\">{}</h2>", anchor(h), inline(h));
+            if h == "Segments and flows" && !diagram.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "<figure class=\"diagram\">\n{}<figcaption>Segments (boxes) and flows (arrows; dashed through a management gateway, red from a lower level to a higher one). Colours: level 1 green, 2 yellow, 3 orange, 4 red, unknown grey.</figcaption>\n</figure>",
+                    diagram
+                );
+            }
         } else if let Some(h) = line.strip_prefix("# ") {
             let _ = writeln!(out, "<h1>{}</h1>", inline(h));
+            if !headings.is_empty() {
+                out.push_str("<nav aria-label=\"Contents\"><strong>Contents</strong><ol>");
+                for heading in &headings {
+                    let _ = write!(
+                        out,
+                        "<li><a href=\"#{}\">{}</a></li>",
+                        anchor(heading),
+                        inline(heading)
+                    );
+                }
+                out.push_str("</ol></nav>\n");
+            }
         } else if let Some(item) = line.strip_prefix("- ") {
-            let _ = writeln!(out, "<p>&bull; {}</p>", inline(item));
+            if !in_list {
+                out.push_str("<ul>\n");
+                in_list = true;
+            }
+            let _ = writeln!(out, "<li>{}</li>", inline(item));
         } else if !line.is_empty() {
             let _ = writeln!(out, "<p>{}</p>", inline(line));
         }
+        i += 1;
     }
-    if in_table {
-        out.push_str("</table>\n");
+    if in_list {
+        out.push_str("</ul>\n");
     }
-    out.push_str("</body></html>\n");
+    out.push_str("</main>\n</body>\n</html>\n");
     out
 }
