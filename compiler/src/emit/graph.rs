@@ -293,7 +293,8 @@ pub fn mermaid(ir: &PolicyIr) -> String {
     out
 }
 
-fn xml(text: &str) -> String {
+/// Text for XML and HTML: its markup characters as entities.
+pub(crate) fn escape_markup(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -425,13 +426,13 @@ pub fn svg(ir: &PolicyIr) -> String {
         let _ = writeln!(
             out,
             "<g class=\"segment\" id=\"segment-{}\"><rect x=\"{:.0}\" y=\"{top:.0}\" width=\"{:.0}\" height=\"{h:.0}\" rx=\"10\" fill=\"none\" stroke=\"#666666\" stroke-dasharray=\"4 3\"/><text x=\"{:.0}\" y=\"{:.0}\" fill=\"#111111\">segment <tspan font-weight=\"bold\">{}</tspan> {}</text></g>",
-            xml(&segment.name),
+            escape_markup(&segment.name),
             columns[2],
             NODE_WIDTH + 4.0 * PAD,
             columns[2] + PAD,
             top + LINE + 2.0,
-            xml(&segment.name),
-            xml(&subnets.join(", "))
+            escape_markup(&segment.name),
+            escape_markup(&subnets.join(", "))
         );
     }
     for (index, edge) in edges(ir).iter().enumerate() {
@@ -488,12 +489,12 @@ pub fn svg(ir: &PolicyIr) -> String {
             out,
             "<g class=\"flow{}\"><title>{} -&gt; {}: {} ({}:{})</title><path d=\"{path}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"1.4\"{dash} marker-end=\"url(#{marker})\"/><text x=\"{lx:.1}\" y=\"{ly:.1}\" text-anchor=\"middle\" font-size=\"10\" fill=\"{colour}\" stroke=\"#ffffff\" stroke-width=\"3\" paint-order=\"stroke\">{}</text></g>",
             if edge.upward { " upward" } else { "" },
-            xml(&edge.from),
-            xml(&edge.to),
-            xml(&label),
-            xml(&edge.flow.origin.file),
+            escape_markup(&edge.from),
+            escape_markup(&edge.to),
+            escape_markup(&label),
+            escape_markup(&edge.flow.origin.file),
             edge.flow.origin.line,
-            xml(&label)
+            escape_markup(&label)
         );
     }
     for node in &nodes {
@@ -514,7 +515,7 @@ pub fn svg(ir: &PolicyIr) -> String {
                 Kind::Service => "service",
                 Kind::Gateway => "gateway",
             },
-            xml(&node.name),
+            escape_markup(&node.name),
             p.x,
             p.y,
             p.h,
@@ -527,7 +528,7 @@ pub fn svg(ir: &PolicyIr) -> String {
                 "<text x=\"{:.0}\" y=\"{:.0}\" fill=\"#111111\"{weight}>{}</text>",
                 p.x + PAD,
                 p.y + PAD + LINE * (i as f64 + 1.0) - 3.0,
-                xml(line)
+                escape_markup(line)
             );
         }
         out.push_str("</g>\n");

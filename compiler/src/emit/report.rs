@@ -588,12 +588,7 @@ pub fn markdown(db: &dyn Db, workspace: Workspace, ir: &PolicyIr) -> String {
     out
 }
 
-fn escape_html(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
+use super::graph::escape_markup as escape_html;
 
 /// The cells of a Markdown table row: split on `|` that are not escaped (`\|`).
 fn table_cells(line: &str) -> Vec<String> {
