@@ -188,6 +188,7 @@ fn the_report_opens_with_a_summary_and_carries_the_diagram() {
         "a table of contents"
     );
     assert!(html.contains("<h2 id=\"at-a-glance\">At a glance</h2>"));
+    nu_html_checker(&dir.path().join("bundle/report.html"));
     // Every row of a table has as many cells as its header.
     for table in html.split("<table>").skip(1) {
         let table = &table[..table.find("</table>").expect("closed")];
@@ -196,4 +197,29 @@ fn the_report_opens_with_a_summary_and_carries_the_diagram() {
             assert_eq!(row.matches("<td>").count(), header, "{table}");
         }
     }
+}
+
+/// The Nu HTML checker (vnu.jar, the W3C's validator) finds no error in the page.
+fn nu_html_checker(page: &std::path::Path) {
+    let Some(jar) = std::env::var_os("WARD_VNU_JAR") else {
+        if std::env::var_os("CI").is_some() {
+            panic!(
+                "CI must validate report.html: set WARD_VNU_JAR to vnu.jar (.ci/run installs it)"
+            );
+        }
+        eprintln!("SKIPPED: the Nu HTML checker (WARD_VNU_JAR=vnu.jar) is not set up (CI runs it)");
+        return;
+    };
+    let out = std::process::Command::new("java")
+        .arg("-jar")
+        .arg(jar)
+        .arg("--errors-only")
+        .arg(page)
+        .output()
+        .expect("java runs the Nu HTML checker");
+    assert!(
+        out.status.success(),
+        "report.html is not valid HTML: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
