@@ -189,6 +189,14 @@ fn the_report_opens_with_a_summary_and_carries_the_diagram() {
     );
     assert!(html.contains("<h2 id=\"at-a-glance\">At a glance</h2>"));
     nu_html_checker(&dir.path().join("bundle/report.html"));
+    chromium_renders(
+        &dir.path().join("bundle"),
+        &[
+            "2 classes of things in 2 segments",
+            "SecProf_4 (\"Managed industrial usage\", level 4): end",
+            "Risk heat map",
+        ],
+    );
     // Every row of a table has as many cells as its header.
     for table in html.split("<table>").skip(1) {
         let table = &table[..table.find("</table>").expect("closed")];
@@ -222,4 +230,45 @@ fn nu_html_checker(page: &std::path::Path) {
         "report.html is not valid HTML: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Headless Chromium renders report.html (tests/browser/report.mjs, playwright-core): the
+/// summary's figures show, the diagram is drawn, every link of the contents lands on a
+/// heading. The screenshot and the PDF (Chromium's print) are kept in
+/// `target/test-artefacts/report/`.
+fn chromium_renders(bundle: &std::path::Path, expected: &[&str]) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let script = root.join("tests/browser/report.mjs");
+    let ready = root
+        .join("tests/browser/node_modules/playwright-core")
+        .exists()
+        && std::path::Path::new("/usr/bin/chromium").exists();
+    if !ready {
+        if std::env::var_os("CI").is_some() {
+            panic!(
+                "CI must render the report in Chromium: install chromium and `npm ci` in tests/browser"
+            );
+        }
+        eprintln!(
+            "SKIPPED: Chromium or tests/browser/node_modules is missing (CI renders the report)"
+        );
+        return;
+    }
+    let out = std::process::Command::new("node")
+        .arg(&script)
+        .arg(bundle)
+        .env("WARD_REPORT_EXPECT", expected.join("\n"))
+        .output()
+        .expect("node runs");
+    assert!(
+        out.status.success(),
+        "Chromium: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let artefacts = root.join("target/test-artefacts/report");
+    std::fs::create_dir_all(&artefacts).expect("artefacts folder");
+    for file in ["report.png", "report.pdf"] {
+        std::fs::copy(bundle.join(file), artefacts.join(file)).expect("an artefact");
+    }
 }

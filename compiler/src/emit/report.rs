@@ -74,7 +74,7 @@ fn residual_risks(db: &dyn Db, workspace: Workspace, ir: &PolicyIr, out: &mut St
     if rows.is_empty() {
         out.push_str("None.\n\n");
     } else {
-        out.push_str("| class | environment | threat | risk | |\n|---|---|---|---|---|\n");
+        out.push_str("| class | environment | threat | risk | status |\n|---|---|---|---|---|\n");
         out.push_str(&rows);
         out.push('\n');
     }
@@ -121,7 +121,7 @@ fn personal_data(db: &dyn Db, workspace: Workspace, ir: &PolicyIr, out: &mut Str
         out.push_str("No flow carries personal data.\n\n");
         return;
     }
-    out.push_str("| data | from class | to | flow | |\n|---|---|---|---|---|\n");
+    out.push_str("| data | from class | to | flow | receiver |\n|---|---|---|---|---|\n");
     for (kind, owner, receiver, origin, declared) in rows {
         let _ = writeln!(
             out,
@@ -454,7 +454,11 @@ pub fn markdown(db: &dyn Db, workspace: Workspace, ir: &PolicyIr) -> String {
             "| `{}` | {} | {} | {} | {} | `{}:{}` |",
             class.name,
             cell(&class.title),
-            class.profile.as_deref().unwrap_or("none (not assessed)"),
+            match (&class.profile, class.quarantine) {
+                (Some(profile), _) => profile.as_str(),
+                (None, true) => "none: the quarantine place",
+                (None, false) => "none (not assessed)",
+            },
             class
                 .level
                 .map_or_else(|| "-".to_string(), |l| l.to_string()),
@@ -505,7 +509,7 @@ pub fn markdown(db: &dyn Db, workspace: Workspace, ir: &PolicyIr) -> String {
                 .map_or("none".to_string(), |(p, l)| format!("**{p}** (level {l})")),
             listed.join(", ")
         );
-        out.push_str("| threat | likelihood | impact | risk | |\n|---|---|---|---|---|\n");
+        out.push_str("| threat | likelihood | impact | risk | status |\n|---|---|---|---|---|\n");
         for row in assessment.rows.iter().filter(|r| r.applies) {
             let note = if !row.must_mitigate() {
                 ""
