@@ -272,3 +272,37 @@ fn chromium_renders(bundle: &std::path::Path, expected: &[&str]) {
         std::fs::copy(bundle.join(file), artefacts.join(file)).expect("an artefact");
     }
 }
+
+/// With `--source-url`, every source line the report names links to it.
+#[test]
+fn the_report_links_source_lines_to_where_sources_are_browsed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("p.ward"), POLICY).expect("write");
+    let built = ward(
+        dir.path(),
+        &[
+            "build",
+            ".",
+            "-o",
+            "bundle",
+            "--source-url",
+            "https://git.example/policy/blob/main/",
+        ],
+    );
+    assert_eq!(built.status.code(), Some(0));
+    let html = std::fs::read_to_string(dir.path().join("bundle/report.html")).expect("html");
+    assert!(
+        html.contains(
+            "<a href=\"https://git.example/policy/blob/main/p.ward#L6\"><code>p.ward:6</code></a>"
+        ),
+        "{html}"
+    );
+    // Without it, no link leaves the page.
+    let plain = ward(dir.path(), &["build", ".", "-o", "plain"]);
+    assert_eq!(plain.status.code(), Some(0));
+    let html = std::fs::read_to_string(dir.path().join("plain/report.html")).expect("html");
+    assert!(
+        !html.contains("href=\"http"),
+        "no outside link without --source-url"
+    );
+}

@@ -118,7 +118,10 @@ fn pipeline(text: &str) -> Result<Outcome, String> {
     let bundle = match emit::build(
         policy.db(),
         policy.workspace(),
-        BuildOptions { sigma: true },
+        BuildOptions {
+            sigma: true,
+            source_url: None,
+        },
     ) {
         Ok(bundle) => bundle,
         Err(BuildError::Invalid(result)) => {

@@ -45,7 +45,10 @@ fn build() -> Bundle {
     match emit::build(
         policy.db(),
         policy.workspace(),
-        BuildOptions { sigma: true },
+        BuildOptions {
+            sigma: true,
+            source_url: None,
+        },
     ) {
         Ok(bundle) => bundle,
         Err(error) => panic!("the example policies build: {error:?}"),

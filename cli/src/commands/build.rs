@@ -32,6 +32,10 @@ pub struct Args {
     sequence: Option<u64>,
     #[command(flatten)]
     today: crate::commands::check::Today,
+    /// Where the policy's sources can be browsed (`https://git.example/policy/blob/main/`):
+    /// report.html links each source line it names to `URL/file.ward#L12`.
+    #[arg(long, value_name = "URL")]
+    source_url: Option<String>,
 }
 
 pub fn run(args: Args) -> Outcome {
@@ -59,6 +63,7 @@ pub fn run(args: Args) -> Outcome {
     };
     let options = BuildOptions {
         sigma: args.emit.iter().any(|e| e == "sigma"),
+        source_url: args.source_url.as_deref(),
     };
     let mut bundle = match emit::build(policy.db(), policy.workspace(), options) {
         Ok(bundle) => bundle,

@@ -20,9 +20,12 @@ use crate::ir::build_ir;
 
 /// Options of a build.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct BuildOptions {
+pub struct BuildOptions<'a> {
     /// Also write Sigma rules under `sigma/`.
     pub sigma: bool,
+    /// Where the policy's sources are browsed (`https://git.example/policy/blob/main/`):
+    /// report.html links each `file.ward:12` to `BASE/file.ward#L12`.
+    pub source_url: Option<&'a str>,
 }
 
 #[derive(Debug)]
@@ -93,7 +96,7 @@ pub fn build(
     let report = report::markdown(db, workspace, &ir);
     files.insert(
         "report.html".to_string(),
-        report::html(&report, &graph::svg(&ir)).into_bytes(),
+        report::html(&report, &graph::svg(&ir), options.source_url).into_bytes(),
     );
     files.insert("report.md".to_string(), report.into_bytes());
     // The IR, for `ward diff`: CBOR, as it is for tools, not people.

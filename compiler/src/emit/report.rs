@@ -615,6 +615,19 @@ fn table_cells(line: &str) -> Vec<String> {
     cells
 }
 
+/// `BASE/file.ward#L12` for a code span `file.ward:12` (escaped already), when it is one.
+fn source_link(base: &str, code: &str) -> Option<String> {
+    let (file, line) = code.rsplit_once(':')?;
+    if !file.ends_with(".ward") || line.is_empty() || !line.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if file.starts_with("&lt;stdlib&gt;") {
+        return None;
+    }
+    let base = escape_html(base.trim_end_matches('/'));
+    Some(format!("{base}/{file}#L{line}"))
+}
+
 /// A heading's anchor: its words, lowercase, joined by dashes.
 fn anchor(text: &str) -> String {
     let mut out = String::new();
@@ -642,7 +655,7 @@ a{color:#0645ad}\
 /// The same report as a standalone HTML page: the Markdown's headings, lists, tables and
 /// paragraphs (the report uses nothing else), with a table of contents, header rows as
 /// `<th>`, and the segment and flow diagram (`diagram`, an SVG) under its section.
-pub fn html(markdown: &str, diagram: &str) -> String {
+pub fn html(markdown: &str, diagram: &str, source_url: Option<&str>) -> String {
     let headings: Vec<&str> = markdown
         .lines()
         .filter_map(|l| l.strip_prefix("## "))
@@ -655,7 +668,14 @@ pub fn html(markdown: &str, diagram: &str) -> String {
         let mut html = String::new();
         for (i, part) in escaped.split('`').enumerate() {
             if i % 2 == 1 {
-                let _ = write!(html, "<code>{part}</code>");
+                match source_url.and_then(|base| source_link(base, part)) {
+                    Some(href) => {
+                        let _ = write!(html, "<a href=\"{href}\"><code>{part}</code></a>");
+                    }
+                    None => {
+                        let _ = write!(html, "<code>{part}</code>");
+                    }
+                }
             } else {
                 // **bold** as <strong>, in pairs.
                 for (j, piece) in part.split("**").enumerate() {
