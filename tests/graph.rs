@@ -306,3 +306,55 @@ fn the_report_links_source_lines_to_where_sources_are_browsed() {
         "no outside link without --source-url"
     );
 }
+
+/// `ward build --test`: the report says how the policy's tests went on this very bundle; a
+/// failing test writes no bundle.
+#[test]
+fn build_with_tests_reports_them_and_a_failure_writes_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let tested = format!(
+        "{POLICY}\ntest \"the vendor reaches the pump by ssh only\" {{\n  allow flow pump_vendor -> end : tcp/22\n  deny flow pump_vendor -> end : tcp/23\n}}\n"
+    );
+    std::fs::write(dir.path().join("p.ward"), &tested).expect("write");
+    let built = ward(
+        dir.path(),
+        &[
+            "build",
+            ".",
+            "-o",
+            "bundle",
+            "--test",
+            "--today",
+            "2027-01-01",
+        ],
+    );
+    assert_eq!(
+        built.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let markdown = std::fs::read_to_string(dir.path().join("bundle/report.md")).expect("md");
+    assert!(
+        markdown.contains("- **Policy tests**: 2 cases passed, 0 failed, in 1 tests (below)."),
+        "{markdown}"
+    );
+    assert!(markdown.contains("| the vendor reaches the pump by ssh only | `p.ward:"));
+
+    // After the flow's end the same test fails: nothing is written.
+    let failing = ward(
+        dir.path(),
+        &[
+            "build",
+            ".",
+            "-o",
+            "later",
+            "--test",
+            "--today",
+            "2027-02-01",
+        ],
+    );
+    assert_eq!(failing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&failing.stderr).contains("no bundle was written"));
+    assert!(!dir.path().join("later").exists());
+}

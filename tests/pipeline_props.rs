@@ -121,6 +121,7 @@ fn pipeline(text: &str) -> Result<Outcome, String> {
         BuildOptions {
             sigma: true,
             source_url: None,
+            tests: None,
         },
     ) {
         Ok(bundle) => bundle,

@@ -48,6 +48,7 @@ fn build() -> Bundle {
         BuildOptions {
             sigma: true,
             source_url: None,
+            tests: None,
         },
     ) {
         Ok(bundle) => bundle,

@@ -36,6 +36,10 @@ pub struct Args {
     /// report.html links each source line it names to `URL/file.ward#L12`.
     #[arg(long, value_name = "URL")]
     source_url: Option<String>,
+    /// Run the policy's tests on the bundle before writing it: the report says how they went,
+    /// and a failing test writes no bundle (exit 1).
+    #[arg(long)]
+    test: bool,
 }
 
 pub fn run(args: Args) -> Outcome {
@@ -61,9 +65,10 @@ pub fn run(args: Args) -> Outcome {
             return Outcome::Failure;
         }
     };
-    let options = BuildOptions {
+    let mut options = BuildOptions {
         sigma: args.emit.iter().any(|e| e == "sigma"),
         source_url: args.source_url.as_deref(),
+        tests: None,
     };
     let mut bundle = match emit::build(policy.db(), policy.workspace(), options) {
         Ok(bundle) => bundle,
@@ -88,6 +93,21 @@ pub fn run(args: Args) -> Outcome {
             return Outcome::Failure;
         }
     };
+    let results;
+    if args.test {
+        results = match tested(&policy, &bundle) {
+            Ok(results) => results,
+            Err(outcome) => return outcome,
+        };
+        options.tests = Some(&results);
+        bundle = match emit::build(policy.db(), policy.workspace(), options) {
+            Ok(bundle) => bundle,
+            Err(BuildError::Invalid(_) | BuildError::Bug(_)) => {
+                eprintln!("error: the bundle could not be built again with the tests' results");
+                return Outcome::Failure;
+            }
+        };
+    }
     if let Some(key) = &signing_key {
         match sign::sign(&bundle, key, args.sequence.unwrap_or_default()) {
             Ok(signed) => {
@@ -111,6 +131,51 @@ pub fn run(args: Args) -> Outcome {
         &revision[..revision.len().min(12)]
     );
     Outcome::Clean
+}
+
+/// Runs the policy's tests on the bundle just built; a failing case prints and stops the
+/// build (exit 1).
+fn tested(
+    policy: &ward_compiler::Policy,
+    bundle: &Bundle,
+) -> Result<emit::report::TestResults, Outcome> {
+    use ward_policy_test::run;
+    let report = run::prepare_built(policy, bundle)
+        .and_then(|prepared| run::run_prepared(policy, &prepared, None))
+        .map_err(|error| {
+            eprintln!("error: the tests could not run: {error}");
+            Outcome::Failure
+        })?;
+    if report.failed() > 0 {
+        for case in report.cases.iter().filter(|c| !c.passed) {
+            eprintln!(
+                "FAIL {:?} ({}:{}): {}\n  expected {}, got {}",
+                case.test, case.file, case.line, case.assertion, case.expected, case.actual
+            );
+        }
+        eprintln!(
+            "error: {} of {} test cases failed; no bundle was written",
+            report.failed(),
+            report.cases.len()
+        );
+        return Err(Outcome::Findings);
+    }
+    let mut tests: Vec<(String, String, usize, usize)> = Vec::new();
+    for case in &report.cases {
+        match tests.iter_mut().find(|(name, ..)| *name == case.test) {
+            Some((_, _, cases, passed)) => {
+                *cases += 1;
+                *passed += usize::from(case.passed);
+            }
+            None => tests.push((
+                case.test.clone(),
+                format!("{}:{}", case.file, case.line),
+                1,
+                usize::from(case.passed),
+            )),
+        }
+    }
+    Ok(emit::report::TestResults { tests })
 }
 
 fn manifest_revision(bundle: &Bundle) -> Option<String> {

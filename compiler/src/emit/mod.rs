@@ -26,6 +26,9 @@ pub struct BuildOptions<'a> {
     /// Where the policy's sources are browsed (`https://git.example/policy/blob/main/`):
     /// report.html links each `file.ward:12` to `BASE/file.ward#L12`.
     pub source_url: Option<&'a str>,
+    /// The policy's tests, run on this bundle (`ward build --test`): the report says how
+    /// they went.
+    pub tests: Option<&'a report::TestResults>,
 }
 
 #[derive(Debug)]
@@ -93,7 +96,7 @@ pub fn build(
     cedar::validate(&schema, &policies).map_err(|bug| BuildError::Bug(bug.to_string()))?;
     files.insert("cedar/schema.cedarschema".to_string(), schema.into_bytes());
     files.insert("cedar/policy.cedar".to_string(), policies.into_bytes());
-    let report = report::markdown(db, workspace, &ir);
+    let report = report::markdown(db, workspace, &ir, options.tests);
     files.insert(
         "report.html".to_string(),
         report::html(&report, &graph::svg(&ir), options.source_url).into_bytes(),
