@@ -458,6 +458,118 @@ fn detections(db: &dyn Db, workspace: Workspace, ir: &PolicyIr, out: &mut String
     out.push('\n');
 }
 
+/// How many classes get a section of their own: beyond, the tables above say it for a fleet.
+const CLASS_SECTIONS: usize = 200;
+
+/// One section per class: its profile in words, where it is assessed, the mitigations in
+/// force with the threats they answer, the moderate and high risks left, accepted or open.
+fn class_sections(db: &dyn Db, workspace: Workspace, ir: &PolicyIr, out: &mut String) {
+    out.push_str("## Classes in detail\n\n");
+    for class in ir
+        .classes
+        .iter()
+        .filter(|c| !c.quarantine)
+        .take(CLASS_SECTIONS)
+    {
+        let title = if class.title.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", class.title)
+        };
+        let _ = writeln!(out, "### `{}`{title}\n", class.name);
+        let profile = match &class.profile {
+            Some(profile) => format!(
+                "{}, {}",
+                profile_words(db, workspace, ir, profile),
+                if class.assigned {
+                    "assigned by the risk assessment"
+                } else {
+                    "declared"
+                }
+            ),
+            None => "none: not assessed".to_string(),
+        };
+        let _ = writeln!(
+            out,
+            "- Profile: {profile}.\n- Function: {}; assessed in {}; segment {}; declared at `{}:{}`.",
+            class.function,
+            if class.environments.is_empty() {
+                "no environment".to_string()
+            } else {
+                class
+                    .environments
+                    .iter()
+                    .map(|e| format!("`{e}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+            class
+                .segment
+                .as_deref()
+                .map(|s| format!("`{s}`"))
+                .unwrap_or_else(|| "none".into()),
+            class.origin.file,
+            class.origin.line
+        );
+        if class.mitigations.is_empty() {
+            out.push_str("- Mitigations in force: none.\n");
+        } else {
+            out.push_str("\nMitigations in force:\n\n");
+            for mitigation in &class.mitigations {
+                let _ = writeln!(
+                    out,
+                    "- {} ({}) against {}.",
+                    mitigation.id,
+                    cell(&mitigation.title),
+                    mitigation.threats.join(", ")
+                );
+            }
+        }
+        let mut left: Vec<String> = Vec::new();
+        for assessment in assessments_of(db, workspace, &class.name) {
+            for residual in crate::risk::residual_risks(db, workspace, assessment) {
+                let title = title_of(db, workspace, &residual.threat, DeclKind::Threat);
+                let status = match &residual.accepted {
+                    Some(acceptance) => match &acceptance.waiver {
+                        Some(waived) => format!(
+                            "accepted by `{}` ({}) until {}",
+                            waived.waiver,
+                            cell(&waived.owner),
+                            waived.expires.map(|e| e.to_string()).unwrap_or_default()
+                        ),
+                        None => format!("accepted: {}", cell(&acceptance.reason)),
+                    },
+                    None => "**open**".to_string(),
+                };
+                left.push(format!(
+                    "{} ({}), {} risk in `{}`: {status}",
+                    residual.threat,
+                    cell(&title),
+                    residual.risk.as_str(),
+                    assessment.environment
+                ));
+            }
+        }
+        if left.is_empty() {
+            out.push_str("\nResidual risks: none.\n\n");
+        } else {
+            out.push_str("\nResidual risks (moderate and high, that its profile leaves):\n\n");
+            for line in left {
+                let _ = writeln!(out, "- {line}.");
+            }
+            out.push('\n');
+        }
+    }
+    let more = ir.classes.iter().filter(|c| !c.quarantine).count();
+    if more > CLASS_SECTIONS {
+        let _ = writeln!(
+            out,
+            "{} more classes: the tables above list them.\n",
+            more - CLASS_SECTIONS
+        );
+    }
+}
+
 /// Waivers in force: who answers for what, until when.
 fn waivers(db: &dyn Db, workspace: Workspace, out: &mut String) {
     let waivers = crate::waiver::waivers_in_force(db, workspace);
@@ -593,6 +705,7 @@ pub fn markdown(
         out.push('\n');
     }
 
+    class_sections(db, workspace, ir, &mut out);
     residual_risks(db, workspace, ir, &mut out);
     waivers(db, workspace, &mut out);
     personal_data(db, workspace, ir, &mut out);
