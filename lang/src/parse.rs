@@ -305,9 +305,13 @@ fn docs_above(text: &str, comments: &[crate::ast::Comment], decl: &Decl) -> Vec<
         let gap = text
             .get(comment.range.end as usize..next_start)
             .unwrap_or("x");
-        // Only whitespace, and no blank line, between the comment and what follows it.
+        // Only whitespace, and no blank line, between the comment and what follows it:
+        // the grammar's whitespace (a byte-order mark is one), not Rust's `trim`, or the
+        // formatter, which drops a BOM, would change what a declaration's docs are.
         if comment.kind != CommentKind::Doc
-            || !gap.trim().is_empty()
+            || !gap
+                .chars()
+                .all(|c| matches!(c, ' ' | '\t' | '\n' | '\r' | '\u{FEFF}'))
             || gap.matches('\n').count() > 1
         {
             break;

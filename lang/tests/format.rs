@@ -190,3 +190,17 @@ fn a_comment_ending_with_a_brace_does_not_swallow_the_blocks_close() {
     );
     assert_eq!(ward_lang::format(&formatted).expect("formats"), formatted);
 }
+
+/// Found by the `parse_format` fuzz target: a byte-order mark between two doc comments (it
+/// is whitespace to the grammar) broke the chain of docs above a declaration; the formatter,
+/// which drops it, joined them: formatting changed what the declaration's docs were.
+#[test]
+fn a_byte_order_mark_between_doc_comments_keeps_them_together() {
+    let text = "/// a\n\u{feff}/// b\nclass c \"C\" {\n  function = sensing\n}\n";
+    let parsed = ward_lang::parse(text);
+    assert!(!parsed.has_errors());
+    let docs = |parse: &ward_lang::Parse| parse.file.decls().next().map(|d| d.docs.clone());
+    assert_eq!(docs(&parsed), Some(vec!["a".to_string(), "b".to_string()]));
+    let formatted = ward_lang::format(text).expect("formats");
+    assert_eq!(docs(&ward_lang::parse(&formatted)), docs(&parsed));
+}
