@@ -478,13 +478,21 @@ fn diff_reports_semantic_changes_and_gates_widening() {
             stderr(&output)
         );
     }
-    let output = ward(dir.path(), &["diff", "old.bundle", "new.bundle"]);
+    let output = ward(
+        dir.path(),
+        &["diff", "old.bundle", "new.bundle", "--today", "2026-12-02"],
+    );
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let out = stdout(&output);
     assert!(
         out.contains(
-            "! flow opened: `hvac_management -> hvac_unit : tcp/22 { action = configure }`"
+            "! traffic widened: `hvac_management -> hvac_unit` tcp/22 { action = configure }: allowed by `hvac_management -> hvac_unit : tcp/22 { action = configure }` (industrial/hvac.ward:"
         ),
+        "{out}"
+    );
+    assert!(
+        out.contains("    e.g. hvac_management (")
+            && out.contains("tcp/22 { action = configure } at 2026-12-02"),
         "{out}"
     );
     assert!(
@@ -509,7 +517,10 @@ fn diff_reports_semantic_changes_and_gates_widening() {
         &["diff", "old.bundle", "new.bundle", "--format", "markdown"],
     ));
     assert!(markdown.starts_with("### Policy changes"));
-    assert!(markdown.contains("| :warning: | flow | opened |"));
+    assert!(
+        markdown.contains("| :warning: | traffic | widened |"),
+        "{markdown}"
+    );
     let json: serde_json::Value = serde_json::from_str(&stdout(&ward(
         dir.path(),
         &["diff", "old.bundle", "new.bundle", "--format", "json"],
@@ -519,7 +530,11 @@ fn diff_reports_semantic_changes_and_gates_widening() {
         json.as_array()
             .expect("changes")
             .iter()
-            .any(|c| c["subject"] == "flow" && c["change"] == "opened" && c["widens"] == true)
+            .any(|c| c["subject"] == "traffic"
+                && c["change"] == "widened"
+                && c["widens"] == true
+                && c["counterexample"]["port"] == 22
+                && c["counterexample"]["operation"] == "configure")
     );
 
     // Reversed, the same change narrows: nothing widens.
@@ -528,5 +543,5 @@ fn diff_reports_semantic_changes_and_gates_widening() {
         &["diff", "new.bundle", "old.bundle", "--fail-on", "widen"],
     );
     assert_eq!(reversed.status.code(), Some(0), "{}", stdout(&reversed));
-    assert!(stdout(&reversed).contains("flow closed"));
+    assert!(stdout(&reversed).contains("traffic narrowed"));
 }

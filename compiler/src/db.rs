@@ -86,8 +86,8 @@ pub struct Workspace {
     pub now: i64,
 }
 
-/// The current time in seconds since 1970, for [`Policy::new`].
-fn system_now() -> i64 {
+/// The current time in seconds since 1970, for [`Policy::new`] and what compares bundles.
+pub fn system_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)

@@ -18,7 +18,7 @@ use crate::model::{catalog, class_info, names_in};
 use crate::queries::parsed;
 
 /// Where an emitted rule comes from: the declaration and its place.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Origin {
     pub file: String,
     pub line: u32,

@@ -26,6 +26,7 @@ pub mod resolve;
 pub mod risk;
 pub mod schema;
 mod semantic;
+pub mod space;
 mod structure;
 pub mod suggest;
 pub mod waiver;

@@ -12,6 +12,9 @@ use ward_compiler::Policy;
 use ward_compiler::emit::{self, BuildOptions, Bundle};
 use ward_compiler::ir::PolicyIr;
 
+/// 2026-12-02, 00:00 UTC: the moment diffs are judged from.
+const NOW: i64 = 1_796_169_600;
+
 fn example_policy() -> Policy {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies");
     let mut files = Vec::new();
@@ -401,7 +404,7 @@ fn diff_sees_what_widens_and_what_narrows() {
     use ward_compiler::diff::diff;
     let policy = example_policy();
     let old = ward_compiler::ir::build_ir(policy.db(), policy.workspace());
-    assert!(diff(&old, &old).is_empty());
+    assert!(diff(&old, &old, NOW).is_empty());
 
     let mut new = old.clone();
     let lock = new
@@ -416,7 +419,7 @@ fn diff_sees_what_widens_and_what_narrows() {
     rule.threshold += 5;
     new.flows.pop();
 
-    let changes = diff(&old, &new);
+    let changes = diff(&old, &new, NOW);
     let find = |subject: &str, change: &str| {
         changes
             .iter()
@@ -426,16 +429,16 @@ fn diff_sees_what_widens_and_what_narrows() {
     assert!(find("profile", "lowered").widens);
     assert!(find("mitigation", "dropped").widens);
     assert!(find("detection", "loosened").widens);
-    assert!(!find("flow", "closed").widens);
+    assert!(!find("traffic", "narrowed").widens);
 
-    // The other way round, nothing widens but the flow that reopens.
-    let back = diff(&new, &old);
-    let widening: Vec<_> = back
+    // The other way round, nothing widens but the traffic of the flow that reopens.
+    let back = diff(&new, &old, NOW);
+    let widening: std::collections::BTreeSet<_> = back
         .iter()
         .filter(|c| c.widens)
         .map(|c| (c.subject, c.change))
         .collect();
-    assert_eq!(widening, [("flow", "opened")]);
+    assert_eq!(widening, [("traffic", "widened")].into());
     assert!(
         back.iter()
             .any(|c| c.subject == "profile" && c.change == "raised")
@@ -538,7 +541,7 @@ fn diff_sees_services_move_and_regexes_change() {
             flags: String::new(),
         },
     );
-    let changes = diff(&old, &new);
+    let changes = diff(&old, &new, NOW);
     let said = |needle: &str| {
         changes
             .iter()
@@ -552,7 +555,7 @@ fn diff_sees_services_move_and_regexes_change() {
     let regex = said("msg /Failed password for .* from (?<src>\\S+)/ -> /Failed password for root");
     assert_eq!(regex.subject, "detection");
     // Narrowing an address to one it held does not widen.
-    let back = diff(&new, &old);
+    let back = diff(&new, &old, NOW);
     assert!(
         !back
             .iter()

@@ -160,18 +160,7 @@ impl Compiled {
     /// An address of an endpoint, in its family: a class's first segment host, a service's
     /// or gateway's address; none for a service known by host name.
     pub(crate) fn address(&self, name: &str, v6: bool) -> Option<IpAddr> {
-        let all = self.ir.addresses_of(name);
-        let first = all.iter().find(|a| a.address.is_ipv6() == v6)?;
-        // Every address (`internet`): a documentation address (RFC 5737, RFC 3849) stands for
-        // a host out there, not 0.0.0.1.
-        if first.len == 0 {
-            return Some(if v6 {
-                IpAddr::from([0x2001, 0xdb8, 0, 0, 0, 0, 0, 1])
-            } else {
-                IpAddr::from([192, 0, 2, 1])
-            });
-        }
-        Some(first.first_host())
+        ward_compiler::space::example_address(&self.ir, name, v6)
     }
 
     /// The firewall's verdicts on a flow, one per probe: (accepted, deciding rule).

@@ -45,6 +45,12 @@ pub struct Today {
 }
 
 impl Today {
+    /// The moment to judge at: the date given, else the clock (seconds since 1970, UTC).
+    pub fn unix(&self) -> i64 {
+        self.today
+            .map_or_else(ward_compiler::db::system_now, |today| today.unix)
+    }
+
     pub fn apply(&self, policy: &mut Policy) {
         if let Some(today) = self.today {
             policy.set_now(today.unix);

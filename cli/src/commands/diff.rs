@@ -1,6 +1,8 @@
 //! `ward diff OLD NEW`: the semantic difference of two bundles (directories or signed
-//! `bundle.cbor` files), for code review. `--format human|markdown|json`; `--fail-on widen`
-//! exits 1 when access widens or protection weakens.
+//! `bundle.cbor` files), for code review: changes in allowed traffic with a counterexample
+//! connection each, rewrites that change none, and changes in protection.
+//! `--format human|markdown|json`; `--fail-on widen` exits 1 when access widens or
+//! protection weakens.
 
 use std::path::{Path, PathBuf};
 
@@ -25,13 +27,18 @@ pub struct Args {
     new: PathBuf,
     #[arg(long, value_enum, default_value_t = DiffFormat::Human)]
     format: DiffFormat,
-    /// `widen`: exit 1 when a flow opens, a profile is lowered, a mitigation dropped, a
-    /// parameter weakened or a detection rule removed or loosened.
+    /// `widen`: exit 1 when traffic widens (NEW allows a connection OLD refused), a profile
+    /// is lowered, a mitigation dropped, a parameter weakened or a detection rule removed or
+    /// loosened. A rewrite that allows the same traffic passes.
     #[arg(long, value_name = "widen", value_parser = ["widen"])]
     fail_on: Option<String>,
     /// Verify signed bundles with this public key before comparing them.
     #[arg(long, value_name = "PUB")]
     key: Option<PathBuf>,
+    // Time-limited flows are compared from this moment on: what ended before it allows
+    // nothing.
+    #[command(flatten)]
+    today: super::check::Today,
 }
 
 fn load(path: &Path, key: Option<&ed25519_dalek::VerifyingKey>) -> Result<PolicyIr, String> {
@@ -55,7 +62,7 @@ pub fn run(args: Args) -> Outcome {
             }
         }
     }
-    let changes = diff(&sides[0], &sides[1]);
+    let changes = diff(&sides[0], &sides[1], args.today.unix());
     match args.format {
         DiffFormat::Human => human(&changes),
         DiffFormat::Markdown => markdown(&changes),
@@ -88,6 +95,9 @@ fn human(changes: &[Change]) {
             change.change,
             change.what
         );
+        if let Some(example) = &change.counterexample {
+            outln!("    e.g. {}", example.describe());
+        }
     }
     let widening = changes.iter().filter(|c| c.widens).count();
     outln!(
@@ -106,9 +116,14 @@ fn markdown(changes: &[Change]) {
     let widening: Vec<&Change> = changes.iter().filter(|c| c.widens).collect();
     if !widening.is_empty() {
         outln!(
-            "**{} change{} widen access or weaken protection:**\n",
-            widening.len(),
-            if widening.len() == 1 { "" } else { "s" }
+            "**{} widen{} access or weaken{} protection:**\n",
+            if widening.len() == 1 {
+                "1 change".to_string()
+            } else {
+                format!("{} changes", widening.len())
+            },
+            if widening.len() == 1 { "s" } else { "" },
+            if widening.len() == 1 { "s" } else { "" }
         );
         for change in &widening {
             outln!(
@@ -117,17 +132,25 @@ fn markdown(changes: &[Change]) {
                 change.change,
                 change.what
             );
+            if let Some(example) = &change.counterexample {
+                outln!("  e.g. `{}`", example.describe());
+            }
         }
         outln!();
     }
-    outln!("| | subject | change | what |\n|---|---|---|---|");
+    outln!("| | subject | change | what | for example |\n|---|---|---|---|---|");
     for change in changes {
         outln!(
-            "| {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} |",
             if change.widens { ":warning:" } else { "" },
             change.subject,
             change.change,
-            change.what.replace('|', "\\|")
+            change.what.replace('|', "\\|"),
+            change
+                .counterexample
+                .as_ref()
+                .map(|e| format!("`{}`", e.describe()))
+                .unwrap_or_default()
         );
     }
 }

@@ -6,31 +6,88 @@
 //! or loosened. `ward diff --fail-on widen` fails on those, so CI can ask for a second
 //! reviewer.
 
+mod rename;
+mod traffic;
+
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+use ward_lang::time::Timestamp;
 
-use crate::ir::{DetectIr, FlowIr, PolicyIr};
+use crate::ir::{DetectIr, PolicyIr};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Change {
-    /// `flow`, `profile`, `mitigation`, `parameter`, `detection`, `class`, `segment`,
-    /// `endpoint` (a service's or gateway's addresses or host).
+    /// `traffic` (what the flows allow), `flow` (declarations rewritten without changing
+    /// it), `profile`, `mitigation`, `parameter`, `detection`, `class`, `segment`,
+    /// `endpoint` (a service's or gateway's name, addresses or host).
     pub subject: &'static str,
-    /// `opened`, `closed`, `raised`, `lowered`, `added`, `dropped`, `changed`, `removed`,
-    /// `loosened`, `tightened`.
+    /// `widened`, `narrowed`, `rewritten`, `raised`, `lowered`, `added`, `dropped`,
+    /// `changed`, `removed`, `renamed`, `loosened`, `tightened`.
     pub change: &'static str,
-    /// What changed, in a line: "`lamp -> cloud : tcp/443` (lamp.ward:12)".
+    /// What changed, in a line: "`lamp -> cloud` tcp/444-450: allowed by ...".
     pub what: String,
     pub widens: bool,
+    /// For a change in traffic: one connection that NEW allows and OLD refused (widened), or
+    /// the reverse (narrowed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub counterexample: Option<Counterexample>,
+    /// The declarations of OLD behind it (those that allowed what is narrowed, or those
+    /// rewritten), with their source lines.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub old: Vec<String>,
+    /// The declarations of NEW behind it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub new: Vec<String>,
 }
 
-fn flow_key(flow: &FlowIr) -> String {
-    let mut key = flow.describe();
-    if flow.action != "send" {
-        key.push_str(&format!(" {{ action = {} }}", flow.action));
+/// One connection: from an endpoint to another, by protocol and port, carrying an
+/// operation, opened at a moment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Counterexample {
+    pub from: String,
+    pub to: String,
+    /// An address the connection comes from and one it goes to, when the endpoints have
+    /// addresses (a class's segment, a service's address).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub destination: Option<String>,
+    /// `tcp`, `udp`, `icmp`, `icmpv6`, or `gre` standing for every other protocol.
+    pub protocol: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    pub operation: String,
+    /// When the connection is opened (UTC): the diff's `now`, or a flow's end after it.
+    pub at: String,
+}
+
+impl Counterexample {
+    /// `lamp (10.0.1.1) -> cloud (192.0.2.7) tcp/444 { action = send } at 2026-12-02`.
+    pub fn describe(&self) -> String {
+        let place = |name: &str, address: &Option<String>| match address {
+            Some(address) => format!("{name} ({address})"),
+            None => name.to_string(),
+        };
+        let port = self.port.map(|p| format!("/{p}")).unwrap_or_default();
+        format!(
+            "{} -> {} {}{port} {{ action = {} }} at {}",
+            place(&self.from, &self.source),
+            place(&self.to, &self.destination),
+            self.protocol,
+            self.operation,
+            self.at
+        )
     }
-    key
+}
+
+/// A moment as the language writes it: a date at midnight, else to the second.
+fn moment(unix: i64) -> String {
+    if unix.rem_euclid(86_400) == 0 {
+        Timestamp::day_of(unix).to_string()
+    } else {
+        Timestamp::at(unix).to_string()
+    }
 }
 
 fn detection_looser(old: &DetectIr, new: &DetectIr) -> Option<bool> {
@@ -82,41 +139,47 @@ fn seconds(value: i64) -> String {
     crate::semantic::show_duration(value.saturating_mul(1000))
 }
 
-pub fn diff(old: &PolicyIr, new: &PolicyIr) -> Vec<Change> {
+/// The changes from OLD to NEW, with time-limited flows judged from `now` on (seconds since
+/// 1970, UTC): a flow that ended before it allows nothing.
+pub fn diff(old: &PolicyIr, new: &PolicyIr, now: i64) -> Vec<Change> {
     let mut changes = Vec::new();
 
-    // Flows.
-    let old_flows: BTreeMap<String, &FlowIr> = old.flows.iter().map(|f| (flow_key(f), f)).collect();
-    let new_flows: BTreeMap<String, &FlowIr> = new.flows.iter().map(|f| (flow_key(f), f)).collect();
-    for (key, flow) in &new_flows {
-        if !old_flows.contains_key(key) {
-            changes.push(Change {
-                subject: "flow",
-                change: "opened",
-                what: format!("`{key}` ({}:{})", flow.origin.file, flow.origin.line),
-                widens: true,
-            });
-        }
+    // Classes and endpoints renamed: their traffic is compared under the new names.
+    let renamed = rename::renames(old, new);
+    for (before, after) in &renamed {
+        changes.push(Change {
+            subject: if old.class(before).is_some() {
+                "class"
+            } else {
+                "endpoint"
+            },
+            change: "renamed",
+            what: format!(
+                "`{before}` -> `{after}` (the same {})",
+                rename::identity(old, before).unwrap_or_default()
+            ),
+            ..Change::default()
+        });
     }
-    for (key, flow) in &old_flows {
-        if !new_flows.contains_key(key) {
-            changes.push(Change {
-                subject: "flow",
-                change: "closed",
-                what: format!("`{key}` (was {}:{})", flow.origin.file, flow.origin.line),
-                widens: false,
-            });
-        }
-    }
+    let old_name_of: BTreeMap<&str, &str> = renamed
+        .iter()
+        .map(|(before, after)| (after.as_str(), before.as_str()))
+        .collect();
+    changes.extend(traffic::traffic(old, new, &renamed, now));
 
     // Classes: profiles, mitigations, parameters.
     for class in &new.classes {
-        let Some(before) = old.class(&class.name) else {
+        let old_name = old_name_of
+            .get(class.name.as_str())
+            .copied()
+            .unwrap_or(&class.name);
+        let Some(before) = old.class(old_name) else {
             changes.push(Change {
                 subject: "class",
                 change: "added",
                 what: format!("`{}` with {}", class.name, class.profile_label()),
                 widens: false,
+                ..Change::default()
             });
             continue;
         };
@@ -132,6 +195,7 @@ pub fn diff(old: &PolicyIr, new: &PolicyIr) -> Vec<Change> {
                     class.profile_label()
                 ),
                 widens: !raised,
+                ..Change::default()
             });
         }
         for mitigation in &class.mitigations {
@@ -141,6 +205,7 @@ pub fn diff(old: &PolicyIr, new: &PolicyIr) -> Vec<Change> {
                     change: "added",
                     what: format!("`{}`: {} {}", class.name, mitigation.id, mitigation.title),
                     widens: false,
+                    ..Change::default()
                 }),
                 Some(previous) => {
                     for (param, value) in &mitigation.params {
@@ -159,6 +224,7 @@ pub fn diff(old: &PolicyIr, new: &PolicyIr) -> Vec<Change> {
                                     seconds(*value)
                                 ),
                                 widens: weaker,
+                                ..Change::default()
                             });
                         }
                     }
@@ -172,6 +238,7 @@ pub fn diff(old: &PolicyIr, new: &PolicyIr) -> Vec<Change> {
                     change: "dropped",
                     what: format!("`{}`: {} {}", class.name, mitigation.id, mitigation.title),
                     widens: true,
+                    ..Change::default()
                 });
             }
         }
@@ -186,16 +253,18 @@ pub fn diff(old: &PolicyIr, new: &PolicyIr) -> Vec<Change> {
                     class.segment.as_deref().unwrap_or("none")
                 ),
                 widens: false,
+                ..Change::default()
             });
         }
     }
     for class in &old.classes {
-        if new.class(&class.name).is_none() {
+        if new.class(&class.name).is_none() && !renamed.contains_key(&class.name) {
             changes.push(Change {
                 subject: "class",
                 change: "removed",
                 what: format!("`{}`", class.name),
                 widens: false,
+                ..Change::default()
             });
         }
     }
@@ -216,6 +285,7 @@ pub fn diff(old: &PolicyIr, new: &PolicyIr) -> Vec<Change> {
                 ),
                 // New addresses are reachable under the segment's flows.
                 widens: segment.subnets.iter().any(|s| !before.subnets.contains(s)),
+                ..Change::default()
             });
         }
     }
@@ -223,7 +293,11 @@ pub fn diff(old: &PolicyIr, new: &PolicyIr) -> Vec<Change> {
     // Services and gateways: where they are. A new address, or a new host name, is a new
     // place the flows to and from them reach.
     for endpoint in &new.endpoints {
-        let Some(before) = old.endpoint(&endpoint.name) else {
+        let old_name = old_name_of
+            .get(endpoint.name.as_str())
+            .copied()
+            .unwrap_or(&endpoint.name);
+        let Some(before) = old.endpoint(old_name) else {
             continue;
         };
         if before.addresses != endpoint.addresses {
@@ -241,6 +315,7 @@ pub fn diff(old: &PolicyIr, new: &PolicyIr) -> Vec<Change> {
                     .addresses
                     .iter()
                     .any(|a| !before.addresses.iter().any(|b| b.contains(*a))),
+                ..Change::default()
             });
         }
         if before.host != endpoint.host {
@@ -255,6 +330,7 @@ pub fn diff(old: &PolicyIr, new: &PolicyIr) -> Vec<Change> {
                     endpoint.host.as_deref().unwrap_or("none")
                 ),
                 widens: endpoint.host.is_some(),
+                ..Change::default()
             });
         }
     }
@@ -267,6 +343,7 @@ pub fn diff(old: &PolicyIr, new: &PolicyIr) -> Vec<Change> {
                 change: "added",
                 what: format!("`{}` for {}", rule.name, rule.threat),
                 widens: false,
+                ..Change::default()
             }),
             Some(before) => {
                 if let Some(looser) = detection_looser(before, rule) {
@@ -303,6 +380,7 @@ pub fn diff(old: &PolicyIr, new: &PolicyIr) -> Vec<Change> {
                         change: if looser { "loosened" } else { "tightened" },
                         what,
                         widens: looser,
+                        ..Change::default()
                     });
                 }
             }
@@ -315,6 +393,7 @@ pub fn diff(old: &PolicyIr, new: &PolicyIr) -> Vec<Change> {
                 change: "removed",
                 what: format!("`{}` for {}", rule.name, rule.threat),
                 widens: true,
+                ..Change::default()
             });
         }
     }

@@ -1,0 +1,289 @@
+//! The packet space of a policy: what every question of exact review ranges over.
+//!
+//! A policy allows traffic: a connection from one endpoint to another, by protocol and
+//! destination port, carrying an operation, opened at some moment. That space is large (two
+//! port-carrying protocols of 65,536 ports, every moment from now on), but every declared
+//! flow is a box in it with few edges, and every rule compiled from a flow is the same box.
+//! Between two edges nothing can tell two packets apart, so the space splits into finitely
+//! many cells, and deciding one point of each cell decides the whole space: that is how
+//! `ward diff` finds a concrete counterexample for each change in allowed traffic, and how
+//! translation validation proves the compiled ruleset and Cedar policies accept exactly what
+//! the flows declare.
+//!
+//! The cells of a pair of endpoints are the product of:
+//! - protocols: `tcp`, `udp`, `icmp`, `icmpv6`, and `other` (every other IP protocol: what a
+//!   flow without ports, or with `any`, also carries);
+//! - for `tcp` and `udp`, the port ranges cut at every edge of a flow's range (a flow on
+//!   443-450 and another on 445 give 0-442, 443-444, 445, 446-450, 451-65535);
+//! - the operations the flows name (`send` when none);
+//! - the moments from `now` on, cut at every flow's end (`until`) after `now`: what ended
+//!   before `now` is in no cell.
+//!
+//! The cells of several sets of flows (two versions of a policy, or a policy and what its
+//! compiled rules were read back as) are cut at the edges of all of them, so each set
+//! decides every cell alike.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use crate::ir::{FlowIr, PolicyIr, PortIr};
+
+/// Every protocol of the space, in the order cells are listed.
+pub const PROTOCOLS: [&str; 5] = ["tcp", "udp", "icmp", "icmpv6", "other"];
+
+/// One cell: traffic of one protocol, on a range of ports, carrying one operation, opened
+/// between two moments.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Cell {
+    pub protocol: &'static str,
+    /// Inclusive destination ports; `None` for a protocol without ports.
+    pub ports: Option<(u16, u16)>,
+    pub action: String,
+    /// From this moment (seconds since 1970, UTC; inclusive)...
+    pub start: i64,
+    /// ...to this one (exclusive); `None` is no end.
+    pub end: Option<i64>,
+}
+
+impl Cell {
+    /// The port that stands for the cell: its first.
+    pub fn port(&self) -> Option<u16> {
+        self.ports.map(|(low, _)| low)
+    }
+
+    /// `tcp/443`, `tcp/443-450`, `icmp`.
+    pub fn ports_text(&self) -> String {
+        match self.ports {
+            Some((low, high)) if low == high => format!("{}/{low}", self.protocol),
+            Some((low, high)) => format!("{}/{low}-{high}", self.protocol),
+            None => self.protocol.to_string(),
+        }
+    }
+}
+
+/// Whether a flow's port item carries `protocol` to `port`.
+pub fn port_covers(item: &PortIr, protocol: &str, port: Option<u16>) -> bool {
+    if item.protocol == "any" {
+        return true;
+    }
+    if item.protocol != protocol {
+        return false;
+    }
+    match (item.ports, port) {
+        (None, _) => true,
+        (Some((low, high)), Some(port)) => (low..=high).contains(&port),
+        (Some(_), None) => false,
+    }
+}
+
+/// Whether a flow (in its declared direction) allows a connection of `protocol` to `port`,
+/// carrying `action`, opened at `time`.
+pub fn covers(flow: &FlowIr, protocol: &str, port: Option<u16>, action: &str, time: i64) -> bool {
+    flow.action == action
+        && flow.until.is_none_or(|end| time < end)
+        && (flow.ports.is_empty() || flow.ports.iter().any(|p| port_covers(p, protocol, port)))
+}
+
+/// The flows of a policy by directed pair of endpoints: a `<->` flow is in both.
+pub fn directed(flows: &[FlowIr]) -> BTreeMap<(String, String), Vec<&FlowIr>> {
+    let mut out: BTreeMap<(String, String), Vec<&FlowIr>> = BTreeMap::new();
+    for flow in flows {
+        out.entry((flow.from.clone(), flow.to.clone()))
+            .or_default()
+            .push(flow);
+        if flow.bidirectional && flow.from != flow.to {
+            out.entry((flow.to.clone(), flow.from.clone()))
+                .or_default()
+                .push(flow);
+        }
+    }
+    out
+}
+
+/// The cells that tell apart every flow of `flows` (from one set or several), from `now` on.
+/// Cells are listed by operation, moment, protocol and port, so that neighbours in the list
+/// are neighbours in the space (a report merges them back into ranges).
+pub fn cells<'a>(flows: impl IntoIterator<Item = &'a FlowIr>, now: i64) -> Vec<Cell> {
+    // Edges: a range [low, high] cuts before `low` and after `high`.
+    let mut cuts: BTreeMap<&str, BTreeSet<u32>> = BTreeMap::new();
+    for protocol in ["tcp", "udp"] {
+        cuts.insert(protocol, BTreeSet::from([0, 65_536]));
+    }
+    let mut actions = BTreeSet::new();
+    let mut moments = BTreeSet::from([now]);
+    for flow in flows {
+        actions.insert(flow.action.clone());
+        if let Some(end) = flow.until
+            && end > now
+        {
+            moments.insert(end);
+        }
+        for item in &flow.ports {
+            if let (Some(edges), Some((low, high))) =
+                (cuts.get_mut(item.protocol.as_str()), item.ports)
+            {
+                edges.insert(u32::from(low));
+                edges.insert(u32::from(high) + 1);
+            }
+        }
+    }
+    let moments: Vec<i64> = moments.into_iter().collect();
+    let mut out = Vec::new();
+    for action in &actions {
+        for (i, &start) in moments.iter().enumerate() {
+            let end = moments.get(i + 1).copied();
+            for protocol in PROTOCOLS {
+                match cuts.get(protocol) {
+                    Some(edges) => {
+                        let edges: Vec<u32> = edges.iter().copied().collect();
+                        for pair in edges.windows(2) {
+                            // Edges are at most 65,536, so both ends fit a port.
+                            let (Ok(low), Ok(high)) =
+                                (u16::try_from(pair[0]), u16::try_from(pair[1] - 1))
+                            else {
+                                continue;
+                            };
+                            out.push(Cell {
+                                protocol,
+                                ports: Some((low, high)),
+                                action: action.clone(),
+                                start,
+                                end,
+                            });
+                        }
+                    }
+                    None => out.push(Cell {
+                        protocol,
+                        ports: None,
+                        action: action.clone(),
+                        start,
+                        end,
+                    }),
+                }
+            }
+        }
+    }
+    out
+}
+
+/// An address an endpoint's traffic comes from or goes to, in one family: a class's first
+/// segment host, a service's or gateway's first address; none for an endpoint known by host
+/// name only. For an endpoint that holds every address (`internet`), a documentation address
+/// (RFC 5737, RFC 3849) stands for a host out there, not `0.0.0.1`.
+pub fn example_address(ir: &PolicyIr, name: &str, v6: bool) -> Option<IpAddr> {
+    let all = ir.addresses_of(name);
+    let first = all.iter().find(|a| a.address.is_ipv6() == v6)?;
+    if first.len == 0 {
+        return Some(if v6 {
+            IpAddr::from([0x2001, 0xdb8, 0, 0, 0, 0, 0, 1])
+        } else {
+            IpAddr::from([192, 0, 2, 1])
+        });
+    }
+    Some(first.first_host())
+}
+
+/// The flows of `flows` that allow the traffic of `cell` (each alike on all of it).
+pub fn deciding<'a>(flows: &[&'a FlowIr], cell: &Cell) -> Vec<&'a FlowIr> {
+    flows
+        .iter()
+        .copied()
+        .filter(|f| covers(f, cell.protocol, cell.port(), &cell.action, cell.start))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::Origin;
+
+    fn flow(ports: &[(&str, Option<(u16, u16)>)], action: &str, until: Option<i64>) -> FlowIr {
+        FlowIr {
+            from: "a".into(),
+            to: "b".into(),
+            bidirectional: false,
+            ports: ports
+                .iter()
+                .map(|(protocol, ports)| PortIr {
+                    protocol: protocol.to_string(),
+                    ports: *ports,
+                })
+                .collect(),
+            action: action.into(),
+            via: None,
+            until,
+            origin: Origin::default(),
+        }
+    }
+
+    /// Every cell is decided alike by every flow at each of its ports: checked on its edges
+    /// and its middle, for overlapping ranges, a flow without ports and one that ends.
+    #[test]
+    fn every_flow_decides_a_cell_alike() {
+        let flows = [
+            flow(&[("tcp", Some((443, 450)))], "send", None),
+            flow(
+                &[("tcp", Some((445, 445))), ("udp", None)],
+                "send",
+                Some(2_000),
+            ),
+            flow(&[], "read", None),
+            flow(&[("any", None)], "send", Some(500)),
+        ];
+        let now = 1_000;
+        let cells = cells(&flows, now);
+        let tcp: Vec<String> = cells
+            .iter()
+            .filter(|c| c.protocol == "tcp" && c.action == "send" && c.start == now)
+            .map(Cell::ports_text)
+            .collect();
+        assert_eq!(
+            tcp,
+            [
+                "tcp/0-442",
+                "tcp/443-444",
+                "tcp/445",
+                "tcp/446-450",
+                "tcp/451-65535"
+            ]
+        );
+        // The flow that ended at 500 cuts nothing; the one ending at 2,000 does.
+        let moments: BTreeSet<(i64, Option<i64>)> =
+            cells.iter().map(|c| (c.start, c.end)).collect();
+        assert_eq!(
+            moments,
+            BTreeSet::from([(1_000, Some(2_000)), (2_000, None)])
+        );
+        for cell in &cells {
+            let samples: Vec<Option<u16>> = match cell.ports {
+                Some((low, high)) => vec![Some(low), Some(low + (high - low) / 2), Some(high)],
+                None => vec![None],
+            };
+            let times = [cell.start, cell.end.map_or(cell.start + 10_000, |e| e - 1)];
+            for flow in &flows {
+                let first = covers(flow, cell.protocol, cell.port(), &cell.action, cell.start);
+                for port in &samples {
+                    for time in times {
+                        assert_eq!(
+                            covers(flow, cell.protocol, *port, &cell.action, time),
+                            first,
+                            "{cell:?} at {port:?} {time}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn both_directions_of_a_two_way_flow() {
+        let mut two_way = flow(&[], "send", None);
+        two_way.bidirectional = true;
+        let pairs: Vec<(String, String)> = directed(std::slice::from_ref(&two_way))
+            .into_keys()
+            .collect();
+        assert_eq!(pairs, [("a".into(), "b".into()), ("b".into(), "a".into())]);
+    }
+}
