@@ -102,70 +102,122 @@ pub fn directed(flows: &[FlowIr]) -> BTreeMap<(String, String), Vec<&FlowIr>> {
     out
 }
 
-/// The cells that tell apart every flow of `flows` (from one set or several), from `now` on.
-/// Cells are listed by operation, moment, protocol and port, so that neighbours in the list
-/// are neighbours in the space (a report merges them back into ranges).
-pub fn cells<'a>(flows: impl IntoIterator<Item = &'a FlowIr>, now: i64) -> Vec<Cell> {
-    // Edges: a range [low, high] cuts before `low` and after `high`.
-    let mut cuts: BTreeMap<&str, BTreeSet<u32>> = BTreeMap::new();
-    for protocol in ["tcp", "udp"] {
-        cuts.insert(protocol, BTreeSet::from([0, 65_536]));
+/// The edges that cut the space into cells: where a port range starts and ends, the
+/// operations, the moments something ends. Gathered from flows, and from anything else that
+/// decides traffic by the same dimensions (the rules of a compiled ruleset).
+#[derive(Clone, Debug)]
+pub struct Edges {
+    ports: BTreeMap<&'static str, BTreeSet<u32>>,
+    actions: BTreeSet<String>,
+    moments: BTreeSet<i64>,
+    now: i64,
+}
+
+impl Edges {
+    /// No edge yet: from `now` on, every port of each protocol one cell.
+    pub fn new(now: i64) -> Edges {
+        Edges {
+            ports: ["tcp", "udp"]
+                .into_iter()
+                .map(|p| (p, BTreeSet::from([0, 65_536])))
+                .collect(),
+            actions: BTreeSet::new(),
+            moments: BTreeSet::from([now]),
+            now,
+        }
     }
-    let mut actions = BTreeSet::new();
-    let mut moments = BTreeSet::from([now]);
-    for flow in flows {
-        actions.insert(flow.action.clone());
-        if let Some(end) = flow.until
-            && end > now
-        {
-            moments.insert(end);
+
+    /// A range of ports of `protocol` decided alike (inclusive).
+    pub fn ports(&mut self, protocol: &str, low: u16, high: u16) {
+        if let Some(edges) = self.ports.get_mut(protocol) {
+            edges.insert(u32::from(low));
+            edges.insert(u32::from(high) + 1);
+        }
+    }
+
+    /// A moment something ends; one before `now` cuts nothing.
+    pub fn moment(&mut self, end: i64) {
+        if end > self.now {
+            self.moments.insert(end);
+        }
+    }
+
+    pub fn action(&mut self, action: &str) {
+        if !self.actions.contains(action) {
+            self.actions.insert(action.to_string());
+        }
+    }
+
+    /// A flow's edges: its ports, operation and end.
+    pub fn flow(&mut self, flow: &FlowIr) {
+        self.action(&flow.action);
+        self.traffic(flow);
+    }
+
+    /// A flow's edges but its operation, for what decides by packets alone (a firewall).
+    pub fn traffic(&mut self, flow: &FlowIr) {
+        if let Some(end) = flow.until {
+            self.moment(end);
         }
         for item in &flow.ports {
-            if let (Some(edges), Some((low, high))) =
-                (cuts.get_mut(item.protocol.as_str()), item.ports)
-            {
-                edges.insert(u32::from(low));
-                edges.insert(u32::from(high) + 1);
+            if let Some((low, high)) = item.ports {
+                self.ports(&item.protocol, low, high);
             }
         }
     }
-    let moments: Vec<i64> = moments.into_iter().collect();
-    let mut out = Vec::new();
-    for action in &actions {
-        for (i, &start) in moments.iter().enumerate() {
-            let end = moments.get(i + 1).copied();
-            for protocol in PROTOCOLS {
-                match cuts.get(protocol) {
-                    Some(edges) => {
-                        let edges: Vec<u32> = edges.iter().copied().collect();
-                        for pair in edges.windows(2) {
-                            // Edges are at most 65,536, so both ends fit a port.
-                            let (Ok(low), Ok(high)) =
-                                (u16::try_from(pair[0]), u16::try_from(pair[1] - 1))
-                            else {
-                                continue;
-                            };
-                            out.push(Cell {
-                                protocol,
-                                ports: Some((low, high)),
-                                action: action.clone(),
-                                start,
-                                end,
-                            });
+
+    /// The cells, listed by operation, moment, protocol and port, so that neighbours in the
+    /// list are neighbours in the space (a report merges them back into ranges). With no
+    /// operation named, the cells carry `send`.
+    pub fn cells(&self) -> Vec<Cell> {
+        let moments: Vec<i64> = self.moments.iter().copied().collect();
+        let send = BTreeSet::from(["send".to_string()]);
+        let actions = if self.actions.is_empty() {
+            &send
+        } else {
+            &self.actions
+        };
+        let mut out = Vec::new();
+        for action in actions {
+            for (i, &start) in moments.iter().enumerate() {
+                let end = moments.get(i + 1).copied();
+                for protocol in PROTOCOLS {
+                    let mut cell = |ports| {
+                        out.push(Cell {
+                            protocol,
+                            ports,
+                            action: action.clone(),
+                            start,
+                            end,
+                        })
+                    };
+                    let Some(edges) = self.ports.get(protocol) else {
+                        cell(None);
+                        continue;
+                    };
+                    let edges: Vec<u32> = edges.iter().copied().collect();
+                    for pair in edges.windows(2) {
+                        // Edges are at most 65,536, so both ends fit a port.
+                        if let (Ok(low), Ok(high)) =
+                            (u16::try_from(pair[0]), u16::try_from(pair[1] - 1))
+                        {
+                            cell(Some((low, high)));
                         }
                     }
-                    None => out.push(Cell {
-                        protocol,
-                        ports: None,
-                        action: action.clone(),
-                        start,
-                        end,
-                    }),
                 }
             }
         }
+        out
     }
-    out
+}
+
+/// The cells that tell apart every flow of `flows` (from one set or several), from `now` on.
+pub fn cells<'a>(flows: impl IntoIterator<Item = &'a FlowIr>, now: i64) -> Vec<Cell> {
+    let mut edges = Edges::new(now);
+    for flow in flows {
+        edges.flow(flow);
+    }
+    edges.cells()
 }
 
 /// An address an endpoint's traffic comes from or goes to, in one family: a class's first

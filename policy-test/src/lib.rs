@@ -7,3 +7,4 @@ pub mod coverage;
 pub mod explain;
 pub mod nft_eval;
 pub mod run;
+pub mod validate;

@@ -48,6 +48,9 @@ enum Element {
 #[derive(Clone, Debug, Default)]
 struct Set {
     elements: Vec<Element>,
+    /// `flags interval`: without it nft holds single addresses only, and refuses to load a
+    /// set given a prefix.
+    interval: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -297,6 +300,9 @@ impl Ruleset {
                     if inner == "}" {
                         break;
                     }
+                    if let Some(flags) = inner.strip_prefix("flags ") {
+                        set.interval = flags.split(',').any(|f| f.trim() == "interval");
+                    }
                     if let Some(list) = inner
                         .strip_prefix("elements = {")
                         .and_then(|l| l.strip_suffix('}'))
@@ -305,6 +311,16 @@ impl Ruleset {
                             set.elements.push(element(item)?);
                         }
                     }
+                }
+                if !set.interval
+                    && let Some(prefix) = set.elements.iter().find_map(|e| match e {
+                        Element::Prefix(address, len) => Some(format!("{address}/{len}")),
+                        Element::Address(_) => None,
+                    })
+                {
+                    return Err(format!(
+                        "set `{name}` holds the prefix {prefix} without `flags interval`: nft refuses to load it"
+                    ));
                 }
                 ruleset.sets.insert(name.to_string(), set);
             } else if let Some(name) = line
@@ -348,63 +364,79 @@ impl Ruleset {
         by_address || by_name
     }
 
+    /// Whether a match holds for a packet of a new connection.
+    fn holds(&self, m: &Match, packet: &Packet) -> bool {
+        match m {
+            // The packet comes from or goes to a segment, never loopback.
+            Match::Iif(_) => false,
+            // A new connection: neither established nor invalid.
+            Match::CtState(states) => states.iter().any(|s| s == "new"),
+            Match::Address { v6, source, set } => {
+                *v6 == packet.v6
+                    && if *source {
+                        self.in_set(set, packet.source, packet.source_endpoint.as_deref())
+                    } else {
+                        self.in_set(
+                            set,
+                            packet.destination,
+                            packet.destination_endpoint.as_deref(),
+                        )
+                    }
+            }
+            Match::Port {
+                protocol,
+                low,
+                high,
+            } => {
+                *protocol == packet.protocol
+                    && packet.port.is_some_and(|p| (*low..=*high).contains(&p))
+            }
+            Match::Protocol(protocol) => *protocol == packet.protocol,
+            Match::Literal {
+                v6,
+                source,
+                element,
+            } => {
+                let address = if *source {
+                    packet.source
+                } else {
+                    packet.destination
+                };
+                *v6 == packet.v6 && address.is_some_and(|a| contains(element, a))
+            }
+            Match::Before(end) => packet.time < *end,
+            Match::Never => false,
+        }
+    }
+
+    fn chain(&self, chain: &str) -> Result<&Chain, String> {
+        self.chains
+            .get(chain)
+            .ok_or_else(|| format!("the ruleset has no chain `{chain}`"))
+    }
+
     /// The verdict of a chain (`forward`, `input`) on a packet of a new connection.
     pub fn decide(&self, chain: &str, packet: &Packet) -> Result<Verdict, String> {
-        let chain_rules = self
-            .chains
-            .get(chain)
-            .ok_or_else(|| format!("the ruleset has no chain `{chain}`"))?;
-        'rules: for rule in &chain_rules.rules {
-            for m in &rule.matches {
-                let holds = match m {
-                    // The packet comes from or goes to a segment, never loopback.
-                    Match::Iif(_) => false,
-                    // A new connection: neither established nor invalid.
-                    Match::CtState(states) => states.iter().any(|s| s == "new"),
-                    Match::Address { v6, source, set } => {
-                        *v6 == packet.v6
-                            && if *source {
-                                self.in_set(set, packet.source, packet.source_endpoint.as_deref())
-                            } else {
-                                self.in_set(
-                                    set,
-                                    packet.destination,
-                                    packet.destination_endpoint.as_deref(),
-                                )
-                            }
-                    }
-                    Match::Port {
-                        protocol,
-                        low,
-                        high,
-                    } => {
-                        *protocol == packet.protocol
-                            && packet.port.is_some_and(|p| (*low..=*high).contains(&p))
-                    }
-                    Match::Protocol(protocol) => *protocol == packet.protocol,
-                    Match::Literal {
-                        v6,
-                        source,
-                        element,
-                    } => {
-                        let address = if *source {
-                            packet.source
-                        } else {
-                            packet.destination
-                        };
-                        *v6 == packet.v6 && address.is_some_and(|a| contains(element, a))
-                    }
-                    Match::Before(end) => packet.time < *end,
-                    Match::Never => false,
-                };
-                if !holds {
-                    continue 'rules;
-                }
+        let rules = self.chain(chain)?.rules.len();
+        self.decide_among(chain, &(0..rules).collect::<Vec<_>>(), packet)
+    }
+
+    /// The verdict of a chain on a packet, reading only the rules `rules` (in order): those
+    /// that `may_decide` says can match it, the others being known not to.
+    pub fn decide_among(
+        &self,
+        chain: &str,
+        rules: &[usize],
+        packet: &Packet,
+    ) -> Result<Verdict, String> {
+        let chain_rules = self.chain(chain)?;
+        for rule in rules.iter().filter_map(|&i| chain_rules.rules.get(i)) {
+            if rule.matches.iter().all(|m| self.holds(m, packet)) {
+                return Ok(Verdict {
+                    accepted: rule.accept,
+                    by: rule.comment.clone(),
+                });
             }
-            return Ok(Verdict {
-                accepted: rule.accept,
-                by: rule.comment.clone(),
-            });
         }
         Ok(Verdict {
             accepted: chain_rules.accept_by_default,
@@ -417,6 +449,158 @@ impl Ruleset {
                 }
             ),
         })
+    }
+}
+
+/// What translation validation asks of a ruleset beyond one packet's verdict: the addresses
+/// it decides by, and, for a pair of places, the few rules that can match traffic between
+/// them with the ports and ends they cut the packet space at. A ruleset of tens of thousands
+/// of rules is asked about hundreds of thousands of pairs: rules are found through the sets
+/// they name, never by reading every rule for every pair.
+pub struct ChainIndex {
+    /// Rules that name no set (read for every pair).
+    always: Vec<usize>,
+    /// Rules by the set their source address is in; those without one, by their destination's.
+    by_source: HashMap<String, Vec<usize>>,
+    by_destination: HashMap<String, Vec<usize>>,
+}
+
+impl Ruleset {
+    /// Every prefix and address the ruleset names, in its sets and its rules.
+    pub fn prefixes(&self) -> Vec<ward_compiler::prefix::Prefix> {
+        let as_prefix = |element: &Element| match element {
+            Element::Address(address) => ward_compiler::prefix::Prefix::host(*address),
+            Element::Prefix(address, len) => ward_compiler::prefix::Prefix::new(*address, *len),
+        };
+        let mut out: Vec<_> = self
+            .sets
+            .values()
+            .flat_map(|set| set.elements.iter().map(as_prefix))
+            .collect();
+        for chain in self.chains.values() {
+            for rule in &chain.rules {
+                for m in &rule.matches {
+                    if let Match::Literal { element, .. } = m {
+                        out.push(as_prefix(element));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The sets that hold an address, or (a run-time set, empty in the file) the endpoint.
+    pub fn sets_holding(
+        &self,
+        address: Option<IpAddr>,
+        endpoint: Option<&str>,
+    ) -> std::collections::BTreeSet<String> {
+        self.sets
+            .keys()
+            .filter(|set| self.in_set(set, address, endpoint))
+            .cloned()
+            .collect()
+    }
+
+    /// Every moment a rule's `meta time <` names.
+    pub fn moments(&self) -> Vec<i64> {
+        let mut out = Vec::new();
+        for chain in self.chains.values() {
+            for rule in &chain.rules {
+                for m in &rule.matches {
+                    if let Match::Before(end) = m {
+                        out.push(*end);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether the chain drops what no rule decides.
+    pub fn accepts_by_default(&self, chain: &str) -> Result<bool, String> {
+        Ok(self.chain(chain)?.accept_by_default)
+    }
+
+    pub fn index(&self, chain: &str) -> Result<ChainIndex, String> {
+        let mut index = ChainIndex {
+            always: Vec::new(),
+            by_source: HashMap::new(),
+            by_destination: HashMap::new(),
+        };
+        for (i, rule) in self.chain(chain)?.rules.iter().enumerate() {
+            // A rule that can match no new connection between two places is never read.
+            if rule.matches.iter().any(|m| {
+                matches!(m, Match::Never | Match::Iif(_))
+                    || matches!(m, Match::CtState(s) if !s.iter().any(|s| s == "new"))
+            }) {
+                continue;
+            }
+            let set = |source: bool| {
+                rule.matches.iter().find_map(|m| match m {
+                    Match::Address { source: s, set, .. } if *s == source => Some(set.clone()),
+                    _ => None,
+                })
+            };
+            match (set(true), set(false)) {
+                (Some(set), _) => index.by_source.entry(set).or_default().push(i),
+                (None, Some(set)) => index.by_destination.entry(set).or_default().push(i),
+                (None, None) => index.always.push(i),
+            }
+        }
+        Ok(index)
+    }
+
+    /// The rules of a chain, in order, that can match a packet between the two places
+    /// (`packet`'s addresses, in the sets `source_sets` and `destination_sets`), whatever
+    /// its protocol, port and time.
+    pub fn may_decide(
+        &self,
+        chain: &str,
+        index: &ChainIndex,
+        source_sets: &std::collections::BTreeSet<String>,
+        destination_sets: &std::collections::BTreeSet<String>,
+        packet: &Packet,
+    ) -> Result<Vec<usize>, String> {
+        let chain_rules = self.chain(chain)?;
+        let mut found: Vec<usize> = index.always.clone();
+        for set in source_sets {
+            found.extend(index.by_source.get(set).into_iter().flatten());
+        }
+        for set in destination_sets {
+            found.extend(index.by_destination.get(set).into_iter().flatten());
+        }
+        found.sort_unstable();
+        found.dedup();
+        found.retain(|&i| {
+            chain_rules.rules.get(i).is_some_and(|rule| {
+                rule.matches.iter().all(|m| match m {
+                    Match::Address { .. } | Match::Literal { .. } => self.holds(m, packet),
+                    _ => true,
+                })
+            })
+        });
+        Ok(found)
+    }
+
+    /// The ports and moments at which the rules `rules` of a chain decide differently.
+    pub fn edges(&self, chain: &str, rules: &[usize], edges: &mut ward_compiler::space::Edges) {
+        let Ok(chain_rules) = self.chain(chain) else {
+            return;
+        };
+        for rule in rules.iter().filter_map(|&i| chain_rules.rules.get(i)) {
+            for m in &rule.matches {
+                match m {
+                    Match::Port {
+                        protocol,
+                        low,
+                        high,
+                    } => edges.ports(protocol, *low, *high),
+                    Match::Before(end) => edges.moment(*end),
+                    _ => {}
+                }
+            }
+        }
     }
 }
 

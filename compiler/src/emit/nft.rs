@@ -319,7 +319,7 @@ fn syslog_flood_rules(ir: &PolicyIr) -> (Vec<String>, Vec<String>) {
 }
 
 /// The TCP port of a report URL: the one it names, else its scheme's.
-fn url_port(url: &str) -> Option<u16> {
+pub fn url_port(url: &str) -> Option<u16> {
     let (scheme, rest) = url.split_once("://")?;
     let authority = rest.split('/').next().unwrap_or_default();
     let authority = authority.rsplit('@').next().unwrap_or(authority);

@@ -1,0 +1,259 @@
+//! Translation validation: the example policies' compiled firewall and Cedar policies decide
+//! exactly what the policies say, and each kind of emitter bug (a port range one too wide, a
+//! set without its interval flag, chains' rules reordered, a rule or permit lost or
+//! widened) is caught with a counterexample.
+
+use std::path::Path;
+
+use ward_compiler::db::Policy;
+use ward_compiler::emit::{self, BuildOptions};
+use ward_compiler::ir::{PolicyIr, build_ir};
+use ward_policy_test::validate::{Compiled, Validation, validate};
+
+/// 2026-12-02, 00:00 UTC.
+const NOW: i64 = 1_796_169_600;
+
+fn example_policy() -> Policy {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies");
+    let mut policy = Policy::default();
+    for folder in ["home", "managed_home", "industrial", "managed_industrial"] {
+        let mut paths: Vec<_> = std::fs::read_dir(root.join(folder))
+            .expect("policy folder")
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "ward"))
+            .collect();
+        paths.sort();
+        for path in paths {
+            let text = std::fs::read_to_string(&path).expect("read");
+            let name = format!(
+                "{folder}/{}",
+                path.file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or_default()
+            );
+            policy.add_file(&name, text);
+        }
+    }
+    policy.set_now(NOW);
+    policy
+}
+
+struct Built {
+    ir: PolicyIr,
+    ruleset: String,
+    cedar: String,
+    schema: String,
+}
+
+fn build(policy: &Policy) -> Built {
+    let bundle =
+        emit::build(policy.db(), policy.workspace(), BuildOptions::default()).expect("builds");
+    let text = |path: &str| String::from_utf8(bundle.files[path].clone()).expect("text");
+    Built {
+        ir: build_ir(policy.db(), policy.workspace()),
+        ruleset: text("firewall/ruleset.nft"),
+        cedar: text("cedar/policy.cedar"),
+        schema: text("cedar/schema.cedarschema"),
+    }
+}
+
+fn check(built: &Built, ruleset: &str, cedar: &str) -> Result<Validation, String> {
+    validate(
+        &built.ir,
+        &Compiled {
+            ruleset,
+            cedar_policies: cedar,
+            cedar_schema: &built.schema,
+        },
+        NOW,
+    )
+}
+
+#[test]
+fn the_example_policies_compile_to_exactly_what_they_say() {
+    let built = build(&example_policy());
+    let validation = check(&built, &built.ruleset, &built.cedar).expect("validates");
+    let shown: Vec<String> = validation.mismatches.iter().map(|m| m.describe()).collect();
+    assert!(
+        validation.holds(),
+        "{shown:#?} and {} more",
+        validation.more
+    );
+    assert!(validation.firewall_pairs > 100, "{validation:?}");
+    assert!(validation.firewall_cells > validation.firewall_pairs);
+    assert!(validation.cedar_requests > 10, "{validation:?}");
+}
+
+/// Each mutation of the ruleset must be caught: `(what, from, to)`.
+fn caught(built: &Built, what: &str, from: &str, to: &str) -> Validation {
+    assert_ne!(from, to);
+    assert!(
+        built.ruleset.contains(from),
+        "{what}: the ruleset has no `{from}`"
+    );
+    let mutated = built.ruleset.replacen(from, to, 1);
+    let validation = check(built, &mutated, &built.cedar).expect("validates");
+    assert!(!validation.holds(), "{what} was not caught");
+    validation
+}
+
+#[test]
+fn a_range_one_port_too_wide_is_caught_on_that_port() {
+    let built = build(&example_policy());
+    let validation = caught(
+        &built,
+        "a port range widened by one",
+        "tcp dport 8883 accept comment \"managed_home/door_lock.ward",
+        "tcp dport 8883-8884 accept comment \"managed_home/door_lock.ward",
+    );
+    let first = &validation.mismatches[0];
+    assert_eq!(
+        (
+            first.layer,
+            first.protocol.as_str(),
+            first.port,
+            first.actual,
+            first.expected
+        ),
+        ("firewall", "tcp", Some(8884), true, false),
+        "{}",
+        first.describe()
+    );
+}
+
+#[test]
+fn a_lost_accept_rule_is_caught_with_the_flow_it_served() {
+    let built = build(&example_policy());
+    let line = built
+        .ruleset
+        .lines()
+        .find(|l| l.contains("accept comment \"home/banana_button.ward:40"))
+        .expect("the banana button's rule");
+    let validation = caught(&built, "a rule lost", line, "");
+    let first = &validation.mismatches[0];
+    assert!(first.expected && !first.actual, "{}", first.describe());
+    assert_eq!(first.port, Some(443));
+    assert!(
+        first
+            .declared
+            .iter()
+            .any(|d| d.contains("banana_button.ward:40")),
+        "{}",
+        first.describe()
+    );
+}
+
+#[test]
+fn a_set_without_its_interval_flag_does_not_load() {
+    let built = build(&example_policy());
+    let set = built
+        .ruleset
+        .find("set e4_banana_button {")
+        .expect("the button's set");
+    let mut mutated = built.ruleset.clone();
+    let flag = mutated[set..].find("    flags interval\n").expect("flag") + set;
+    mutated.replace_range(flag..flag + "    flags interval\n".len(), "");
+    let error = check(&built, &mutated, &built.cedar).expect_err("refused");
+    assert!(
+        error.contains("e4_banana_button") && error.contains("flags interval"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_set_holding_one_address_too_many_is_caught_at_that_address() {
+    let built = build(&example_policy());
+    let validation = caught(
+        &built,
+        "a set widened",
+        "elements = { 192.168.10.0/28 }",
+        "elements = { 192.168.10.0/27 }",
+    );
+    let first = &validation.mismatches[0];
+    assert!(first.actual && !first.expected, "{}", first.describe());
+    // The counterexample comes from the addresses the set gained (the plugs' segment).
+    assert!(
+        first.from.starts_with("192.168.10.1"),
+        "{}",
+        first.describe()
+    );
+}
+
+#[test]
+fn lower_to_higher_drops_moved_after_the_accepts_are_caught() {
+    let mut policy = example_policy();
+    // A flow to the internet from a lower-level segment: only the lower-to-higher drops keep
+    // it from the higher segments' addresses.
+    policy.add_file(
+        "extra.ward",
+        "flow front_door_lock -> internet : tcp/443 { via = home_hub, because = \"the vendor's mirrors\" }\n",
+    );
+    let built = build(&policy);
+    assert!(
+        check(&built, &built.ruleset, &built.cedar)
+            .expect("validates")
+            .holds()
+    );
+    let forward = built.ruleset.find("chain forward {").expect("forward");
+    let drops: Vec<&str> = built.ruleset[forward..]
+        .lines()
+        .filter(|l| l.contains("lower to higher"))
+        .collect();
+    assert!(!drops.is_empty());
+    let mut mutated = built.ruleset.clone();
+    for line in &drops {
+        mutated = mutated.replacen(&format!("{line}\n"), "", 1);
+    }
+    let end = forward + mutated[forward..].find("\n  }").expect("end of forward");
+    mutated.insert_str(end, &format!("\n{}", drops.join("\n")));
+    let validation = check(&built, &mutated, &built.cedar).expect("validates");
+    assert!(!validation.holds(), "reordering was not caught");
+    let first = &validation.mismatches[0];
+    assert!(first.actual && !first.expected, "{}", first.describe());
+    assert!(
+        first.from.contains("front_door_lock"),
+        "{}",
+        first.describe()
+    );
+}
+
+#[test]
+fn a_permit_for_another_operation_is_caught() {
+    let built = build(&example_policy());
+    let mutated = built.cedar.replacen(
+        "action == Action::\"order\"",
+        "action in [Action::\"order\", Action::\"report\"]",
+        1,
+    );
+    assert_ne!(mutated, built.cedar);
+    let validation = check(&built, &built.ruleset, &mutated).expect("validates");
+    let first = validation.mismatches.first().expect("caught");
+    assert_eq!(first.layer, "cedar");
+    assert_eq!(first.operation.as_deref(), Some("report"));
+    assert!(first.actual && !first.expected, "{}", first.describe());
+}
+
+#[test]
+fn a_permit_that_outlives_its_flow_is_caught_after_the_end() {
+    let mut policy = example_policy();
+    policy.add_file(
+        "extra.ward",
+        "flow plug_cloud -> smart_plug : tcp/8443 { action = configure, until = 2027-01-31 }\n",
+    );
+    let built = build(&policy);
+    assert!(
+        check(&built, &built.ruleset, &built.cedar)
+            .expect("validates")
+            .holds()
+    );
+    let end = "context.now < 1801353600";
+    assert!(built.cedar.contains(end), "{}", built.cedar);
+    let mutated = built.cedar.replacen(end, "context.now < 1803945600", 1);
+    let validation = check(&built, &built.ruleset, &mutated).expect("validates");
+    let first = validation.mismatches.first().expect("caught");
+    assert_eq!(
+        (first.layer, first.at, first.actual),
+        ("cedar", 1_801_353_600, true)
+    );
+}
