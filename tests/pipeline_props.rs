@@ -144,6 +144,43 @@ fn pipeline(text: &str) -> Result<Outcome, String> {
     ward_policy_test::run::run_prepared(&policy, &prepared, None)
         .map_err(|e| format!("ward test: {e}"))?;
 
+    // Translation validation: the compiled firewall and Cedar decide exactly what the
+    // policy says, on the pairs it chooses and on every pair.
+    let text_of = |path: &str| {
+        bundle
+            .files
+            .get(path)
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .ok_or(format!("build: no {path}"))
+    };
+    let (nft_text, cedar_text, schema_text) = (
+        text_of("firewall/ruleset.nft")?,
+        text_of("cedar/policy.cedar")?,
+        text_of("cedar/schema.cedarschema")?,
+    );
+    let compiled = ward_policy_test::validate::Compiled {
+        ruleset: &nft_text,
+        cedar_policies: &cedar_text,
+        cedar_schema: &schema_text,
+    };
+    let ir_now = ward_compiler::ir::build_ir(policy.db(), policy.workspace());
+    for exhaustive in [false, true] {
+        let validation = ward_policy_test::validate::validate_pairs(
+            &ir_now,
+            &compiled,
+            policy.now(),
+            exhaustive,
+        )
+        .map_err(|e| format!("validation: {e}"))?;
+        if !validation.holds() {
+            let shown: Vec<String> = validation.mismatches.iter().map(|m| m.describe()).collect();
+            return Err(format!(
+                "translation validation (every pair: {exhaustive}):\n{}",
+                shown.join("\n")
+            ));
+        }
+    }
+
     let manifest = ward_compiler::bundle::sign::check_manifest(&bundle)
         .map_err(|e| format!("manifest: {e}"))?;
     let ir_bytes = bundle.files.get("ir.cbor").ok_or("build: no ir.cbor")?;

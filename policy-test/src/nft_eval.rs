@@ -460,9 +460,28 @@ impl Ruleset {
 pub struct ChainIndex {
     /// Rules that name no set (read for every pair).
     always: Vec<usize>,
+    /// The places each accept rule can admit traffic between: its source and destination
+    /// sets (`None`: any address), and whether it names an address literally.
+    pub accepts: Vec<AcceptScope>,
     /// Rules by the set their source address is in; those without one, by their destination's.
     by_source: HashMap<String, Vec<usize>>,
     by_destination: HashMap<String, Vec<usize>>,
+}
+
+impl ChainIndex {
+    /// Whether a rule of the chain decides by the source's set.
+    pub fn names_sources(&self) -> bool {
+        !self.by_source.is_empty()
+    }
+}
+
+/// Where an accept rule can admit traffic: between the addresses of its source set and those
+/// of its destination set (`None`: any), or, with a literal address, anywhere it says.
+#[derive(Clone, Debug)]
+pub struct AcceptScope {
+    pub source: Option<String>,
+    pub destination: Option<String>,
+    pub literal: bool,
 }
 
 impl Ruleset {
@@ -525,6 +544,7 @@ impl Ruleset {
     pub fn index(&self, chain: &str) -> Result<ChainIndex, String> {
         let mut index = ChainIndex {
             always: Vec::new(),
+            accepts: Vec::new(),
             by_source: HashMap::new(),
             by_destination: HashMap::new(),
         };
@@ -542,6 +562,16 @@ impl Ruleset {
                     _ => None,
                 })
             };
+            if rule.accept {
+                index.accepts.push(AcceptScope {
+                    source: set(true),
+                    destination: set(false),
+                    literal: rule
+                        .matches
+                        .iter()
+                        .any(|m| matches!(m, Match::Literal { .. })),
+                });
+            }
             match (set(true), set(false)) {
                 (Some(set), _) => index.by_source.entry(set).or_default().push(i),
                 (None, Some(set)) => index.by_destination.entry(set).or_default().push(i),

@@ -120,13 +120,22 @@ fn protocol_matches(ports: &[PortIr], v6: bool) -> Vec<String> {
         .collect()
 }
 
-/// The accept rules of one direction of a flow.
+/// The base chain a rule goes to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Chain {
+    Input,
+    Forward,
+    Output,
+}
+
+/// The accept rules of one direction of a flow, in `chain`.
 fn flow_rules(
     ir: &PolicyIr,
     inventory: Option<&Inventory>,
     flow: &FlowIr,
     from: &str,
     to: &str,
+    chain: Chain,
     out: &mut Vec<String>,
 ) {
     for v6 in [false, true] {
@@ -137,8 +146,10 @@ fn flow_rules(
         }
         let family = if v6 { "ip6" } else { "ip" };
         // What the gateway itself sends (`output`) leaves from whichever of its addresses
-        // faces the destination: the rule names the destination only.
-        let source = if ir.endpoint(from).is_some_and(|e| e.kind == "gateway") {
+        // faces the destination: the rule names the destination only. Anywhere else the
+        // source is named, a gateway's too: in `input`, a rule without it would admit
+        // anyone to the port.
+        let source = if chain == Chain::Output {
             String::new()
         } else {
             format!("{family} saddr @{} ", set_name(v6, from))
@@ -509,14 +520,23 @@ fn ruleset_for(ir: &PolicyIr, inventory: Option<&Inventory>, raised: &Raised) ->
         }
         for (from, to) in directions {
             let is_gateway = |name: &str| ir.endpoint(name).is_some_and(|e| e.kind == "gateway");
-            let rules = if is_gateway(to) {
-                &mut input
-            } else if is_gateway(from) {
-                &mut output
-            } else {
-                &mut forward
-            };
-            flow_rules(ir, inventory, flow, from, to, rules);
+            match (is_gateway(from), is_gateway(to)) {
+                // Between two gateways: the sender's `output` lets it leave, and the
+                // receiver's `input` admits it from the sender's addresses only.
+                (true, true) => {
+                    flow_rules(ir, inventory, flow, from, to, Chain::Output, &mut output);
+                    flow_rules(ir, inventory, flow, from, to, Chain::Input, &mut input);
+                }
+                (false, true) => {
+                    flow_rules(ir, inventory, flow, from, to, Chain::Input, &mut input)
+                }
+                (true, false) => {
+                    flow_rules(ir, inventory, flow, from, to, Chain::Output, &mut output)
+                }
+                (false, false) => {
+                    flow_rules(ir, inventory, flow, from, to, Chain::Forward, &mut forward)
+                }
+            }
         }
     }
     pava_syslog_rules(ir, inventory, &mut input);

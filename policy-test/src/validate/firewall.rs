@@ -71,11 +71,11 @@ impl Tally {
 }
 
 impl Firewall<'_> {
-    /// The flows from one of A's endpoints to one of B's.
-    fn flows_between(&self, a: &Region, b: &Region) -> Vec<&FlowIr> {
+    /// The flows from one of `sources` to one of B's destinations.
+    fn flows_between(&self, sources: &[String], b: &Region) -> Vec<&FlowIr> {
         let mut out = Vec::new();
-        for from in &a.owners {
-            for to in &b.owners {
+        for from in sources {
+            for to in b.destinations() {
                 if let Some(flows) = self.flows.get(&(from.clone(), to.clone())) {
                     out.extend(flows.iter().copied());
                 }
@@ -84,7 +84,7 @@ impl Firewall<'_> {
         out
     }
 
-    /// The policy's verdict on a cell's packet, with the flows that allow it.
+    /// The policy's verdict on a cell's packet in one chain, with the flows that allow it.
     fn expected(
         &self,
         chain: &str,
@@ -115,7 +115,9 @@ impl Firewall<'_> {
         if !allowing.is_empty() {
             return (true, allowing);
         }
-        let operators = chain == "output" && b.outside && !self.outbound_declared;
+        // The gateway reaches what is outside the policy, and other gateways, unless the
+        // policy states its outbound traffic.
+        let operators = chain == "output" && (b.outside || b.gateway) && !self.outbound_declared;
         (operators, Vec::new())
     }
 
@@ -149,7 +151,20 @@ impl Firewall<'_> {
             (true, false) => &["output"],
             (false, false) => &["forward"],
         };
-        let flows = self.flows_between(a, b);
+        // Who sends, per chain: the gateway itself leaves by `output`; everywhere else the
+        // source is judged by its address.
+        let senders = |chain: &str| -> &[String] {
+            if chain == "output" {
+                &a.gateways
+            } else {
+                &a.owners
+            }
+        };
+        let flows_of: Vec<Vec<&FlowIr>> = chains
+            .iter()
+            .map(|chain| self.flows_between(senders(chain), b))
+            .collect();
+        let flows: Vec<&FlowIr> = flows_of.iter().flatten().copied().collect();
         let probe = Self::packet(a, b, "tcp", None, self.now);
         let mut edges = Edges::new(self.now);
         for &end in moments {
@@ -187,8 +202,16 @@ impl Firewall<'_> {
                     break;
                 }
             }
-            let chain = chains.last().copied().unwrap_or("forward");
-            let (expected, allowing) = self.expected(chain, a, b, &flows, &cell);
+            // Allowed when every chain the packet passes allows it.
+            let mut expected = true;
+            let mut allowing = Vec::new();
+            for (chain, flows) in chains.iter().zip(&flows_of) {
+                let (yes, why) = self.expected(chain, a, b, flows, &cell);
+                expected &= yes;
+                allowing.extend(why);
+            }
+            allowing.sort();
+            allowing.dedup();
             if accepted != expected {
                 tally.push(Mismatch {
                     layer: "firewall",

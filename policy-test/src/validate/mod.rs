@@ -167,9 +167,171 @@ pub struct Compiled<'a> {
     pub cedar_schema: &'a str,
 }
 
+/// Where a checked connection comes from: a region, or, for the gateway's own traffic
+/// (`output`), the gateways of the bundle together.
+enum Side {
+    Region(usize),
+    Gateways(regions::Region, BTreeSet<String>),
+}
+
+/// The pairs of regions whose traffic must be decided cell by cell: those a flow joins, and
+/// those an accept rule can admit traffic between. Between any other two regions of
+/// `forward` or `input`, no rule can accept (the chain drops) and no flow allows: they agree
+/// without asking. The gateway's own traffic (`output`, whose rules name only the
+/// destination: every gateway of a bundle loads the same ruleset) is decided from the
+/// gateways together to every region. A chain that accepts by default, or an accept rule
+/// that names no set, is checked on every pair.
+fn pairs(
+    regions: &[regions::Region],
+    sets: &[BTreeSet<String>],
+    flows: &BTreeMap<(String, String), Vec<&FlowIr>>,
+    ruleset: &Ruleset,
+    indexes: &BTreeMap<&'static str, crate::nft_eval::ChainIndex>,
+) -> Result<Vec<(Side, usize)>, String> {
+    let mut by_owner: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    let mut by_set: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, region) in regions.iter().enumerate() {
+        for owner in &region.owners {
+            by_owner.entry(owner).or_default().push(i);
+        }
+        for set in &sets[i] {
+            by_set.entry(set).or_default().push(i);
+        }
+    }
+    let chain_of = |a: &regions::Region, b: &regions::Region| match (a.gateway, b.gateway) {
+        (_, true) => "input",
+        (true, false) => "output",
+        (false, false) => "forward",
+    };
+    let comparable = comparable;
+    let all: Vec<usize> = (0..regions.len()).collect();
+    let mut found: BTreeSet<(usize, usize)> = BTreeSet::new();
+    for (from, to) in flows.keys() {
+        for &i in by_owner.get(from.as_str()).into_iter().flatten() {
+            for &j in by_owner.get(to.as_str()).into_iter().flatten() {
+                found.insert((i, j));
+            }
+        }
+    }
+    for chain in ["forward", "input"] {
+        let Some(index) = indexes.get(chain) else {
+            continue;
+        };
+        let everywhere = ruleset.accepts_by_default(chain)?
+            || index.accepts.iter().any(|scope| {
+                scope.literal || (scope.source.is_none() && scope.destination.is_none())
+            });
+        if everywhere {
+            for &i in &all {
+                for &j in &all {
+                    if chain_of(&regions[i], &regions[j]) == chain {
+                        found.insert((i, j));
+                    }
+                }
+            }
+            continue;
+        }
+        for scope in &index.accepts {
+            let holding = |set: &Option<String>| match set {
+                Some(set) => by_set.get(set.as_str()).cloned().unwrap_or_default(),
+                None => all.clone(),
+            };
+            for i in holding(&scope.source) {
+                for &j in &holding(&scope.destination) {
+                    found.insert((i, j));
+                }
+            }
+        }
+    }
+    let mut out: Vec<(Side, usize)> = found
+        .into_iter()
+        .filter(|&(i, j)| {
+            comparable(&regions[i], &regions[j]) && chain_of(&regions[i], &regions[j]) != "output"
+        })
+        .map(|(i, j)| (Side::Region(i), j))
+        .collect();
+    // The gateways' own traffic.
+    let gateways: Vec<String> = regions
+        .iter()
+        .flat_map(|r| r.gateways.iter().cloned())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let names_sources = indexes.get("output").is_some_and(|i| i.names_sources());
+    for v6 in [false, true] {
+        let senders: Vec<usize> = all
+            .iter()
+            .copied()
+            .filter(|&i| regions[i].gateway && regions[i].v6 == v6 && regions[i].address.is_some())
+            .collect();
+        // One stands for all, unless a rule of `output` tells them apart.
+        let senders = if names_sources {
+            senders
+        } else {
+            senders.into_iter().take(1).collect()
+        };
+        for i in senders {
+            let mut together = regions[i].clone();
+            together.gateways = gateways.clone();
+            for &j in &all {
+                if comparable(&together, &regions[j]) && !regions[j].gateway {
+                    out.push((Side::Gateways(together.clone(), sets[i].clone()), j));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Whether traffic between two regions passes the firewall: of one family, one of them at an
+/// address, and not a gateway's traffic to its own address (which stays on loopback).
+fn comparable(a: &regions::Region, b: &regions::Region) -> bool {
+    a.v6 == b.v6
+        && (a.address.is_some() || b.address.is_some())
+        && !(a.gateway && b.gateway && a.address == b.address)
+}
+
+/// Every pair of regions of a family; the gateways' own traffic from each gateway, speaking
+/// for them all.
+fn every_pair(regions: &[regions::Region], sets: &[BTreeSet<String>]) -> Vec<(Side, usize)> {
+    let gateways: Vec<String> = regions
+        .iter()
+        .flat_map(|r| r.gateways.iter().cloned())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut out = Vec::new();
+    for (i, a) in regions.iter().enumerate() {
+        for (j, b) in regions.iter().enumerate() {
+            if !comparable(a, b) {
+                continue;
+            }
+            if a.gateway && !b.gateway {
+                let mut together = a.clone();
+                together.gateways = gateways.clone();
+                out.push((Side::Gateways(together, sets[i].clone()), j));
+            } else {
+                out.push((Side::Region(i), j));
+            }
+        }
+    }
+    out
+}
+
 /// Validates a bundle's firewall and Cedar policies against its IR, as of `now` and after:
 /// time-limited flows are checked on both sides of their ends.
 pub fn validate(ir: &PolicyIr, compiled: &Compiled, now: i64) -> Result<Validation, String> {
+    validate_pairs(ir, compiled, now, false)
+}
+
+/// `validate`, with the firewall checked on every pair of regions (and every gateway on its
+/// own) when `exhaustive`: what tests compare the chosen pairs against.
+pub fn validate_pairs(
+    ir: &PolicyIr,
+    compiled: &Compiled,
+    now: i64,
+    exhaustive: bool,
+) -> Result<Validation, String> {
     let ruleset = Ruleset::parse(compiled.ruleset)?;
     let mut flows_all: Vec<FlowIr> = ir.flows.clone();
     flows_all.extend(implied_flows(ir));
@@ -201,13 +363,24 @@ pub fn validate(ir: &PolicyIr, compiled: &Compiled, now: i64) -> Result<Validati
         indexes.insert(chain, ruleset.index(chain)?);
     }
     let mut tally = firewall::Tally::default();
-    for (i, a) in regions.iter().enumerate() {
-        for (j, b) in regions.iter().enumerate() {
-            if a.v6 != b.v6 || (a.address.is_none() && b.address.is_none()) {
-                continue;
-            }
-            checker.pair(a, b, (&sets[i], &sets[j]), &indexes, &moments, &mut tally)?;
-        }
+    let chosen = if exhaustive {
+        every_pair(&regions, &sets)
+    } else {
+        pairs(&regions, &sets, &flows, &ruleset, &indexes)?
+    };
+    for (a, b) in chosen {
+        let (a, sets_a) = match &a {
+            Side::Region(i) => (&regions[*i], &sets[*i]),
+            Side::Gateways(region, sets) => (region, sets),
+        };
+        checker.pair(
+            a,
+            &regions[b],
+            (sets_a, &sets[b]),
+            &indexes,
+            &moments,
+            &mut tally,
+        )?;
     }
     let mut validation = Validation {
         firewall_pairs: tally.pairs,

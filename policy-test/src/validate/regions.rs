@@ -22,11 +22,13 @@ pub struct Region {
     pub address: Option<IpAddr>,
     /// The endpoint a run-time set is named for (a service known by host name).
     pub named: Option<String>,
-    /// The endpoints whose traffic comes from or goes to the region: the classes of the
-    /// segments that hold it, services and gateways at it, `internet`. A gateway's own address
-    /// is the gateway's alone: traffic to it is for the gateway, not for the segment around
-    /// it.
+    /// The endpoints whose addresses hold the region: the classes of the segments that hold
+    /// it, services and gateways at it, `internet`. Traffic from the region is theirs (the
+    /// firewall judges a source by its address).
     pub owners: Vec<String>,
+    /// The gateways at the region's address: traffic to it is for them alone (the gateway
+    /// consumes it, whatever segment's subnet the address is in).
+    pub gateways: Vec<String>,
     /// Whether the region is a gateway's own address.
     pub gateway: bool,
     /// Whether no endpoint holds it but those that hold every address (`internet`): the rest
@@ -37,6 +39,15 @@ pub struct Region {
 }
 
 impl Region {
+    /// The endpoints traffic to the region is for: its gateways, else its owners.
+    pub fn destinations(&self) -> &[String] {
+        if self.gateways.is_empty() {
+            &self.owners
+        } else {
+            &self.gateways
+        }
+    }
+
     /// `10.9.1.1 (sensor, internet)`.
     pub fn describe(&self) -> String {
         let place = match (&self.address, &self.named) {
@@ -206,14 +217,8 @@ fn place(ir: &PolicyIr, v6: bool, at: Option<IpAddr>, named: Option<String>) -> 
         .filter(|o| ir.endpoint(o).is_some_and(|e| e.kind == "gateway"))
         .cloned()
         .collect();
-    let gateway = !gateways.is_empty();
     let outside = owners.is_empty() && named.is_none();
-    let mut owners = if gateway {
-        gateways
-    } else {
-        owners.extend(everywhere);
-        owners
-    };
+    owners.extend(everywhere);
     owners.sort();
     owners.dedup();
     Region {
@@ -221,7 +226,8 @@ fn place(ir: &PolicyIr, v6: bool, at: Option<IpAddr>, named: Option<String>) -> 
         address: at,
         named,
         owners,
-        gateway,
+        gateway: !gateways.is_empty(),
+        gateways,
         outside,
         levels,
     }
