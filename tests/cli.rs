@@ -350,6 +350,12 @@ fn keygen_build_sign_and_verify() {
     );
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert!(stdout(&output).starts_with(&format!("built {}", bundle.display())));
+    // Translation validation ran on the example policies before the bundle was written.
+    assert!(
+        stdout(&output).contains("validated: the firewall decides as the policy on "),
+        "{}",
+        stdout(&output)
+    );
     let signed = bundle.join("bundle.cbor");
     let public = dir.path().join("ward-key.pub");
     let verify = |args: &[&str]| ward(dir.path(), args);

@@ -40,6 +40,11 @@ pub struct Args {
     /// and a failing test writes no bundle (exit 1).
     #[arg(long)]
     test: bool,
+    /// Skip translation validation: the proof, before anything is written, that the
+    /// compiled firewall ruleset and Cedar policies decide exactly what the policy says. It
+    /// takes seconds on policies of thousands of classes; CI should never skip it.
+    #[arg(long)]
+    no_validate: bool,
 }
 
 pub fn run(args: Args) -> Outcome {
@@ -93,6 +98,14 @@ pub fn run(args: Args) -> Outcome {
             return Outcome::Failure;
         }
     };
+    let validated = if args.no_validate {
+        None
+    } else {
+        match validated(&policy, &bundle) {
+            Ok(validation) => Some(validation),
+            Err(outcome) => return outcome,
+        }
+    };
     let results;
     if args.test {
         results = match tested(&policy, &bundle) {
@@ -130,7 +143,61 @@ pub fn run(args: Args) -> Outcome {
         plural(bundle.files.len(), "file"),
         &revision[..revision.len().min(12)]
     );
+    match validated {
+        Some(v) => outln!(
+            "validated: the firewall decides as the policy on {} between {} pair{} of places; Cedar on {}",
+            plural(v.firewall_cells, "cell"),
+            v.firewall_pairs,
+            if v.firewall_pairs == 1 { "" } else { "s" },
+            plural(v.cedar_requests, "request")
+        ),
+        None => outln!("not validated (--no-validate)"),
+    }
     Outcome::Clean
+}
+
+/// Translation validation of the bundle just built: a mismatch is a bug in ward's emitters,
+/// never written to disk.
+fn validated(
+    policy: &ward_compiler::Policy,
+    bundle: &Bundle,
+) -> Result<ward_policy_test::validate::Validation, Outcome> {
+    use ward_policy_test::validate::{Compiled, validate};
+    let text = |path: &str| {
+        bundle
+            .files
+            .get(path)
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .unwrap_or_default()
+    };
+    let (ruleset, cedar_policies, cedar_schema) = (
+        text("firewall/ruleset.nft"),
+        text("cedar/policy.cedar"),
+        text("cedar/schema.cedarschema"),
+    );
+    let ir = ward_compiler::ir::build_ir(policy.db(), policy.workspace());
+    let compiled = Compiled {
+        ruleset: &ruleset,
+        cedar_policies: &cedar_policies,
+        cedar_schema: &cedar_schema,
+    };
+    let validation = validate(&ir, &compiled, policy.now()).map_err(|error| {
+        eprintln!("error: translation validation could not run: {error}; no bundle was written");
+        Outcome::Failure
+    })?;
+    if validation.holds() {
+        return Ok(validation);
+    }
+    for mismatch in &validation.mismatches {
+        eprintln!("  {}", mismatch.describe());
+    }
+    if validation.more > 0 {
+        eprintln!("  ... and {} more", validation.more);
+    }
+    eprintln!(
+        "error: the compiled outputs do not decide what the policy says (a bug in ward: please report it with the lines above); no bundle was written"
+    );
+    Err(Outcome::Failure)
 }
 
 /// Runs the policy's tests on the bundle just built; a failing case prints and stops the

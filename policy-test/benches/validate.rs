@@ -1,0 +1,53 @@
+//! Translation validation of the generated workspace (200 files, 5,000 classes, 5,000
+//! segments, 20,000 flows): the compiled firewall on every pair of places that can disagree
+//! and Cedar on every request a permit or flow names. Compiling the bundle is measured by the
+//! bundle bench. Run with `cargo bench -p ward-policy-test --bench validate`.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use ward_compiler::Policy;
+use ward_compiler::emit::{self, BuildOptions};
+use ward_policy_test::validate::{Compiled, validate};
+
+fn bench(c: &mut Criterion) {
+    let mut policy = Policy::default();
+    for (path, text) in xtask::workspace(200, 5_000) {
+        policy.add_file(path, text);
+    }
+    let bundle =
+        emit::build(policy.db(), policy.workspace(), BuildOptions::default()).expect("builds");
+    let text = |path: &str| String::from_utf8_lossy(&bundle.files[path]).into_owned();
+    let (ruleset, cedar, schema) = (
+        text("firewall/ruleset.nft"),
+        text("cedar/policy.cedar"),
+        text("cedar/schema.cedarschema"),
+    );
+    let ir = ward_compiler::ir::build_ir(policy.db(), policy.workspace());
+    let compiled = Compiled {
+        ruleset: &ruleset,
+        cedar_policies: &cedar,
+        cedar_schema: &schema,
+    };
+    let started = std::time::Instant::now();
+    let validation = validate(&ir, &compiled, policy.now()).expect("validates");
+    eprintln!(
+        "one run: {:?}; {} cells between {} pairs, {} Cedar requests, {} mismatches",
+        started.elapsed(),
+        validation.firewall_cells,
+        validation.firewall_pairs,
+        validation.cedar_requests,
+        validation.mismatches.len() + validation.more
+    );
+    for mismatch in validation.mismatches.iter().take(5) {
+        eprintln!("  {}", mismatch.describe());
+    }
+    assert!(validation.holds());
+    let mut group = c.benchmark_group("validate_5000_classes");
+    group.sample_size(10);
+    group.bench_function("firewall_and_cedar", |b| {
+        b.iter(|| validate(&ir, &compiled, policy.now()))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
