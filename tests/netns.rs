@@ -1127,3 +1127,118 @@ fn the_evaluator_decides_as_the_kernel_does() {
         "{accepted} of {compared} accepted"
     );
 }
+
+/// The counterexamples of exact review are real connections: the one `ward diff` gives for a
+/// widened range passes the new ruleset and is dropped by the old; the one translation
+/// validation gives for a ruleset changed by hand (a range one port too wide) is what the
+/// kernel does with it, and the unchanged ruleset does what the policy says.
+#[test]
+fn the_counterexamples_of_exact_review_are_what_the_kernel_does() {
+    if !available() {
+        return;
+    }
+    let policy = |ports: &str| {
+        format!(
+            r#"
+gateway lab_gw {{ address = 10.91.1.1 }}
+class sensor {{
+  function = sensing
+  profile = SecProf_1
+  capabilities = [x509, tls, second_factor]
+}}
+segment sensors {{ classes = [sensor], subnet = 10.91.1.0/24, gateway = lab_gw }}
+service collector {{ address = 10.91.2.2, profile = SecProf_1 }}
+flow sensor -> collector : {ports}
+"#
+        )
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let old = ruleset_of(dir.path(), "old", &policy("tcp/8080"));
+    let new = ruleset_of(dir.path(), "new", &policy("tcp/8080-8081"));
+    let diff = Command::new(env!("CARGO_BIN_EXE_ward"))
+        .args(["diff", "old/bundle", "new/bundle", "--format", "json"])
+        .current_dir(dir.path())
+        .output()
+        .expect("ward diff");
+    let changes: serde_json::Value = serde_json::from_slice(&diff.stdout).expect("JSON");
+    let widened = changes
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["change"] == "widened")
+        .unwrap_or_else(|| panic!("no widening in {changes}"));
+    let example = &widened["counterexample"];
+    assert_eq!(example["destination"], "10.91.2.2", "{example}");
+    assert_eq!(example["protocol"], "tcp", "{example}");
+    // The source stands for the sensors' segment, where `alpha` (10.91.1.2) is.
+    let source: std::net::Ipv4Addr = example["source"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("{example}"));
+    assert_eq!(source.octets()[..3], [10, 91, 1], "{example}");
+    let port = example["port"].as_u64().and_then(|p| u16::try_from(p).ok());
+    assert_eq!(port, Some(8081), "{example}");
+
+    let lab = Lab::new();
+    let load = |path: &Path| lab.exec_ok("gw", &["nft", "-f", path.to_str().expect("path")]);
+    load(&new);
+    assert!(
+        reaches(&lab, "alpha", "beta", "10.91.2.2", "tcp", 8081),
+        "ward diff's counterexample passes the new ruleset"
+    );
+    load(&old);
+    assert!(
+        !reaches(&lab, "alpha", "beta", "10.91.2.2", "tcp", 8081),
+        "and the old ruleset drops it"
+    );
+
+    // Translation validation of the old bundle with its range widened by hand.
+    let mut source_policy = ward_compiler::Policy::default();
+    source_policy.add_file("p.ward", policy("tcp/8080"));
+    let ir = ward_compiler::ir::build_ir(source_policy.db(), source_policy.workspace());
+    let bundle = dir.path().join("old/bundle");
+    let read = |name: &str| std::fs::read_to_string(bundle.join(name)).expect("bundle file");
+    let (ruleset, cedar, schema) = (
+        read("firewall/ruleset.nft"),
+        read("cedar/policy.cedar"),
+        read("cedar/schema.cedarschema"),
+    );
+    let widened = ruleset.replacen("tcp dport 8080 accept", "tcp dport 8080-8082 accept", 1);
+    assert_ne!(widened, ruleset);
+    let validation = ward_policy_test::validate::validate(
+        &ir,
+        &ward_policy_test::validate::Compiled {
+            ruleset: &widened,
+            cedar_policies: &cedar,
+            cedar_schema: &schema,
+        },
+        source_policy.now(),
+    )
+    .expect("validates");
+    let mismatch = validation
+        .mismatches
+        .iter()
+        .find(|m| m.to.starts_with("10.91.2.2 "))
+        .unwrap_or_else(|| panic!("not caught: {:?}", validation.mismatches));
+    assert!(
+        mismatch.from.starts_with("10.91.1."),
+        "{}",
+        mismatch.describe()
+    );
+    let port = mismatch.port.expect("a port");
+    let mutated = dir.path().join("widened.nft");
+    std::fs::write(&mutated, &widened).expect("write");
+    load(&mutated);
+    assert_eq!(
+        reaches(&lab, "alpha", "beta", "10.91.2.2", "tcp", port),
+        mismatch.actual,
+        "the kernel decides the counterexample as the evaluator did: {}",
+        mismatch.describe()
+    );
+    load(&old);
+    assert_eq!(
+        reaches(&lab, "alpha", "beta", "10.91.2.2", "tcp", port),
+        mismatch.expected,
+        "and the built ruleset as the policy says"
+    );
+}
