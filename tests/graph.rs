@@ -46,11 +46,8 @@ fn graph(format: &str) -> String {
     String::from_utf8(out.stdout).expect("utf-8")
 }
 
-#[test]
-fn graphviz_reads_the_dot() {
-    let dot = graph("dot");
-    assert!(dot.contains("subgraph \"cluster_pumps\""), "{dot}");
-    assert!(dot.contains("\"pump_vendor\" -> \"end\""), "{dot}");
+/// Graphviz's SVG of a DOT text; `None` (said loudly) when Graphviz is missing outside CI.
+fn graphviz(dot: &str) -> Option<String> {
     if std::process::Command::new("dot")
         .arg("-V")
         .output()
@@ -60,7 +57,7 @@ fn graphviz_reads_the_dot() {
             panic!("CI must check the DOT with Graphviz: install graphviz");
         }
         eprintln!("SKIPPED: Graphviz's dot is not installed (CI runs it)");
-        return;
+        return None;
     }
     let mut child = std::process::Command::new("dot")
         .arg("-Tsvg")
@@ -82,7 +79,53 @@ fn graphviz_reads_the_dot() {
         "dot refused the DOT: {}\n{dot}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let svg = String::from_utf8_lossy(&out.stdout);
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// `ward analyze`: the blast radius of a thing as DOT Graphviz reads (the climbing step in
+/// red), the findings as text, and `--deny-climbs` failing on the climb.
+#[test]
+fn ward_analyze_draws_what_a_thing_reaches() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("plant.ward"),
+        include_str!("fixtures/analyze/plant.ward"),
+    )
+    .expect("write");
+    let run = |args: &[&str]| {
+        let mut all = vec!["analyze", ".", "--today", "2026-12-02"];
+        all.extend_from_slice(args);
+        ward(dir.path(), &all)
+    };
+    let out = run(&["--from", "low", "--format", "dot"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dot = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(dot.contains("\"hub\" -> \"high\" [color=red];"), "{dot}");
+    if let Some(svg) = graphviz(&dot) {
+        assert!(svg.contains("historian") && svg.contains("high"), "{svg}");
+    }
+    let text = String::from_utf8(run(&[]).stdout).expect("utf-8");
+    assert!(text.contains("Redundant flows (1)"), "{text}");
+    assert!(text.contains("level 2 -> 3: low -> hub -> high"), "{text}");
+    let denied = run(&["--deny-climbs"]);
+    assert_eq!(denied.status.code(), Some(1));
+    let unknown = run(&["--from", "nobody"]);
+    assert_eq!(unknown.status.code(), Some(2));
+}
+
+#[test]
+fn graphviz_reads_the_dot() {
+    let dot = graph("dot");
+    assert!(dot.contains("subgraph \"cluster_pumps\""), "{dot}");
+    assert!(dot.contains("\"pump_vendor\" -> \"end\""), "{dot}");
+    let Some(svg) = graphviz(&dot) else {
+        return;
+    };
     // Graphviz drew the cluster and both nodes of the flow.
     assert!(
         svg.contains("cluster_pumps") && svg.contains("pump_vendor"),

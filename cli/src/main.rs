@@ -36,8 +36,12 @@ enum Command {
     Keygen(commands::keygen::Args),
     /// Check a signed bundle (or a bundle directory) against its signature and manifest.
     Verify(commands::verify::Args),
-    /// Compare two bundles semantically: flows opened or closed, profiles raised or lowered...
+    /// Compare two bundles semantically: traffic widened or narrowed (with a counterexample),
+    /// rewrites, profiles raised or lowered...
     Diff(commands::diff::Args),
+    /// Analyse a policy: redundant flows, flows that never carry traffic, what a thing
+    /// reaches in one or more steps, and paths from a lower level to a higher one.
+    Analyze(commands::analyze::Args),
     /// Explain a diagnostic code (`ward explain E0100`), or why a flow is allowed or denied
     /// (`ward explain flow 'a -> b : tcp/22'`).
     Explain(commands::explain::Args),
@@ -90,6 +94,7 @@ fn main() -> ExitCode {
         Command::Lsp => run_lsp(),
         Command::Watch(args) => commands::watch::run(args),
         Command::Diff(args) => commands::diff::run(args),
+        Command::Analyze(args) => commands::analyze::run(args),
         Command::Explain(args) => commands::explain::run(args),
         Command::Graph(args) => commands::graph::run(args),
         Command::Keygen(args) => commands::keygen::run(args),

@@ -4,6 +4,7 @@
 //! It depends on `ward-lang` for syntax and knows nothing of terminals or editors: it returns
 //! diagnostics as data, and the binary or the language server renders them.
 
+pub mod analyze;
 pub mod bundle;
 pub mod capture_names;
 pub mod check;

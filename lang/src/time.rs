@@ -30,6 +30,14 @@ impl Timestamp {
         }
     }
 
+    /// A moment as the language writes it: a date when it is midnight, else to the second.
+    pub fn natural(unix: i64) -> Timestamp {
+        Timestamp {
+            unix,
+            has_time: unix.rem_euclid(86_400) != 0,
+        }
+    }
+
     /// A moment to the second.
     pub fn at(unix: i64) -> Timestamp {
         Timestamp {

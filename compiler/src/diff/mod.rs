@@ -83,11 +83,7 @@ impl Counterexample {
 
 /// A moment as the language writes it: a date at midnight, else to the second.
 fn moment(unix: i64) -> String {
-    if unix.rem_euclid(86_400) == 0 {
-        Timestamp::day_of(unix).to_string()
-    } else {
-        Timestamp::at(unix).to_string()
-    }
+    Timestamp::natural(unix).to_string()
 }
 
 fn detection_looser(old: &DetectIr, new: &DetectIr) -> Option<bool> {

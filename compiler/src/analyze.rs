@@ -1,0 +1,320 @@
+//! `ward analyze`: what a reviewer asks of a policy beyond its checks, read from the IR.
+//!
+//! - Redundant flows: every connection a flow allows (on the packet space of its pair of
+//!   endpoints, `crate::space`) is allowed by other flows too: it can go without changing
+//!   anything, or it hides a mistake (the other flow is wider than meant).
+//! - Flows that can never carry traffic: an endpoint with no address (a class whose segment has
+//!   no subnet, a service with neither address nor host name), or a flow that has ended. (A
+//!   segment that mixes levels, whose lower-to-higher drops would refuse flows the classes'
+//!   own levels allow, is E0502.)
+//! - Reachability: from a thing, what it can reach in one or more steps through permitted flows
+//!   (each endpoint reached is a place an attacker holding the thing can go next: its blast
+//!   radius), and every path from a lower level to a higher one made of steps that are each
+//!   allowed: no single flow is lower-to-higher, yet the chain is.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use serde::Serialize;
+
+use crate::ir::{FlowIr, PolicyIr};
+use crate::space;
+
+/// One finding about one flow.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FlowFinding {
+    /// `redundant` or `dead`.
+    pub kind: &'static str,
+    /// The flow, as declared, with its source line.
+    pub flow: String,
+    pub why: String,
+}
+
+/// A path of flows, endpoint by endpoint.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Path {
+    pub endpoints: Vec<String>,
+    /// The flow of each step, with its source line.
+    pub flows: Vec<String>,
+}
+
+/// What one endpoint reaches.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Reach {
+    pub from: String,
+    /// Every endpoint reached, with the shortest path to it.
+    pub reached: Vec<Path>,
+}
+
+/// A path that climbs: its first endpoint's level is below its last's.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Climb {
+    pub from_level: i64,
+    pub to_level: i64,
+    pub path: Path,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Analysis {
+    pub flows: Vec<FlowFinding>,
+    pub reach: Vec<Reach>,
+    pub climbs: Vec<Climb>,
+}
+
+fn label(flow: &FlowIr) -> String {
+    let action = if flow.action == "send" {
+        String::new()
+    } else {
+        format!(" {{ action = {} }}", flow.action)
+    };
+    format!(
+        "`{}{action}` ({}:{})",
+        flow.describe(),
+        flow.origin.file,
+        flow.origin.line
+    )
+}
+
+/// Flows whose every cell another flow of the same pair also allows (both pairs, for `<->`).
+fn redundant(ir: &PolicyIr, now: i64, out: &mut Vec<FlowFinding>) {
+    // Per flow (by its place in the IR): whether some cell is its alone, and who covers it.
+    let index: BTreeMap<*const FlowIr, usize> = ir
+        .flows
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f as *const FlowIr, i))
+        .collect();
+    let mut alone = vec![false; ir.flows.len()];
+    let mut allows = vec![false; ir.flows.len()];
+    let mut covered_by: Vec<BTreeSet<String>> = vec![BTreeSet::new(); ir.flows.len()];
+    for flows in space::directed(&ir.flows).values() {
+        for cell in space::cells(flows.iter().copied(), now) {
+            let covering: Vec<&FlowIr> = flows
+                .iter()
+                .copied()
+                .filter(|f| space::covers(f, cell.protocol, cell.port(), &cell.action, cell.start))
+                .collect();
+            for flow in &covering {
+                let Some(&i) = index.get(&(*flow as *const FlowIr)) else {
+                    continue;
+                };
+                allows[i] = true;
+                if covering.len() == 1 {
+                    alone[i] = true;
+                } else {
+                    covered_by[i].extend(
+                        covering
+                            .iter()
+                            .filter(|other| !std::ptr::eq(**other, *flow))
+                            .map(|other| label(other)),
+                    );
+                }
+            }
+        }
+    }
+    for (i, flow) in ir.flows.iter().enumerate() {
+        if allows[i] && !alone[i] {
+            out.push(FlowFinding {
+                kind: "redundant",
+                flow: label(flow),
+                why: format!(
+                    "every connection it allows is allowed by {}",
+                    covered_by[i].iter().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            });
+        }
+    }
+}
+
+/// Flows that can never carry traffic.
+fn dead(ir: &PolicyIr, now: i64, out: &mut Vec<FlowFinding>) {
+    let placeless = |name: &str| {
+        ir.addresses_of(name).is_empty() && ir.endpoint(name).is_none_or(|e| e.host.is_none())
+    };
+    for flow in &ir.flows {
+        let mut why = Vec::new();
+        for end in [&flow.from, &flow.to] {
+            if placeless(end) {
+                why.push(if ir.class(end).is_some() {
+                    format!("`{end}`'s segment has no subnet: its things have no address the firewall knows")
+                } else {
+                    format!("`{end}` has neither an address nor a host name")
+                });
+            }
+        }
+        if let Some(end) = flow.until
+            && end <= now
+        {
+            why.push(format!(
+                "it ended on {}",
+                ward_lang::time::Timestamp::natural(end)
+            ));
+        }
+        if !why.is_empty() {
+            out.push(FlowFinding {
+                kind: "dead",
+                flow: label(flow),
+                why: why.join("; "),
+            });
+        }
+    }
+}
+
+/// The flows that can carry traffic now, as steps from endpoint to endpoint.
+fn steps(ir: &PolicyIr, now: i64) -> BTreeMap<String, Vec<(String, String)>> {
+    let mut out: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    for flow in ir
+        .flows
+        .iter()
+        .filter(|f| f.until.is_none_or(|end| end > now))
+    {
+        out.entry(flow.from.clone())
+            .or_default()
+            .push((flow.to.clone(), label(flow)));
+        if flow.bidirectional {
+            out.entry(flow.to.clone())
+                .or_default()
+                .push((flow.from.clone(), label(flow)));
+        }
+    }
+    out
+}
+
+/// Shortest paths from `start` to every endpoint it reaches (breadth first).
+fn reach_from(steps: &BTreeMap<String, Vec<(String, String)>>, start: &str) -> Vec<Path> {
+    let mut previous: BTreeMap<String, (String, String)> = BTreeMap::new();
+    let mut queue = VecDeque::from([start.to_string()]);
+    let mut order = Vec::new();
+    while let Some(at) = queue.pop_front() {
+        for (next, flow) in steps.get(&at).into_iter().flatten() {
+            if next != start && !previous.contains_key(next) {
+                previous.insert(next.clone(), (at.clone(), flow.clone()));
+                order.push(next.clone());
+                queue.push_back(next.clone());
+            }
+        }
+    }
+    order
+        .into_iter()
+        .map(|end| {
+            let mut endpoints = vec![end.clone()];
+            let mut flows = Vec::new();
+            let mut at = end;
+            while let Some((before, flow)) = previous.get(&at) {
+                endpoints.push(before.clone());
+                flows.push(flow.clone());
+                at = before.clone();
+            }
+            endpoints.reverse();
+            flows.reverse();
+            Path { endpoints, flows }
+        })
+        .collect()
+}
+
+/// At most this many climbing paths are listed.
+const CLIMBS: usize = 100;
+
+/// Analyses the policy as of `now`; `from` limits reachability to those endpoints (every class
+/// when empty).
+pub fn analyze(ir: &PolicyIr, now: i64, from: &[String]) -> Analysis {
+    let mut analysis = Analysis::default();
+    redundant(ir, now, &mut analysis.flows);
+    dead(ir, now, &mut analysis.flows);
+    let steps = steps(ir, now);
+    let starts: Vec<String> = if from.is_empty() {
+        ir.classes.iter().map(|c| c.name.clone()).collect()
+    } else {
+        from.to_vec()
+    };
+    for start in &starts {
+        let reached = reach_from(&steps, start);
+        if let Some(low) = ir.level_of(start) {
+            for path in &reached {
+                let Some(last) = path.endpoints.last() else {
+                    continue;
+                };
+                // A climb through more than one step: one step up is E0300's, or the
+                // thing's own gateway.
+                if let Some(high) = ir.level_of(last)
+                    && high > low
+                    && path.flows.len() > 1
+                    && analysis.climbs.len() < CLIMBS
+                {
+                    analysis.climbs.push(Climb {
+                        from_level: low,
+                        to_level: high,
+                        path: path.clone(),
+                    });
+                }
+            }
+        }
+        if !from.is_empty() {
+            analysis.reach.push(Reach {
+                from: start.clone(),
+                reached,
+            });
+        }
+    }
+    analysis
+}
+
+/// The reachability of `reach` as Graphviz DOT: the starting endpoints, what they reach and the
+/// flows on the shortest paths; the steps of a path that climbs to a higher level in red.
+pub fn reach_dot(ir: &PolicyIr, analysis: &Analysis) -> String {
+    // DOT's quoted string, its line breaks written `\n`.
+    let quote = |s: &str| {
+        format!(
+            "\"{}\"",
+            s.replace('\\', "\\\\")
+                .replace('"', "\\\"")
+                .replace('\n', "\\n")
+        )
+    };
+    let mut out = String::from(
+        "digraph reach {\n  rankdir=LR;\n  node [shape=box, fontname=\"sans-serif\"];\n",
+    );
+    let mut nodes = BTreeSet::new();
+    let mut edges = BTreeSet::new();
+    for reach in &analysis.reach {
+        nodes.insert(reach.from.clone());
+        for path in &reach.reached {
+            for pair in path.endpoints.windows(2) {
+                nodes.insert(pair[1].clone());
+                edges.insert((pair[0].clone(), pair[1].clone()));
+            }
+        }
+    }
+    let starts: BTreeSet<&String> = analysis.reach.iter().map(|r| &r.from).collect();
+    for node in &nodes {
+        let level = ir
+            .level_of(node)
+            .map_or("unknown level".to_string(), |l| format!("level {l}"));
+        let style = if starts.contains(node) {
+            ", style=bold"
+        } else {
+            ""
+        };
+        out.push_str(&format!(
+            "  {} [label={}{style}];\n",
+            quote(node),
+            quote(&format!("{node}\n{level}"))
+        ));
+    }
+    // The steps of a path that climbs from a starting endpoint.
+    let climbing: BTreeSet<(&String, &String)> = analysis
+        .climbs
+        .iter()
+        .filter(|c| c.path.endpoints.first().is_some_and(|f| starts.contains(f)))
+        .flat_map(|c| c.path.endpoints.windows(2).map(|w| (&w[0], &w[1])))
+        .collect();
+    for (a, b) in &edges {
+        let colour = if climbing.contains(&(a, b)) {
+            " [color=red]"
+        } else {
+            ""
+        };
+        out.push_str(&format!("  {} -> {}{colour};\n", quote(a), quote(b)));
+    }
+    out.push_str("}\n");
+    out
+}
