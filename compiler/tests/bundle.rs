@@ -563,3 +563,33 @@ fn diff_sees_services_move_and_regexes_change() {
         "{back:#?}"
     );
 }
+
+/// A time-limited flow that carries DHCP: the discovery and the server's answers end with
+/// it, as the flow's own rule does.
+#[test]
+fn dhcp_of_a_time_limited_flow_ends_with_it() {
+    let mut policy = Policy::default();
+    policy.add_file(
+        "site.ward",
+        r#"
+gateway gw "Gateway" { address = 10.7.0.1 }
+class sensor "Sensor" {
+  function = sensing
+  profile = SecProf_1
+  capabilities = [x509, tls, second_factor]
+}
+segment sensors { classes = [sensor], subnet = 10.7.1.0/24, gateway = gw }
+flow sensor -> gw : udp/67 { until = 2027-01-31 }
+"#,
+    );
+    let bundle =
+        emit::build(policy.db(), policy.workspace(), BuildOptions::default()).expect("builds");
+    let ruleset = String::from_utf8(bundle.files["firewall/ruleset.nft"].clone()).expect("text");
+    let end = "meta time < 1801353600 accept";
+    for rule in ["udp sport 68 udp dport 67", "udp sport 67 udp dport 68"] {
+        assert!(
+            ruleset.contains(&format!("{rule} {end}")),
+            "{rule} should end with the flow:\n{ruleset}"
+        );
+    }
+}

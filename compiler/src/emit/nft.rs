@@ -234,11 +234,16 @@ fn dhcp_rules(ir: &PolicyIr, inventory: Option<&Inventory>) -> (Vec<String>, Vec
                 flow.from.clone()
             }
         };
+        // A time-limited flow's DHCP ends with it, as its own rule does.
+        let until = flow
+            .until
+            .map(|end| format!("meta time < {end} "))
+            .unwrap_or_default();
         for client in clients {
             let origin = flow.origin.describe();
             if carries_udp(&flow.ports, 67) {
                 input.push(format!(
-                    "ip saddr 0.0.0.0 ip daddr 255.255.255.255 udp sport 68 udp dport 67 accept {}",
+                    "ip saddr 0.0.0.0 ip daddr 255.255.255.255 udp sport 68 udp dport 67 {until}accept {}",
                     comment(&format!(
                         "DHCP discovery at `{}`, before the client holds an address",
                         gateway_of(flow, client)
@@ -249,7 +254,7 @@ fn dhcp_rules(ir: &PolicyIr, inventory: Option<&Inventory>) -> (Vec<String>, Vec
                     Addresses::None
                 ) {
                     output.push(format!(
-                        "ip daddr @{} udp sport 67 udp dport 68 accept {}",
+                        "ip daddr @{} udp sport 67 udp dport 68 {until}accept {}",
                         set_name(false, client),
                         comment(&format!("DHCP answers: {origin}"))
                     ));
@@ -257,7 +262,7 @@ fn dhcp_rules(ir: &PolicyIr, inventory: Option<&Inventory>) -> (Vec<String>, Vec
             }
             if carries_udp(&flow.ports, 547) {
                 input.push(format!(
-                    "ip6 saddr fe80::/10 ip6 daddr ff02::1:2 udp sport 546 udp dport 547 accept {}",
+                    "ip6 saddr fe80::/10 ip6 daddr ff02::1:2 udp sport 546 udp dport 547 {until}accept {}",
                     comment(&format!(
                         "DHCPv6 at `{}`, from the client's link-local address",
                         gateway_of(flow, client)
