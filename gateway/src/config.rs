@@ -56,6 +56,13 @@ pub struct FileConfig {
     /// Trust anchors of MUD signatures, by the MUD URL's host:
     /// `{ "tplinkplug.com" = "anchors/tplink.pem" }`.
     pub mud_signers: Option<std::collections::BTreeMap<String, PathBuf>>,
+    /// Where the platform publishes this gateway's signed bundle (https), polled (PASC
+    /// m4/m5); each bundle that verifies replaces `bundle` on disk and is loaded.
+    pub bundle_url: Option<String>,
+    /// How often to poll it: `30s`, `5m`, `1h` (default 5m).
+    pub bundle_poll: Option<String>,
+    /// A CA (PEM) trusted for the bundle server besides the public roots.
+    pub bundle_ca: Option<PathBuf>,
 }
 
 /// The settings the gateway runs with.
@@ -92,6 +99,33 @@ pub struct GatewayConfig {
     pub fetch_guard: crate::fetch_guard::FetchGuard,
     /// Trust anchor files of MUD signatures, by host (lower case).
     pub mud_signers: std::collections::BTreeMap<String, PathBuf>,
+    /// Where the bundle is pulled from, when it is.
+    pub distribution: Option<Distribution>,
+}
+
+/// Pulling the bundle from the platform (`crate::distribution`).
+#[derive(Clone, Debug)]
+pub struct Distribution {
+    /// An `https://` URL.
+    pub url: String,
+    pub poll: std::time::Duration,
+    pub ca: Option<PathBuf>,
+}
+
+/// `500ms`, `30s`, `5m`, `2h`, `1d`: a whole number and a unit.
+pub fn parse_duration(text: &str) -> Option<std::time::Duration> {
+    let digits = text.chars().take_while(char::is_ascii_digit).count();
+    let (number, unit) = text.split_at(digits);
+    let number: u64 = number.parse().ok()?;
+    let millis = match unit {
+        "ms" => number,
+        "s" => number.checked_mul(1_000)?,
+        "m" => number.checked_mul(60_000)?,
+        "h" => number.checked_mul(3_600_000)?,
+        "d" => number.checked_mul(86_400_000)?,
+        _ => return None,
+    };
+    Some(std::time::Duration::from_millis(millis))
 }
 
 /// The API's TLS material.
@@ -140,6 +174,9 @@ impl FileConfig {
             api_names: self.api_names.or(file.api_names),
             mud_fetch_allow: self.mud_fetch_allow.or(file.mud_fetch_allow),
             mud_signers: self.mud_signers.or(file.mud_signers),
+            bundle_url: self.bundle_url.or(file.bundle_url),
+            bundle_poll: self.bundle_poll.or(file.bundle_poll),
+            bundle_ca: self.bundle_ca.or(file.bundle_ca),
         }
     }
 
@@ -225,6 +262,30 @@ impl FileConfig {
         let incidents = self
             .incidents
             .unwrap_or_else(|| state.with_extension("incidents.jsonl"));
+        let distribution = match self.bundle_url {
+            None => None,
+            Some(url) => {
+                // The bundle is verified whatever carries it, but a plain-HTTP server could
+                // be swapped on the path and withhold updates unseen: https only.
+                if !url.starts_with("https://") || reqwest::Url::parse(&url).is_err() {
+                    return Err(ConfigError::BundleUrl { text: url });
+                }
+                let poll = match self.bundle_poll {
+                    None => std::time::Duration::from_secs(300),
+                    Some(text) => parse_duration(&text)
+                        .filter(|d| *d >= std::time::Duration::from_secs(1))
+                        .ok_or(ConfigError::Duration {
+                            what: "bundle-poll",
+                            text,
+                        })?,
+                };
+                Some(Distribution {
+                    url,
+                    poll,
+                    ca: self.bundle_ca,
+                })
+            }
+        };
         Ok(GatewayConfig {
             bundle: required(self.bundle, "bundle")?,
             keys: std::iter::once(required(self.key, "key")?)
@@ -257,6 +318,7 @@ impl FileConfig {
                 .into_iter()
                 .map(|(host, path)| (host.to_ascii_lowercase(), path))
                 .collect(),
+            distribution,
         })
     }
 }
@@ -287,6 +349,10 @@ pub enum ConfigError {
     NotAPrefix { text: String },
     /// Listening on every address without the names clients reach the API by.
     ApiNamesNeeded { listen: SocketAddr },
+    /// `--bundle-url` that is not an https URL.
+    BundleUrl { text: String },
+    /// A duration that is none of `500ms`, `30s`, `5m`, `2h`, `1d` (at least a second).
+    Duration { what: &'static str, text: String },
 }
 
 impl std::fmt::Display for ConfigError {
@@ -321,6 +387,14 @@ impl std::fmt::Display for ConfigError {
             ConfigError::NotAPrefix { text } => write!(
                 f,
                 "mud-fetch-allow: `{text}` is not an address prefix such as 10.0.0.0/8"
+            ),
+            ConfigError::BundleUrl { text } => write!(
+                f,
+                "bundle-url: `{text}` is not an https:// URL (bundles are pulled over TLS only; `--bundle-ca` trusts a private CA)"
+            ),
+            ConfigError::Duration { what, text } => write!(
+                f,
+                "{what}: `{text}` is not a duration of at least a second such as 30s, 5m or 1h"
             ),
             ConfigError::UnknownRole { text } => write!(
                 f,

@@ -6,6 +6,7 @@ pub mod access;
 pub mod api;
 pub mod bundle;
 pub mod config;
+pub mod distribution;
 pub mod error;
 pub mod fetch_guard;
 pub mod firewall;

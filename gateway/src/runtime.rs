@@ -324,6 +324,9 @@ impl Gateway {
         if let Some(error) = status.error {
             return Err(StartError::Firewall(error));
         }
+        if let Some(settings) = gateway.config.distribution.clone() {
+            tokio::spawn(crate::distribution::run(gateway.clone(), settings));
+        }
         Ok(gateway)
     }
 
@@ -459,6 +462,43 @@ impl Gateway {
             bundle: change,
             firewall,
         })
+    }
+
+    /// Records an event of the gateway itself in the audit log.
+    pub(crate) async fn record(&self, event: &'static str, detail: Value) -> Result<(), ApiError> {
+        let store = self.store.clone();
+        blocking(move || {
+            lock(&store)
+                .audit(event, None, &detail)
+                .map(|_| ())
+                .map_err(internal)
+        })
+        .await
+    }
+
+    /// Whether the bundle file at `path` verifies (signature, format, digests) and may replace
+    /// the one accepted (no rollback), without loading or recording it: its sequence number
+    /// and revision.
+    pub(crate) async fn check_candidate(
+        &self,
+        path: std::path::PathBuf,
+    ) -> Result<(u64, String), BundleError> {
+        let keys = self.config.keys.clone();
+        let store = self.store.clone();
+        let checked = tokio::task::spawn_blocking(move || {
+            let keys = keys
+                .iter()
+                .map(|path| crate::bundle::verifying_key(path))
+                .collect::<Result<Vec<_>, _>>()?;
+            let (bundle, key_id) = crate::bundle::open_trusted(&path, &keys)?;
+            lock(&store).store.may_accept(&bundle, &key_id)?;
+            Ok((
+                bundle.sequence.unwrap_or_default(),
+                bundle.manifest.revision.clone(),
+            ))
+        })
+        .await;
+        checked.unwrap_or_else(|e| Err(BundleError::State(e.to_string())))
     }
 
     /// PASC for one thing (see `onboard_thing`); a refusal is recorded in the audit log.

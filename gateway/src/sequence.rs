@@ -28,6 +28,46 @@ fn state(error: StoreError) -> BundleError {
     BundleError::State(error.0)
 }
 
+/// The rules: a key not retired, a sequence number, no lower than the one accepted, and the
+/// same number only with the same contents.
+fn acceptable(
+    conn: &rusqlite::Connection,
+    bundle: &PolicyBundle,
+    key_id: &str,
+) -> Result<(), BundleError> {
+    let retired: bool = conn
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM retired_keys WHERE key_id = ?1)",
+            params![key_id],
+            |row| row.get(0),
+        )
+        .map_err(|e| state(e.into()))?;
+    if retired {
+        return Err(BundleError::KeyRetired {
+            key_id: key_id.to_string(),
+        });
+    }
+    let sequence = bundle.sequence.ok_or(BundleError::Unsequenced)?;
+    let accepted: Option<(i64, String)> = conn
+        .query_row(
+            "SELECT sequence, revision FROM accepted_bundle WHERE one = 1",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()
+        .map_err(|e| state(e.into()))?;
+    if let Some((highest, revision)) = accepted {
+        let highest = highest as u64;
+        if sequence < highest {
+            return Err(BundleError::Rollback { sequence, highest });
+        }
+        if sequence == highest && revision != bundle.manifest.revision {
+            return Err(BundleError::SequenceReused { sequence });
+        }
+    }
+    Ok(())
+}
+
 impl Store {
     /// The sequence number and revision of the last bundle accepted.
     pub fn accepted_bundle(&self) -> Result<Option<(u64, String)>, StoreError> {
@@ -41,6 +81,12 @@ impl Store {
             .optional()?)
     }
 
+    /// Whether `bundle`, signed with `key_id`, may replace what was accepted before, without
+    /// recording it: what a bundle pulled from the platform must pass before it is written.
+    pub fn may_accept(&self, bundle: &PolicyBundle, key_id: &str) -> Result<(), BundleError> {
+        acceptable(&self.conn, bundle, key_id)
+    }
+
     /// Whether `bundle`, signed with `key_id`, may replace what was accepted before; if so,
     /// it is recorded as accepted (one transaction: two gateways on one database cannot both
     /// accept a lower one).
@@ -50,36 +96,8 @@ impl Store {
         key_id: &str,
     ) -> Result<(), BundleError> {
         let tx = self.conn.transaction().map_err(|e| state(e.into()))?;
-        let retired: bool = tx
-            .query_row(
-                "SELECT EXISTS (SELECT 1 FROM retired_keys WHERE key_id = ?1)",
-                params![key_id],
-                |row| row.get(0),
-            )
-            .map_err(|e| state(e.into()))?;
-        if retired {
-            return Err(BundleError::KeyRetired {
-                key_id: key_id.to_string(),
-            });
-        }
+        acceptable(&tx, bundle, key_id)?;
         let sequence = bundle.sequence.ok_or(BundleError::Unsequenced)?;
-        let accepted: Option<(i64, String)> = tx
-            .query_row(
-                "SELECT sequence, revision FROM accepted_bundle WHERE one = 1",
-                [],
-                |row| Ok((row.get(0)?, row.get(1)?)),
-            )
-            .optional()
-            .map_err(|e| state(e.into()))?;
-        if let Some((highest, revision)) = accepted {
-            let highest = highest as u64;
-            if sequence < highest {
-                return Err(BundleError::Rollback { sequence, highest });
-            }
-            if sequence == highest && revision != bundle.manifest.revision {
-                return Err(BundleError::SequenceReused { sequence });
-            }
-        }
         tx.execute(
             "INSERT INTO accepted_bundle (one, sequence, revision, key_id, at) VALUES (1, ?1, ?2, ?3, ?4)
              ON CONFLICT (one) DO UPDATE SET sequence = excluded.sequence, revision = excluded.revision,

@@ -160,6 +160,19 @@ struct RunArgs {
     /// `--mud-signer tplinkplug.com=anchors/tplink.pem`. Repeatable.
     #[arg(long, value_name = "HOST=FILE.pem")]
     mud_signer: Vec<String>,
+    /// Pull the signed bundle from this https URL (PASC m4/m5: any web server or object
+    /// store serving the file): polled with `If-None-Match`; each one that verifies and
+    /// numbers higher replaces `--bundle` on disk and is loaded, so the gateway starts
+    /// offline with the last good one.
+    #[arg(long, value_name = "URL")]
+    bundle_url: Option<String>,
+    /// How often to poll `--bundle-url` (jittered; backs off while it fails): `30s`, `5m`,
+    /// `1h`. Default 5m.
+    #[arg(long, value_name = "DURATION")]
+    bundle_poll: Option<String>,
+    /// A CA (PEM) trusted for the bundle server, besides the public roots.
+    #[arg(long, value_name = "FILE.pem")]
+    bundle_ca: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> Outcome {
@@ -221,6 +234,9 @@ fn run_gateway(args: RunArgs) -> Outcome {
                 return Outcome::Failure;
             }
         },
+        bundle_url: args.bundle_url,
+        bundle_poll: args.bundle_poll,
+        bundle_ca: args.bundle_ca,
     };
     let config = match flags.or(file).resolve() {
         Ok(config) => config,

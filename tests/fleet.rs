@@ -1,0 +1,286 @@
+//! A fleet's gateways pull their signed bundles from the platform (PASC m4/m5), here a real
+//! web server from Debian (nginx) serving the file over TLS with a private CA: a new bundle is
+//! picked up within a poll; a tampered, older or unreachable one changes nothing; the last
+//! good bundle stays on disk, and the gateway starts offline with it.
+//!
+//! Needs nginx: CI installs it (.ci/run); elsewhere the test says loudly that it skips.
+
+#[path = "support/cli.rs"]
+mod cli;
+#[path = "support/gateway.rs"]
+#[allow(dead_code)]
+mod gateway_client;
+#[path = "support/pki.rs"]
+mod pki;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use cli::{root, ward};
+use gateway_client::{GatewayProcess, start};
+
+fn nginx_available() -> bool {
+    if Command::new("nginx").arg("-v").output().is_ok() {
+        return true;
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!("CI must run the bundle distribution test: install nginx");
+    }
+    eprintln!("SKIPPED: nginx is not installed (CI runs this test)");
+    false
+}
+
+/// nginx serving `dir/www` over TLS on a free loopback port, stopped on drop.
+struct Nginx {
+    child: Child,
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn nginx(dir: &Path, cert: &Path, key: &Path, port: u16) -> Nginx {
+    let conf = dir.join("nginx.conf");
+    let path = |p: &Path| p.to_string_lossy().into_owned();
+    std::fs::write(
+        &conf,
+        format!(
+            "daemon off;\nmaster_process off;\npid {pid};\nerror_log {log} info;\n\
+             events {{ worker_connections 64; }}\n\
+             http {{\n  access_log {access};\n  client_body_temp_path {tmp}/body;\n  proxy_temp_path {tmp}/proxy;\n  \
+             fastcgi_temp_path {tmp}/fastcgi;\n  uwsgi_temp_path {tmp}/uwsgi;\n  scgi_temp_path {tmp}/scgi;\n  \
+             server {{\n    listen 127.0.0.1:{port} ssl;\n    ssl_certificate {cert};\n    ssl_certificate_key {key};\n    \
+             root {www};\n  }}\n}}\n",
+            pid = path(&dir.join("nginx.pid")),
+            log = path(&dir.join("nginx-error.log")),
+            access = path(&dir.join("nginx-access.log")),
+            tmp = path(dir),
+            cert = path(cert),
+            key = path(key),
+            www = path(&dir.join("www")),
+        ),
+    )
+    .expect("nginx.conf");
+    let child = Command::new("nginx")
+        .args(["-p", &path(dir), "-c", &path(&conf)])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("nginx starts");
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "nginx did not listen: {}",
+            std::fs::read_to_string(dir.join("nginx-error.log")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Nginx { child }
+}
+
+/// `ward build` of a policy folder, signed with `k` and numbered `sequence`, into `out`.
+fn build(dir: &Path, policy: &Path, out: &str, sequence: u32) -> PathBuf {
+    let built = ward(
+        dir,
+        &[
+            "build",
+            &policy.to_string_lossy(),
+            "-o",
+            out,
+            "--sign",
+            "k",
+            "--sequence",
+            &sequence.to_string(),
+        ],
+    );
+    assert!(built.status.success(), "{built:?}");
+    dir.join(out).join("bundle.cbor")
+}
+
+fn revision(gateway: &GatewayProcess) -> String {
+    let (_, status) = gateway.http("GET", "/v1/status", None);
+    status["bundle"]["revision"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn audit(gateway: &GatewayProcess) -> String {
+    let (_, log) = gateway.http("GET", "/v1/audit?limit=1000", None);
+    log.to_string()
+}
+
+/// Waits up to `seconds` for `done`.
+fn within(seconds: u64, mut done: impl FnMut() -> bool) -> bool {
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(seconds) {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    done()
+}
+
+#[test]
+fn gateways_pull_their_bundle_from_a_web_server() {
+    if !nginx_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    assert!(ward(d, &["keygen", "-o", "k"]).status.success());
+    let ca = pki::ca(d, "ca", "ward test platform CA");
+    let server = pki::leaf(&ca, d, "server", "localhost", &["127.0.0.1"], None);
+    std::fs::create_dir(d.join("www")).expect("www");
+
+    // Bundle 1 is in force; the platform publishes it too.
+    let policy = root().join("tests/fixtures/onboarding");
+    let first = build(d, &policy, "b1", 1);
+    std::fs::create_dir(d.join("gw")).expect("gw");
+    std::fs::copy(&first, d.join("gw/bundle.cbor")).expect("copy");
+    std::fs::copy(&first, d.join("www/bundle.cbor")).expect("publish");
+    let port = free_port();
+    let mut web = Some(nginx(d, &server.cert, &server.key, port));
+    let url = format!("https://127.0.0.1:{port}/bundle.cbor");
+    let ca_pem = ca.pem.to_string_lossy().into_owned();
+    let args = [
+        "--bundle",
+        "gw/bundle.cbor",
+        "--key",
+        "k.pub",
+        "--state",
+        "gw/state.sqlite",
+        "--bundle-url",
+        &url,
+        "--bundle-poll",
+        "1s",
+        "--bundle-ca",
+        &ca_pem,
+    ];
+    let gateway = start(d, &args).expect("the gateway starts");
+    let one = revision(&gateway);
+
+    // Bundle 2, published: loaded within a poll (and a little more on a loaded machine).
+    let changed = d.join("changed");
+    std::fs::create_dir(&changed).expect("dir");
+    let text = std::fs::read_to_string(policy.join("home.ward")).expect("policy")
+        + "\nservice extra_cloud \"Extra\" {\n  host = \"extra.example\"\n}\n\nflow plugs -> extra_cloud : tcp/8443 { via = home_gateway }\n";
+    std::fs::write(changed.join("home.ward"), text).expect("write");
+    let second = build(d, &changed, "b2", 2);
+    std::fs::copy(&second, d.join("www/bundle.cbor")).expect("publish");
+    assert!(
+        within(15, || revision(&gateway) != one),
+        "bundle 2 was not picked up: {}",
+        audit(&gateway)
+    );
+    let two = revision(&gateway);
+    assert_eq!(
+        std::fs::read(d.join("gw/bundle.cbor")).expect("on disk"),
+        std::fs::read(&second).expect("bundle 2"),
+        "the last good bundle is kept on disk"
+    );
+    assert!(audit(&gateway).contains("pull https://127.0.0.1"));
+    // Polls of an unchanged file are answered 304 (If-None-Match): nothing is fetched again.
+    let access = d.join("nginx-access.log");
+    assert!(
+        within(10, || std::fs::read_to_string(&access)
+            .unwrap_or_default()
+            .contains("\" 304 ")),
+        "{}",
+        std::fs::read_to_string(&access).unwrap_or_default()
+    );
+
+    // Tampered (bundle 3 with a byte changed), then older (bundle 1 again): refused, audited,
+    // nothing changes.
+    let changed_again = d.join("changed_again");
+    std::fs::create_dir(&changed_again).expect("dir");
+    let text = std::fs::read_to_string(changed.join("home.ward")).expect("policy")
+        + "\nservice more_cloud \"More\" {\n  host = \"more.example\"\n}\n\nflow plugs -> more_cloud : tcp/8444 { via = home_gateway }\n";
+    std::fs::write(changed_again.join("home.ward"), text).expect("write");
+    let third = build(d, &changed_again, "b3", 3);
+    let mut tampered = std::fs::read(&third).expect("bundle 3");
+    let at = tampered.len() / 2;
+    tampered[at] ^= 0x55;
+    std::fs::write(d.join("www/bundle.cbor"), &tampered).expect("publish");
+    assert!(
+        within(15, || audit(&gateway).contains("bundle-refused")),
+        "the tampered bundle was not refused: {}",
+        audit(&gateway)
+    );
+    std::fs::copy(&first, d.join("www/bundle.cbor")).expect("publish the old one");
+    assert!(
+        within(15, || audit(&gateway).contains("bundle-rollback")),
+        "the old bundle was not refused as a rollback: {}",
+        audit(&gateway)
+    );
+    assert_eq!(revision(&gateway), two);
+    assert_eq!(
+        std::fs::read(d.join("gw/bundle.cbor")).expect("on disk"),
+        std::fs::read(&second).expect("bundle 2")
+    );
+
+    // The server goes away: noted once, nothing changes.
+    web.take();
+    assert!(
+        within(15, || audit(&gateway).contains("bundle-source-unreachable")),
+        "{}",
+        audit(&gateway)
+    );
+    assert_eq!(revision(&gateway), two);
+
+    // Restarted while the server is down: it starts with the last good bundle.
+    drop(gateway);
+    let restarted = start(d, &args).expect("the gateway starts offline");
+    assert_eq!(revision(&restarted), two);
+
+    // The server is back with bundle 3: picked up.
+    std::fs::copy(&third, d.join("www/bundle.cbor")).expect("publish");
+    let _web = nginx(d, &server.cert, &server.key, port);
+    assert!(
+        within(30, || revision(&restarted) != two),
+        "bundle 3 was not picked up after the outage: {}",
+        audit(&restarted)
+    );
+    assert!(audit(&restarted).contains("bundle-source-reachable"));
+}
+
+/// An http:// URL, or a poll that is no duration, is refused at start with the reason.
+#[test]
+fn a_bundle_url_must_be_https() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    assert!(ward(d, &["keygen", "-o", "k"]).status.success());
+    let first = build(d, &root().join("tests/fixtures/onboarding"), "b1", 1);
+    let bundle = first.to_string_lossy().into_owned();
+    let base = ["--bundle", &bundle, "--key", "k.pub", "--state", "s.sqlite"];
+    let refused = |extra: &[&str]| {
+        let mut args = base.to_vec();
+        args.extend_from_slice(extra);
+        match start(d, &args) {
+            Ok(_) => panic!("started with {extra:?}"),
+            Err(output) => output,
+        }
+    };
+    let plain = refused(&["--bundle-url", "http://platform.example/b.cbor"]);
+    assert!(plain.contains("is not an https:// URL"), "{plain}");
+    let poll = refused(&[
+        "--bundle-url",
+        "https://platform.example/b.cbor",
+        "--bundle-poll",
+        "soon",
+    ]);
+    assert!(poll.contains("bundle-poll: `soon`"), "{poll}");
+}
