@@ -284,3 +284,232 @@ fn a_bundle_url_must_be_https() {
     ]);
     assert!(poll.contains("bundle-poll: `soon`"), "{poll}");
 }
+
+/// A PostgreSQL server of its own for a test (Debian's `postgresql`: initdb and pg_ctl, run as
+/// the `postgres` user when the test runs as root), on a free loopback port; stopped on drop.
+struct Postgres {
+    bin: PathBuf,
+    data: PathBuf,
+    port: u16,
+    /// The folder the server's files are in (readable by `postgres`).
+    _home: tempfile::TempDir,
+}
+
+fn postgres_bin() -> Option<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .flatten()
+        .map(|e| e.path().join("bin"))
+        .filter(|b| b.join("initdb").is_file())
+        .collect();
+    found.sort();
+    found.pop()
+}
+
+fn as_postgres(bin: &Path, tool: &str, args: &[&str]) -> std::process::Output {
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout == b"0\n");
+    let mut command = if root.unwrap_or(false) {
+        let mut command = Command::new("runuser");
+        command.args(["-u", "postgres", "--"]).arg(bin.join(tool));
+        command
+    } else {
+        Command::new(bin.join(tool))
+    };
+    command.args(args).output().expect("a PostgreSQL tool runs")
+}
+
+impl Postgres {
+    fn new() -> Option<Postgres> {
+        let Some(bin) = postgres_bin() else {
+            if std::env::var_os("CI").is_some() {
+                panic!("CI must run the fleet telemetry test: install postgresql");
+            }
+            eprintln!("SKIPPED: PostgreSQL is not installed (CI runs this test)");
+            return None;
+        };
+        let home = tempfile::Builder::new()
+            .prefix("ward-pg")
+            .tempdir_in("/tmp")
+            .expect("temp dir");
+        let data = home.path().join("data");
+        std::fs::create_dir(&data).expect("data dir");
+        let _ = Command::new("chmod")
+            .args(["0755", &home.path().to_string_lossy()])
+            .output();
+        let _ = Command::new("chown")
+            .args(["-R", "postgres:postgres", &home.path().to_string_lossy()])
+            .output();
+        let init = as_postgres(
+            &bin,
+            "initdb",
+            &[
+                "-D",
+                &data.to_string_lossy(),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "--no-sync",
+            ],
+        );
+        assert!(
+            init.status.success(),
+            "initdb: {}",
+            String::from_utf8_lossy(&init.stderr)
+        );
+        let postgres = Postgres {
+            bin,
+            data,
+            port: free_port(),
+            _home: home,
+        };
+        postgres.start();
+        Some(postgres)
+    }
+
+    fn start(&self) {
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            self.port,
+            self.data.to_string_lossy()
+        );
+        let log = self.data.join("server.log");
+        let started = as_postgres(
+            &self.bin,
+            "pg_ctl",
+            &[
+                "-D",
+                &self.data.to_string_lossy(),
+                "-o",
+                &options,
+                "-l",
+                &log.to_string_lossy(),
+                "-w",
+                "start",
+            ],
+        );
+        assert!(
+            started.status.success(),
+            "pg_ctl start: {}{}",
+            String::from_utf8_lossy(&started.stderr),
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+    }
+
+    fn stop(&self) {
+        let _ = as_postgres(
+            &self.bin,
+            "pg_ctl",
+            &[
+                "-D",
+                &self.data.to_string_lossy(),
+                "-m",
+                "fast",
+                "-w",
+                "stop",
+            ],
+        );
+    }
+
+    fn url(&self) -> String {
+        format!(
+            "postgres://postgres@127.0.0.1:{}/postgres?sslmode=disable",
+            self.port
+        )
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// `ward fleet status --format json`, as rows.
+fn fleet_status(dir: &Path, url: &str) -> Vec<serde_json::Value> {
+    let out = ward(dir, &["fleet", "status", "--db", url, "--format", "json"]);
+    if !out.status.success() {
+        return Vec::new();
+    }
+    serde_json::from_slice::<serde_json::Value>(&out.stdout)
+        .ok()
+        .and_then(|v| v.as_array().cloned())
+        .unwrap_or_default()
+}
+
+/// Every audit entry the gateway stored is in the fleet database once, across a database
+/// outage and a gateway killed with SIGKILL and restarted.
+#[test]
+fn telemetry_reaches_postgresql_once_across_outages_and_kills() {
+    let Some(pg) = Postgres::new() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    assert!(ward(d, &["keygen", "-o", "k"]).status.success());
+    let first = build(d, &root().join("tests/fixtures/onboarding"), "b1", 1);
+    let bundle = first.to_string_lossy().into_owned();
+    let url = pg.url();
+    let args = [
+        "--bundle",
+        &bundle,
+        "--key",
+        "k.pub",
+        "--state",
+        "state.sqlite",
+        "--gateway-id",
+        "site-a",
+        "--fleet-db",
+        &url,
+    ];
+    let caught_up = |want_at_least: i64| {
+        within(30, || {
+            fleet_status(d, &url).first().is_some_and(|g| {
+                g["audit_stored"] == g["audit_entries"]
+                    && g["audit_entries"].as_i64().unwrap_or(0) >= want_at_least
+            })
+        })
+    };
+    let gateway = start(d, &args).expect("the gateway starts");
+    let reload = |g: &GatewayProcess| {
+        let (status, answer) = g.http("POST", "/v1/bundle/reload", Some(b"{}"));
+        assert_eq!(status, 200, "{answer}");
+    };
+    reload(&gateway);
+    assert!(caught_up(3), "{:?}", fleet_status(d, &url));
+    let status = fleet_status(d, &url);
+    assert_eq!(status[0]["gateway"], "site-a");
+    assert_eq!(status[0]["sequence"], 1);
+
+    // The database goes down; the gateway keeps auditing; it is killed (SIGKILL) and
+    // restarted while the database is still down; then the database comes back.
+    pg.stop();
+    for _ in 0..3 {
+        reload(&gateway);
+    }
+    drop(gateway);
+    let restarted = start(d, &args).expect("restarts while the database is down");
+    reload(&restarted);
+    let (_, log) = restarted.http("GET", "/v1/audit?limit=1000", None);
+    let stored = log["entries"].as_array().map_or(0, Vec::len) as i64;
+    pg.start();
+    assert!(caught_up(stored), "{:?}", fleet_status(d, &url));
+    let status = fleet_status(d, &url);
+    assert_eq!(
+        status[0]["audit_stored"], status[0]["audit_entries"],
+        "every entry once: {status:?}"
+    );
+    assert!(status[0]["audit_entries"].as_i64().unwrap_or(0) >= stored);
+    // The views answer.
+    for view in ["devices", "incidents"] {
+        let out = ward(d, &["fleet", view, "--db", &url, "--format", "json"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

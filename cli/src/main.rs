@@ -57,6 +57,8 @@ enum Command {
     Gateway(Box<commands::gateway::Args>),
     /// PAVA offline: run a bundle's detection rules over log files.
     Pava(commands::pava::Args),
+    /// What the fleet's gateways sent to PostgreSQL: `status`, `devices`, `incidents`.
+    Fleet(commands::fleet::Args),
     /// Run the policy's tests on its compiled bundle.
     Test(commands::test::Args),
 }
@@ -103,6 +105,7 @@ fn main() -> ExitCode {
         Command::Onboard(args) => commands::onboard::run(args),
         Command::Gateway(args) => commands::gateway::run(*args),
         Command::Pava(args) => commands::pava::run(args),
+        Command::Fleet(args) => commands::fleet::run(args),
         Command::Test(args) => commands::test::run_tests(args),
     };
     match outcome {

@@ -63,6 +63,13 @@ pub struct FileConfig {
     pub bundle_poll: Option<String>,
     /// A CA (PEM) trusted for the bundle server besides the public roots.
     pub bundle_ca: Option<PathBuf>,
+    /// This gateway's name in the fleet (telemetry rows are keyed by it).
+    pub gateway_id: Option<String>,
+    /// The fleet's PostgreSQL database (`postgres://...`): status, audit, incidents and
+    /// inventory are sent there.
+    pub fleet_db: Option<String>,
+    /// A CA (PEM) trusted for the fleet database's server.
+    pub fleet_ca: Option<PathBuf>,
 }
 
 /// The settings the gateway runs with.
@@ -101,6 +108,8 @@ pub struct GatewayConfig {
     pub mud_signers: std::collections::BTreeMap<String, PathBuf>,
     /// Where the bundle is pulled from, when it is.
     pub distribution: Option<Distribution>,
+    /// Where telemetry goes, when it does.
+    pub fleet: Option<crate::fleet::FleetSettings>,
 }
 
 /// Pulling the bundle from the platform (`crate::distribution`).
@@ -177,6 +186,9 @@ impl FileConfig {
             bundle_url: self.bundle_url.or(file.bundle_url),
             bundle_poll: self.bundle_poll.or(file.bundle_poll),
             bundle_ca: self.bundle_ca.or(file.bundle_ca),
+            gateway_id: self.gateway_id.or(file.gateway_id),
+            fleet_db: self.fleet_db.or(file.fleet_db),
+            fleet_ca: self.fleet_ca.or(file.fleet_ca),
         }
     }
 
@@ -286,6 +298,25 @@ impl FileConfig {
                 })
             }
         };
+        let fleet = match (self.fleet_db, self.gateway_id) {
+            (None, _) => None,
+            (Some(_), None) => return Err(ConfigError::Missing { what: "gateway-id" }),
+            (Some(url), Some(gateway_id)) => {
+                let valid = !gateway_id.is_empty()
+                    && gateway_id.len() <= 128
+                    && gateway_id
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+                if !valid {
+                    return Err(ConfigError::GatewayId { text: gateway_id });
+                }
+                Some(crate::fleet::FleetSettings {
+                    gateway_id,
+                    url,
+                    ca: self.fleet_ca,
+                })
+            }
+        };
         Ok(GatewayConfig {
             bundle: required(self.bundle, "bundle")?,
             keys: std::iter::once(required(self.key, "key")?)
@@ -319,6 +350,7 @@ impl FileConfig {
                 .map(|(host, path)| (host.to_ascii_lowercase(), path))
                 .collect(),
             distribution,
+            fleet,
         })
     }
 }
@@ -353,6 +385,8 @@ pub enum ConfigError {
     BundleUrl { text: String },
     /// A duration that is none of `500ms`, `30s`, `5m`, `2h`, `1d` (at least a second).
     Duration { what: &'static str, text: String },
+    /// A gateway id that is not 1 to 128 letters, digits, `-`, `_` or `.`.
+    GatewayId { text: String },
 }
 
 impl std::fmt::Display for ConfigError {
@@ -391,6 +425,10 @@ impl std::fmt::Display for ConfigError {
             ConfigError::BundleUrl { text } => write!(
                 f,
                 "bundle-url: `{text}` is not an https:// URL (bundles are pulled over TLS only; `--bundle-ca` trusts a private CA)"
+            ),
+            ConfigError::GatewayId { text } => write!(
+                f,
+                "gateway-id: `{text}` must be 1 to 128 letters, digits, `-`, `_` or `.`"
             ),
             ConfigError::Duration { what, text } => write!(
                 f,

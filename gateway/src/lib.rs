@@ -10,6 +10,7 @@ pub mod distribution;
 pub mod error;
 pub mod fetch_guard;
 pub mod firewall;
+pub mod fleet;
 pub mod holds;
 pub mod limits;
 pub mod messages;

@@ -327,6 +327,15 @@ impl Gateway {
         if let Some(settings) = gateway.config.distribution.clone() {
             tokio::spawn(crate::distribution::run(gateway.clone(), settings));
         }
+        if let Some(settings) = gateway.config.fleet.clone() {
+            crate::fleet::start(
+                gateway.store.clone(),
+                crate::fleet::Running {
+                    bundle: gateway.bundle.clone(),
+                },
+                settings,
+            );
+        }
         Ok(gateway)
     }
 

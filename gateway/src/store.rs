@@ -236,6 +236,7 @@ impl Store {
         conn.execute_batch(crate::access::tokens::SCHEMA)?;
         conn.execute_batch(crate::holds::SCHEMA)?;
         conn.execute_batch(crate::sequence::SCHEMA)?;
+        conn.execute_batch(crate::fleet::LOCAL_SCHEMA)?;
         if version < 2 {
             // A new database is at version 0: it gets version 1's tables above, then this.
             conn.execute_batch(&format!("BEGIN; {MIGRATION_2} COMMIT;"))?;

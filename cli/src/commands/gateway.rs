@@ -173,6 +173,17 @@ struct RunArgs {
     /// A CA (PEM) trusted for the bundle server, besides the public roots.
     #[arg(long, value_name = "FILE.pem")]
     bundle_ca: Option<PathBuf>,
+    /// This gateway's name in the fleet (letters, digits, `-`, `_`, `.`).
+    #[arg(long, value_name = "NAME")]
+    gateway_id: Option<String>,
+    /// Send status, audit log, incidents and inventory to this PostgreSQL database
+    /// (`postgres://user:password@host/db`; TLS unless on this machine): at least once,
+    /// each entry stored once.
+    #[arg(long, value_name = "URL")]
+    fleet_db: Option<String>,
+    /// A CA (PEM) trusted for the fleet database's server.
+    #[arg(long, value_name = "FILE.pem")]
+    fleet_ca: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> Outcome {
@@ -237,6 +248,9 @@ fn run_gateway(args: RunArgs) -> Outcome {
         bundle_url: args.bundle_url,
         bundle_poll: args.bundle_poll,
         bundle_ca: args.bundle_ca,
+        gateway_id: args.gateway_id,
+        fleet_db: args.fleet_db,
+        fleet_ca: args.fleet_ca,
     };
     let config = match flags.or(file).resolve() {
         Ok(config) => config,

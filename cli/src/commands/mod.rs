@@ -5,6 +5,7 @@ pub mod diff;
 pub mod explain;
 pub mod explain_flow;
 pub mod explain_risk;
+pub mod fleet;
 pub mod fmt;
 pub mod gateway;
 pub mod graph;

@@ -1,0 +1,251 @@
+//! Fleet telemetry: each gateway (`--gateway-id`) sends what it stored (its status, audit log,
+//! incidents and inventory) to one PostgreSQL database (`--fleet-db`), where `ward fleet`
+//! reads across sites.
+//!
+//! Delivery is at least once and idempotent, so the database holds each entry once:
+//! - the audit log and incidents are read from the state database past a cursor kept there
+//!   (`fleet_cursor`), sent in one PostgreSQL transaction whose rows are keyed by (gateway,
+//!   audit sequence) or (gateway, incident id), inserted with `ON CONFLICT` (an incident,
+//!   which grows, is replaced by its later state), and the cursor moves only once the
+//!   transaction committed. A crash in between sends the same rows again, which change
+//!   nothing; a database or network outage only delays them.
+//! - the inventory is sent whole when it changed, replacing the gateway's rows in one
+//!   transaction; the status row is replaced at every round.
+//!
+//! The connection uses TLS (the public roots, or `--fleet-ca`) unless the database is on a
+//! loopback address; the schema is created and migrated by ward (`schema.rs`). Rounds run
+//! every 2 s, at most 1,000 audit entries and 1,000 incidents each; failures back off to a
+//! minute.
+
+mod local;
+pub mod schema;
+
+pub(crate) use local::SCHEMA as LOCAL_SCHEMA;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::bundle::PolicyBundle;
+use crate::runtime::{State, lock};
+
+/// Where telemetry goes.
+#[derive(Clone, Debug)]
+pub struct FleetSettings {
+    /// This gateway's name in the fleet.
+    pub gateway_id: String,
+    /// `postgres://user:password@host:port/db` (or the key-value form).
+    pub url: String,
+    /// A CA (PEM) trusted for the database server besides the public roots.
+    pub ca: Option<std::path::PathBuf>,
+}
+
+/// Rows read from the state database per round and stream.
+const BATCH: i64 = 1_000;
+const ROUND: Duration = Duration::from_secs(2);
+const MOST_BACKOFF: Duration = Duration::from_secs(60);
+
+/// What the gateway runs, as the status row says it.
+pub(crate) struct Running {
+    pub bundle: Arc<std::sync::RwLock<Arc<PolicyBundle>>>,
+}
+
+/// Sends telemetry for ever.
+pub(crate) fn start(state: Arc<Mutex<State>>, running: Running, settings: FleetSettings) {
+    tokio::spawn(async move {
+        let mut client: Option<tokio_postgres::Client> = None;
+        let mut failures: u32 = 0;
+        let mut last_error: Option<String> = None;
+        let mut inventory_sent: Option<u64> = None;
+        loop {
+            if client
+                .as_ref()
+                .is_none_or(tokio_postgres::Client::is_closed)
+            {
+                client = match schema::connect(&settings.url, settings.ca.as_deref()).await {
+                    Ok(connected) => Some(connected),
+                    Err(error) => {
+                        last_error = Some(error.clone());
+                        failures += 1;
+                        eprintln!("fleet: cannot reach the database: {error}");
+                        tokio::time::sleep(backoff(failures)).await;
+                        continue;
+                    }
+                };
+                inventory_sent = None;
+            }
+            let Some(connected) = client.as_mut() else {
+                continue;
+            };
+            match round(
+                connected,
+                &state,
+                &running,
+                &settings,
+                last_error.as_deref(),
+                &mut inventory_sent,
+            )
+            .await
+            {
+                Ok(busy) => {
+                    failures = 0;
+                    last_error = None;
+                    if !busy {
+                        tokio::time::sleep(ROUND).await;
+                    }
+                }
+                Err(error) => {
+                    eprintln!("fleet: {error}");
+                    last_error = Some(error);
+                    failures += 1;
+                    client = None;
+                    tokio::time::sleep(backoff(failures)).await;
+                }
+            }
+        }
+    });
+}
+
+fn backoff(failures: u32) -> Duration {
+    Duration::from_secs(1)
+        .saturating_mul(2u32.saturating_pow(failures.saturating_sub(1).min(8)))
+        .min(MOST_BACKOFF)
+}
+
+/// One round: the audit entries and incidents past the cursors, the inventory if it
+/// changed, the status. Whether there was more to send than one round takes.
+async fn round(
+    client: &mut tokio_postgres::Client,
+    state: &Arc<Mutex<State>>,
+    running: &Running,
+    settings: &FleetSettings,
+    last_error: Option<&str>,
+    inventory_sent: &mut Option<u64>,
+) -> Result<bool, String> {
+    let gateway = settings.gateway_id.as_str();
+    let read = {
+        let state = state.clone();
+        tokio::task::spawn_blocking(move || {
+            let guard = lock(&state);
+            local::read(&guard.store, BATCH)
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("state database: {e}"))?
+    };
+    let busy = read.audit.len() as i64 == BATCH || read.incidents.len() as i64 == BATCH;
+    let pg = |e: tokio_postgres::Error| format!("database: {e}");
+    let tx = client.transaction().await.map_err(pg)?;
+    for entry in &read.audit {
+        tx.execute(
+            "INSERT INTO fleet_audit (gateway, seq, at, event, device, detail)
+             VALUES ($1, $2, $3, $4, $5, $6::text::jsonb) ON CONFLICT (gateway, seq) DO NOTHING",
+            &[
+                &gateway,
+                &entry.seq,
+                &entry.at,
+                &entry.event,
+                &entry.device,
+                &entry.detail,
+            ],
+        )
+        .await
+        .map_err(pg)?;
+    }
+    for incident in &read.incidents {
+        tx.execute(
+            "INSERT INTO fleet_incidents (gateway, id, at, rule, threat, severity, device, source,
+                 count, first_ms, last_ms, bundle_revision, detail)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::text::jsonb)
+             ON CONFLICT (gateway, id) DO UPDATE SET count = excluded.count,
+                 last_ms = excluded.last_ms, detail = excluded.detail
+             WHERE fleet_incidents.last_ms <= excluded.last_ms",
+            &[
+                &gateway,
+                &incident.id,
+                &incident.at,
+                &incident.rule,
+                &incident.threat,
+                &incident.severity,
+                &incident.device,
+                &incident.source,
+                &incident.count,
+                &incident.first_ms,
+                &incident.last_ms,
+                &incident.bundle_revision,
+                &incident.detail,
+            ],
+        )
+        .await
+        .map_err(pg)?;
+    }
+    if *inventory_sent != Some(read.inventory_digest) {
+        tx.execute("DELETE FROM fleet_devices WHERE gateway = $1", &[&gateway])
+            .await
+            .map_err(pg)?;
+        for device in &read.devices {
+            tx.execute(
+                "INSERT INTO fleet_devices (gateway, id, class, address, profile, level, quarantined, onboarded_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                &[
+                    &gateway,
+                    &device.id,
+                    &device.class,
+                    &device.address,
+                    &device.profile,
+                    &device.level,
+                    &device.quarantined,
+                    &device.onboarded_at,
+                ],
+            )
+            .await
+            .map_err(pg)?;
+        }
+    }
+    let bundle = match running.bundle.read() {
+        Ok(bundle) => bundle.clone(),
+        Err(poisoned) => poisoned.into_inner().clone(),
+    };
+    let sequence = bundle.sequence.map(|s| s as i64);
+    tx.execute(
+        "INSERT INTO fleet_gateways (gateway, revision, sequence, since, things, incidents,
+             audit_entries, last_error, seen_at)
+         VALUES ($1, $2, $3, now(), $4, $5, $6, $7, now())
+         ON CONFLICT (gateway) DO UPDATE SET
+             since = CASE WHEN fleet_gateways.revision = excluded.revision
+                 AND fleet_gateways.sequence IS NOT DISTINCT FROM excluded.sequence
+                 THEN fleet_gateways.since ELSE now() END,
+             revision = excluded.revision, sequence = excluded.sequence,
+             things = excluded.things, incidents = excluded.incidents,
+             audit_entries = excluded.audit_entries, last_error = excluded.last_error,
+             seen_at = now()",
+        &[
+            &gateway,
+            &bundle.manifest.revision,
+            &sequence,
+            &(read.devices.len() as i64),
+            &read.incident_count,
+            &read.audit_count,
+            &last_error,
+        ],
+    )
+    .await
+    .map_err(pg)?;
+    tx.commit().await.map_err(pg)?;
+    *inventory_sent = Some(read.inventory_digest);
+    // Committed: the cursors move.
+    let (audit_to, incidents_to) = (
+        read.audit.last().map(|e| e.seq),
+        read.incidents.last().map(|i| (i.last_ms, i.id.clone())),
+    );
+    if audit_to.is_some() || incidents_to.is_some() {
+        let state = state.clone();
+        tokio::task::spawn_blocking(move || {
+            let guard = lock(&state);
+            local::advance(&guard.store, audit_to, incidents_to)
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("state database: {e}"))?;
+    }
+    Ok(busy)
+}
