@@ -450,7 +450,15 @@ fn telemetry_reaches_postgresql_once_across_outages_and_kills() {
     let dir = tempfile::tempdir().expect("temp dir");
     let d = dir.path();
     assert!(ward(d, &["keygen", "-o", "k"]).status.success());
-    let first = build(d, &root().join("tests/fixtures/onboarding"), "b1", 1);
+    // The home policy and a class on the loopback network, for a thing that reports.
+    let policy = d.join("policy");
+    std::fs::create_dir(&policy).expect("dir");
+    for file in ["onboarding/home.ward", "lab/lab.ward"] {
+        let from = root().join("tests/fixtures").join(file);
+        let name = from.file_name().expect("name").to_owned();
+        std::fs::copy(&from, policy.join(name)).expect("copy");
+    }
+    let first = build(d, &policy, "b1", 1);
     let bundle = first.to_string_lossy().into_owned();
     let url = pg.url();
     let args = [
@@ -464,6 +472,8 @@ fn telemetry_reaches_postgresql_once_across_outages_and_kills() {
         "site-a",
         "--fleet-db",
         &url,
+        "--syslog-udp",
+        "127.0.0.1:0",
     ];
     let caught_up = |want_at_least: i64| {
         within(30, || {
@@ -484,12 +494,59 @@ fn telemetry_reaches_postgresql_once_across_outages_and_kills() {
     assert_eq!(status[0]["gateway"], "site-a");
     assert_eq!(status[0]["sequence"], 1);
 
+    // A thing onboards and reports a firmware image with a bad signature: the inventory and
+    // the incident reach the fleet database.
+    let mud: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/fixtures/lab/sensor-mud.json")).expect("MUD"),
+    )
+    .expect("JSON");
+    let (code, body) = gateway.post_json(
+        "/v1/onboard",
+        &serde_json::json!({ "id": "sensor-1", "address": "127.0.0.1", "mud": mud }),
+    );
+    assert_eq!(code, 201, "{body}");
+    let report = |g: &GatewayProcess| {
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+        socket
+            .send_to(
+                b"<11>1 2026-12-02T05:00:00Z sensor-1 updater - - - Firmware image 4.2.1: signature verification failed, refusing to flash",
+                g.syslog_udp.expect("UDP listener"),
+            )
+            .expect("sent");
+    };
+    report(&gateway);
+    let fleet_view = |view: &str| -> Vec<serde_json::Value> {
+        let out = ward(d, &["fleet", view, "--db", &url, "--format", "json"]);
+        serde_json::from_slice::<serde_json::Value>(&out.stdout)
+            .ok()
+            .and_then(|v| v.as_array().cloned())
+            .unwrap_or_default()
+    };
+    assert!(
+        within(30, || fleet_view("incidents")
+            .iter()
+            .any(|i| i["rule"] == "firmware_signature_failure" && i["occurrences"] == 1)),
+        "{:?}",
+        fleet_view("incidents")
+    );
+    let devices = fleet_view("devices");
+    assert_eq!(devices.len(), 1, "{devices:?}");
+    assert_eq!(devices[0]["things"], 1);
+
     // The database goes down; the gateway keeps auditing; it is killed (SIGKILL) and
     // restarted while the database is still down; then the database comes back.
     pg.stop();
     for _ in 0..3 {
         reload(&gateway);
     }
+    // The same thing reports again: its incident grows while the database is away.
+    report(&gateway);
+    let grown = || {
+        gateway.http("GET", "/v1/incidents", None).1["incidents"]
+            .as_array()
+            .is_some_and(|all| all.iter().any(|i| i["count"] == 2))
+    };
+    assert!(within(10, grown), "the incident did not count the second report");
     drop(gateway);
     let restarted = start(d, &args).expect("restarts while the database is down");
     reload(&restarted);

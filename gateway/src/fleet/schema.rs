@@ -220,6 +220,8 @@ pub struct IncidentCount {
     pub class: Option<String>,
     pub severity: String,
     pub incidents: i64,
+    /// The messages behind them (an incident counts those of its group).
+    pub occurrences: i64,
     pub gateways: i64,
     pub last_ms: i64,
 }
@@ -227,7 +229,8 @@ pub struct IncidentCount {
 pub async fn incidents(client: &tokio_postgres::Client) -> Result<Vec<IncidentCount>, String> {
     let rows = client
         .query(
-            "SELECT i.rule, d.class, i.severity, count(*), count(DISTINCT i.gateway), max(i.last_ms)
+            "SELECT i.rule, d.class, i.severity, count(*), count(DISTINCT i.gateway), max(i.last_ms),
+                    sum(i.count)::BIGINT
              FROM fleet_incidents i
              LEFT JOIN fleet_devices d ON d.gateway = i.gateway AND d.id = i.device
              GROUP BY i.rule, d.class, i.severity
@@ -245,6 +248,7 @@ pub async fn incidents(client: &tokio_postgres::Client) -> Result<Vec<IncidentCo
             incidents: row.get(3),
             gateways: row.get(4),
             last_ms: row.get(5),
+            occurrences: row.get(6),
         })
         .collect())
 }
