@@ -523,9 +523,9 @@ fn telemetry_reaches_postgresql_once_across_outages_and_kills() {
             .unwrap_or_default()
     };
     assert!(
-        within(30, || fleet_view("incidents")
-            .iter()
-            .any(|i| i["rule"] == "firmware_signature_failure" && i["occurrences"] == 1)),
+        within(30, || fleet_view("incidents").iter().any(|i| i["rule"]
+            == "firmware_signature_failure"
+            && i["occurrences"] == 1)),
         "{:?}",
         fleet_view("incidents")
     );
@@ -546,7 +546,10 @@ fn telemetry_reaches_postgresql_once_across_outages_and_kills() {
             .as_array()
             .is_some_and(|all| all.iter().any(|i| i["count"] == 2))
     };
-    assert!(within(10, grown), "the incident did not count the second report");
+    assert!(
+        within(10, grown),
+        "the incident did not count the second report"
+    );
     drop(gateway);
     let restarted = start(d, &args).expect("restarts while the database is down");
     reload(&restarted);

@@ -157,7 +157,7 @@ async fn round(
                  count, first_ms, last_ms, bundle_revision, detail)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::text::jsonb)
              ON CONFLICT (gateway, id) DO UPDATE SET count = excluded.count,
-                 last_ms = excluded.last_ms, detail = excluded.detail
+                 last_ms = excluded.last_ms, detail = excluded.detail, stored_at = now()
              WHERE fleet_incidents.last_ms <= excluded.last_ms",
             &[
                 &gateway,

@@ -25,6 +25,8 @@ CREATE TABLE fleet_audit (
     event TEXT NOT NULL,
     device TEXT,
     detail JSONB NOT NULL,
+    -- When the row reached the database: with `at`, the lag of telemetry.
+    stored_at TIMESTAMPTZ NOT NULL DEFAULT now(),
     PRIMARY KEY (gateway, seq)
 );
 CREATE TABLE fleet_incidents (
@@ -41,6 +43,7 @@ CREATE TABLE fleet_incidents (
     last_ms BIGINT NOT NULL,
     bundle_revision TEXT NOT NULL,
     detail JSONB NOT NULL,
+    stored_at TIMESTAMPTZ NOT NULL DEFAULT now(),
     PRIMARY KEY (gateway, id)
 );
 CREATE INDEX fleet_incidents_rule ON fleet_incidents (rule, severity);
