@@ -255,6 +255,31 @@ fn gateways_pull_their_bundle_from_a_web_server() {
         audit(&restarted)
     );
     assert!(audit(&restarted).contains("bundle-source-reachable"));
+
+    // A new gateway with no bundle on disk fetches its first from the platform.
+    drop(restarted);
+    std::fs::create_dir(d.join("fresh")).expect("dir");
+    let fresh = start(
+        d,
+        &[
+            "--bundle",
+            "fresh/bundle.cbor",
+            "--key",
+            "k.pub",
+            "--state",
+            "fresh/state.sqlite",
+            "--bundle-url",
+            &url,
+            "--bundle-ca",
+            &ca_pem,
+        ],
+    )
+    .expect("a new gateway starts from the platform's bundle");
+    assert_eq!(
+        std::fs::read(d.join("fresh/bundle.cbor")).expect("on disk"),
+        std::fs::read(&third).expect("bundle 3")
+    );
+    drop(fresh);
 }
 
 /// An http:// URL, or a poll that is no duration, is refused at start with the reason.

@@ -227,6 +227,52 @@ async fn activate(gateway: &Gateway, settings: &Distribution, bytes: Vec<u8>) ->
     }
 }
 
+/// A gateway's first start with no bundle on disk: the bundle is fetched once (a few tries),
+/// its signature verified, and it is put in place; the start then goes on as usual (and
+/// records its sequence). Nothing to run without it: failing, the start fails.
+pub async fn bootstrap(
+    settings: &Distribution,
+    target: &Path,
+    keys: &[PathBuf],
+) -> Result<(), String> {
+    let client = client(settings)?;
+    let mut last = String::new();
+    for attempt in 1..=3u32 {
+        match poll(&client, &settings.url, None).await {
+            Ok(Fetched::Bundle { bytes, .. }) => {
+                let (target, keys, url) =
+                    (target.to_path_buf(), keys.to_vec(), settings.url.clone());
+                return tokio::task::spawn_blocking(move || {
+                    let candidate = write_candidate(&target, &bytes)
+                        .map_err(|e| format!("{}: {e}", target.display()))?;
+                    let keys = keys
+                        .iter()
+                        .map(|path| crate::bundle::verifying_key(path))
+                        .collect::<Result<Vec<_>, _>>()
+                        .map_err(|e| e.to_string())?;
+                    if let Err(error) = crate::bundle::open_trusted(&candidate, &keys) {
+                        let _ = std::fs::remove_file(&candidate);
+                        return Err(format!(
+                            "the bundle fetched from {url} was refused: {error}"
+                        ));
+                    }
+                    install(&candidate, &target).map_err(|e| format!("{}: {e}", target.display()))
+                })
+                .await
+                .map_err(|e| e.to_string())?;
+            }
+            Ok(Fetched::NotModified) => {
+                last = "the server answered 304 to a first request".to_string()
+            }
+            Err(PollError(error)) => last = error,
+        }
+        tokio::time::sleep(FIRST_BACKOFF.saturating_mul(attempt)).await;
+    }
+    Err(format!(
+        "no bundle on disk, and none could be fetched: {last}"
+    ))
+}
+
 /// Polls for ever (until the gateway is dropped with its runtime).
 pub async fn run(gateway: Arc<Gateway>, settings: Distribution) {
     let client = match client(&settings) {

@@ -189,6 +189,14 @@ impl Gateway {
             signers.insert(host.clone(), anchors);
         }
         let mut opened = Store::open(&config.state)?;
+        // A first start with only the platform's URL: the bundle comes from there.
+        if let Some(settings) = &config.distribution
+            && !config.bundle.exists()
+        {
+            crate::distribution::bootstrap(settings, &config.bundle, &config.keys)
+                .await
+                .map_err(StartError::Runtime)?;
+        }
         // The bundle verifies, and is not older than the last one accepted (no rollback,
         // across restarts too).
         let accepted = load_bundle(&config).and_then(|(bundle, key_id)| {
