@@ -332,11 +332,11 @@ fn postgres_bin() -> Option<PathBuf> {
 }
 
 fn as_postgres(bin: &Path, tool: &str, args: &[&str]) -> std::process::Output {
-    let root = Command::new("id")
+    let is_root = Command::new("id")
         .arg("-u")
         .output()
         .map(|o| o.stdout == b"0\n");
-    let mut command = if root.unwrap_or(false) {
+    let mut command = if is_root.unwrap_or(false) {
         let mut command = Command::new("runuser");
         command.args(["-u", "postgres", "--"]).arg(bin.join(tool));
         command
@@ -396,8 +396,12 @@ impl Postgres {
     }
 
     fn start(&self) {
+        self.start_with("-c listen_addresses=127.0.0.1");
+    }
+
+    fn start_with(&self, listen: &str) {
         let options = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            "-p {} -k {} {listen} -c fsync=off",
             self.port,
             self.data.to_string_lossy()
         );
@@ -597,4 +601,153 @@ fn telemetry_reaches_postgresql_once_across_outages_and_kills() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+}
+
+fn run_ok(args: &[&str]) {
+    let out = Command::new(args[0])
+        .args(&args[1..])
+        .output()
+        .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A gateway in its own network namespace sends to PostgreSQL over TLS across a link that is
+/// cut in the middle of its stream (audit entries made meanwhile): once the link is back,
+/// the database holds every entry once.
+#[test]
+fn telemetry_crosses_a_cut_network_over_tls() {
+    let is_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout == b"0\n");
+    if !is_root.unwrap_or(false) {
+        if std::env::var_os("CI").is_some() {
+            panic!("CI must run the network-cut test as root");
+        }
+        eprintln!("SKIPPED: the network-cut test needs root (CI runs it)");
+        return;
+    }
+    let Some(pg) = Postgres::new() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    // The link: the host's end 10.93.0.1 (where PostgreSQL listens), the gateway's 10.93.0.2.
+    let tag = format!("wf{}", std::process::id() % 100_000);
+    let ns = format!("{tag}ns");
+    let (outer, inner) = (format!("{tag}o"), format!("{tag}i"));
+    struct Cleanup(String, String);
+    impl Drop for Cleanup {
+        fn drop(&mut self) {
+            let _ = Command::new("ip").args(["netns", "del", &self.0]).output();
+            let _ = Command::new("ip").args(["link", "del", &self.1]).output();
+        }
+    }
+    let _cleanup = Cleanup(ns.clone(), outer.clone());
+    run_ok(&["ip", "netns", "add", &ns]);
+    run_ok(&[
+        "ip", "link", "add", &outer, "type", "veth", "peer", "name", &inner,
+    ]);
+    run_ok(&["ip", "link", "set", &inner, "netns", &ns]);
+    run_ok(&["ip", "addr", "add", "10.93.0.1/24", "dev", &outer]);
+    run_ok(&["ip", "link", "set", &outer, "up"]);
+    let in_ns = |args: &[&str]| {
+        let mut all = vec!["ip", "netns", "exec", ns.as_str()];
+        all.extend_from_slice(args);
+        run_ok(&all);
+    };
+    in_ns(&["ip", "addr", "add", "10.93.0.2/24", "dev", &inner]);
+    in_ns(&["ip", "link", "set", &inner, "up"]);
+    in_ns(&["ip", "link", "set", "lo", "up"]);
+
+    // PostgreSQL with TLS on the link, trusting the gateway's network.
+    let ca = pki::ca(d, "ca", "ward test fleet CA");
+    let server = pki::leaf(&ca, d, "pg", "fleet-db", &["10.93.0.1"], None);
+    pg.stop();
+    for (from, to) in [(&server.cert, "server.crt"), (&server.key, "server.key")] {
+        std::fs::copy(from, pg.data.join(to)).expect("copy");
+        run_ok(&[
+            "chown",
+            "postgres:postgres",
+            &pg.data.join(to).to_string_lossy(),
+        ]);
+        run_ok(&["chmod", "0600", &pg.data.join(to).to_string_lossy()]);
+    }
+    let hba = pg.data.join("pg_hba.conf");
+    let mut rules = std::fs::read_to_string(&hba).expect("pg_hba.conf");
+    rules.push_str("hostssl all all 10.93.0.0/24 trust\n");
+    std::fs::write(&hba, rules).expect("pg_hba.conf");
+    let conf = pg.data.join("postgresql.auto.conf");
+    std::fs::write(
+        &conf,
+        "ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\nlisten_addresses = '127.0.0.1,10.93.0.1'\n",
+    )
+    .expect("postgresql.auto.conf");
+    pg.start_with("-c listen_addresses=127.0.0.1,10.93.0.1");
+
+    assert!(ward(d, &["keygen", "-o", "k"]).status.success());
+    let first = build(d, &root().join("tests/fixtures/onboarding"), "b1", 1);
+    let bundle = first.to_string_lossy().into_owned();
+    let url = format!(
+        "postgres://postgres@10.93.0.1:{}/postgres?sslmode=require",
+        pg.port
+    );
+    let ca_pem = ca.pem.to_string_lossy().into_owned();
+    let gateway = gateway_client::start_in(
+        &["ip", "netns", "exec", &ns],
+        d,
+        &[
+            "--bundle",
+            &bundle,
+            "--key",
+            "k.pub",
+            "--state",
+            "state.sqlite",
+            "--gateway-id",
+            "site-b",
+            "--fleet-db",
+            &url,
+            "--fleet-ca",
+            &ca_pem,
+        ],
+    )
+    .expect("the gateway starts in its namespace");
+    let local_url = pg.url();
+    let caught_up = |at_least: i64| {
+        within(60, || {
+            fleet_status(d, &local_url).first().is_some_and(|g| {
+                g["audit_stored"] == g["audit_entries"]
+                    && g["audit_entries"].as_i64().unwrap_or(0) >= at_least
+            })
+        })
+    };
+    assert!(caught_up(2), "{:?}", fleet_status(d, &local_url));
+    let pid = gateway.child.id().to_string();
+    let hup = || run_ok(&["kill", "-HUP", &pid]);
+    hup();
+    assert!(caught_up(3), "{:?}", fleet_status(d, &local_url));
+
+    // The link is cut in the middle of the stream; the gateway goes on auditing.
+    in_ns(&["ip", "link", "set", &inner, "down"]);
+    for _ in 0..3 {
+        hup();
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    std::thread::sleep(Duration::from_secs(3));
+    let cut = fleet_status(d, &local_url);
+    in_ns(&["ip", "link", "set", &inner, "up"]);
+    assert!(
+        caught_up(6),
+        "after the cut: {:?}",
+        fleet_status(d, &local_url)
+    );
+    let after = fleet_status(d, &local_url);
+    assert!(
+        after[0]["audit_stored"].as_i64() > cut[0]["audit_stored"].as_i64(),
+        "entries made during the cut arrived after it: {cut:?} then {after:?}"
+    );
 }

@@ -14,8 +14,8 @@
 //!
 //! The connection uses TLS (the public roots, or `--fleet-ca`) unless the database is on a
 //! loopback address; the schema is created and migrated by ward (`schema.rs`). Rounds run
-//! every 2 s, at most 1,000 audit entries and 1,000 incidents each; failures back off to a
-//! minute.
+//! every 2 s, at most 1,000 audit entries and 1,000 incidents each, within 20 s (a cut network
+//! leaves a connection hanging: it is dropped and made again); failures back off to a minute.
 
 mod local;
 pub mod schema;
@@ -42,6 +42,8 @@ pub struct FleetSettings {
 /// Rows read from the state database per round and stream.
 const BATCH: i64 = 1_000;
 const ROUND: Duration = Duration::from_secs(2);
+/// The longest a round may take: a network cut leaves a connection hanging, not closed.
+const ROUND_TIMEOUT: Duration = Duration::from_secs(20);
 const MOST_BACKOFF: Duration = Duration::from_secs(60);
 
 /// What the gateway runs, as the status row says it.
@@ -76,16 +78,20 @@ pub(crate) fn start(state: Arc<Mutex<State>>, running: Running, settings: FleetS
             let Some(connected) = client.as_mut() else {
                 continue;
             };
-            match round(
-                connected,
-                &state,
-                &running,
-                &settings,
-                last_error.as_deref(),
-                &mut inventory_sent,
+            let done = tokio::time::timeout(
+                ROUND_TIMEOUT,
+                round(
+                    connected,
+                    &state,
+                    &running,
+                    &settings,
+                    last_error.as_deref(),
+                    &mut inventory_sent,
+                ),
             )
             .await
-            {
+            .unwrap_or_else(|_| Err("the database did not answer within 20 s".to_string()));
+            match done {
                 Ok(busy) => {
                     failures = 0;
                     last_error = None;

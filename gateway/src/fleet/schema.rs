@@ -84,6 +84,8 @@ pub async fn connect(url: &str, ca: Option<&Path>) -> Result<tokio_postgres::Cli
         .parse()
         .map_err(|e| format!("the fleet database URL: {e}"))?;
     config.connect_timeout(std::time::Duration::from_secs(10));
+    config.keepalives(true);
+    config.keepalives_idle(std::time::Duration::from_secs(30));
     let client = if loopback_only(&config)
         && config.get_ssl_mode() == tokio_postgres::config::SslMode::Disable
     {
