@@ -146,18 +146,7 @@ fn pipeline(text: &str) -> Result<Outcome, String> {
 
     // Translation validation: the compiled firewall and Cedar decide exactly what the
     // policy says, on the pairs it chooses and on every pair.
-    let text_of = |path: &str| {
-        bundle
-            .files
-            .get(path)
-            .map(|b| String::from_utf8_lossy(b).into_owned())
-            .ok_or(format!("build: no {path}"))
-    };
-    let (nft_text, cedar_text, schema_text) = (
-        text_of("firewall/ruleset.nft")?,
-        text_of("cedar/policy.cedar")?,
-        text_of("cedar/schema.cedarschema")?,
-    );
+    let [nft_text, cedar_text, schema_text] = ward_policy_test::validate::texts_of(&bundle);
     let compiled = ward_policy_test::validate::Compiled {
         ruleset: &nft_text,
         cedar_policies: &cedar_text,

@@ -6,7 +6,7 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use ward_compiler::Policy;
 use ward_compiler::emit::{self, BuildOptions};
-use ward_policy_test::validate::{Compiled, validate};
+use ward_policy_test::validate::{Compiled, texts_of, validate};
 
 fn bench(c: &mut Criterion) {
     let mut policy = Policy::default();
@@ -15,12 +15,7 @@ fn bench(c: &mut Criterion) {
     }
     let bundle =
         emit::build(policy.db(), policy.workspace(), BuildOptions::default()).expect("builds");
-    let text = |path: &str| String::from_utf8_lossy(&bundle.files[path]).into_owned();
-    let (ruleset, cedar, schema) = (
-        text("firewall/ruleset.nft"),
-        text("cedar/policy.cedar"),
-        text("cedar/schema.cedarschema"),
-    );
+    let [ruleset, cedar, schema] = texts_of(&bundle);
     let ir = ward_compiler::ir::build_ir(policy.db(), policy.workspace());
     let compiled = Compiled {
         ruleset: &ruleset,

@@ -162,19 +162,8 @@ fn validated(
     policy: &ward_compiler::Policy,
     bundle: &Bundle,
 ) -> Result<ward_policy_test::validate::Validation, Outcome> {
-    use ward_policy_test::validate::{Compiled, validate};
-    let text = |path: &str| {
-        bundle
-            .files
-            .get(path)
-            .map(|b| String::from_utf8_lossy(b).into_owned())
-            .unwrap_or_default()
-    };
-    let (ruleset, cedar_policies, cedar_schema) = (
-        text("firewall/ruleset.nft"),
-        text("cedar/policy.cedar"),
-        text("cedar/schema.cedarschema"),
-    );
+    use ward_policy_test::validate::{Compiled, texts_of, validate};
+    let [ruleset, cedar_policies, cedar_schema] = texts_of(bundle);
     let ir = ward_compiler::ir::build_ir(policy.db(), policy.workspace());
     let compiled = Compiled {
         ruleset: &ruleset,

@@ -167,6 +167,23 @@ pub struct Compiled<'a> {
     pub cedar_schema: &'a str,
 }
 
+/// A bundle's files that validation reads, as text: the ruleset, the Cedar policies and the
+/// Cedar schema (empty when missing: validation then says what does not parse).
+pub fn texts_of(bundle: &ward_compiler::emit::Bundle) -> [String; 3] {
+    [
+        "firewall/ruleset.nft",
+        "cedar/policy.cedar",
+        "cedar/schema.cedarschema",
+    ]
+    .map(|path| {
+        bundle
+            .files
+            .get(path)
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .unwrap_or_default()
+    })
+}
+
 /// Where a checked connection comes from: a region, or, for the gateway's own traffic
 /// (`output`), the gateways of the bundle together.
 enum Side {
@@ -251,12 +268,7 @@ fn pairs(
         .map(|(i, j)| (Side::Region(i), j))
         .collect();
     // The gateways' own traffic.
-    let gateways: Vec<String> = regions
-        .iter()
-        .flat_map(|r| r.gateways.iter().cloned())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
+    let gateways = all_gateways(regions);
     let names_sources = indexes.get("output").is_some_and(|i| i.names_sources());
     for v6 in [false, true] {
         let senders: Vec<usize> = all
@@ -291,15 +303,20 @@ fn comparable(a: &regions::Region, b: &regions::Region) -> bool {
         && !(a.gateway && b.gateway && a.address == b.address)
 }
 
-/// Every pair of regions of a family; the gateways' own traffic from each gateway, speaking
-/// for them all.
-fn every_pair(regions: &[regions::Region], sets: &[BTreeSet<String>]) -> Vec<(Side, usize)> {
-    let gateways: Vec<String> = regions
+/// Every gateway at some region's address, once each.
+fn all_gateways(regions: &[regions::Region]) -> Vec<String> {
+    regions
         .iter()
         .flat_map(|r| r.gateways.iter().cloned())
         .collect::<BTreeSet<_>>()
         .into_iter()
-        .collect();
+        .collect()
+}
+
+/// Every pair of regions of a family; the gateways' own traffic from each gateway, speaking
+/// for them all.
+fn every_pair(regions: &[regions::Region], sets: &[BTreeSet<String>]) -> Vec<(Side, usize)> {
+    let gateways = all_gateways(regions);
     let mut out = Vec::new();
     for (i, a) in regions.iter().enumerate() {
         for (j, b) in regions.iter().enumerate() {
