@@ -338,9 +338,7 @@ impl Gateway {
         if let Some(settings) = gateway.config.fleet.clone() {
             crate::fleet::start(
                 gateway.store.clone(),
-                crate::fleet::Running {
-                    bundle: gateway.bundle.clone(),
-                },
+                crate::fleet::Running::Bundle(gateway.bundle.clone()),
                 settings,
             );
         }

@@ -46,9 +46,59 @@ const ROUND: Duration = Duration::from_secs(2);
 const ROUND_TIMEOUT: Duration = Duration::from_secs(20);
 const MOST_BACKOFF: Duration = Duration::from_secs(60);
 
-/// What the gateway runs, as the status row says it.
-pub(crate) struct Running {
-    pub bundle: Arc<std::sync::RwLock<Arc<PolicyBundle>>>,
+/// What the gateway runs, as the status row says it: the bundle's revision and sequence.
+pub(crate) enum Running {
+    Bundle(Arc<std::sync::RwLock<Arc<PolicyBundle>>>),
+    /// A simulated gateway's (`Simulated`).
+    Fixed(String, Option<u64>),
+}
+
+impl Running {
+    fn now(&self) -> (String, Option<u64>) {
+        match self {
+            Running::Bundle(bundle) => {
+                let bundle = match bundle.read() {
+                    Ok(bundle) => bundle.clone(),
+                    Err(poisoned) => poisoned.into_inner().clone(),
+                };
+                (bundle.manifest.revision.clone(), bundle.sequence)
+            }
+            Running::Fixed(revision, sequence) => (revision.clone(), *sequence),
+        }
+    }
+}
+
+/// A gateway reduced to its state database and its telemetry sender, for the fleet benchmark
+/// (`cargo run --release -p ward-gateway --example fleet_bench`): what is written to its audit
+/// log travels as a real gateway's does.
+pub struct Simulated {
+    state: Arc<Mutex<State>>,
+}
+
+impl Simulated {
+    /// Opens (or creates) the state database at `path` and starts the sender (within a
+    /// tokio runtime).
+    pub fn start(path: &std::path::Path, settings: FleetSettings) -> Result<Simulated, String> {
+        let store = crate::store::Store::open(path).map_err(|e| e.to_string())?;
+        let things =
+            crate::things::Things::from_devices(&store.devices().map_err(|e| e.to_string())?);
+        let state = Arc::new(Mutex::new(State { store, things }));
+        start(
+            state.clone(),
+            Running::Fixed("simulated".to_string(), Some(1)),
+            settings,
+        );
+        Ok(Simulated { state })
+    }
+
+    /// One audit entry, as the gateway records an event.
+    pub fn audit(&self, event: &str, detail: &serde_json::Value) -> Result<(), String> {
+        lock(&self.state)
+            .store
+            .audit(event, None, detail)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
 }
 
 /// Sends telemetry for ever.
@@ -207,11 +257,8 @@ async fn round(
             .map_err(pg)?;
         }
     }
-    let bundle = match running.bundle.read() {
-        Ok(bundle) => bundle.clone(),
-        Err(poisoned) => poisoned.into_inner().clone(),
-    };
-    let sequence = bundle.sequence.map(|s| s as i64);
+    let (revision, sequence) = running.now();
+    let sequence = sequence.map(|s| s as i64);
     tx.execute(
         "INSERT INTO fleet_gateways (gateway, revision, sequence, since, things, incidents,
              audit_entries, last_error, seen_at)
@@ -226,7 +273,7 @@ async fn round(
              seen_at = now()",
         &[
             &gateway,
-            &bundle.manifest.revision,
+            &revision,
             &sequence,
             &(read.devices.len() as i64),
             &read.incident_count,
