@@ -109,6 +109,19 @@ fn build(dir: &Path, policy: &Path, out: &str, sequence: u32) -> PathBuf {
     dir.join(out).join("bundle.cbor")
 }
 
+/// The policy `from` (its home.ward) copied to `d/folder` with one more service, `NAME_cloud`,
+/// and a flow to it on `port`: another policy, so another bundle revision.
+fn with_cloud(d: &Path, from: &Path, folder: &str, name: &str, port: u16) -> PathBuf {
+    let to = d.join(folder);
+    std::fs::create_dir(&to).expect("dir");
+    let text = std::fs::read_to_string(from.join("home.ward")).expect("policy")
+        + &format!(
+            "\nservice {name}_cloud \"{name}\" {{\n  host = \"{name}.example\"\n}}\n\nflow plugs -> {name}_cloud : tcp/{port} {{ via = home_gateway }}\n"
+        );
+    std::fs::write(to.join("home.ward"), text).expect("write");
+    to
+}
+
 fn revision(gateway: &GatewayProcess) -> String {
     let (_, status) = gateway.http("GET", "/v1/status", None);
     status["bundle"]["revision"]
@@ -174,11 +187,7 @@ fn gateways_pull_their_bundle_from_a_web_server() {
     let one = revision(&gateway);
 
     // Bundle 2, published: loaded within a poll (and a little more on a loaded machine).
-    let changed = d.join("changed");
-    std::fs::create_dir(&changed).expect("dir");
-    let text = std::fs::read_to_string(policy.join("home.ward")).expect("policy")
-        + "\nservice extra_cloud \"Extra\" {\n  host = \"extra.example\"\n}\n\nflow plugs -> extra_cloud : tcp/8443 { via = home_gateway }\n";
-    std::fs::write(changed.join("home.ward"), text).expect("write");
+    let changed = with_cloud(d, &policy, "changed", "extra", 8443);
     let second = build(d, &changed, "b2", 2);
     std::fs::copy(&second, d.join("www/bundle.cbor")).expect("publish");
     assert!(
@@ -205,11 +214,7 @@ fn gateways_pull_their_bundle_from_a_web_server() {
 
     // Tampered (bundle 3 with a byte changed), then older (bundle 1 again): refused, audited,
     // nothing changes.
-    let changed_again = d.join("changed_again");
-    std::fs::create_dir(&changed_again).expect("dir");
-    let text = std::fs::read_to_string(changed.join("home.ward")).expect("policy")
-        + "\nservice more_cloud \"More\" {\n  host = \"more.example\"\n}\n\nflow plugs -> more_cloud : tcp/8444 { via = home_gateway }\n";
-    std::fs::write(changed_again.join("home.ward"), text).expect("write");
+    let changed_again = with_cloud(d, &changed, "changed_again", "more", 8444);
     let third = build(d, &changed_again, "b3", 3);
     let mut tampered = std::fs::read(&third).expect("bundle 3");
     let at = tampered.len() / 2;

@@ -136,6 +136,13 @@ pub struct Device {
     pub raised_profile: Option<String>,
 }
 
+impl Device {
+    /// The profile the thing holds: the one PAVA raised it to, else its class's.
+    pub fn held_profile(&self) -> Option<&str> {
+        self.raised_profile.as_deref().or(self.profile.as_deref())
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct AuditEntry {
     pub seq: i64,

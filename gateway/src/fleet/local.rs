@@ -3,7 +3,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use crate::store::{Store, StoreError};
+use crate::store::{Device, Store, StoreError};
 
 /// The cursors (part of the state database's schema: a new table, older databases take it as
 /// is). `audit`: the last audit sequence sent; `incidents`: the (last_ms, id) of the last
@@ -39,21 +39,11 @@ pub(super) struct IncidentRow {
     pub detail: String,
 }
 
-pub(super) struct DeviceRow {
-    pub id: String,
-    pub class: String,
-    pub address: String,
-    pub profile: Option<String>,
-    pub level: Option<i64>,
-    pub quarantined: bool,
-    pub onboarded_at: String,
-}
-
 /// One round's reading.
 pub(super) struct Read {
     pub audit: Vec<AuditRow>,
     pub incidents: Vec<IncidentRow>,
-    pub devices: Vec<DeviceRow>,
+    pub devices: Vec<Device>,
     /// A digest of the inventory: it is sent again only when it changed.
     pub inventory_digest: u64,
     pub audit_count: i64,
@@ -112,23 +102,7 @@ pub(super) fn read(store: &Store, batch: i64) -> Result<Read, StoreError> {
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;
-    let mut statement = store.conn.prepare_cached(
-        "SELECT id, class, address, COALESCE(raised_profile, profile), level, quarantined, onboarded_at
-         FROM devices ORDER BY id",
-    )?;
-    let devices = statement
-        .query_map([], |row| {
-            Ok(DeviceRow {
-                id: row.get(0)?,
-                class: row.get(1)?,
-                address: row.get(2)?,
-                profile: row.get(3)?,
-                level: row.get(4)?,
-                quarantined: row.get::<_, i64>(5)? != 0,
-                onboarded_at: row.get(6)?,
-            })
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
+    let devices = store.devices()?;
     let inventory_digest = {
         use std::hash::{Hash, Hasher};
         let mut hasher = std::collections::hash_map::DefaultHasher::new();

@@ -247,7 +247,7 @@ async fn round(
                     &device.id,
                     &device.class,
                     &device.address,
-                    &device.profile,
+                    &device.held_profile(),
                     &device.level,
                     &device.quarantined,
                     &device.onboarded_at,
