@@ -316,3 +316,76 @@ flow north -> internet : tcp/443
     assert!(first.actual && !first.expected, "{}", first.describe());
     assert_eq!(first.port, Some(6443));
 }
+
+/// Gateways at addresses inside a segment's subnet (as most are): the firewall judges by
+/// address, so traffic between them is the segment's to the sets, and the gateway's `output`
+/// must still reach another gateway only by a declared flow, as it reaches the things (found
+/// by validating generated policies: one gateway's syslog rule let another's address through
+/// `input` while `output` dropped it as the segment's).
+#[test]
+fn gateways_inside_a_segment_reach_each_other_only_by_flows() {
+    let mut policy = Policy::default();
+    policy.add_file(
+        "site.ward",
+        r#"
+class sensor "Sensor" {
+  function = sensing
+  capabilities = [x509, tls, secure_update, credential_rotation, second_factor, tamper_resistance]
+}
+gateway gw0 "Gateway 0" { address = 10.250.0.1 }
+gateway gw1 "Gateway 1" { address = 10.250.1.1 }
+segment sensors "Sensors" {
+  classes = [sensor]
+  subnet = 10.0.0.0/8
+  gateway = gw0
+}
+"#,
+    );
+    policy.set_now(NOW);
+    let built = build(&policy);
+    assert!(
+        built.ruleset.contains("ip daddr @e4_gw0 counter drop"),
+        "{}",
+        built.ruleset
+    );
+    let validation = check(&built, &built.ruleset, &built.cedar).expect("validates");
+    let shown: Vec<String> = validation.mismatches.iter().map(|m| m.describe()).collect();
+    assert!(validation.holds(), "{shown:#?}");
+    // Without the drop, `output` lets `gw1` reach `gw0`'s syslog port undeclared (its
+    // address is the segment's, so `gw0`'s `input` admits it).
+    let validation = caught(
+        &built,
+        "the drop to another gateway lost",
+        "ip daddr @e4_gw0 counter drop",
+        "ip daddr @e4_gw0 counter accept",
+    );
+    let first = &validation.mismatches[0];
+    assert!(first.actual && !first.expected, "{}", first.describe());
+
+    // A flow from one gateway to the segment: every gateway's `output` reaches the
+    // segment's addresses (the rule names the destination only), another gateway's address
+    // among them, and that gateway's `input` admits the segment's addresses. What the
+    // firewall decides by address, the policy allows by address too.
+    let mut policy = Policy::default();
+    policy.add_file(
+        "site.ward",
+        r#"
+class sensor "Sensor" {
+  function = sensing
+  capabilities = [x509, tls, secure_update, credential_rotation, second_factor, tamper_resistance]
+}
+gateway gw0 "Gateway 0" { address = 10.250.0.1 }
+gateway gw1 "Gateway 1" { address = 10.250.1.1 }
+segment sensors "Sensors" {
+  classes = [sensor]
+  subnet = 10.0.0.0/8
+}
+flow gw1 <-> sensor
+"#,
+    );
+    policy.set_now(NOW);
+    let built = build(&policy);
+    let validation = check(&built, &built.ruleset, &built.cedar).expect("validates");
+    let shown: Vec<String> = validation.mismatches.iter().map(|m| m.describe()).collect();
+    assert!(validation.holds(), "{shown:#?}");
+}

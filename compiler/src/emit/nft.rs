@@ -13,8 +13,9 @@
 //!   controllers a policy declares), and PAVA's syslog from the things of the segments it
 //!   manages, on the port and transport their device configuration names
 //!   (`ClassIr::syslog_transport`, which `devices.rs` writes too).
-//! - `output` (what the gateway itself sends) reaches the policy's things and endpoints only
-//!   by flows declared from a gateway: anything else to them is dropped and counted. Traffic
+//! - `output` (what the gateway itself sends) reaches the policy's things and endpoints (other
+//!   gateways included) only by flows declared from a gateway: anything else to them is
+//!   dropped and counted. Traffic
 //!   to addresses outside the policy (DNS, MUD servers, report receivers known by name) is
 //!   left to the operator's own rules: the gateway needs it to work.
 
@@ -568,8 +569,10 @@ fn ruleset_for(ir: &PolicyIr, inventory: Option<&Inventory>, raised: &Raised) ->
     for v6 in [false, true] {
         let family = if v6 { "ip6" } else { "ip" };
         for name in &names {
-            if ir.endpoint(name).is_some_and(|e| e.kind == "gateway")
-                || is_everywhere(name)
+            // Other gateways too: a gateway's address often lies in a segment's subnet, and
+            // skipping them here would leave the set of that segment's classes deciding for
+            // it by address.
+            if is_everywhere(name)
                 || matches!(family_addresses(ir, name, v6, inventory), Addresses::None)
             {
                 continue;

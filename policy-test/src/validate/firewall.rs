@@ -71,11 +71,11 @@ impl Tally {
 }
 
 impl Firewall<'_> {
-    /// The flows from one of `sources` to one of B's destinations.
-    fn flows_between(&self, sources: &[String], b: &Region) -> Vec<&FlowIr> {
+    /// The flows from one of `sources` to one of `destinations`.
+    fn flows_between(&self, sources: &[String], destinations: &[String]) -> Vec<&FlowIr> {
         let mut out = Vec::new();
         for from in sources {
-            for to in b.destinations() {
+            for to in destinations {
                 if let Some(flows) = self.flows.get(&(from.clone(), to.clone())) {
                     out.extend(flows.iter().copied());
                 }
@@ -115,9 +115,9 @@ impl Firewall<'_> {
         if !allowing.is_empty() {
             return (true, allowing);
         }
-        // The gateway reaches what is outside the policy, and other gateways, unless the
-        // policy states its outbound traffic.
-        let operators = chain == "output" && (b.outside || b.gateway) && !self.outbound_declared;
+        // The gateway reaches what is outside the policy unless the policy states its
+        // outbound traffic; the policy's endpoints, other gateways included, only by flows.
+        let operators = chain == "output" && b.outside && !self.outbound_declared;
         (operators, Vec::new())
     }
 
@@ -151,18 +151,24 @@ impl Firewall<'_> {
             (true, false) => &["output"],
             (false, false) => &["forward"],
         };
-        // Who sends, per chain: the gateway itself leaves by `output`; everywhere else the
-        // source is judged by its address.
-        let senders = |chain: &str| -> &[String] {
+        // Who sends and who receives, per chain. The gateway itself leaves by `output`,
+        // whose rules name the destination only: it reaches a gateway's address as it
+        // reaches whatever endpoint holds that address (a gateway's address often lies in a
+        // segment's subnet). Everywhere else the source is judged by its address, and what
+        // `input` admits is for the gateway.
+        let ends = |chain: &str| -> (&[String], &[String]) {
             if chain == "output" {
-                &a.gateways
+                (&a.gateways, &b.owners)
             } else {
-                &a.owners
+                (&a.owners, b.destinations())
             }
         };
         let flows_of: Vec<Vec<&FlowIr>> = chains
             .iter()
-            .map(|chain| self.flows_between(senders(chain), b))
+            .map(|chain| {
+                let (senders, receivers) = ends(chain);
+                self.flows_between(senders, receivers)
+            })
             .collect();
         let flows: Vec<&FlowIr> = flows_of.iter().flatten().copied().collect();
         let probe = Self::packet(a, b, "tcp", None, self.now);

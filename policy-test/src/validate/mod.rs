@@ -260,15 +260,24 @@ fn pairs(
             }
         }
     }
+    // The gateways' own traffic: every gateway loads the same `output`.
+    let gateways = all_gateways(regions);
     let mut out: Vec<(Side, usize)> = found
         .into_iter()
         .filter(|&(i, j)| {
             comparable(&regions[i], &regions[j]) && chain_of(&regions[i], &regions[j]) != "output"
         })
-        .map(|(i, j)| (Side::Region(i), j))
+        .map(|(i, j)| {
+            if regions[i].gateway {
+                // To another gateway: the sender's `output`, then the receiver's `input`.
+                let mut together = regions[i].clone();
+                together.gateways = gateways.clone();
+                (Side::Gateways(together, sets[i].clone()), j)
+            } else {
+                (Side::Region(i), j)
+            }
+        })
         .collect();
-    // The gateways' own traffic.
-    let gateways = all_gateways(regions);
     let names_sources = indexes.get("output").is_some_and(|i| i.names_sources());
     for v6 in [false, true] {
         let senders: Vec<usize> = all
@@ -323,7 +332,7 @@ fn every_pair(regions: &[regions::Region], sets: &[BTreeSet<String>]) -> Vec<(Si
             if !comparable(a, b) {
                 continue;
             }
-            if a.gateway && !b.gateway {
+            if a.gateway {
                 let mut together = a.clone();
                 together.gateways = gateways.clone();
                 out.push((Side::Gateways(together, sets[i].clone()), j));
