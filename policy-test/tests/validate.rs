@@ -389,3 +389,36 @@ flow gw1 <-> sensor
     let shown: Vec<String> = validation.mismatches.iter().map(|m| m.describe()).collect();
     assert!(validation.holds(), "{shown:#?}");
 }
+
+/// The gateways' shared `output` speaks, in each family, for the gateways that have an
+/// address in it: a flow from an IPv4-only gateway lets nothing out over IPv6, so an
+/// IPv6-only gateway of the same bundle reaches the service only as far as its own flows
+/// say (found by validating generated policies).
+#[test]
+fn a_gateways_flow_lets_out_only_its_own_families() {
+    let mut policy = Policy::default();
+    policy.add_file(
+        "site.ward",
+        r#"
+gateway gw4 "IPv4 gateway" { address = 10.250.0.1 }
+gateway gw6 "IPv6 gateway" { address = fd00::1 }
+service feed "Feed" { host = "feed.example.com" }
+flow gw4 -> feed : tcp/443
+"#,
+    );
+    policy.set_now(NOW);
+    let built = build(&policy);
+    assert!(
+        built
+            .ruleset
+            .contains("ip daddr @e4_feed tcp dport 443 accept")
+            && !built
+                .ruleset
+                .contains("ip6 daddr @e6_feed tcp dport 443 accept"),
+        "{}",
+        built.ruleset
+    );
+    let validation = check(&built, &built.ruleset, &built.cedar).expect("validates");
+    let shown: Vec<String> = validation.mismatches.iter().map(|m| m.describe()).collect();
+    assert!(validation.holds(), "{shown:#?}");
+}

@@ -261,7 +261,7 @@ fn pairs(
         }
     }
     // The gateways' own traffic: every gateway loads the same `output`.
-    let gateways = all_gateways(regions);
+    let gateways = [all_gateways(regions, false), all_gateways(regions, true)];
     let mut out: Vec<(Side, usize)> = found
         .into_iter()
         .filter(|&(i, j)| {
@@ -271,7 +271,7 @@ fn pairs(
             if regions[i].gateway {
                 // To another gateway: the sender's `output`, then the receiver's `input`.
                 let mut together = regions[i].clone();
-                together.gateways = gateways.clone();
+                together.gateways = gateways[usize::from(together.v6)].clone();
                 (Side::Gateways(together, sets[i].clone()), j)
             } else {
                 (Side::Region(i), j)
@@ -293,7 +293,7 @@ fn pairs(
         };
         for i in senders {
             let mut together = regions[i].clone();
-            together.gateways = gateways.clone();
+            together.gateways = gateways[usize::from(v6)].clone();
             for &j in &all {
                 if comparable(&together, &regions[j]) && !regions[j].gateway {
                     out.push((Side::Gateways(together.clone(), sets[i].clone()), j));
@@ -312,10 +312,13 @@ fn comparable(a: &regions::Region, b: &regions::Region) -> bool {
         && !(a.gateway && b.gateway && a.address == b.address)
 }
 
-/// Every gateway at some region's address, once each.
-fn all_gateways(regions: &[regions::Region]) -> Vec<String> {
+/// Every gateway at some address of the family, once each: the gateways that can send
+/// what a gateway's flow lets out in that family (the emitter writes a flow's rules in the
+/// families its sender has addresses in).
+fn all_gateways(regions: &[regions::Region], v6: bool) -> Vec<String> {
     regions
         .iter()
+        .filter(|r| r.v6 == v6)
         .flat_map(|r| r.gateways.iter().cloned())
         .collect::<BTreeSet<_>>()
         .into_iter()
@@ -325,7 +328,7 @@ fn all_gateways(regions: &[regions::Region]) -> Vec<String> {
 /// Every pair of regions of a family; the gateways' own traffic from each gateway, speaking
 /// for them all.
 fn every_pair(regions: &[regions::Region], sets: &[BTreeSet<String>]) -> Vec<(Side, usize)> {
-    let gateways = all_gateways(regions);
+    let gateways = [all_gateways(regions, false), all_gateways(regions, true)];
     let mut out = Vec::new();
     for (i, a) in regions.iter().enumerate() {
         for (j, b) in regions.iter().enumerate() {
@@ -334,7 +337,7 @@ fn every_pair(regions: &[regions::Region], sets: &[BTreeSet<String>]) -> Vec<(Si
             }
             if a.gateway {
                 let mut together = a.clone();
-                together.gateways = gateways.clone();
+                together.gateways = gateways[usize::from(a.v6)].clone();
                 out.push((Side::Gateways(together, sets[i].clone()), j));
             } else {
                 out.push((Side::Region(i), j));
