@@ -79,6 +79,8 @@ pub struct GenClass {
 pub struct GenService {
     host: bool,
     v6: bool,
+    /// At an address inside the first segment's subnet (a server among the things).
+    inside: bool,
     profile: Option<usize>,
     receives: u8,
 }
@@ -86,6 +88,9 @@ pub struct GenService {
 #[derive(Clone, Debug)]
 pub struct GenGateway {
     address: bool,
+    /// Where: 0 apart (`10.250.N.1`), 1 inside segment N's subnet (as most gateways are), 2
+    /// both families (`10.250.N.1` and `fd99:250:N::1`).
+    place: u8,
     profile: Option<usize>,
 }
 
@@ -375,12 +380,14 @@ pub fn policy() -> impl Strategy<Value = GenPolicy> {
                 (
                     any::<bool>(),
                     prop::bool::weighted(0.2),
+                    prop::bool::weighted(0.2),
                     prop::option::weighted(0.4, 0..PROFILES.len()),
                     0..4u8,
                 )
-                    .prop_map(|(host, v6, profile, receives)| GenService {
+                    .prop_map(|(host, v6, inside, profile, receives)| GenService {
                         host,
                         v6,
+                        inside,
                         profile,
                         receives,
                     }),
@@ -389,9 +396,14 @@ pub fn policy() -> impl Strategy<Value = GenPolicy> {
             prop::collection::vec(
                 (
                     prop::bool::weighted(0.7),
+                    prop_oneof![2 => Just(0u8), 2 => Just(1u8), 1 => Just(2u8)],
                     prop::option::weighted(0.3, 0..PROFILES.len()),
                 )
-                    .prop_map(|(address, profile)| GenGateway { address, profile }),
+                    .prop_map(|(address, place, profile)| GenGateway {
+                        address,
+                        place,
+                        profile,
+                    }),
                 // Mostly one or two: segments without one are drawn too (`segment.gateway`).
                 1..3,
             ),
@@ -590,6 +602,13 @@ impl GenPolicy {
                 (true, _) => {
                     let _ = writeln!(out, "  host = \"svc{i}.example.com\"");
                 }
+                // Segment 0's subnet is `10.0.0.0/24` (or the wide `/8`) or `fd00:0::/64`.
+                (false, false) if service.inside => {
+                    let _ = writeln!(out, "  address = 10.0.0.{}", 200 + i);
+                }
+                (false, true) if service.inside => {
+                    let _ = writeln!(out, "  address = fd00::{}", 200 + i);
+                }
                 (false, false) => {
                     let _ = writeln!(out, "  address = 172.16.{i}.10");
                 }
@@ -610,7 +629,15 @@ impl GenPolicy {
         for (i, gateway) in self.gateways.iter().enumerate() {
             let _ = writeln!(out, "gateway gw{i} \"Gateway {i}\" {{");
             if gateway.address {
-                let _ = writeln!(out, "  address = 10.250.{i}.1");
+                // Segment N's subnet is `10.N.0.0/24` or `fd00:N::/64` (the segment may not
+                // exist, or be of the other family: then the address is apart too).
+                let address = match (gateway.place, self.v6(i % 2 == 1)) {
+                    (1, false) => format!("10.{i}.0.1"),
+                    (1, true) => format!("fd00:{i}::1"),
+                    (2, _) => format!("[10.250.{i}.1, fd99:250:{i}::1]"),
+                    _ => format!("10.250.{i}.1"),
+                };
+                let _ = writeln!(out, "  address = {address}");
             }
             if let Some(p) = gateway.profile {
                 let _ = writeln!(out, "  profile = {}", profile(p));
