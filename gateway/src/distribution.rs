@@ -6,7 +6,10 @@
 //! A bundle fetched is written beside `--bundle`, verified there (signature, format, digests:
 //! `bundle::open_trusted`) and checked against the sequence accepted (no rollback) before it
 //! replaces `--bundle` by a rename and is loaded (`Gateway::reload`, which audits it): the file
-//! on disk is always the last good bundle, so the gateway starts offline with it. A bundle
+//! on disk is always the last good bundle, so the gateway starts offline with it (the file
+//! replaced is kept beside it until the new one loads, and put back if it does not; checking,
+//! replacing and loading hold the gateway's swap lock, as a reload asked on the API does, so
+//! nothing accepts another sequence in between). A bundle
 //! refused is audited once (its ETag is remembered: the same refused file is not fetched
 //! again) and changes nothing. An unreachable server is audited when it starts failing and
 //! when it answers again, not at every try.
@@ -144,24 +147,52 @@ fn backoff(poll: Duration, failures: u32) -> Duration {
 /// Writes `bytes` beside `target` (same folder, so that the rename is atomic), synced.
 fn write_candidate(target: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
     use std::io::Write;
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "bundle.cbor".to_string());
-    let candidate = target.with_file_name(format!(".{name}.incoming"));
+    let candidate = beside(target, "incoming");
     let mut file = std::fs::File::create(&candidate)?;
     file.write_all(bytes)?;
     file.sync_all()?;
     Ok(candidate)
 }
 
-/// Puts a verified candidate in place of the bundle file, durably.
-fn install(candidate: &Path, target: &Path) -> std::io::Result<()> {
+/// Puts a verified candidate in place of the bundle file, durably; the file it replaces is
+/// kept (a hard link beside it) until the candidate loads. Where the previous file is.
+fn install(candidate: &Path, target: &Path) -> std::io::Result<Option<PathBuf>> {
+    let previous = beside(target, "previous");
+    let _ = std::fs::remove_file(&previous);
+    let kept = match std::fs::hard_link(target, &previous) {
+        Ok(()) => Some(previous),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
+        // A file system without hard links: a copy.
+        Err(_) => {
+            std::fs::copy(target, &previous)?;
+            Some(previous)
+        }
+    };
     std::fs::rename(candidate, target)?;
+    sync_folder(target)?;
+    Ok(kept)
+}
+
+/// Puts the previous bundle file back, when the one installed would not load.
+fn restore(previous: &Path, target: &Path) -> std::io::Result<()> {
+    std::fs::rename(previous, target)?;
+    sync_folder(target)
+}
+
+fn sync_folder(target: &Path) -> std::io::Result<()> {
     if let Some(folder) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::File::open(folder)?.sync_all()?;
     }
     Ok(())
+}
+
+/// `.bundle.cbor.{what}` beside `target`.
+fn beside(target: &Path, what: &str) -> PathBuf {
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "bundle.cbor".to_string());
+    target.with_file_name(format!(".{name}.{what}"))
 }
 
 /// Verifies, installs and loads a bundle fetched; a refusal is audited and changes nothing.
@@ -169,6 +200,9 @@ fn install(candidate: &Path, target: &Path) -> std::io::Result<()> {
 async fn activate(gateway: &Gateway, settings: &Distribution, bytes: Vec<u8>) -> bool {
     let target = gateway.config.bundle.clone();
     let by = format!("pull {}", settings.url);
+    // Checked, installed and loaded under the swap lock: no reload in between can accept a
+    // later sequence and leave this one, older, on disk.
+    let _swap = gateway.swap.lock().await;
     let written = {
         let target = target.clone();
         tokio::task::spawn_blocking(move || write_candidate(&target, &bytes)).await
@@ -204,23 +238,43 @@ async fn activate(gateway: &Gateway, settings: &Distribution, bytes: Vec<u8>) ->
                 let (candidate, target) = (candidate.clone(), target.clone());
                 tokio::task::spawn_blocking(move || install(&candidate, &target)).await
             };
-            if !matches!(installed, Ok(Ok(()))) {
-                let _ = std::fs::remove_file(&candidate);
-                eprintln!(
-                    "bundle pull: cannot put the bundle in place of {}",
-                    target.display()
-                );
-                return false;
-            }
+            let previous = match installed {
+                Ok(Ok(previous)) => previous,
+                _ => {
+                    let _ = std::fs::remove_file(&candidate);
+                    eprintln!(
+                        "bundle pull: cannot put the bundle in place of {}",
+                        target.display()
+                    );
+                    return false;
+                }
+            };
             // The bundle in force may be this one already (the gateway started with it, or
             // the file was replaced by hand and reloaded): loading it again changes nothing.
             let current = gateway.bundle();
             if current.manifest.revision == revision && current.sequence == Some(sequence) {
                 return true;
             }
-            match gateway.reload(&by).await {
-                Ok(_) => eprintln!("bundle pull: loaded sequence {sequence}, revision {revision}"),
-                Err(error) => eprintln!("bundle pull: the reload refused it: {}", error.message),
+            match gateway.reload_held(&by).await {
+                Ok(_) => {
+                    eprintln!("bundle pull: loaded sequence {sequence}, revision {revision}");
+                    if let Some(previous) = previous {
+                        let _ = std::fs::remove_file(previous);
+                    }
+                }
+                Err(error) => {
+                    // Checked, then refused (the state database failed): the file on disk
+                    // stays the bundle in force, so that a restart runs what ran.
+                    eprintln!("bundle pull: the reload refused it: {}", error.message);
+                    if let Some(previous) = previous
+                        && let Err(error) = restore(&previous, &target)
+                    {
+                        eprintln!(
+                            "bundle pull: cannot put the previous bundle back in place of {}: {error}",
+                            target.display()
+                        );
+                    }
+                }
             }
             true
         }
@@ -256,7 +310,10 @@ pub async fn bootstrap(
                             "the bundle fetched from {url} was refused: {error}"
                         ));
                     }
-                    install(&candidate, &target).map_err(|e| format!("{}: {e}", target.display()))
+                    // No bundle was there: nothing to keep.
+                    install(&candidate, &target)
+                        .map(|_| ())
+                        .map_err(|e| format!("{}: {e}", target.display()))
                 })
                 .await
                 .map_err(|e| e.to_string())?;
@@ -329,6 +386,29 @@ pub async fn run(gateway: Arc<Gateway>, settings: Distribution) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The file replaced stays beside the new one until it loads, and goes back in place if
+    /// it does not: the file on disk is the bundle in force.
+    #[test]
+    fn an_installed_bundle_keeps_the_previous_until_it_loads() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let target = dir.path().join("bundle.cbor");
+        std::fs::write(&target, b"old").expect("old bundle");
+        let candidate = write_candidate(&target, b"new").expect("candidate");
+        let previous = install(&candidate, &target)
+            .expect("installed")
+            .expect("the old file is kept");
+        assert_eq!(std::fs::read(&target).expect("read"), b"new");
+        assert_eq!(std::fs::read(&previous).expect("read"), b"old");
+        assert!(!candidate.exists());
+        restore(&previous, &target).expect("restored");
+        assert_eq!(std::fs::read(&target).expect("read"), b"old");
+        assert!(!previous.exists());
+        // With no bundle before (the first start), nothing is kept.
+        let fresh = dir.path().join("first.cbor");
+        let candidate = write_candidate(&fresh, b"first").expect("candidate");
+        assert_eq!(install(&candidate, &fresh).expect("installed"), None);
+    }
 
     #[test]
     fn backoff_doubles_from_the_shorter_to_the_longer() {

@@ -49,6 +49,10 @@ pub struct Gateway {
     api_policy: crate::access::policy::ApiPolicy,
     /// Trust anchors of MUD signatures, by the MUD URL's host.
     signers: std::collections::BTreeMap<String, Vec<x509_cert::Certificate>>,
+    /// Held while the bundle file is replaced or loaded (a reload asked on the API or by
+    /// SIGHUP, a bundle pulled from the platform): one at a time, so a pulled bundle checked
+    /// against the sequence in force is loaded before anything else can change it.
+    pub(crate) swap: tokio::sync::Mutex<()>,
     /// The syslog listeners' bound addresses: (UDP, TCP, TLS).
     pub syslog: (
         Option<std::net::SocketAddr>,
@@ -326,6 +330,7 @@ impl Gateway {
             denials: crate::refusals::Refusals::new(std::time::Instant::now()),
             api_policy,
             signers,
+            swap: tokio::sync::Mutex::new(()),
             syslog,
         });
         let status = gateway.firewall.update().await;
@@ -409,6 +414,12 @@ impl Gateway {
     /// firewall is rebuilt; one that does not is refused and the old one stays.
     /// `by` names who asked (a principal's audit name, or `signal` for SIGHUP).
     pub async fn reload(&self, by: &str) -> Result<Reload, ApiError> {
+        let _swap = self.swap.lock().await;
+        self.reload_held(by).await
+    }
+
+    /// `reload`, the swap lock held by the caller.
+    pub(crate) async fn reload_held(&self, by: &str) -> Result<Reload, ApiError> {
         let config = self.config.clone();
         let store = self.store.clone();
         let loaded = blocking(move || {
