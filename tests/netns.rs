@@ -798,6 +798,58 @@ flow sensor -> collector : tcp/8080 {{ until = {} }}
     );
 }
 
+/// `internet` is what is none of the policy's: in the kernel, a flow to it reaches a host
+/// outside the policy's addresses (`gamma`) and not a thing of the same level at home
+/// (`beta`), and a flow from it admits the outside host and not the policy's own things.
+#[test]
+fn a_flow_to_the_internet_stays_out_of_the_policys_own_addresses() {
+    if !available() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ruleset = ruleset_of(
+        dir.path(),
+        "internet",
+        r#"
+gateway lab_gw { address = 10.91.1.1 }
+class sensor {
+  function = sensing
+  profile = SecProf_2
+  capabilities = [x509, tls, secure_update, credential_rotation, second_factor, tamper_resistance]
+}
+class display {
+  function = monitoring
+  profile = SecProf_2
+  capabilities = [x509, tls, secure_update, credential_rotation, second_factor, tamper_resistance]
+}
+segment sensors { classes = [sensor], subnet = 10.91.1.0/24, gateway = lab_gw }
+segment displays { classes = [display], subnet = 10.91.2.0/24, gateway = lab_gw }
+flow sensor -> internet : tcp/8080 { via = lab_gw }
+flow internet -> display : tcp/9090 { via = lab_gw, because = "the vendor's remote display service" }
+"#,
+    );
+    let text = std::fs::read_to_string(&ruleset).expect("ruleset");
+    assert!(text.contains("ip daddr != @o4_policy"), "{text}");
+    let lab = Lab::new();
+    lab.exec_ok("gw", &["nft", "-f", ruleset.to_str().expect("path")]);
+    assert!(
+        reaches(&lab, "alpha", "gamma", "10.91.3.2", "tcp", 8080),
+        "the sensor reaches the outside world"
+    );
+    assert!(
+        !reaches(&lab, "alpha", "beta", "10.91.2.2", "tcp", 8080),
+        "the sensor's flow to the internet does not reach a display at home"
+    );
+    assert!(
+        reaches(&lab, "gamma", "beta", "10.91.2.2", "tcp", 9090),
+        "the outside world reaches the display"
+    );
+    assert!(
+        !reaches(&lab, "alpha", "beta", "10.91.2.2", "tcp", 9090),
+        "a sensor at home is not the internet"
+    );
+}
+
 /// A gateway that serves DHCP to its things (a flow to it on udp/67) answers a thing that
 /// holds no address yet: dnsmasq on the gateway, busybox's udhcpc on the thing. Its
 /// discovery comes from 0.0.0.0, which the flow's rule and the reverse-path check would drop.
@@ -1042,10 +1094,15 @@ fn random_ruleset(draw: &mut Draw) -> String {
             _ => format!("meta l4proto {protocol} "),
         };
         let verdict = if draw.below(5) == 0 { "drop" } else { "accept" };
+        // `internet`'s guard: an address in no set of the policy's (`!= @o4_policy`).
+        let (source, destination) = (draw.below(4), draw.below(4));
+        let guard = match draw.below(4) {
+            0 => format!("ip daddr != @e4_s{} ", draw.below(4)),
+            1 => format!("ip saddr != @e4_s{} ", draw.below(4)),
+            _ => String::new(),
+        };
         rules.push(format!(
-            "ip saddr @e4_s{} ip daddr @e4_s{} {ports}{verdict} comment \"rule {n}\"",
-            draw.below(4),
-            draw.below(4)
+            "ip saddr @e4_s{source} ip daddr @e4_s{destination} {guard}{ports}{verdict} comment \"rule {n}\""
         ));
     }
     format!(

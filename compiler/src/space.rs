@@ -228,11 +228,41 @@ pub fn example_address(ir: &PolicyIr, name: &str, v6: bool) -> Option<IpAddr> {
     let all = ir.addresses_of(name);
     let first = all.iter().find(|a| a.address.is_ipv6() == v6)?;
     if first.len == 0 {
-        return Some(if v6 {
-            IpAddr::from([0x2001, 0xdb8, 0, 0, 0, 0, 0, 1])
+        // An address of the rest of the world (documentation ranges, RFC 5737 and 3849, then
+        // public resolvers' addresses): none of the policy's own, which `internet` is not.
+        let candidates: [IpAddr; 4] = if v6 {
+            [
+                IpAddr::from([0x2001, 0xdb8, 0, 0, 0, 0, 0, 1]),
+                IpAddr::from([0x2001, 0xdb8, 0xffff, 0, 0, 0, 0, 1]),
+                IpAddr::from([0x2606, 0x4700, 0x4700, 0, 0, 0, 0, 0x1111]),
+                IpAddr::from([0x2001, 0x4860, 0x4860, 0, 0, 0, 0, 0x8888]),
+            ]
         } else {
-            IpAddr::from([192, 0, 2, 1])
-        });
+            [
+                IpAddr::from([192, 0, 2, 1]),
+                IpAddr::from([198, 51, 100, 1]),
+                IpAddr::from([203, 0, 113, 1]),
+                IpAddr::from([1, 1, 1, 1]),
+            ]
+        };
+        let own = |address: IpAddr| {
+            ir.segments
+                .iter()
+                .flat_map(|s| s.subnets.iter())
+                .chain(
+                    ir.endpoints
+                        .iter()
+                        .flat_map(|e| e.addresses.iter())
+                        .filter(|p| p.len > 0),
+                )
+                .any(|p| p.contains_address(address))
+        };
+        return Some(
+            candidates
+                .into_iter()
+                .find(|a| !own(*a))
+                .unwrap_or(candidates[0]),
+        );
     }
     Some(first.first_host())
 }

@@ -106,8 +106,8 @@ struct Input {
 
 fuzz_target!(|input: Input| {
     let lab = lab();
-    let method = ["GET", "POST", "DELETE", "PUT", "PATCH", "OPTIONS", "HEAD"]
-        [usize::from(input.method) % 7];
+    let method =
+        ["GET", "POST", "DELETE", "PUT", "PATCH", "OPTIONS", "HEAD"][usize::from(input.method) % 7];
     let mut uri = format!(
         "{}{}",
         ROUTES[usize::from(input.route) % ROUTES.len()],

@@ -53,6 +53,9 @@ fuzz_target!(|changes: Vec<(u32, u8)>| {
         bytes.truncate(*at as usize % (bytes.len() + 1));
     }
     if let Ok(loaded) = load_signed(&bytes, &signed.key) {
-        assert_eq!(loaded.bundle.files, signed.bundle.files, "accepted files that were not signed");
+        assert_eq!(
+            loaded.bundle.files, signed.bundle.files,
+            "accepted files that were not signed"
+        );
     }
 });

@@ -55,15 +55,21 @@ fn text_of(pieces: &[Piece]) -> String {
                     items.join(", ")
                 ));
             }
+            // The high bit negates (`ip daddr != @set`, `internet`'s guard), keeping the
+            // corpus's encoding.
             Piece::Saddr(n, v6) => rule.push_str(&format!(
-                "{} saddr @e{}_s{n} ",
+                "{} saddr {}@e{}_s{} ",
                 if *v6 { "ip6" } else { "ip" },
-                if *v6 { 6 } else { 4 }
+                if n & 0x80 != 0 { "!= " } else { "" },
+                if *v6 { 6 } else { 4 },
+                n & 0x7f
             )),
             Piece::Daddr(n, v6) => rule.push_str(&format!(
-                "{} daddr @e{}_s{n} ",
+                "{} daddr {}@e{}_s{} ",
                 if *v6 { "ip6" } else { "ip" },
-                if *v6 { 6 } else { 4 }
+                if n & 0x80 != 0 { "!= " } else { "" },
+                if *v6 { 6 } else { 4 },
+                n & 0x7f
             )),
             Piece::Literal(source, a, b) => rule.push_str(&format!(
                 "ip {} 10.{a}.{b}.1 ",

@@ -54,7 +54,8 @@ fuzz_target!(|data: &[u8]| {
             .zip(after.bytes())
             .position(|(a, b)| a != b)
             .unwrap_or(before.len().min(after.len()));
-        let around = |s: &str| s[at.saturating_sub(200).min(s.len())..(at + 200).min(s.len())].to_string();
+        let around =
+            |s: &str| s[at.saturating_sub(200).min(s.len())..(at + 200).min(s.len())].to_string();
         panic!(
             "formatting changed the tree at {at}:\n  before: {}\n  after:  {}\n{formatted}",
             around(&before),

@@ -12,13 +12,15 @@ fuzz_target!(|data: &[u8]| {
     let mut whole = Vec::new();
     Decoder::new(512).push(data, &mut whole);
     // Raw bytes, so that real lines seed the corpus; the cut is a hash of them.
-    let cut = data
-        .iter()
-        .fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(usize::from(*b)))
-        % (data.len() + 1);
+    let cut = data.iter().fold(0usize, |h, b| {
+        h.wrapping_mul(31).wrapping_add(usize::from(*b))
+    }) % (data.len() + 1);
     let mut pieces = Vec::new();
     let mut decoder = Decoder::new(512);
     decoder.push(&data[..cut], &mut pieces);
     decoder.push(&data[cut..], &mut pieces);
-    assert_eq!(whole, pieces, "framing depends on how the stream was cut at {cut}");
+    assert_eq!(
+        whole, pieces,
+        "framing depends on how the stream was cut at {cut}"
+    );
 });

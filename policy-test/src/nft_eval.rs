@@ -61,6 +61,8 @@ enum Match {
         v6: bool,
         source: bool,
         set: String,
+        /// `ip daddr != @set`: the address is not in the set.
+        negated: bool,
     },
     Port {
         protocol: String,
@@ -190,13 +192,24 @@ fn rule(line: &str) -> Result<Rule, String> {
                     }
                     other => return Err(format!("`{w} {}` in `{line}`", other.unwrap_or(""))),
                 };
+                let negated = word(i + 2) == Some("!=");
+                if negated {
+                    i += 1;
+                }
                 let target = word(i + 2).unwrap_or_default();
                 match target.strip_prefix('@') {
                     Some(set) => matches.push(Match::Address {
                         v6: w == "ip6",
                         source,
                         set: set.to_string(),
+                        negated,
                     }),
+                    None if negated => {
+                        return Err(format!(
+                            "`{w} {} != {target}`: a negated address is not in the emitted subset",
+                            word(i + 1).unwrap_or_default()
+                        ));
+                    }
                     None => matches.push(Match::Literal {
                         v6: w == "ip6",
                         source,
@@ -371,17 +384,22 @@ impl Ruleset {
             Match::Iif(_) => false,
             // A new connection: neither established nor invalid.
             Match::CtState(states) => states.iter().any(|s| s == "new"),
-            Match::Address { v6, source, set } => {
-                *v6 == packet.v6
-                    && if *source {
-                        self.in_set(set, packet.source, packet.source_endpoint.as_deref())
-                    } else {
-                        self.in_set(
-                            set,
-                            packet.destination,
-                            packet.destination_endpoint.as_deref(),
-                        )
-                    }
+            Match::Address {
+                v6,
+                source,
+                set,
+                negated,
+            } => {
+                let held = if *source {
+                    self.in_set(set, packet.source, packet.source_endpoint.as_deref())
+                } else {
+                    self.in_set(
+                        set,
+                        packet.destination,
+                        packet.destination_endpoint.as_deref(),
+                    )
+                };
+                *v6 == packet.v6 && held != *negated
             }
             Match::Port {
                 protocol,
@@ -558,7 +576,12 @@ impl Ruleset {
             }
             let set = |source: bool| {
                 rule.matches.iter().find_map(|m| match m {
-                    Match::Address { source: s, set, .. } if *s == source => Some(set.clone()),
+                    Match::Address {
+                        source: s,
+                        set,
+                        negated: false,
+                        ..
+                    } if *s == source => Some(set.clone()),
                     _ => None,
                 })
             };

@@ -189,41 +189,76 @@ fn a_set_holding_one_address_too_many_is_caught_at_that_address() {
     );
 }
 
+/// The lower-to-higher drops come before every accept. At build time no accept rule of
+/// ward's admits such traffic (a flow to `internet` excludes the policy's own addresses), so
+/// the drops are a second wall; an emitter that lost the first (a flow to `internet` without
+/// its guard) and put the drops after the accepts lets a plug reach the locks, and
+/// validation says so. With the guard lost but the drops first, the locks stay unreachable.
 #[test]
 fn lower_to_higher_drops_moved_after_the_accepts_are_caught() {
-    let mut policy = example_policy();
-    // A flow to the internet from a lower-level segment: only the lower-to-higher drops keep
-    // it from the higher segments' addresses.
+    let mut policy = Policy::default();
     policy.add_file(
-        "extra.ward",
-        "flow front_door_lock -> internet : tcp/443 { via = home_hub, because = \"the vendor's mirrors\" }\n",
+        "home.ward",
+        r#"
+class plug "Plug" {
+  function = actuation
+  profile = SecProf_1
+  capabilities = [x509, tls, secure_update, credential_rotation, second_factor, tamper_resistance]
+}
+class lock "Lock" {
+  function = actuation
+  profile = SecProf_3
+  capabilities = [x509, tls, secure_update, credential_rotation, second_factor, tamper_resistance]
+}
+gateway home_gw "Home gateway" { address = 10.80.0.1 }
+segment plugs "Plugs" { classes = [plug] subnet = 10.80.1.0/24 gateway = home_gw }
+segment locks "Locks" { classes = [lock] subnet = 10.80.2.0/24 gateway = home_gw }
+flow plug -> internet : tcp/443
+"#,
     );
+    policy.set_now(NOW);
     let built = build(&policy);
     assert!(
         check(&built, &built.ruleset, &built.cedar)
             .expect("validates")
             .holds()
     );
-    let forward = built.ruleset.find("chain forward {").expect("forward");
-    let drops: Vec<&str> = built.ruleset[forward..]
+    let unguarded =
+        built
+            .ruleset
+            .replacen("ip daddr != @o4_policy tcp dport 443", "tcp dport 443", 1);
+    assert_ne!(unguarded, built.ruleset, "{}", built.ruleset);
+    // Without the guard, the plug reaches its own segment's addresses (caught), never the
+    // locks: the drops come first.
+    let to_locks = |validation: &Validation| {
+        validation
+            .mismatches
+            .iter()
+            .find(|m| m.from.contains("plug") && m.to.contains("lock"))
+            .cloned()
+    };
+    let alone = check(&built, &unguarded, &built.cedar).expect("validates");
+    assert!(!alone.holds() && alone.more == 0);
+    assert_eq!(to_locks(&alone), None);
+    let forward = unguarded.find("chain forward {").expect("forward");
+    let drops: Vec<&str> = unguarded[forward..]
         .lines()
         .filter(|l| l.contains("lower to higher"))
         .collect();
     assert!(!drops.is_empty());
-    let mut mutated = built.ruleset.clone();
+    let mut mutated = unguarded.clone();
     for line in &drops {
         mutated = mutated.replacen(&format!("{line}\n"), "", 1);
     }
     let end = forward + mutated[forward..].find("\n  }").expect("end of forward");
     mutated.insert_str(end, &format!("\n{}", drops.join("\n")));
     let validation = check(&built, &mutated, &built.cedar).expect("validates");
-    assert!(!validation.holds(), "reordering was not caught");
-    let first = &validation.mismatches[0];
-    assert!(first.actual && !first.expected, "{}", first.describe());
+    assert_eq!(validation.more, 0);
+    let reached = to_locks(&validation).expect("reordering was not caught");
     assert!(
-        first.from.contains("front_door_lock"),
+        reached.actual && !reached.expected,
         "{}",
-        first.describe()
+        reached.describe()
     );
 }
 
@@ -421,4 +456,59 @@ flow gw4 -> feed : tcp/443
     let validation = check(&built, &built.ruleset, &built.cedar).expect("validates");
     let shown: Vec<String> = validation.mismatches.iter().map(|m| m.describe()).collect();
     assert!(validation.holds(), "{shown:#?}");
+}
+
+/// `internet` is what is none of the policy's: a flow to it lets a camera reach the outside
+/// world on 443, not the hub of its own level at home (the lower-to-higher drops protect
+/// only higher levels), and a flow from it admits no thing of the policy. Without the
+/// guard (`ip daddr != @o4_policy`), validation finds the hub reachable.
+#[test]
+fn a_flow_to_the_internet_reaches_none_of_the_policys_own() {
+    let mut policy = Policy::default();
+    policy.add_file(
+        "home.ward",
+        r#"
+class camera "Camera" {
+  function = sensing
+  capabilities = [x509, tls, secure_update, credential_rotation, second_factor, tamper_resistance]
+}
+class hub "Hub" {
+  function = control
+  capabilities = [x509, tls, secure_update, credential_rotation, second_factor, tamper_resistance]
+}
+gateway home_gw "Home gateway" { address = 10.70.0.1 }
+segment cameras "Cameras" { classes = [camera] subnet = 10.70.1.0/24 gateway = home_gw }
+segment hubs "Hubs" { classes = [hub] subnet = 10.70.2.0/24 gateway = home_gw }
+flow camera -> internet : tcp/443
+flow internet -> hub : tcp/8443
+"#,
+    );
+    policy.set_now(NOW);
+    let built = build(&policy);
+    let guarded =
+        "ip saddr @e4_camera ip daddr @e4_internet ip daddr != @o4_policy tcp dport 443 accept";
+    assert!(built.ruleset.contains(guarded), "{}", built.ruleset);
+    assert!(
+        built.ruleset.contains(
+            "ip saddr @e4_internet ip saddr != @o4_policy ip daddr @e4_hub tcp dport 8443 accept"
+        ),
+        "{}",
+        built.ruleset
+    );
+    let validation = check(&built, &built.ruleset, &built.cedar).expect("validates");
+    let shown: Vec<String> = validation.mismatches.iter().map(|m| m.describe()).collect();
+    assert!(validation.holds(), "{shown:#?}");
+    let validation = caught(
+        &built,
+        "the guard of a flow to the internet lost",
+        "ip daddr != @o4_policy tcp dport 443",
+        "tcp dport 443",
+    );
+    let hub = validation
+        .mismatches
+        .iter()
+        .find(|m| m.to.contains("hub"))
+        .expect("the hub reached");
+    assert!(hub.actual && !hub.expected, "{}", hub.describe());
+    assert_eq!(hub.port, Some(443));
 }

@@ -468,11 +468,13 @@ impl GenPort {
 }
 
 impl GenPolicy {
-    /// Every endpoint's name: classes, then services, then gateways.
+    /// Every endpoint's name: classes, then services, then gateways, then the standard
+    /// library's `internet`.
     fn endpoints(&self) -> Vec<String> {
         let mut names: Vec<String> = (0..self.classes.len()).map(|i| format!("c{i}")).collect();
         names.extend((0..self.services.len()).map(|i| format!("svc{i}")));
         names.extend((0..self.gateways.len()).map(|i| format!("gw{i}")));
+        names.push("internet".to_string());
         names
     }
 

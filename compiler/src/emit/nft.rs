@@ -9,6 +9,10 @@
 //!   port and direction, with a comment naming its declaration.
 //! - Lower-to-higher traffic is dropped and counted explicitly, by profile level, before the
 //!   accepted flows (the checker guarantees no declared flow is such traffic).
+//! - An endpoint that holds every address (`internet`) is what is none of the policy's: its
+//!   flows' rules exclude the policy's own addresses (`o4_policy`, and the run-time sets of
+//!   endpoints known by host name), so a flow to the internet reaches no thing of the same
+//!   level at home, which no lower-to-higher drop would stop.
 //! - `input` admits what the gateway serves: the declared flows to it (its API, the MUD
 //!   controllers a policy declares), and PAVA's syslog from the things of the segments it
 //!   manages, on the port and transport their device configuration names
@@ -129,10 +133,100 @@ enum Chain {
     Output,
 }
 
+/// Whether an endpoint holds every address (the standard library's `internet`).
+fn is_everywhere(ir: &PolicyIr, name: &str) -> bool {
+    ir.endpoint(name)
+        .is_some_and(|e| e.addresses.iter().any(|a| a.len == 0))
+}
+
+/// The policy's own addresses, per family (IPv4, IPv6): the set `o4_policy`/`o6_policy` of
+/// its segments' subnets, its endpoints' addresses and the things onboarded (the outermost
+/// prefixes only: an interval set refuses overlapping elements), and the run-time sets of
+/// endpoints known by host name. What an endpoint that holds every address (`internet`)
+/// stands for is everything else: its flows never admit one of these.
+struct Own {
+    prefixes: [Vec<Prefix>; 2],
+    sets: [Vec<String>; 2],
+}
+
+impl Own {
+    /// Empty unless a flow names an endpoint that holds every address.
+    fn new(ir: &PolicyIr, inventory: Option<&Inventory>) -> Own {
+        let mut own = Own {
+            prefixes: [Vec::new(), Vec::new()],
+            sets: [Vec::new(), Vec::new()],
+        };
+        if !ir
+            .flows
+            .iter()
+            .any(|f| is_everywhere(ir, &f.from) || is_everywhere(ir, &f.to))
+        {
+            return own;
+        }
+        let mut all: Vec<Prefix> = ir
+            .segments
+            .iter()
+            .flat_map(|s| s.subnets.iter().copied())
+            .collect();
+        for endpoint in &ir.endpoints {
+            if !is_everywhere(ir, &endpoint.name) {
+                all.extend(endpoint.addresses.iter().copied());
+            }
+        }
+        all.extend(
+            inventory
+                .into_iter()
+                .flat_map(|i| i.values().flatten())
+                .filter_map(|a| a.parse().ok())
+                .map(Prefix::host),
+        );
+        // By family, first address, then the wider first: a prefix inside another comes
+        // after it, and (prefixes being nested or apart) inside the last one kept if any.
+        let mut all: Vec<Prefix> = all
+            .into_iter()
+            .map(|p| Prefix::new(p.network(), p.len))
+            .collect();
+        all.sort_unstable_by_key(|p| (p.address.is_ipv6(), p.address, p.len));
+        for prefix in all {
+            let kept = &mut own.prefixes[usize::from(prefix.address.is_ipv6())];
+            if !kept.last().is_some_and(|last| last.contains(prefix)) {
+                kept.push(prefix);
+            }
+        }
+        for v6 in [false, true] {
+            let f = usize::from(v6);
+            if !own.prefixes[f].is_empty() {
+                own.sets[f].push(format!("o{}_policy", if v6 { 6 } else { 4 }));
+            }
+            for endpoint in &ir.endpoints {
+                if matches!(
+                    family_addresses(ir, &endpoint.name, v6, inventory),
+                    Addresses::Dynamic
+                ) {
+                    own.sets[f].push(set_name(v6, &endpoint.name));
+                }
+            }
+        }
+        own
+    }
+
+    /// `ip daddr != @o4_policy ...`: the address is none of the policy's own.
+    fn outside(&self, v6: bool, source: bool) -> String {
+        let family = if v6 { "ip6" } else { "ip" };
+        let side = if source { "saddr" } else { "daddr" };
+        self.sets[usize::from(v6)]
+            .iter()
+            .map(|set| format!("{family} {side} != @{set} "))
+            .collect()
+    }
+}
+
 /// The accept rules of one direction of a flow, in `chain`.
+#[allow(clippy::too_many_arguments)]
 fn flow_rules(
     ir: &PolicyIr,
     inventory: Option<&Inventory>,
+    own: &Own,
     flow: &FlowIr,
     from: &str,
     to: &str,
@@ -146,6 +240,18 @@ fn flow_rules(
             continue;
         }
         let family = if v6 { "ip6" } else { "ip" };
+        // `internet` is what is not the policy's: a flow to it admits no thing, service or
+        // gateway of the policy (each has its own flows), nor does a flow from it.
+        let from_outside = if is_everywhere(ir, from) && chain != Chain::Output {
+            own.outside(v6, true)
+        } else {
+            String::new()
+        };
+        let to_outside = if is_everywhere(ir, to) {
+            own.outside(v6, false)
+        } else {
+            String::new()
+        };
         // What the gateway itself sends (`output`) leaves from whichever of its addresses
         // faces the destination: the rule names the destination only. Anywhere else the
         // source is named, a gateway's too: in `input`, a rule without it would admit
@@ -163,7 +269,7 @@ fn flow_rules(
             .unwrap_or_default();
         for l4 in protocol_matches(&flow.ports, v6) {
             out.push(format!(
-                "{source}{family} daddr @{} {l4}{until}accept {}",
+                "{source}{from_outside}{family} daddr @{} {to_outside}{l4}{until}accept {}",
                 set_name(v6, to),
                 comment(&flow.origin.describe())
             ));
@@ -459,6 +565,27 @@ fn ruleset_for(ir: &PolicyIr, inventory: Option<&Inventory>, raised: &Raised) ->
         }
     }
 
+    // The policy's own addresses, which `internet`'s flows never admit (none when no flow
+    // names it).
+    let own = Own::new(ir, inventory);
+    for v6 in [false, true] {
+        let prefixes = &own.prefixes[usize::from(v6)];
+        if prefixes.is_empty() {
+            continue;
+        }
+        let kind = if v6 { "ipv6_addr" } else { "ipv4_addr" };
+        let _ = writeln!(
+            out,
+            "  # The policy's own addresses: what `internet` is not.\n  set o{}_policy {{\n    type {kind}\n    flags interval\n    elements = {{ {} }}\n  }}\n",
+            if v6 { 6 } else { 4 },
+            prefixes
+                .iter()
+                .map(Prefix::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+
     let (flood_sets, flood_rules) = syslog_flood_rules(ir);
     for set in &flood_sets {
         let _ = writeln!(out, "{set}");
@@ -530,18 +657,57 @@ fn ruleset_for(ir: &PolicyIr, inventory: Option<&Inventory>, raised: &Raised) ->
                 // Between two gateways: the sender's `output` lets it leave, and the
                 // receiver's `input` admits it from the sender's addresses only.
                 (true, true) => {
-                    flow_rules(ir, inventory, flow, from, to, Chain::Output, &mut output);
-                    flow_rules(ir, inventory, flow, from, to, Chain::Input, &mut input);
+                    flow_rules(
+                        ir,
+                        inventory,
+                        &own,
+                        flow,
+                        from,
+                        to,
+                        Chain::Output,
+                        &mut output,
+                    );
+                    flow_rules(
+                        ir,
+                        inventory,
+                        &own,
+                        flow,
+                        from,
+                        to,
+                        Chain::Input,
+                        &mut input,
+                    );
                 }
-                (false, true) => {
-                    flow_rules(ir, inventory, flow, from, to, Chain::Input, &mut input)
-                }
-                (true, false) => {
-                    flow_rules(ir, inventory, flow, from, to, Chain::Output, &mut output)
-                }
-                (false, false) => {
-                    flow_rules(ir, inventory, flow, from, to, Chain::Forward, &mut forward)
-                }
+                (false, true) => flow_rules(
+                    ir,
+                    inventory,
+                    &own,
+                    flow,
+                    from,
+                    to,
+                    Chain::Input,
+                    &mut input,
+                ),
+                (true, false) => flow_rules(
+                    ir,
+                    inventory,
+                    &own,
+                    flow,
+                    from,
+                    to,
+                    Chain::Output,
+                    &mut output,
+                ),
+                (false, false) => flow_rules(
+                    ir,
+                    inventory,
+                    &own,
+                    flow,
+                    from,
+                    to,
+                    Chain::Forward,
+                    &mut forward,
+                ),
             }
         }
     }
@@ -554,10 +720,7 @@ fn ruleset_for(ir: &PolicyIr, inventory: Option<&Inventory>, raised: &Raised) ->
     // them: when a flow from a gateway names it, the policy states the gateways' outbound
     // traffic and `output` drops whatever no flow declares; else DNS, MUD servers and the
     // bundle's server stay reachable.
-    let is_everywhere = |name: &str| {
-        ir.endpoint(name)
-            .is_some_and(|e| e.addresses.iter().any(|a| a.len == 0))
-    };
+    let is_everywhere = |name: &str| is_everywhere(ir, name);
     let outbound_declared = ir.flows.iter().any(|flow| {
         let from_gateway = |a: &str, b: &str| {
             ir.endpoint(a).is_some_and(|e| e.kind == "gateway") && is_everywhere(b)

@@ -23,8 +23,8 @@ pub struct Region {
     /// The endpoint a run-time set is named for (a service known by host name).
     pub named: Option<String>,
     /// The endpoints whose addresses hold the region: the classes of the segments that hold
-    /// it, services and gateways at it, `internet`. Traffic from the region is theirs (the
-    /// firewall judges a source by its address).
+    /// it, services and gateways at it; `internet` where no other does. Traffic from the
+    /// region is theirs (the firewall judges a source by its address).
     pub owners: Vec<String>,
     /// The gateways at the region's address: traffic to it is for them alone (the gateway
     /// consumes it, whatever segment's subnet the address is in).
@@ -217,8 +217,12 @@ fn place(ir: &PolicyIr, v6: bool, at: Option<IpAddr>, named: Option<String>) -> 
         .filter(|o| ir.endpoint(o).is_some_and(|e| e.kind == "gateway"))
         .cloned()
         .collect();
+    // An endpoint that holds every address (`internet`) stands for what is none of the
+    // policy's: its flows' rules exclude the policy's own addresses (`o4_policy`).
     let outside = owners.is_empty() && named.is_none();
-    owners.extend(everywhere);
+    if outside {
+        owners.extend(everywhere);
+    }
     owners.sort();
     owners.dedup();
     Region {
