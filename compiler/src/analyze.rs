@@ -7,6 +7,9 @@
 //!   no subnet, a service with neither address nor host name), or a flow that has ended. (A
 //!   segment that mixes levels, whose lower-to-higher drops would refuse flows the classes'
 //!   own levels allow, is E0502.)
+//! - Flows the firewall widens: it decides by address, so a flow from one class of a segment
+//!   admits the same traffic from the segment's other classes; reported where no flow of
+//!   theirs allows it (Cedar tells them apart; a segment of its own closes the gap).
 //! - Reachability: from a thing, what it can reach in one or more steps through permitted flows
 //!   (each endpoint reached is a place an attacker holding the thing can go next: its blast
 //!   radius), and every path from a lower level to a higher one made of steps that are each
@@ -22,7 +25,7 @@ use crate::space;
 /// One finding about one flow.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct FlowFinding {
-    /// `redundant` or `dead`.
+    /// `redundant`, `dead` or `widened`.
     pub kind: &'static str,
     /// The flow, as declared, with its source line.
     pub flow: String,
@@ -125,15 +128,18 @@ fn redundant(ir: &PolicyIr, now: i64, out: &mut Vec<FlowFinding>) {
     }
 }
 
+/// Whether an endpoint has no address the firewall can know: a class whose segment has no
+/// subnet, a service with neither address nor host name.
+fn placeless(ir: &PolicyIr, name: &str) -> bool {
+    ir.addresses_of(name).is_empty() && ir.endpoint(name).is_none_or(|e| e.host.is_none())
+}
+
 /// Flows that can never carry traffic.
 fn dead(ir: &PolicyIr, now: i64, out: &mut Vec<FlowFinding>) {
-    let placeless = |name: &str| {
-        ir.addresses_of(name).is_empty() && ir.endpoint(name).is_none_or(|e| e.host.is_none())
-    };
     for flow in &ir.flows {
         let mut why = Vec::new();
         for end in [&flow.from, &flow.to] {
-            if placeless(end) {
+            if placeless(ir, end) {
                 why.push(if ir.class(end).is_some() {
                     format!("`{end}`'s segment has no subnet: its things have no address the firewall knows")
                 } else {
@@ -152,6 +158,83 @@ fn dead(ir: &PolicyIr, now: i64, out: &mut Vec<FlowFinding>) {
         if !why.is_empty() {
             out.push(FlowFinding {
                 kind: "dead",
+                flow: label(flow),
+                why: why.join("; "),
+            });
+        }
+    }
+}
+
+/// Flows the firewall widens: it decides by address, so the classes of one segment are one
+/// place to it, and a flow from (or to) one of them admits the same traffic from (or to) the
+/// others. Reported where no flow of the other class's own allows that traffic (Cedar still
+/// tells them apart: the firewall is the coarser wall).
+fn widened(ir: &PolicyIr, now: i64, out: &mut Vec<FlowFinding>) {
+    let by_pair = space::directed(&ir.flows);
+    // The other classes that share an address with a class: those of its segment, when the
+    // segment has a subnet.
+    let neighbours = |class: &str| -> Vec<(&str, &str)> {
+        let Some(segment) = ir
+            .class(class)
+            .and_then(|c| c.segment.as_deref())
+            .and_then(|s| ir.segment(s))
+            .filter(|s| !s.subnets.is_empty())
+        else {
+            return Vec::new();
+        };
+        segment
+            .classes
+            .iter()
+            .filter(|c| c.as_str() != class)
+            .map(|c| (c.as_str(), segment.name.as_str()))
+            .collect()
+    };
+    // A flow that carries nothing (`dead`) widens nothing.
+    let carrying = ir.flows.iter().filter(|f| {
+        !placeless(ir, &f.from) && !placeless(ir, &f.to) && f.until.is_none_or(|end| end > now)
+    });
+    for flow in carrying {
+        let mut directions = vec![(flow.from.as_str(), flow.to.as_str())];
+        if flow.bidirectional {
+            directions.push((flow.to.as_str(), flow.from.as_str()));
+        }
+        let mut why = Vec::new();
+        for (from, to) in directions {
+            for (source_side, end) in [(true, from), (false, to)] {
+                for (other, segment) in neighbours(end) {
+                    let (a, b) = if source_side {
+                        (other, to)
+                    } else {
+                        (from, other)
+                    };
+                    if a == b {
+                        continue;
+                    }
+                    let own = by_pair
+                        .get(&(a.to_string(), b.to_string()))
+                        .cloned()
+                        .unwrap_or_default();
+                    // The firewall ignores operations: any flow of the pair carrying the
+                    // packet lets it through.
+                    let example = space::cells([flow], now).into_iter().find(|cell| {
+                        space::covers(flow, cell.protocol, cell.port(), &flow.action, cell.start)
+                            && !own.iter().any(|g| {
+                                space::covers(g, cell.protocol, cell.port(), &g.action, cell.start)
+                            })
+                    });
+                    if let Some(cell) = example {
+                        let port = cell.port().map(|p| format!("/{p}")).unwrap_or_default();
+                        why.push(format!(
+                            "`{a} -> {b}` passes the firewall too ({}{port}, e.g.): `{other}` shares segment `{segment}` with `{end}`, and no flow of its own allows it",
+                            cell.protocol
+                        ));
+                    }
+                }
+            }
+        }
+        if !why.is_empty() {
+            out.push(FlowFinding {
+                kind: "widened",
                 flow: label(flow),
                 why: why.join("; "),
             });
@@ -220,6 +303,7 @@ pub fn analyze(ir: &PolicyIr, now: i64, from: &[String]) -> Analysis {
     let mut analysis = Analysis::default();
     redundant(ir, now, &mut analysis.flows);
     dead(ir, now, &mut analysis.flows);
+    widened(ir, now, &mut analysis.flows);
     let steps = steps(ir, now);
     let starts: Vec<String> = if from.is_empty() {
         ir.classes.iter().map(|c| c.name.clone()).collect()

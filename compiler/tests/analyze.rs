@@ -91,3 +91,35 @@ fn a_thing_reaches_through_its_gateway_and_the_climb_is_found() {
     let ir = ir.clone();
     assert!(analyze(&ir, NOW, &[]).climbs.is_empty());
 }
+
+/// The firewall decides by address: `meter` shares `low`'s segment, so `low`'s flows let the
+/// meter's packets through too, where no flow of the meter's own allows them (its own
+/// `meter -> historian : tcp/443` covers that port, which is not reported).
+#[test]
+fn flows_of_a_class_widen_to_the_other_classes_of_its_segment() {
+    let analysis = analyze(&plant(), NOW, &[]);
+    let widened: Vec<(&str, &str)> = analysis
+        .flows
+        .iter()
+        .filter(|f| f.kind == "widened")
+        .map(|f| (f.flow.as_str(), f.why.as_str()))
+        .collect();
+    assert_eq!(widened.len(), 2, "{widened:#?}");
+    assert_eq!(
+        widened[0].0,
+        "`low -> historian : tcp/400-500` (plant.ward:23)"
+    );
+    assert!(
+        widened[0]
+            .1
+            .contains("`meter -> historian` passes the firewall too (tcp/400, e.g.)")
+            && widened[0]
+                .1
+                .contains("`meter` shares segment `lows` with `low`"),
+        "{}",
+        widened[0].1
+    );
+    assert_eq!(widened[1].0, "`low -> hub : udp/514` (plant.ward:20)");
+    // A flow that carries nothing (`low -> ghost`) widens nothing.
+    assert!(widened.iter().all(|(flow, _)| !flow.contains("ghost")));
+}

@@ -1,5 +1,6 @@
 //! `ward analyze [PATH...] [--from NAME...] [--format text|json|dot]`: redundant flows, flows
-//! that can never carry traffic, and reachability (`ward_compiler::analyze`): what each `--from`
+//! that can never carry traffic, flows the firewall widens to a segment's other classes, and
+//! reachability (`ward_compiler::analyze`): what each `--from`
 //! endpoint reaches in one or more steps, and every path from a lower level to a higher one
 //! whose steps are each allowed. A policy with errors is not analysed (`ward check` shows them).
 
@@ -93,6 +94,18 @@ fn text(analysis: &Analysis) {
     let dead: Vec<_> = analysis.flows.iter().filter(|f| f.kind == "dead").collect();
     section("Flows that can never carry traffic", dead.len());
     for finding in dead {
+        outln!("  {}: {}", finding.flow, finding.why);
+    }
+    let widened: Vec<_> = analysis
+        .flows
+        .iter()
+        .filter(|f| f.kind == "widened")
+        .collect();
+    section(
+        "Flows the firewall widens to other classes of a segment",
+        widened.len(),
+    );
+    for finding in widened {
         outln!("  {}: {}", finding.flow, finding.why);
     }
     section(
