@@ -597,6 +597,7 @@ fn telemetry_reaches_postgresql_once_across_outages_and_kills() {
         "every entry once: {status:?}"
     );
     assert!(status[0]["audit_entries"].as_i64().unwrap_or(0) >= stored);
+    assert_eq!(status[0]["silent"], false, "{status:?}");
     // The views answer.
     for view in ["devices", "incidents"] {
         let out = ward(d, &["fleet", view, "--db", &url, "--format", "json"]);
@@ -606,6 +607,38 @@ fn telemetry_reaches_postgresql_once_across_outages_and_kills() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+    // A gateway not heard from for longer than its sender can be quiet is called silent
+    // (its last round moved back in time, the gateway stopped first so that no round
+    // comes after).
+    drop(restarted);
+    let moved = as_postgres(
+        &pg.bin,
+        "psql",
+        &[
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &pg.port.to_string(),
+            "-U",
+            "postgres",
+            "-c",
+            "UPDATE fleet_gateways SET seen_at = now() - interval '10 minutes'",
+        ],
+    );
+    assert!(
+        moved.status.success(),
+        "{}",
+        String::from_utf8_lossy(&moved.stderr)
+    );
+    let silent = fleet_status(d, &url);
+    assert_eq!(silent[0]["silent"], true, "{silent:?}");
+    let text = ward(d, &["fleet", "status", "--db", &url]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    let tally = format!(
+        "audit {}/{} sent",
+        silent[0]["audit_stored"], silent[0]["audit_entries"]
+    );
+    assert!(text.contains("SILENT") && text.contains(&tally), "{text}");
 }
 
 fn run_ok(args: &[&str]) {

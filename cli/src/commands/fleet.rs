@@ -18,8 +18,9 @@ pub enum Format {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum View {
-    /// Gateways: bundle revision and sequence, since when, things, incidents, last error,
-    /// last seen; `behind` when a higher sequence runs elsewhere.
+    /// Gateways: bundle revision and sequence, since when, things, incidents, audit entries
+    /// in the database of those the gateway holds, last error, last seen; `BEHIND` when a
+    /// higher sequence runs elsewhere, `SILENT` when not heard from for three minutes.
     Status,
     /// Things across sites, by class.
     Devices,
@@ -64,15 +65,18 @@ pub fn run(args: Args) -> Outcome {
             View::Status => schema::status(&client).await.map(|rows| {
                 show(&rows, args.format, |r| {
                     format!(
-                        "{:<24} {} seq {:<6} since {}  things {:<6} incidents {:<6} seen {}{}{}",
+                        "{:<24} {} seq {:<6} since {}  things {:<6} incidents {:<6} audit {}/{} sent  seen {}{}{}{}",
                         r.gateway,
                         &r.revision[..r.revision.len().min(12)],
                         r.sequence.map_or("-".to_string(), |s| s.to_string()),
                         r.since,
                         r.things,
                         r.incidents,
+                        r.audit_stored,
+                        r.audit_entries,
                         r.seen_at,
                         if r.behind { "  BEHIND" } else { "" },
+                        if r.silent { "  SILENT" } else { "" },
                         r.last_error
                             .as_ref()
                             .map(|e| format!("  last error: {e}"))

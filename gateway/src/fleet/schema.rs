@@ -185,7 +185,14 @@ pub struct GatewayStatus {
     pub seen_at: String,
     /// Whether a higher sequence number runs elsewhere in the fleet.
     pub behind: bool,
+    /// Whether the gateway has not been heard from for longer than its sender can be quiet
+    /// (rounds every 2 s, at most a minute's back-off, 20 s per round): down, cut off, or its
+    /// database access lost.
+    pub silent: bool,
 }
+
+/// How long a gateway may go unheard before `ward fleet status` calls it silent.
+pub const SILENT_AFTER: &str = "3 minutes";
 
 pub async fn status(client: &tokio_postgres::Client) -> Result<Vec<GatewayStatus>, String> {
     let rows = client
@@ -194,9 +201,10 @@ pub async fn status(client: &tokio_postgres::Client) -> Result<Vec<GatewayStatus
                     things, incidents, last_error,
                     to_char(seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
                     sequence < max(sequence) OVER (), audit_entries,
-                    (SELECT count(*) FROM fleet_audit a WHERE a.gateway = g.gateway)
+                    (SELECT count(*) FROM fleet_audit a WHERE a.gateway = g.gateway),
+                    seen_at < now() - $1::text::interval
              FROM fleet_gateways g ORDER BY gateway",
-            &[],
+            &[&SILENT_AFTER],
         )
         .await
         .map_err(|e| e.to_string())?;
@@ -214,6 +222,7 @@ pub async fn status(client: &tokio_postgres::Client) -> Result<Vec<GatewayStatus
             behind: row.get::<_, Option<bool>>(8).unwrap_or(false),
             audit_entries: row.get(9),
             audit_stored: row.get(10),
+            silent: row.get::<_, Option<bool>>(11).unwrap_or(false),
         })
         .collect())
 }
