@@ -58,6 +58,21 @@ fn build(policy: &Policy) -> Built {
     }
 }
 
+/// The policy of one file, as of `NOW`, built.
+fn built_from(name: &str, text: &str) -> Built {
+    let mut policy = Policy::default();
+    policy.add_file(name, text.to_string());
+    policy.set_now(NOW);
+    build(&policy)
+}
+
+/// The built outputs decide as the policy says, or the mismatches are shown.
+fn assert_holds(built: &Built) {
+    let validation = check(built, &built.ruleset, &built.cedar).expect("validates");
+    let shown: Vec<String> = validation.mismatches.iter().map(|m| m.describe()).collect();
+    assert!(validation.holds(), "{shown:#?}");
+}
+
 /// Validates on the pairs validation chooses, and on every pair: both must agree on whether
 /// the compiled outputs hold (the choice skips only pairs that cannot disagree).
 fn check(built: &Built, ruleset: &str, cedar: &str) -> Result<Validation, String> {
@@ -196,8 +211,7 @@ fn a_set_holding_one_address_too_many_is_caught_at_that_address() {
 /// validation says so. With the guard lost but the drops first, the locks stay unreachable.
 #[test]
 fn lower_to_higher_drops_moved_after_the_accepts_are_caught() {
-    let mut policy = Policy::default();
-    policy.add_file(
+    let built = built_from(
         "home.ward",
         r#"
 class plug "Plug" {
@@ -216,8 +230,6 @@ segment locks "Locks" { classes = [lock] subnet = 10.80.2.0/24 gateway = home_gw
 flow plug -> internet : tcp/443
 "#,
     );
-    policy.set_now(NOW);
-    let built = build(&policy);
     assert!(
         check(&built, &built.ruleset, &built.cedar)
             .expect("validates")
@@ -307,8 +319,7 @@ fn a_permit_that_outlives_its_flow_is_caught_after_the_end() {
 /// port: found by validating generated policies), and the sender's `output` lets it leave.
 #[test]
 fn a_flow_between_gateways_admits_the_sender_only() {
-    let mut policy = Policy::default();
-    policy.add_file(
+    let built = built_from(
         "site.ward",
         r#"
 gateway north "North gateway" { address = 10.61.0.1 }
@@ -318,8 +329,6 @@ flow north -> south : tcp/6443
 flow north -> internet : tcp/443
 "#,
     );
-    policy.set_now(NOW);
-    let built = build(&policy);
     assert!(
         built
             .ruleset
@@ -359,8 +368,7 @@ flow north -> internet : tcp/443
 /// `input` while `output` dropped it as the segment's).
 #[test]
 fn gateways_inside_a_segment_reach_each_other_only_by_flows() {
-    let mut policy = Policy::default();
-    policy.add_file(
+    let built = built_from(
         "site.ward",
         r#"
 class sensor "Sensor" {
@@ -376,16 +384,12 @@ segment sensors "Sensors" {
 }
 "#,
     );
-    policy.set_now(NOW);
-    let built = build(&policy);
     assert!(
         built.ruleset.contains("ip daddr @e4_gw0 counter drop"),
         "{}",
         built.ruleset
     );
-    let validation = check(&built, &built.ruleset, &built.cedar).expect("validates");
-    let shown: Vec<String> = validation.mismatches.iter().map(|m| m.describe()).collect();
-    assert!(validation.holds(), "{shown:#?}");
+    assert_holds(&built);
     // Without the drop, `output` lets `gw1` reach `gw0`'s syslog port undeclared (its
     // address is the segment's, so `gw0`'s `input` admits it).
     let validation = caught(
@@ -401,8 +405,7 @@ segment sensors "Sensors" {
     // segment's addresses (the rule names the destination only), another gateway's address
     // among them, and that gateway's `input` admits the segment's addresses. What the
     // firewall decides by address, the policy allows by address too.
-    let mut policy = Policy::default();
-    policy.add_file(
+    let built = built_from(
         "site.ward",
         r#"
 class sensor "Sensor" {
@@ -418,11 +421,7 @@ segment sensors "Sensors" {
 flow gw1 <-> sensor
 "#,
     );
-    policy.set_now(NOW);
-    let built = build(&policy);
-    let validation = check(&built, &built.ruleset, &built.cedar).expect("validates");
-    let shown: Vec<String> = validation.mismatches.iter().map(|m| m.describe()).collect();
-    assert!(validation.holds(), "{shown:#?}");
+    assert_holds(&built);
 }
 
 /// The gateways' shared `output` speaks, in each family, for the gateways that have an
@@ -431,8 +430,7 @@ flow gw1 <-> sensor
 /// say (found by validating generated policies).
 #[test]
 fn a_gateways_flow_lets_out_only_its_own_families() {
-    let mut policy = Policy::default();
-    policy.add_file(
+    let built = built_from(
         "site.ward",
         r#"
 gateway gw4 "IPv4 gateway" { address = 10.250.0.1 }
@@ -441,8 +439,6 @@ service feed "Feed" { host = "feed.example.com" }
 flow gw4 -> feed : tcp/443
 "#,
     );
-    policy.set_now(NOW);
-    let built = build(&policy);
     assert!(
         built
             .ruleset
@@ -453,9 +449,7 @@ flow gw4 -> feed : tcp/443
         "{}",
         built.ruleset
     );
-    let validation = check(&built, &built.ruleset, &built.cedar).expect("validates");
-    let shown: Vec<String> = validation.mismatches.iter().map(|m| m.describe()).collect();
-    assert!(validation.holds(), "{shown:#?}");
+    assert_holds(&built);
 }
 
 /// `internet` is what is none of the policy's: a flow to it lets a camera reach the outside
@@ -464,8 +458,7 @@ flow gw4 -> feed : tcp/443
 /// guard (`ip daddr != @o4_policy`), validation finds the hub reachable.
 #[test]
 fn a_flow_to_the_internet_reaches_none_of_the_policys_own() {
-    let mut policy = Policy::default();
-    policy.add_file(
+    let built = built_from(
         "home.ward",
         r#"
 class camera "Camera" {
@@ -483,8 +476,6 @@ flow camera -> internet : tcp/443
 flow internet -> hub : tcp/8443
 "#,
     );
-    policy.set_now(NOW);
-    let built = build(&policy);
     let guarded =
         "ip saddr @e4_camera ip daddr @e4_internet ip daddr != @o4_policy tcp dport 443 accept";
     assert!(built.ruleset.contains(guarded), "{}", built.ruleset);
@@ -495,9 +486,7 @@ flow internet -> hub : tcp/8443
         "{}",
         built.ruleset
     );
-    let validation = check(&built, &built.ruleset, &built.cedar).expect("validates");
-    let shown: Vec<String> = validation.mismatches.iter().map(|m| m.describe()).collect();
-    assert!(validation.holds(), "{shown:#?}");
+    assert_holds(&built);
     let validation = caught(
         &built,
         "the guard of a flow to the internet lost",

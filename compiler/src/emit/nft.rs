@@ -87,6 +87,20 @@ fn family_addresses(
     }
 }
 
+/// A named set of addresses and prefixes (`flags interval`: without it nft refuses a
+/// prefix, and holds single addresses only); empty when the gateway fills it.
+fn address_set(out: &mut String, name: &str, v6: bool, elements: &[String]) {
+    let kind = if v6 { "ipv6_addr" } else { "ipv4_addr" };
+    let _ = write!(
+        out,
+        "  set {name} {{\n    type {kind}\n    flags interval\n"
+    );
+    if !elements.is_empty() {
+        let _ = writeln!(out, "    elements = {{ {} }}", elements.join(", "));
+    }
+    out.push_str("  }\n\n");
+}
+
 fn set_name(v6: bool, name: &str) -> String {
     format!("{}_{name}", if v6 { "e6" } else { "e4" })
 }
@@ -524,16 +538,9 @@ fn ruleset_for(ir: &PolicyIr, inventory: Option<&Inventory>, raised: &Raised) ->
     names.sort_unstable();
     for name in &names {
         for v6 in [false, true] {
-            let kind = if v6 { "ipv6_addr" } else { "ipv4_addr" };
+            let set = set_name(v6, name);
             match family_addresses(ir, name, v6, inventory) {
-                Addresses::Static(addresses) => {
-                    let _ = writeln!(
-                        out,
-                        "  set {} {{\n    type {kind}\n    flags interval\n    elements = {{ {} }}\n  }}\n",
-                        set_name(v6, name),
-                        addresses.join(", ")
-                    );
-                }
+                Addresses::Static(addresses) => address_set(&mut out, &set, v6, &addresses),
                 Addresses::Dynamic => {
                     let host = ir
                         .endpoint(name)
@@ -541,24 +548,15 @@ fn ruleset_for(ir: &PolicyIr, inventory: Option<&Inventory>, raised: &Raised) ->
                         .unwrap_or_default();
                     let _ = writeln!(
                         out,
-                        "  # `{name}` is known by host name ({host}): filled by the gateway.\n  set {} {{\n    type {kind}\n    flags interval\n  }}\n",
-                        set_name(v6, name)
+                        "  # `{name}` is known by host name ({host}): filled by the gateway."
                     );
-                }
-                Addresses::Members(addresses) if addresses.is_empty() => {
-                    let _ = writeln!(
-                        out,
-                        "  # No thing of class `{name}` onboarded yet.\n  set {} {{\n    type {kind}\n    flags interval\n  }}\n",
-                        set_name(v6, name)
-                    );
+                    address_set(&mut out, &set, v6, &[]);
                 }
                 Addresses::Members(addresses) => {
-                    let _ = writeln!(
-                        out,
-                        "  set {} {{\n    type {kind}\n    flags interval\n    elements = {{ {} }}\n  }}\n",
-                        set_name(v6, name),
-                        addresses.join(", ")
-                    );
+                    if addresses.is_empty() {
+                        let _ = writeln!(out, "  # No thing of class `{name}` onboarded yet.");
+                    }
+                    address_set(&mut out, &set, v6, &addresses);
                 }
                 Addresses::None => {}
             }
@@ -569,21 +567,22 @@ fn ruleset_for(ir: &PolicyIr, inventory: Option<&Inventory>, raised: &Raised) ->
     // names it).
     let own = Own::new(ir, inventory);
     for v6 in [false, true] {
-        let prefixes = &own.prefixes[usize::from(v6)];
-        if prefixes.is_empty() {
-            continue;
+        let prefixes: Vec<String> = own.prefixes[usize::from(v6)]
+            .iter()
+            .map(Prefix::to_string)
+            .collect();
+        if !prefixes.is_empty() {
+            let _ = writeln!(
+                out,
+                "  # The policy's own addresses: what `internet` is not."
+            );
+            address_set(
+                &mut out,
+                &format!("o{}_policy", if v6 { 6 } else { 4 }),
+                v6,
+                &prefixes,
+            );
         }
-        let kind = if v6 { "ipv6_addr" } else { "ipv4_addr" };
-        let _ = writeln!(
-            out,
-            "  # The policy's own addresses: what `internet` is not.\n  set o{}_policy {{\n    type {kind}\n    flags interval\n    elements = {{ {} }}\n  }}\n",
-            if v6 { 6 } else { 4 },
-            prefixes
-                .iter()
-                .map(Prefix::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
     }
 
     let (flood_sets, flood_rules) = syslog_flood_rules(ir);
@@ -611,16 +610,11 @@ fn ruleset_for(ir: &PolicyIr, inventory: Option<&Inventory>, raised: &Raised) ->
             if subnets.is_empty() {
                 continue;
             }
-            let kind = if v6 { "ipv6_addr" } else { "ipv4_addr" };
-            let _ = writeln!(
-                out,
-                "  set l{}_level{level} {{\n    type {kind}\n    flags interval\n    elements = {{ {} }}\n  }}\n",
-                if v6 { 6 } else { 4 },
-                subnets
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+            address_set(
+                &mut out,
+                &format!("l{}_level{level}", if v6 { 6 } else { 4 }),
+                v6,
+                &subnets,
             );
             level_sets.push((level, v6));
         }
