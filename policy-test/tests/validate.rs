@@ -361,6 +361,16 @@ flow north -> internet : tcp/443
     assert_eq!(first.port, Some(6443));
 }
 
+/// A class, and two gateways whose addresses the segments of the tests below hold.
+const TWO_GATEWAYS: &str = r#"
+class sensor "Sensor" {
+  function = sensing
+  capabilities = [x509, tls, secure_update, credential_rotation, second_factor, tamper_resistance]
+}
+gateway gw0 "Gateway 0" { address = 10.250.0.1 }
+gateway gw1 "Gateway 1" { address = 10.250.1.1 }
+"#;
+
 /// Gateways at addresses inside a segment's subnet (as most are): the firewall judges by
 /// address, so traffic between them is the segment's to the sets, and the gateway's `output`
 /// must still reach another gateway only by a declared flow, as it reaches the things (found
@@ -370,19 +380,9 @@ flow north -> internet : tcp/443
 fn gateways_inside_a_segment_reach_each_other_only_by_flows() {
     let built = built_from(
         "site.ward",
-        r#"
-class sensor "Sensor" {
-  function = sensing
-  capabilities = [x509, tls, secure_update, credential_rotation, second_factor, tamper_resistance]
-}
-gateway gw0 "Gateway 0" { address = 10.250.0.1 }
-gateway gw1 "Gateway 1" { address = 10.250.1.1 }
-segment sensors "Sensors" {
-  classes = [sensor]
-  subnet = 10.0.0.0/8
-  gateway = gw0
-}
-"#,
+        &format!(
+            "{TWO_GATEWAYS}segment sensors \"Sensors\" {{ classes = [sensor], subnet = 10.0.0.0/8, gateway = gw0 }}\n"
+        ),
     );
     assert!(
         built.ruleset.contains("ip daddr @e4_gw0 counter drop"),
@@ -407,19 +407,9 @@ segment sensors "Sensors" {
     // firewall decides by address, the policy allows by address too.
     let built = built_from(
         "site.ward",
-        r#"
-class sensor "Sensor" {
-  function = sensing
-  capabilities = [x509, tls, secure_update, credential_rotation, second_factor, tamper_resistance]
-}
-gateway gw0 "Gateway 0" { address = 10.250.0.1 }
-gateway gw1 "Gateway 1" { address = 10.250.1.1 }
-segment sensors "Sensors" {
-  classes = [sensor]
-  subnet = 10.0.0.0/8
-}
-flow gw1 <-> sensor
-"#,
+        &format!(
+            "{TWO_GATEWAYS}segment sensors \"Sensors\" {{ classes = [sensor], subnet = 10.0.0.0/8 }}\nflow gw1 <-> sensor\n"
+        ),
     );
     assert_holds(&built);
 }

@@ -235,58 +235,59 @@ impl Own {
     }
 }
 
-/// The accept rules of one direction of a flow, in `chain`.
-#[allow(clippy::too_many_arguments)]
-fn flow_rules(
-    ir: &PolicyIr,
-    inventory: Option<&Inventory>,
-    own: &Own,
-    flow: &FlowIr,
-    from: &str,
-    to: &str,
-    chain: Chain,
-    out: &mut Vec<String>,
-) {
-    for v6 in [false, true] {
-        let has_set =
-            |name: &str| !matches!(family_addresses(ir, name, v6, inventory), Addresses::None);
-        if !has_set(from) || !has_set(to) {
-            continue;
-        }
-        let family = if v6 { "ip6" } else { "ip" };
-        // `internet` is what is not the policy's: a flow to it admits no thing, service or
-        // gateway of the policy (each has its own flows), nor does a flow from it.
-        let from_outside = if is_everywhere(ir, from) && chain != Chain::Output {
-            own.outside(v6, true)
-        } else {
-            String::new()
-        };
-        let to_outside = if is_everywhere(ir, to) {
-            own.outside(v6, false)
-        } else {
-            String::new()
-        };
-        // What the gateway itself sends (`output`) leaves from whichever of its addresses
-        // faces the destination: the rule names the destination only. Anywhere else the
-        // source is named, a gateway's too: in `input`, a rule without it would admit
-        // anyone to the port.
-        let source = if chain == Chain::Output {
-            String::new()
-        } else {
-            format!("{family} saddr @{} ", set_name(v6, from))
-        };
-        // A time-limited flow's rule ends by itself: the kernel compares its clock (UTC
-        // seconds since 1970, so no time zone applies) for each new connection.
-        let until = flow
-            .until
-            .map(|end| format!("meta time < {end} "))
-            .unwrap_or_default();
-        for l4 in protocol_matches(&flow.ports, v6) {
-            out.push(format!(
-                "{source}{from_outside}{family} daddr @{} {to_outside}{l4}{until}accept {}",
-                set_name(v6, to),
-                comment(&flow.origin.describe())
-            ));
+/// What the accept rules of flows are written from: the policy, its inventory, and its own
+/// addresses (for `internet`'s flows).
+struct FlowRules<'a> {
+    ir: &'a PolicyIr,
+    inventory: Option<&'a Inventory>,
+    own: Own,
+}
+
+impl FlowRules<'_> {
+    /// The accept rules of one direction of a flow, in `chain`.
+    fn write(&self, flow: &FlowIr, from: &str, to: &str, chain: Chain, out: &mut Vec<String>) {
+        let (ir, inventory, own) = (self.ir, self.inventory, &self.own);
+        for v6 in [false, true] {
+            let has_set =
+                |name: &str| !matches!(family_addresses(ir, name, v6, inventory), Addresses::None);
+            if !has_set(from) || !has_set(to) {
+                continue;
+            }
+            let family = if v6 { "ip6" } else { "ip" };
+            // `internet` is what is not the policy's: a flow to it admits no thing, service or
+            // gateway of the policy (each has its own flows), nor does a flow from it.
+            let from_outside = if is_everywhere(ir, from) && chain != Chain::Output {
+                own.outside(v6, true)
+            } else {
+                String::new()
+            };
+            let to_outside = if is_everywhere(ir, to) {
+                own.outside(v6, false)
+            } else {
+                String::new()
+            };
+            // What the gateway itself sends (`output`) leaves from whichever of its addresses
+            // faces the destination: the rule names the destination only. Anywhere else the
+            // source is named, a gateway's too: in `input`, a rule without it would admit
+            // anyone to the port.
+            let source = if chain == Chain::Output {
+                String::new()
+            } else {
+                format!("{family} saddr @{} ", set_name(v6, from))
+            };
+            // A time-limited flow's rule ends by itself: the kernel compares its clock (UTC
+            // seconds since 1970, so no time zone applies) for each new connection.
+            let until = flow
+                .until
+                .map(|end| format!("meta time < {end} "))
+                .unwrap_or_default();
+            for l4 in protocol_matches(&flow.ports, v6) {
+                out.push(format!(
+                    "{source}{from_outside}{family} daddr @{} {to_outside}{l4}{until}accept {}",
+                    set_name(v6, to),
+                    comment(&flow.origin.describe())
+                ));
+            }
         }
     }
 }
@@ -640,6 +641,7 @@ fn ruleset_for(ir: &PolicyIr, inventory: Option<&Inventory>, raised: &Raised) ->
     let mut input = Vec::new();
     let mut output = Vec::new();
     let mut forward = Vec::new();
+    let rules = FlowRules { ir, inventory, own };
     for flow in &ir.flows {
         let mut directions = vec![(flow.from.as_str(), flow.to.as_str())];
         if flow.bidirectional {
@@ -651,57 +653,12 @@ fn ruleset_for(ir: &PolicyIr, inventory: Option<&Inventory>, raised: &Raised) ->
                 // Between two gateways: the sender's `output` lets it leave, and the
                 // receiver's `input` admits it from the sender's addresses only.
                 (true, true) => {
-                    flow_rules(
-                        ir,
-                        inventory,
-                        &own,
-                        flow,
-                        from,
-                        to,
-                        Chain::Output,
-                        &mut output,
-                    );
-                    flow_rules(
-                        ir,
-                        inventory,
-                        &own,
-                        flow,
-                        from,
-                        to,
-                        Chain::Input,
-                        &mut input,
-                    );
+                    rules.write(flow, from, to, Chain::Output, &mut output);
+                    rules.write(flow, from, to, Chain::Input, &mut input);
                 }
-                (false, true) => flow_rules(
-                    ir,
-                    inventory,
-                    &own,
-                    flow,
-                    from,
-                    to,
-                    Chain::Input,
-                    &mut input,
-                ),
-                (true, false) => flow_rules(
-                    ir,
-                    inventory,
-                    &own,
-                    flow,
-                    from,
-                    to,
-                    Chain::Output,
-                    &mut output,
-                ),
-                (false, false) => flow_rules(
-                    ir,
-                    inventory,
-                    &own,
-                    flow,
-                    from,
-                    to,
-                    Chain::Forward,
-                    &mut forward,
-                ),
+                (false, true) => rules.write(flow, from, to, Chain::Input, &mut input),
+                (true, false) => rules.write(flow, from, to, Chain::Output, &mut output),
+                (false, false) => rules.write(flow, from, to, Chain::Forward, &mut forward),
             }
         }
     }
