@@ -210,13 +210,14 @@ fn widened(ir: &PolicyIr, now: i64, out: &mut Vec<FlowFinding>) {
                     if a == b {
                         continue;
                     }
-                    let own = by_pair
+                    let own: &[&FlowIr] = by_pair
                         .get(&(a.to_string(), b.to_string()))
-                        .cloned()
-                        .unwrap_or_default();
-                    // The firewall ignores operations: any flow of the pair carrying the
-                    // packet lets it through.
-                    let example = space::cells([flow], now).into_iter().find(|cell| {
+                        .map_or(&[], Vec::as_slice);
+                    // Cells cut by this flow and the pair's own flows, so that a port the
+                    // own flows leave out is a cell of its own. The firewall ignores
+                    // operations: any flow of the pair carrying the packet lets it through.
+                    let cells = space::cells(std::iter::once(flow).chain(own.iter().copied()), now);
+                    let example = cells.into_iter().find(|cell| {
                         space::covers(flow, cell.protocol, cell.port(), &flow.action, cell.start)
                             && !own.iter().any(|g| {
                                 space::covers(g, cell.protocol, cell.port(), &g.action, cell.start)

@@ -123,3 +123,24 @@ fn flows_of_a_class_widen_to_the_other_classes_of_its_segment() {
     // A flow that carries nothing (`low -> ghost`) widens nothing.
     assert!(widened.iter().all(|(flow, _)| !flow.contains("ghost")));
 }
+
+/// The example is found on the cells cut by both classes' flows: a meter allowed port 400
+/// alone is still widened to 401-500 by the sensor's range.
+#[test]
+fn a_widening_is_found_beside_a_narrower_own_flow() {
+    let text = include_str!("../../tests/fixtures/analyze/plant.ward").replace(
+        "flow meter -> historian : tcp/443 { via = hub }",
+        "flow meter -> historian : tcp/400 { via = hub }\nflow meter -> historian : tcp/443 { via = hub }",
+    );
+    let mut policy = Policy::default();
+    policy.add_file("plant.ward", text);
+    policy.set_now(NOW);
+    assert!(!policy.check().has_errors());
+    let analysis = analyze(&build_ir(policy.db(), policy.workspace()), NOW, &[]);
+    let range = analysis
+        .flows
+        .iter()
+        .find(|f| f.kind == "widened" && f.flow.contains("tcp/400-500"))
+        .expect("the range is still widened");
+    assert!(range.why.contains("(tcp/401, e.g.)"), "{}", range.why);
+}
