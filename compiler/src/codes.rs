@@ -1048,8 +1048,11 @@ pub static UNKNOWN_LEVEL_SOURCE: Code = Code {
 \"Never let lower security profiles connect to higher security profiles\" can only be judged
 between endpoints that hold a profile. A service or gateway that declares none (and is not
 assessed in an environment) has no level: a vendor's cloud, or `internet`, the standard
-library's endpoint for any address. A flow from it into a thing of level 2 or more passes the
-lower-to-higher check unjudged. `--deny warnings` makes it an error.
+library's endpoint for any address; so has a class with nothing to mitigate that no profile
+fits (N0003). A flow from it into a thing of level 2 or more passes the lower-to-higher check
+unjudged; so does such a class in a segment with classes of level 2 or more, since things of
+one segment reach each other without a gateway (the finding sits on the class's name in the
+segment's list, where a waiver of the class can waive it). `--deny warnings` makes it an error.
 
 Example:
 

@@ -169,7 +169,7 @@ pub fn waives(db: &dyn Db, workspace: Workspace, class: &str, code: &str) -> boo
 }
 
 /// The classes a finding at `range` of `file` is about: the class whose declaration holds it,
-/// or the two ends of the flow that does.
+/// the two ends of the flow that does, or the class a segment's list names there.
 fn subjects(db: &dyn Db, file: SourceFile, range: ward_lang::TextRange) -> Vec<String> {
     let Some(decl) = parsed(db, file)
         .file
@@ -181,6 +181,18 @@ fn subjects(db: &dyn Db, file: SourceFile, range: ward_lang::TextRange) -> Vec<S
     match (decl.kind, &decl.name, &decl.flow) {
         (DeclKind::Class, Some(name), _) => vec![name.text.clone()],
         (DeclKind::Flow, _, Some(flow)) => vec![flow.from.text.clone(), flow.to.text.clone()],
+        // A segment's finding about one of its classes sits on that class's name in the list.
+        (DeclKind::Segment, _, _) => match decl.property("classes").map(|p| &p.value.kind) {
+            Some(ValueKind::List(items)) => items
+                .iter()
+                .filter(|item| item.range.start <= range.start && range.end <= item.range.end)
+                .filter_map(|item| match &item.kind {
+                    ValueKind::Name(class) => Some(class.clone()),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        },
         _ => Vec::new(),
     }
 }

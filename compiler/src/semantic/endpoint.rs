@@ -2,6 +2,7 @@
 //! things) and the assessment of those placed in an environment.
 
 use super::*;
+use ward_lang::ast::ValueKind;
 
 /// A service or gateway placed in an environment is assessed as a class is.
 pub(super) fn assessed_endpoint(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
@@ -26,7 +27,7 @@ pub(super) fn service(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
         return;
     };
     let values = match &address.value.kind {
-        ward_lang::ast::ValueKind::List(items) => items.iter().collect(),
+        ValueKind::List(items) => items.iter().collect(),
         _ => vec![&address.value],
     };
     for value in values {
@@ -37,8 +38,8 @@ pub(super) fn service(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
 /// E0504 for an address of a service that lies inside a segment's subnet.
 fn inside_segment(r: &mut Resolver<'_>, file: SourceFile, value: &ward_lang::ast::Value) {
     let (ip, len) = match value.kind {
-        ward_lang::ast::ValueKind::Ip(ip) => (ip, if ip.is_ipv4() { 32 } else { 128 }),
-        ward_lang::ast::ValueKind::Cidr(ip, len) => (ip, len),
+        ValueKind::Ip(ip) => (ip, if ip.is_ipv4() { 32 } else { 128 }),
+        ValueKind::Cidr(ip, len) => (ip, len),
         _ => return,
     };
     for (segment, subnet) in crate::relations::segment_subnets(r.db, r.workspace) {
@@ -96,11 +97,31 @@ pub(super) fn segment(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
         return;
     };
     let mut levels: Vec<(String, String, i64)> = Vec::new();
-    for class in crate::model::names_in(&classes.value.kind) {
-        if let Some(held) = facts_of(r.db, r.workspace, &class).and_then(|f| f.profile.as_ref()) {
-            levels.push((class, held.name.clone(), held.level));
+    // Classes of the segment that hold no profile, with where the list names them.
+    let mut unknown: Vec<(String, TextRange)> = Vec::new();
+    let items = match &classes.value.kind {
+        ValueKind::List(items) => items.iter().collect(),
+        _ => vec![&classes.value],
+    };
+    for item in items {
+        let ValueKind::Name(class) = &item.kind else {
+            continue;
+        };
+        match facts_of(r.db, r.workspace, class) {
+            Some(facts) if facts.kind == DeclKind::Class => match &facts.profile {
+                Some(held) => levels.push((class.clone(), held.name.clone(), held.level)),
+                // A profile declared but unknown is E0100 already.
+                None if class_info(r.db, r.workspace, class)
+                    .is_none_or(|info| info.profile.is_none()) =>
+                {
+                    unknown.push((class.clone(), item.range))
+                }
+                None => {}
+            },
+            _ => {}
         }
     }
+    unknown_beside_higher(r, file, &name.text, &unknown, &levels);
     let distinct: HashSet<i64> = levels.iter().map(|(_, _, l)| *l).collect();
     if distinct.len() > 1 {
         let list = levels
@@ -119,6 +140,42 @@ pub(super) fn segment(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
             .with_help(
                 "give each profile its own segment, so that no lower profile reaches a higher one",
             ),
+        );
+    }
+}
+
+/// W0017 for a class of no profile (unknown level) in a segment with classes of level 2 or
+/// more: things of one segment reach each other without a gateway, so the lower-to-higher
+/// rule cannot judge what the class's things do to their neighbours. The finding sits on the
+/// class's name in the list, so that a waiver of the class can waive it.
+fn unknown_beside_higher(
+    r: &mut Resolver<'_>,
+    file: SourceFile,
+    segment: &str,
+    unknown: &[(String, TextRange)],
+    levels: &[(String, String, i64)],
+) {
+    let Some((higher, profile, level)) = levels
+        .iter()
+        .filter(|(_, _, level)| *level >= super::flow::UNKNOWN_LEVEL_TARGET)
+        .max_by_key(|(_, _, level)| *level)
+    else {
+        return;
+    };
+    for (class, range) in unknown {
+        r.report(
+            Diagnostic::new(
+                &codes::UNKNOWN_LEVEL_SOURCE,
+                file,
+                *range,
+                format!(
+                    "`{class}` holds no profile, so its level is unknown, and segment `{segment}` puts it beside `{higher}` ({profile}, level {level}): its things reach them without a gateway"
+                ),
+            )
+            .with_label(format!("unknown level beside level {level}"))
+            .with_help(format!(
+                "give `{class}` a segment of its own, or say how far it is trusted: `profile = ...` in its declaration (a level other than {level} makes this E0502)"
+            )),
         );
     }
 }

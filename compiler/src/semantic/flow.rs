@@ -87,11 +87,11 @@ pub(super) fn flow(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl, state: &
                 )),
             );
         }
-        // An endpoint without a profile (a vendor's cloud, the Internet) is of unknown level:
-        // the lower-to-higher rule cannot judge it, so a reviewer must.
+        // An endpoint without a profile (a vendor's cloud, the Internet, a class with nothing
+        // to mitigate) is of unknown level: the lower-to-higher rule cannot judge it, so a
+        // reviewer must. A compromised doorbell of no profile is as dangerous as a cloud.
         if let (None, Some(tp)) = (&source_facts.profile, &target_facts.profile)
             && tp.level >= UNKNOWN_LEVEL_TARGET
-            && source_facts.kind != DeclKind::Class
             && decl.property("because").is_none()
             // The management gateway of the thing's segment manages it.
             && !segment_gateways(r, &target_facts.segments)
