@@ -186,6 +186,12 @@ impl Found {
             "the end of the file".to_string()
         } else if self.text == "\n" {
             "the end of the line".to_string()
+        } else if let Some(c) = self.text.chars().next().filter(|c| {
+            c.is_control() || c.is_whitespace() || matches!(c, '\u{200B}'..='\u{200F}' | '\u{FEFF}')
+        }) {
+            // A character a terminal shows as nothing or as a blank (NUL, a no-break space, a
+            // zero-width one) is named by its code point, or the message reads "found ` `".
+            format!("the character U+{:04X}", c as u32)
         } else {
             format!("`{}`", self.text)
         }

@@ -522,6 +522,15 @@ fn error_messages_speak_the_users_words() {
         message("clas a { }"),
         "expected a declaration (`class`, `segment`, `flow`, ...), found `clas`"
     );
+    // Characters a terminal shows as blanks or nothing are named by their code point.
+    assert_eq!(
+        message("class a { function = sensing }\n\0"),
+        "expected a declaration (`class`, `segment`, `flow`, ...), found the character U+0000"
+    );
+    assert_eq!(
+        message("class a {\u{00A0}function = sensing }"),
+        "expected `}` or a property or statement after `{`, found the character U+00A0"
+    );
     let unterminated = message("class a { function = sensing");
     assert!(
         unterminated.ends_with("found the end of the file"),
