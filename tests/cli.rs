@@ -449,6 +449,51 @@ fn copy_policies(dir: &Path, file: &str, edits: &[(&str, &str)]) {
     }
 }
 
+/// A counterexample's packet comes from a host of the class, never from the address of a
+/// gateway that sits at the first host of the class's subnet: sent from there, it would be the
+/// gateway's own traffic (the `output` chain), not the thing's.
+#[test]
+fn diff_counterexamples_come_from_a_thing_not_from_its_gateway() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let policy = |extra: &str| {
+        format!(
+            r#"
+environment shop {{ area = industrial, likelihood default = low, impact default = low }}
+class cam "Camera" {{
+  function = surveillance
+  environment = shop
+  capabilities = [x509, tls, secure_update, credential_rotation]
+  accept T2, T9, T11, T20, T21, T23, T24 because "a test shop"
+}}
+class isolation {{ quarantine = true }}
+gateway shop_gw {{ address = [10.7.0.1, 10.7.0.2] }}
+segment cams {{ classes = [cam], subnet = 10.7.0.0/24, gateway = shop_gw }}
+service vendor {{ address = 203.0.113.50, profile = SecProf_3 }}
+{extra}
+"#
+        )
+    };
+    for (name, extra) in [
+        ("old", ""),
+        ("new", "flow cam -> vendor : tcp/443 { via = shop_gw }"),
+    ] {
+        let src = dir.path().join(name);
+        std::fs::create_dir_all(&src).expect("mkdir");
+        std::fs::write(src.join("p.ward"), policy(extra)).expect("write");
+        let output = ward(
+            dir.path(),
+            &["build", name, "-o", &format!("{name}.bundle")],
+        );
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    }
+    let output = ward(dir.path(), &["diff", "old.bundle", "new.bundle"]);
+    let out = stdout(&output);
+    assert!(
+        out.contains("e.g. cam (10.7.0.3) -> vendor (203.0.113.50) tcp/443"),
+        "{out}"
+    );
+}
+
 #[test]
 fn diff_reports_semantic_changes_and_gates_widening() {
     let dir = tempfile::tempdir().expect("temp dir");

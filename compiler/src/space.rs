@@ -221,7 +221,7 @@ pub fn cells<'a>(flows: impl IntoIterator<Item = &'a FlowIr>, now: i64) -> Vec<C
 }
 
 /// An address an endpoint's traffic comes from or goes to, in one family: a class's first
-/// segment host, a service's or gateway's first address; none for an endpoint known by host
+/// segment host that no gateway or service holds, a service's or gateway's first address; none for an endpoint known by host
 /// name only. For an endpoint that holds every address (`internet`), a documentation address
 /// (RFC 5737, RFC 3849) stands for a host out there, not `0.0.0.1`.
 pub fn example_address(ir: &PolicyIr, name: &str, v6: bool) -> Option<IpAddr> {
@@ -264,8 +264,35 @@ pub fn example_address(ir: &PolicyIr, name: &str, v6: bool) -> Option<IpAddr> {
                 .unwrap_or(candidates[0]),
         );
     }
+    // A class's host is one no gateway or service of the policy holds: a gateway often sits
+    // at the first host of its segment's subnet, and a packet from there is the gateway's.
+    let held = |address: IpAddr| {
+        ir.endpoints
+            .iter()
+            .filter(|e| e.name != name)
+            .flat_map(|e| e.addresses.iter())
+            .any(|p| p.len > 0 && p.contains_address(address))
+    };
+    let mut host = first.first_host();
+    for _ in 0..EXAMPLE_HOST_TRIES {
+        if !held(host) {
+            return Some(host);
+        }
+        let next = match host {
+            IpAddr::V4(a) => IpAddr::V4(u32::from(a).saturating_add(1).into()),
+            IpAddr::V6(a) => IpAddr::V6(u128::from(a).saturating_add(1).into()),
+        };
+        if !first.contains_address(next) {
+            break;
+        }
+        host = next;
+    }
     Some(first.first_host())
 }
+
+/// How many hosts of a class's subnet `example_address` tries before it settles for the
+/// first: gateways and services hold a few addresses of a segment, not hundreds.
+const EXAMPLE_HOST_TRIES: usize = 256;
 
 /// The flows of `flows` that allow the traffic of `cell` (each alike on all of it).
 pub fn deciding<'a>(flows: &[&'a FlowIr], cell: &Cell) -> Vec<&'a FlowIr> {
