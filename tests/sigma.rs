@@ -172,3 +172,35 @@ detect logins_by_daemon "Failed logins per daemon and user" {
         converts(&sigma);
     }
 }
+
+/// Every flag that changes what a pattern matches reaches Sigma: `i`, `m` and `s` as Sigma's
+/// own modifiers, `x` written out (Sigma has no such modifier: blanks would be matched).
+#[test]
+fn regex_flags_carry_over() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let policy = dir.path().join("policy");
+    std::fs::create_dir(&policy).expect("folder");
+    std::fs::write(
+        policy.join("rules.ward"),
+        r#"
+detect spaced "Failed logins, written spaced out" {
+  threat = T7
+  severity = medium
+  match syslog { msg = /^Failed \  password  for (?<user> \S+ ) [ a]/xms }
+  when count >= 3 within 5m by user
+}
+"#,
+    )
+    .expect("write");
+    let sigma = sigma_of(dir.path(), &policy);
+    let text = std::fs::read_to_string(sigma.join("spaced.yml")).expect("rule");
+    assert!(
+        text.contains("    Message|re|m|s: \"^Failed\\\\ passwordfor(\\\\S+)[a]\"\n"),
+        "{text}"
+    );
+    // The extraction keeps the engine's own pattern, flags inline.
+    assert!(text.contains("regex: \"(?xms)^Failed"), "{text}");
+    if pysigma_available() {
+        converts(&sigma);
+    }
+}

@@ -17,8 +17,7 @@ use crate::suggest::closest;
 /// of a group within the window, so the count bounds its memory per group.
 pub const MAX_COUNT: i64 = 10_000;
 
-/// The regex flags ward accepts after the closing `/`.
-const FLAGS: &str = "imsxU";
+use crate::rule_regex::{FLAGS, REGEX_SIZE_LIMIT, engine_regex};
 
 pub fn check_detect(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
     quarantine_without_place(r, file, decl);
@@ -40,7 +39,18 @@ pub fn check_detect(r: &mut Resolver<'_>, file: SourceFile, decl: &Decl) {
             } = &field.value.kind
             {
                 match compile(pattern, flags) {
-                    Ok(hir) => collect_captures(&hir, &mut captures),
+                    Ok(hir) => {
+                        collect_captures(&hir, &mut captures);
+                        // What parses may still be too large for the engine to build.
+                        if let Err(error) = engine_regex(pattern, flags) {
+                            let error = match error {
+                                regex::Error::CompiledTooBig(_) => RegexError::TooBig,
+                                other => RegexError::Syntax(other.to_string(), 0, pattern.len()),
+                            };
+                            let source = file.text(r.db);
+                            report_regex(r, file, source, *pattern_start, field.value.range, error);
+                        }
+                    }
                     Err(error) => {
                         let source = file.text(r.db);
                         report_regex(r, file, source, *pattern_start, field.value.range, error);
@@ -240,6 +250,8 @@ pub fn capture_names(pattern: &str, flags: &str) -> Vec<String> {
 
 enum RegexError {
     Flag(char),
+    /// It parses, and compiles to more than `REGEX_SIZE_LIMIT`.
+    TooBig,
     /// A message and the byte span in the pattern.
     Syntax(String, usize, usize),
 }
@@ -345,6 +357,17 @@ fn report_regex(
         )
         .with_label("after the closing `/`")
         .with_help("the flags are i (case-insensitive), m (multi-line), s (dot matches new line), x (verbose) and U (lazy)"),
+        RegexError::TooBig => Diagnostic::new(
+            &codes::INVALID_REGEX,
+            file,
+            whole,
+            format!(
+                "the regex compiles to more than the gateway allows one rule's regex ({} MiB)",
+                REGEX_SIZE_LIMIT >> 20
+            ),
+        )
+        .with_label("too large to compile")
+        .with_help("a counted repetition copies what it repeats, and a Unicode class such as `\\w` is hundreds of ranges: bound less (`\\S+` rather than `\\w{1,500}`), or match ASCII only with `(?-u:\\w)`"),
         RegexError::Syntax(message, start, end) => {
             let from = source_offset(source, pattern_start, start);
             let to = source_offset(source, pattern_start, end.max(start));

@@ -25,6 +25,7 @@ pub mod queries;
 pub mod relations;
 pub mod resolve;
 pub mod risk;
+pub mod rule_regex;
 pub mod schema;
 mod semantic;
 pub mod space;

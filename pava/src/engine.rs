@@ -13,9 +13,10 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
-use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use regex::{Regex, RegexSet, RegexSetBuilder};
 use serde::Serialize;
 use ward_compiler::ir::{ActionIr, DetectIr, MatcherIr};
+use ward_compiler::rule_regex;
 
 use super::syslog::Message;
 
@@ -164,16 +165,6 @@ pub struct Engine {
     tick: u64,
 }
 
-/// A regex with the rule's flags (`i`, `m`, `s`, `x`).
-fn pattern_with_flags(pattern: &str, flags: &str) -> String {
-    let flags: String = flags.chars().filter(|c| "imsx".contains(*c)).collect();
-    if flags.is_empty() {
-        pattern.to_string()
-    } else {
-        format!("(?{flags}){pattern}")
-    }
-}
-
 /// Field order: the cheapest and most selective first.
 fn cost(field: Field) -> u8 {
     match field {
@@ -201,12 +192,10 @@ impl Engine {
                 match matcher {
                     MatcherIr::Regex { pattern, flags } => {
                         // A name in several alternatives is numbered for the engine and
-                        // read back under its written name (`read_captures`).
-                        let (numbered, _) = ward_compiler::capture_names::number_repeats(pattern);
-                        let full = pattern_with_flags(&numbered, flags);
-                        let regex = RegexBuilder::new(&full)
-                            .size_limit(1 << 22)
-                            .build()
+                        // read back under its written name (`read_captures`); the flags go
+                        // inline. The checker compiled the very same text.
+                        let full = rule_regex::engine_pattern(pattern, flags);
+                        let regex = rule_regex::engine_regex(pattern, flags)
                             .map_err(|e| format!("rule `{}`: {e}", ir.name))?;
                         let captures = regex.capture_names().flatten().next().is_some();
                         if field == Field::Msg {
@@ -234,8 +223,10 @@ impl Engine {
                 window_ms: ir.window_ms,
             });
         }
+        // Each pattern is within the limit of one (the checker saw to it); the set holds
+        // them all, so its bound is theirs together.
         let msg_set = RegexSetBuilder::new(&set_patterns)
-            .size_limit(1 << 24)
+            .size_limit(rule_regex::REGEX_SIZE_LIMIT.saturating_mul(set_patterns.len().max(1)))
             .build()
             .map_err(|e| format!("the rules' message patterns: {e}"))?;
         Ok(Engine {
@@ -500,6 +491,48 @@ mod tests {
             engine.feed(&message, raw, 0, Sender::Unattributed, &mut fired);
         }
         fired
+    }
+
+    /// Every flag the checker reads is the engine's too: `U` (lazy) changes what a capture
+    /// holds, and so the group a message counts in. The engine once dropped it.
+    #[test]
+    fn the_lazy_flag_shapes_captures_as_the_checker_read_it() {
+        let mut lazy = rule(1, None);
+        lazy.matchers.insert(
+            "msg".to_string(),
+            MatcherIr::Regex {
+                pattern: r"Failed password for .* from (?<src>.+) port".into(),
+                flags: "U".into(),
+            },
+        );
+        let mut engine = Engine::new(&[lazy], 100).expect("compiles");
+        let raw = "<38>1 2026-11-25T10:00:00Z cam sshd 1 - - Failed password for root from 10.0.0.9 port 22 port 23".to_string();
+        let fired = run(&mut engine, &[raw]);
+        assert_eq!(fired.len(), 1);
+        assert_eq!(fired[0].captures["src"], "10.0.0.9");
+    }
+
+    /// Patterns each at the edge of the limit of one still build together.
+    #[test]
+    fn rules_each_within_the_limit_build_together() {
+        let big = r"(?<user>\w{1,60})";
+        assert!(rule_regex::engine_regex(big, "i").is_ok());
+        assert!(rule_regex::engine_regex(r"\w{1,100}", "i").is_err());
+        let rules: Vec<DetectIr> = (0..8)
+            .map(|n| {
+                let mut r = rule(1, None);
+                r.name = format!("r{n}");
+                r.matchers.insert(
+                    "msg".to_string(),
+                    MatcherIr::Regex {
+                        pattern: format!("{big} {n}"),
+                        flags: "i".into(),
+                    },
+                );
+                r
+            })
+            .collect();
+        Engine::new(&rules, 100).expect("every pattern the checker accepts builds in the set");
     }
 
     #[test]

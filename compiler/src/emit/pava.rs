@@ -60,6 +60,37 @@ fn level(severity: &str) -> &str {
 /// whole (no modifier), contained, at the start or at the end. Exported as a list of values,
 /// which every backend turns into plain comparisons (Splunk's cannot put two `| regex` into
 /// the search a correlation rule counts).
+/// Sigma's `re` modifier with the flags that change what matches: `i`, `m` and `s` are
+/// Sigma's own; `U` changes captures, not matches; `x` is written out (`without_extended`).
+fn sigma_regex_modifiers(flags: &str) -> String {
+    let mut out = String::from("|re");
+    for flag in ['i', 'm', 's'] {
+        if flags.contains(flag) {
+            out.push('|');
+            out.push(flag);
+        }
+    }
+    out
+}
+
+/// A pattern of the `x` flag (blanks and `#` comments ignored) as one without it, which Sigma
+/// has no modifier for: parsed as the engine parses it and printed back without the blanks.
+/// A pattern that does not parse (the checker refused it) is kept as written.
+fn without_extended(pattern: &str) -> String {
+    let Ok(ast) = regex_syntax::ast::parse::ParserBuilder::new()
+        .ignore_whitespace(true)
+        .build()
+        .parse(pattern)
+    else {
+        return pattern.to_string();
+    };
+    let mut out = String::new();
+    match regex_syntax::ast::print::Printer::new().print(&ast, &mut out) {
+        Ok(()) => out,
+        Err(_) => pattern.to_string(),
+    }
+}
+
 fn as_words(pattern: &str) -> Option<(&'static str, Vec<&str>)> {
     let (start, rest) = match pattern.strip_prefix('^') {
         Some(rest) => (true, rest),
@@ -133,19 +164,25 @@ pub fn sigma(rule: &DetectIr) -> String {
                     extractions.push((capture, field, pattern, flags));
                 }
                 let plain = crate::capture_names::without_names(pattern);
-                if let (Some((modifier, words)), false) = (as_words(&plain), flags.contains('i')) {
+                let plain = if flags.contains('x') {
+                    without_extended(&plain)
+                } else {
+                    plain.to_string()
+                };
+                let plain = plain.as_str();
+                if let (Some((modifier, words)), false) = (as_words(plain), flags.contains('i')) {
                     let _ = writeln!(out, "    {}{modifier}:", sigma_field(field));
                     for word in words {
                         let _ = writeln!(out, "      - {}", quote(word));
                     }
                     continue;
                 }
-                let modifier = if flags.contains('i') { "|re|i" } else { "|re" };
                 let _ = writeln!(
                     out,
-                    "    {}{modifier}: {}",
+                    "    {}{}: {}",
                     sigma_field(field),
-                    quote(&plain)
+                    sigma_regex_modifiers(flags),
+                    quote(plain)
                 );
             }
             MatcherIr::Equals { value } => {
