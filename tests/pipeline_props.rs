@@ -1,6 +1,6 @@
 //! The pipeline's invariant on generated policies: for every policy `ward check` accepts
 //! without errors, the bundle builds (its Cedar validates with the strict validator), `nft -c`
-//! accepts its ruleset, `ward test` runs (its cases may pass or fail, but the runner never
+//! accepts its ruleset, the gateway's PAVA engine builds its detection rules, `ward test` runs (its cases may pass or fail, but the runner never
 //! errs), the formatter is idempotent, and every class with a `match mud` pattern onboards a
 //! MUD file whose URL matches the pattern, into the class classification promises. A second
 //! generator mutates generated policies: the result fails `check` or passes every stage, and
@@ -175,6 +175,9 @@ fn pipeline(text: &str) -> Result<Outcome, String> {
     let ir_bytes = bundle.files.get("ir.cbor").ok_or("build: no ir.cbor")?;
     let ir: ward_compiler::ir::PolicyIr =
         ciborium::from_reader(ir_bytes.as_slice()).map_err(|e| format!("ir.cbor: {e}"))?;
+    // The gateway's PAVA engine builds every detection rule check accepted.
+    ward_pava::engine::Engine::new(&ir.detections, 10_000)
+        .map_err(|e| format!("PAVA engine: {e}"))?;
     let loaded = PolicyBundle {
         bundle: bundle.clone(),
         manifest,

@@ -1,6 +1,7 @@
 //! The whole checker on arbitrary text, beside the standard library: every check, then the IDE
-//! queries at an offset the fuzzer picks; and a text that checks without errors builds (the
-//! invariant of the real-inputs issue: check accepts, every later stage works).
+//! queries at an offset the fuzzer picks; and a text that checks without errors builds, and
+//! the PAVA engine builds its rules (the invariant of the real-inputs issue: check accepts,
+//! every later stage works).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -38,6 +39,12 @@ fuzz_target!(|data: &[u8]| {
     if !errors {
         if let Err(error) = build(db, ws, BuildOptions::default()) {
             panic!("checks clean but does not build: {error:?}\n{text}");
+        }
+        // The gateway's PAVA engine builds every rule the checker accepted (a regex that
+        // parses may still compile past the engine's limit).
+        let ir = ward_compiler::ir::build_ir(db, ws);
+        if let Err(error) = ward_pava::engine::Engine::new(&ir.detections, 16) {
+            panic!("checks clean but the PAVA engine refuses it: {error}\n{text}");
         }
     }
 });

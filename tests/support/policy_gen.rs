@@ -143,6 +143,11 @@ pub struct GenDetect {
     threat: u8,
     severity: usize,
     app: bool,
+    /// The bound of a counted repetition in the other pattern: past about 70 it compiles
+    /// beyond the engine's limit, which the checker must refuse (E0600), never the gateway.
+    repeat: u8,
+    /// Flags of the other pattern, a subset of `imsxU` by bits.
+    flags: u8,
     window: Option<(u16, u8)>,
     actions: Vec<u8>,
 }
@@ -332,14 +337,19 @@ fn detect() -> impl Strategy<Value = GenDetect> {
         any::<bool>(),
         prop::option::weighted(0.6, (1..1000u16, 1..10u8)),
         prop::collection::vec(0..6u8, 0..4),
+        (prop_oneof![3 => 1..40u8, 1 => 40..=255u8], 0..32u8),
     )
-        .prop_map(|(threat, severity, app, window, actions)| GenDetect {
-            threat,
-            severity,
-            app,
-            window,
-            actions,
-        })
+        .prop_map(
+            |(threat, severity, app, window, actions, (repeat, flags))| GenDetect {
+                threat,
+                severity,
+                app,
+                repeat,
+                flags,
+                window,
+                actions,
+            },
+        )
 }
 
 fn assertion() -> impl Strategy<Value = GenAssert> {
@@ -772,9 +782,16 @@ impl GenPolicy {
                     "  match syslog {{ app = /^sshd$/, msg = /Failed password for \\S+ from (?<src>\\S+)/ }}"
                 );
             } else {
+                let flags: String = "imsxU"
+                    .chars()
+                    .enumerate()
+                    .filter(|(bit, _)| detect.flags & (1 << bit) != 0)
+                    .map(|(_, flag)| flag)
+                    .collect();
                 let _ = writeln!(
                     out,
-                    "  match syslog {{ msg = /(?i)signature (?<what>\\w+) failed/ }}"
+                    "  match syslog {{ msg = /signature (?<what>\\w{{1,{}}}) failed/{flags} }}",
+                    detect.repeat
                 );
             }
             if let Some((count, minutes)) = detect.window {
