@@ -596,4 +596,21 @@ flow pump_vendor -> infusion_pump : tcp/22 { via = med_gw }
     );
     assert_eq!(garbled.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&garbled.stderr).contains("in quotes"));
+    // What a test may not ask is refused as the checker refuses it, not probed.
+    for (asked, says) in [
+        (
+            "guest_tv -> infusion_pump : foo/1",
+            "unknown protocol `foo` (E0103)",
+        ),
+        (
+            "guest_tv -> infusion_pump : tcp/0",
+            "port 0 is no port (E0207)",
+        ),
+    ] {
+        let refused = ward(dir.path(), &["explain", "flow", asked]);
+        let err = String::from_utf8_lossy(&refused.stderr);
+        assert_eq!(refused.status.code(), Some(2), "{err}");
+        assert!(err.contains(says), "{err}");
+        assert!(refused.stdout.is_empty());
+    }
 }

@@ -111,6 +111,24 @@ pub fn explain_flow(policy: &mut Policy, text: &str) -> Result<Explanation, Stri
             ));
         }
     }
+    // What a test may not ask (an unknown protocol, port 0, a property other than `action`)
+    // is refused as `ward check` refuses it in a test, not probed.
+    let asked_as_test = policy.add_file(
+        "<explain>.ward",
+        format!("test \"explain\" {{\n  allow flow {text}\n}}\n"),
+    );
+    let refused = policy
+        .check()
+        .diagnostics
+        .into_iter()
+        .find(|d| d.file == asked_as_test && d.severity == Severity::Error);
+    policy.remove_file(asked_as_test);
+    if let Some(error) = refused {
+        return Err(match error.help {
+            Some(help) => format!("`{text}`: {} ({}); {help}", error.message, error.code.code),
+            None => format!("`{text}`: {} ({})", error.message, error.code.code),
+        });
+    }
     // The ends are compiled as a test that names them would have them: the standard
     // library's `internet` is in a bundle only when the policy names it.
     let named = policy.add_file(
