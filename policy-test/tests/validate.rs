@@ -491,3 +491,76 @@ flow internet -> hub : tcp/8443
     assert!(hub.actual && !hub.expected, "{}", hub.describe());
     assert_eq!(hub.port, Some(443));
 }
+
+/// A class without a subnet (what a MUD import writes: its things' addresses are known at
+/// onboarding) has no rule in the bundle's ruleset; the ruleset a gateway renders once its
+/// things are onboarded is validated too, and an emitter bug there is caught.
+#[test]
+fn the_ruleset_for_onboarded_things_is_validated_too() {
+    let built = built_from(
+        "imported.ward",
+        r#"
+class cam "Camera" {
+  function = surveillance
+  profile = SecProf_2
+  capabilities = [x509, tls, secure_update, credential_rotation]
+  match mud "https://cams.example/*"
+}
+gateway home_gw { address = 192.168.9.1 }
+segment cams { classes = [cam], gateway = home_gw }
+class plug "Plug" {
+  function = monitoring
+  profile = SecProf_2
+  capabilities = [x509, tls, secure_update, credential_rotation]
+}
+segment plugs { classes = [plug], subnet = 192.168.10.0/24, gateway = home_gw }
+service cam_cloud { address = 203.0.113.80, profile = SecProf_2 }
+flow cam -> cam_cloud : tcp/443 { via = home_gw }
+flow plug -> cam_cloud : tcp/8883 { via = home_gw }
+"#,
+    );
+    assert_holds(&built);
+    let inventory = ward_policy_test::validate::one_thing_of_each(&built.ir);
+    assert!(
+        inventory["cam"].iter().any(|a| a.starts_with("100.64.")),
+        "{inventory:?}"
+    );
+    let rendered = ward_compiler::emit::nft::ruleset_for_inventory(
+        &built.ir,
+        &inventory,
+        &ward_compiler::emit::nft::Raised::new(),
+    );
+    let validate = |ruleset: &str| {
+        ward_policy_test::validate::validate_firewall(
+            &built.ir,
+            ruleset,
+            Some(&inventory),
+            NOW,
+            true,
+        )
+        .expect("validates")
+    };
+    let whole = validate(&rendered);
+    assert!(whole.holds(), "{:#?}", whole.mismatches);
+    // The camera's flow is checked on a thing's address: the bundle's ruleset has none.
+    let bundle_only =
+        ward_policy_test::validate::validate_firewall(&built.ir, &built.ruleset, None, NOW, true)
+            .expect("validates");
+    assert!(whole.firewall_cells > bundle_only.firewall_cells);
+    // Without the drops of a segment's addresses no thing holds yet, the gateway reaches a
+    // thing not onboarded: caught, with the address.
+    let without: String = rendered
+        .lines()
+        .filter(|l| !l.contains("the gateway reaches segment `plugs`"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_ne!(without, rendered);
+    let caught = validate(&without);
+    let shown: Vec<String> = caught.mismatches.iter().map(|m| m.describe()).collect();
+    assert!(
+        shown.iter().any(|m| m.starts_with(
+            "firewall (one thing of each class onboarded): 192.168.9.1 (home_gw) -> 192.168.10.0 (no endpoint)"
+        )),
+        "{shown:#?}"
+    );
+}

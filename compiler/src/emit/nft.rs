@@ -699,6 +699,21 @@ fn ruleset_for(ir: &PolicyIr, inventory: Option<&Inventory>, raised: &Raised) ->
                 ))
             ));
         }
+        // With an inventory a class's set holds its onboarded things only: the rest of its
+        // segment (a thing not onboarded yet) is the policy's too, and no more reachable.
+        if inventory.is_some() {
+            for segment in &ir.segments {
+                for subnet in segment.subnets.iter().filter(|s| s.address.is_ipv6() == v6) {
+                    unreached.push(format!(
+                        "{family} daddr {subnet} counter drop {}",
+                        comment(&format!(
+                            "the gateway reaches segment `{}` only by a declared flow",
+                            segment.name
+                        ))
+                    ));
+                }
+            }
+        }
     }
 
     let chain = |out: &mut String, name: &str, hook: &str, policy: &str, rules: &[Vec<String>]| {

@@ -43,6 +43,8 @@ fn in_family(protocol: &str, v6: bool) -> bool {
 }
 
 pub(super) struct Firewall<'a> {
+    /// Which ruleset, in mismatches: the bundle's, or one rendered for onboarded things.
+    pub layer: &'static str,
     pub ruleset: &'a Ruleset,
     pub flows: &'a BTreeMap<(String, String), Vec<&'a FlowIr>>,
     pub now: i64,
@@ -220,7 +222,7 @@ impl Firewall<'_> {
             allowing.dedup();
             if accepted != expected {
                 tally.push(Mismatch {
-                    layer: "firewall",
+                    layer: self.layer,
                     from: a.describe(),
                     to: b.describe(),
                     protocol: nft_protocol(cell.protocol).to_string(),

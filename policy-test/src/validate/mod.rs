@@ -17,10 +17,12 @@
 mod cedar;
 mod firewall;
 mod regions;
+mod things;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
+use ward_compiler::emit::nft::Inventory;
 use ward_compiler::ir::{FlowIr, Origin, PolicyIr, PortIr};
 use ward_compiler::space;
 
@@ -347,24 +349,19 @@ fn every_pair(regions: &[regions::Region], sets: &[BTreeSet<String>]) -> Vec<(Si
     out
 }
 
-/// Validates a bundle's firewall and Cedar policies against its IR, as of `now` and after:
-/// time-limited flows are checked on both sides of their ends.
-pub fn validate(ir: &PolicyIr, compiled: &Compiled, now: i64) -> Result<Validation, String> {
-    validate_pairs(ir, compiled, now, false)
-}
-
-/// `validate`, with the firewall checked on every pair of regions (and every gateway on its
-/// own) when `exhaustive`: what tests compare the chosen pairs against.
-pub fn validate_pairs(
+/// One ruleset against the flows, on the pairs of regions chosen (or every pair); with the
+/// inventory it was rendered for, if any.
+#[allow(clippy::too_many_arguments)]
+fn check_firewall(
     ir: &PolicyIr,
-    compiled: &Compiled,
+    flows_all: &[FlowIr],
+    flows: &BTreeMap<(String, String), Vec<&FlowIr>>,
+    ruleset: &Ruleset,
+    inventory: Option<&Inventory>,
     now: i64,
     exhaustive: bool,
-) -> Result<Validation, String> {
-    let ruleset = Ruleset::parse(compiled.ruleset)?;
-    let mut flows_all: Vec<FlowIr> = ir.flows.clone();
-    flows_all.extend(implied_flows(ir));
-    let flows = space::directed(&flows_all);
+    tally: &mut firewall::Tally,
+) -> Result<(), String> {
     let is_everywhere = |name: &str| {
         ir.endpoint(name)
             .is_some_and(|e| e.addresses.iter().any(|a| a.len == 0))
@@ -377,12 +374,17 @@ pub fn validate_pairs(
     let mut moments: Vec<i64> = ruleset.moments();
     moments.extend(flows_all.iter().filter_map(|f| f.until));
     let checker = firewall::Firewall {
-        ruleset: &ruleset,
-        flows: &flows,
+        layer: if inventory.is_some() {
+            "firewall (one thing of each class onboarded)"
+        } else {
+            "firewall"
+        },
+        ruleset,
+        flows,
         now,
         outbound_declared,
     };
-    let regions = regions::regions(ir, &ruleset.prefixes());
+    let regions = regions::regions(ir, &ruleset.prefixes(), inventory);
     let sets: Vec<BTreeSet<String>> = regions
         .iter()
         .map(|r| ruleset.sets_holding(r.address, r.named.as_deref()))
@@ -391,11 +393,10 @@ pub fn validate_pairs(
     for chain in ["input", "forward", "output"] {
         indexes.insert(chain, ruleset.index(chain)?);
     }
-    let mut tally = firewall::Tally::default();
     let chosen = if exhaustive {
         every_pair(&regions, &sets)
     } else {
-        pairs(&regions, &sets, &flows, &ruleset, &indexes)?
+        pairs(&regions, &sets, flows, ruleset, &indexes)?
     };
     for (a, b) in chosen {
         let (a, sets_a) = match &a {
@@ -408,9 +409,86 @@ pub fn validate_pairs(
             (sets_a, &sets[b]),
             &indexes,
             &moments,
-            &mut tally,
+            tally,
         )?;
     }
+    Ok(())
+}
+
+/// One thing of each class, as validation onboards them (`things.rs`).
+pub fn one_thing_of_each(ir: &PolicyIr) -> Inventory {
+    things::one_of_each(ir)
+}
+
+/// The firewall alone: `ruleset` (rendered for `inventory`, if any) against the IR's flows.
+pub fn validate_firewall(
+    ir: &PolicyIr,
+    ruleset: &str,
+    inventory: Option<&Inventory>,
+    now: i64,
+    exhaustive: bool,
+) -> Result<Validation, String> {
+    let mut flows_all: Vec<FlowIr> = ir.flows.clone();
+    flows_all.extend(implied_flows(ir));
+    let flows = space::directed(&flows_all);
+    let mut tally = firewall::Tally::default();
+    let ruleset = Ruleset::parse(ruleset)?;
+    check_firewall(
+        ir, &flows_all, &flows, &ruleset, inventory, now, exhaustive, &mut tally,
+    )?;
+    Ok(Validation {
+        firewall_pairs: tally.pairs,
+        firewall_cells: tally.cells,
+        mismatches: tally.mismatches,
+        more: tally.more,
+        ..Validation::default()
+    })
+}
+
+/// Validates a bundle's firewall and Cedar policies against its IR, as of `now` and after:
+/// time-limited flows are checked on both sides of their ends.
+pub fn validate(ir: &PolicyIr, compiled: &Compiled, now: i64) -> Result<Validation, String> {
+    validate_pairs(ir, compiled, now, false)
+}
+
+/// `validate`, with the firewall checked on every pair of regions (and every gateway on its
+/// own) when `exhaustive`: what tests compare the chosen pairs against.
+///
+/// The firewall is checked twice: the bundle's ruleset (classes stand for their segments'
+/// subnets), and the ruleset a gateway renders once one thing of each class is onboarded
+/// (`things::one_of_each`; classes stand for their things' addresses), which is what runs,
+/// and the only one that gives a class without a subnet (a MUD import's) any rule.
+pub fn validate_pairs(
+    ir: &PolicyIr,
+    compiled: &Compiled,
+    now: i64,
+    exhaustive: bool,
+) -> Result<Validation, String> {
+    let mut flows_all: Vec<FlowIr> = ir.flows.clone();
+    flows_all.extend(implied_flows(ir));
+    let flows = space::directed(&flows_all);
+    let mut tally = firewall::Tally::default();
+    let bundle = Ruleset::parse(compiled.ruleset)?;
+    check_firewall(
+        ir, &flows_all, &flows, &bundle, None, now, exhaustive, &mut tally,
+    )?;
+    let inventory = one_thing_of_each(ir);
+    let rendered = ward_compiler::emit::nft::ruleset_for_inventory(
+        ir,
+        &inventory,
+        &ward_compiler::emit::nft::Raised::new(),
+    );
+    let onboarded = Ruleset::parse(&rendered)?;
+    check_firewall(
+        ir,
+        &flows_all,
+        &flows,
+        &onboarded,
+        Some(&inventory),
+        now,
+        exhaustive,
+        &mut tally,
+    )?;
     let mut validation = Validation {
         firewall_pairs: tally.pairs,
         firewall_cells: tally.cells,

@@ -11,6 +11,7 @@
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 
+use ward_compiler::emit::nft::Inventory;
 use ward_compiler::ir::PolicyIr;
 use ward_compiler::prefix::Prefix;
 
@@ -126,8 +127,13 @@ fn free_address(prefix: Prefix, inner: &[Prefix], preferred: IpAddr) -> Option<I
 }
 
 /// The regions of a policy and its ruleset's prefixes, both families, with the named
-/// regions of endpoints known by host name.
-pub fn regions(ir: &PolicyIr, ruleset_prefixes: &[Prefix]) -> Vec<Region> {
+/// regions of endpoints known by host name. With an inventory (the ruleset a gateway renders
+/// for the things onboarded), a class holds its things' addresses, not its segments' subnets.
+pub fn regions(
+    ir: &PolicyIr,
+    ruleset_prefixes: &[Prefix],
+    inventory: Option<&Inventory>,
+) -> Vec<Region> {
     let mut prefixes: BTreeSet<Prefix> = ruleset_prefixes
         .iter()
         .map(|p| Prefix::new(p.network(), p.len))
@@ -174,12 +180,12 @@ pub fn regions(ir: &PolicyIr, ruleset_prefixes: &[Prefix]) -> Vec<Region> {
             if let Some(free) = free_address(prefix, &inner, preferred)
                 && seen.insert(free)
             {
-                out.push(place(ir, v6, Some(free), None));
+                out.push(place(ir, v6, Some(free), None, inventory));
             }
         }
         for endpoint in &ir.endpoints {
             if endpoint.addresses.is_empty() && endpoint.host.is_some() {
-                out.push(place(ir, v6, None, Some(endpoint.name.clone())));
+                out.push(place(ir, v6, None, Some(endpoint.name.clone()), inventory));
             }
         }
     }
@@ -187,10 +193,18 @@ pub fn regions(ir: &PolicyIr, ruleset_prefixes: &[Prefix]) -> Vec<Region> {
 }
 
 /// The region at `address` (or of the named endpoint), with its owners.
-fn place(ir: &PolicyIr, v6: bool, at: Option<IpAddr>, named: Option<String>) -> Region {
+fn place(
+    ir: &PolicyIr,
+    v6: bool,
+    at: Option<IpAddr>,
+    named: Option<String>,
+    inventory: Option<&Inventory>,
+) -> Region {
     let mut owners = Vec::new();
     let mut everywhere = Vec::new();
     let mut levels = Vec::new();
+    // In a segment's subnet: the policy's own, even where no thing is onboarded yet.
+    let mut in_segment = false;
     if let Some(name) = &named {
         owners.push(name.clone());
     }
@@ -198,9 +212,22 @@ fn place(ir: &PolicyIr, v6: bool, at: Option<IpAddr>, named: Option<String>) -> 
         let holds = |prefixes: &[Prefix]| prefixes.iter().any(|p| p.contains_address(at));
         for segment in &ir.segments {
             if holds(&segment.subnets) {
-                owners.extend(segment.classes.iter().cloned());
+                // The level sets hold the segments' subnets in either ruleset.
                 levels.extend(segment.level);
+                in_segment = true;
+                if inventory.is_none() {
+                    owners.extend(segment.classes.iter().cloned());
+                }
             }
+        }
+        if let Some(inventory) = inventory {
+            let at_text = at.to_string();
+            owners.extend(
+                inventory
+                    .iter()
+                    .filter(|(_, things)| things.contains(&at_text))
+                    .map(|(class, _)| class.clone()),
+            );
         }
         for endpoint in &ir.endpoints {
             if holds(&endpoint.addresses) {
@@ -219,7 +246,7 @@ fn place(ir: &PolicyIr, v6: bool, at: Option<IpAddr>, named: Option<String>) -> 
         .collect();
     // An endpoint that holds every address (`internet`) stands for what is none of the
     // policy's: its flows' rules exclude the policy's own addresses (`o4_policy`).
-    let outside = owners.is_empty() && named.is_none();
+    let outside = owners.is_empty() && named.is_none() && !in_segment;
     if outside {
         owners.extend(everywhere);
     }
