@@ -1,12 +1,16 @@
 //! Translation validation of the generated workspace (200 files, 5,000 classes, 5,000
 //! segments, 20,000 flows): the compiled firewall on every pair of places that can disagree
-//! and Cedar on every request a permit or flow names. Compiling the bundle is measured by the
-//! bundle bench. Run with `cargo bench -p ward-policy-test --bench validate`.
+//! and Cedar on every request a permit or flow names; and, apart, each of the firewall's two
+//! passes (the bundle's ruleset; the ruleset rendered with one thing of each class onboarded).
+//! Compiling the bundle is measured by the bundle bench. Run with
+//! `cargo bench -p ward-policy-test --bench validate`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use ward_compiler::Policy;
 use ward_compiler::emit::{self, BuildOptions};
-use ward_policy_test::validate::{Compiled, texts_of, validate};
+use ward_policy_test::validate::{
+    Compiled, one_thing_of_each, texts_of, validate, validate_firewall,
+};
 
 fn bench(c: &mut Criterion) {
     let mut policy = Policy::default();
@@ -40,6 +44,18 @@ fn bench(c: &mut Criterion) {
     group.sample_size(10);
     group.bench_function("firewall_and_cedar", |b| {
         b.iter(|| validate(&ir, &compiled, policy.now()))
+    });
+    group.bench_function("firewall_bundle_ruleset", |b| {
+        b.iter(|| validate_firewall(&ir, &ruleset, None, policy.now(), false))
+    });
+    let inventory = one_thing_of_each(&ir);
+    let rendered = ward_compiler::emit::nft::ruleset_for_inventory(
+        &ir,
+        &inventory,
+        &ward_compiler::emit::nft::Raised::new(),
+    );
+    group.bench_function("firewall_onboarded_ruleset", |b| {
+        b.iter(|| validate_firewall(&ir, &rendered, Some(&inventory), policy.now(), false))
     });
     group.finish();
 }
