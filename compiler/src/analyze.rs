@@ -3,8 +3,9 @@
 //! - Redundant flows: every connection a flow allows (on the packet space of its pair of
 //!   endpoints, `crate::space`) is allowed by other flows too: it can go without changing
 //!   anything, or it hides a mistake (the other flow is wider than meant).
-//! - Flows that can never carry traffic: an endpoint with no address (a class whose segment has
-//!   no subnet, a service with neither address nor host name), or a flow that has ended. (A
+//! - Flows that can never carry traffic: an endpoint with no address (a service with neither
+//!   address nor host name; a class without a subnet gets its things' addresses at onboarding),
+//!   or a flow that has ended. (A
 //!   segment that mixes levels, whose lower-to-higher drops would refuse flows the classes'
 //!   own levels allow, is E0502.)
 //! - Flows the firewall widens: it decides by address, so a flow from one class of a segment
@@ -128,10 +129,13 @@ fn redundant(ir: &PolicyIr, now: i64, out: &mut Vec<FlowFinding>) {
     }
 }
 
-/// Whether an endpoint has no address the firewall can know: a class whose segment has no
-/// subnet, a service with neither address nor host name.
+/// Whether an endpoint has no address the firewall can ever know: a service or gateway with
+/// neither address nor host name. A class always can: without a subnet its things' addresses
+/// come at onboarding, and the ruleset a gateway renders for them carries the class's flows.
 fn placeless(ir: &PolicyIr, name: &str) -> bool {
-    ir.addresses_of(name).is_empty() && ir.endpoint(name).is_none_or(|e| e.host.is_none())
+    ir.class(name).is_none()
+        && ir.addresses_of(name).is_empty()
+        && ir.endpoint(name).is_none_or(|e| e.host.is_none())
 }
 
 /// Flows that can never carry traffic.
@@ -140,11 +144,7 @@ fn dead(ir: &PolicyIr, now: i64, out: &mut Vec<FlowFinding>) {
         let mut why = Vec::new();
         for end in [&flow.from, &flow.to] {
             if placeless(ir, end) {
-                why.push(if ir.class(end).is_some() {
-                    format!("`{end}`'s segment has no subnet: its things have no address the firewall knows")
-                } else {
-                    format!("`{end}` has neither an address nor a host name")
-                });
+                why.push(format!("`{end}` has neither an address nor a host name"));
             }
         }
         if let Some(end) = flow.until
