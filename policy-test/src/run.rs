@@ -87,6 +87,8 @@ impl Report {
 /// The compiled outputs the assertions are decided on.
 pub(crate) struct Compiled {
     pub(crate) ir: PolicyIr,
+    /// One thing of each class, onboarded: the ruleset is rendered for them.
+    things: ward_compiler::emit::nft::Inventory,
     ruleset: Ruleset,
     policies: PolicySet,
     /// The comment above each Cedar policy (its flows' source lines), by its `@id`.
@@ -122,7 +124,16 @@ impl Compiled {
                 .ok_or_else(|| format!("the bundle has no {path}"))
         };
         let ir = ward_compiler::ir::build_ir(policy.db(), policy.workspace());
-        let ruleset = Ruleset::parse(&text("firewall/ruleset.nft")?)?;
+        // Flows are decided on the ruleset a gateway runs once a thing of each class is
+        // onboarded, the things' addresses standing for their classes: the bundle's own has
+        // no rule for a class without a subnet (a MUD import's), whose addresses come at
+        // onboarding. Translation validation proves both against the policy.
+        let things = crate::validate::one_thing_of_each(&ir);
+        let ruleset = Ruleset::parse(&ward_compiler::emit::nft::ruleset_for_inventory(
+            &ir,
+            &things,
+            &ward_compiler::emit::nft::Raised::new(),
+        ))?;
         let (schema, _) = Schema::from_cedarschema_str(&text("cedar/schema.cedarschema")?)
             .map_err(|e| format!("cedar schema: {e}"))?;
         let cedar_text = text("cedar/policy.cedar")?;
@@ -147,6 +158,7 @@ impl Compiled {
         let actions = cedar::actions(&ir).into_iter().collect();
         Ok(Compiled {
             ir,
+            things,
             ruleset,
             policies,
             cedar_sources,
@@ -157,10 +169,16 @@ impl Compiled {
         })
     }
 
-    /// An address of an endpoint, in its family: a class's first segment host, a service's
-    /// or gateway's address; none for a service known by host name.
+    /// An address of an endpoint, in its family: a class's onboarded thing's, a service's or
+    /// gateway's address; none for a service known by host name.
     pub(crate) fn address(&self, name: &str, v6: bool) -> Option<IpAddr> {
-        ward_compiler::space::example_address(&self.ir, name, v6)
+        match self.things.get(name) {
+            Some(things) => things
+                .iter()
+                .filter_map(|a| a.parse::<IpAddr>().ok())
+                .find(|a| a.is_ipv6() == v6),
+            None => ward_compiler::space::example_address(&self.ir, name, v6),
+        }
     }
 
     /// The firewall's verdicts on a flow, one per probe: (accepted, deciding rule).
@@ -171,7 +189,22 @@ impl Compiled {
         ports: &[(String, Option<u16>)],
     ) -> Result<Vec<(bool, String)>, String> {
         let chain = self.chain(from, to);
-        let v6 = self.address(from, false).is_none() && self.address(from, true).is_some();
+        // The family both ends can speak (an endpoint known by host name speaks either):
+        // IPv4 when both can, else IPv6 when both can, else the sender's.
+        let speaks = |name: &str, v6: bool| {
+            self.address(name, v6).is_some()
+                || self
+                    .ir
+                    .endpoint(name)
+                    .is_some_and(|e| e.addresses.is_empty() && e.host.is_some())
+        };
+        let v6 = if speaks(from, false) && speaks(to, false) {
+            false
+        } else if speaks(from, true) && speaks(to, true) {
+            true
+        } else {
+            self.address(from, false).is_none() && self.address(from, true).is_some()
+        };
         let mut verdicts = Vec::new();
         for (protocol, port) in ports {
             let packet = Packet {
