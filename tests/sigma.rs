@@ -50,6 +50,14 @@ fn sigma_of(dir: &Path, policy: &Path) -> std::path::PathBuf {
     out.join("sigma")
 }
 
+/// Builds a policy of one file of rules in `dir/policy`; its sigma folder.
+fn sigma_of_rules(dir: &Path, rules: &str) -> std::path::PathBuf {
+    let policy = dir.join("policy");
+    std::fs::create_dir(&policy).expect("folder");
+    std::fs::write(policy.join("rules.ward"), rules).expect("write");
+    sigma_of(dir, &policy)
+}
+
 fn converts(sigma: &Path) {
     let output = Command::new("python3")
         .arg(root().join("tests/sigma/convert.py"))
@@ -132,10 +140,8 @@ fn the_example_policies_sigma_rules_convert_with_splunk_and_elasticsearch() {
 #[test]
 fn captures_in_several_fields_and_alternatives_convert() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let policy = dir.path().join("policy");
-    std::fs::create_dir(&policy).expect("folder");
-    std::fs::write(
-        policy.join("rules.ward"),
+    let sigma = sigma_of_rules(
+        dir.path(),
         r#"
 detect logins_by_daemon "Failed logins per daemon and user" {
   threat = T7
@@ -148,9 +154,7 @@ detect logins_by_daemon "Failed logins per daemon and user" {
   then { report user }
 }
 "#,
-    )
-    .expect("write");
-    let sigma = sigma_of(dir.path(), &policy);
+    );
     let text = std::fs::read_to_string(sigma.join("logins_by_daemon.yml")).expect("rule");
     // Plain groups in the searches; the names with the regexes that extract them.
     assert!(
@@ -178,10 +182,8 @@ detect logins_by_daemon "Failed logins per daemon and user" {
 #[test]
 fn regex_flags_carry_over() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let policy = dir.path().join("policy");
-    std::fs::create_dir(&policy).expect("folder");
-    std::fs::write(
-        policy.join("rules.ward"),
+    let sigma = sigma_of_rules(
+        dir.path(),
         r#"
 detect spaced "Failed logins, written spaced out" {
   threat = T7
@@ -190,9 +192,7 @@ detect spaced "Failed logins, written spaced out" {
   when count >= 3 within 5m by user
 }
 "#,
-    )
-    .expect("write");
-    let sigma = sigma_of(dir.path(), &policy);
+    );
     let text = std::fs::read_to_string(sigma.join("spaced.yml")).expect("rule");
     assert!(
         text.contains("    Message|re|m|s: \"^Failed\\\\ passwordfor(\\\\S+)[a]\"\n"),

@@ -99,6 +99,18 @@ impl Validation {
     pub fn holds(&self) -> bool {
         self.mismatches.is_empty()
     }
+
+    /// Adds another check's mismatches, showing at most `SHOWN` and counting the rest.
+    fn absorb(&mut self, mismatches: Vec<Mismatch>, more: usize) {
+        for mismatch in mismatches {
+            if self.mismatches.len() < SHOWN {
+                self.mismatches.push(mismatch);
+            } else {
+                self.more += 1;
+            }
+        }
+        self.more += more;
+    }
 }
 
 /// Traffic the policy implies besides its flows, as the design states it: each thing's PAVA
@@ -464,47 +476,19 @@ pub fn validate_pairs(
     now: i64,
     exhaustive: bool,
 ) -> Result<Validation, String> {
-    let mut flows_all: Vec<FlowIr> = ir.flows.clone();
-    flows_all.extend(implied_flows(ir));
-    let flows = space::directed(&flows_all);
-    let mut tally = firewall::Tally::default();
-    let bundle = Ruleset::parse(compiled.ruleset)?;
-    check_firewall(
-        ir, &flows_all, &flows, &bundle, None, now, exhaustive, &mut tally,
-    )?;
+    let mut validation = validate_firewall(ir, compiled.ruleset, None, now, exhaustive)?;
     let inventory = one_thing_of_each(ir);
     let rendered = ward_compiler::emit::nft::ruleset_for_inventory(
         ir,
         &inventory,
         &ward_compiler::emit::nft::Raised::new(),
     );
-    let onboarded = Ruleset::parse(&rendered)?;
-    check_firewall(
-        ir,
-        &flows_all,
-        &flows,
-        &onboarded,
-        Some(&inventory),
-        now,
-        exhaustive,
-        &mut tally,
-    )?;
-    let mut validation = Validation {
-        firewall_pairs: tally.pairs,
-        firewall_cells: tally.cells,
-        ..Validation::default()
-    };
+    let onboarded = validate_firewall(ir, &rendered, Some(&inventory), now, exhaustive)?;
+    validation.firewall_pairs += onboarded.firewall_pairs;
+    validation.firewall_cells += onboarded.firewall_cells;
+    validation.absorb(onboarded.mismatches, onboarded.more);
     let cedar = cedar::check(ir, compiled, now)?;
     validation.cedar_requests = cedar.requests;
-    validation.mismatches = tally.mismatches;
-    validation.more = tally.more;
-    for mismatch in cedar.mismatches {
-        if validation.mismatches.len() < SHOWN {
-            validation.mismatches.push(mismatch);
-        } else {
-            validation.more += 1;
-        }
-    }
-    validation.more += cedar.more;
+    validation.absorb(cedar.mismatches, cedar.more);
     Ok(validation)
 }
