@@ -8,7 +8,7 @@
 //! of it, so the representative decides for the region. An endpoint known only by host name
 //! (its sets filled at run time) is a region of its own, with no address.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 use ward_compiler::emit::nft::Inventory;
@@ -134,6 +134,17 @@ pub fn regions(
     ruleset_prefixes: &[Prefix],
     inventory: Option<&Inventory>,
 ) -> Vec<Region> {
+    // The classes of each thing's address: looked up for every region.
+    let things: Option<BTreeMap<IpAddr, Vec<String>>> = inventory.map(|inventory| {
+        let mut by_address: BTreeMap<IpAddr, Vec<String>> = BTreeMap::new();
+        for (class, addresses) in inventory {
+            for address in addresses.iter().filter_map(|a| a.parse::<IpAddr>().ok()) {
+                by_address.entry(address).or_default().push(class.clone());
+            }
+        }
+        by_address
+    });
+    let things = things.as_ref();
     let mut prefixes: BTreeSet<Prefix> = ruleset_prefixes
         .iter()
         .map(|p| Prefix::new(p.network(), p.len))
@@ -180,25 +191,26 @@ pub fn regions(
             if let Some(free) = free_address(prefix, &inner, preferred)
                 && seen.insert(free)
             {
-                out.push(place(ir, v6, Some(free), None, inventory));
+                out.push(place(ir, v6, Some(free), None, things));
             }
         }
         for endpoint in &ir.endpoints {
             if endpoint.addresses.is_empty() && endpoint.host.is_some() {
-                out.push(place(ir, v6, None, Some(endpoint.name.clone()), inventory));
+                out.push(place(ir, v6, None, Some(endpoint.name.clone()), things));
             }
         }
     }
     out
 }
 
-/// The region at `address` (or of the named endpoint), with its owners.
+/// The region at `address` (or of the named endpoint), with its owners; `things`, with an
+/// inventory, gives the classes of each thing's address.
 fn place(
     ir: &PolicyIr,
     v6: bool,
     at: Option<IpAddr>,
     named: Option<String>,
-    inventory: Option<&Inventory>,
+    things: Option<&BTreeMap<IpAddr, Vec<String>>>,
 ) -> Region {
     let mut owners = Vec::new();
     let mut everywhere = Vec::new();
@@ -215,19 +227,13 @@ fn place(
                 // The level sets hold the segments' subnets in either ruleset.
                 levels.extend(segment.level);
                 in_segment = true;
-                if inventory.is_none() {
+                if things.is_none() {
                     owners.extend(segment.classes.iter().cloned());
                 }
             }
         }
-        if let Some(inventory) = inventory {
-            let at_text = at.to_string();
-            owners.extend(
-                inventory
-                    .iter()
-                    .filter(|(_, things)| things.contains(&at_text))
-                    .map(|(class, _)| class.clone()),
-            );
+        if let Some(classes) = things.and_then(|things| things.get(&at)) {
+            owners.extend(classes.iter().cloned());
         }
         for endpoint in &ir.endpoints {
             if holds(&endpoint.addresses) {
