@@ -65,14 +65,19 @@ impl Prefix {
         if self.len >= Prefix::full(network) {
             return network;
         }
-        match network {
-            IpAddr::V4(a) => IpAddr::V4(u32::from(a).saturating_add(1).into()),
-            IpAddr::V6(a) => IpAddr::V6(u128::from(a).saturating_add(1).into()),
-        }
+        next_address(network).unwrap_or(network)
     }
 
     pub fn contains_address(self, address: IpAddr) -> bool {
         self.contains(Prefix::host(address))
+    }
+}
+
+/// The address after `address` in its family; none after the last.
+pub fn next_address(address: IpAddr) -> Option<IpAddr> {
+    match address {
+        IpAddr::V4(a) => u32::from(a).checked_add(1).map(|n| IpAddr::V4(n.into())),
+        IpAddr::V6(a) => u128::from(a).checked_add(1).map(|n| IpAddr::V6(n.into())),
     }
 }
 

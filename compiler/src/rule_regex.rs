@@ -24,7 +24,12 @@ pub fn engine_pattern(pattern: &str, flags: &str) -> String {
 
 /// The engine's regex for a pattern, within `REGEX_SIZE_LIMIT`.
 pub fn engine_regex(pattern: &str, flags: &str) -> Result<regex::Regex, regex::Error> {
-    regex::RegexBuilder::new(&engine_pattern(pattern, flags))
+    compile(&engine_pattern(pattern, flags))
+}
+
+/// An `engine_pattern` compiled, within `REGEX_SIZE_LIMIT`.
+pub fn compile(full: &str) -> Result<regex::Regex, regex::Error> {
+    regex::RegexBuilder::new(full)
         .size_limit(REGEX_SIZE_LIMIT)
         .build()
 }

@@ -221,8 +221,8 @@ pub fn cells<'a>(flows: impl IntoIterator<Item = &'a FlowIr>, now: i64) -> Vec<C
 }
 
 /// An address an endpoint's traffic comes from or goes to, in one family: a class's first
-/// segment host that no gateway or service holds, a service's or gateway's first address; none for an endpoint known by host
-/// name only. For an endpoint that holds every address (`internet`), a documentation address
+/// segment host that no gateway or service holds, a service's or gateway's first address;
+/// none for an endpoint known by host name only. For an endpoint that holds every address (`internet`), a documentation address
 /// (RFC 5737, RFC 3849) stands for a host out there, not `0.0.0.1`.
 pub fn example_address(ir: &PolicyIr, name: &str, v6: bool) -> Option<IpAddr> {
     let all = ir.addresses_of(name);
@@ -278,14 +278,10 @@ pub fn example_address(ir: &PolicyIr, name: &str, v6: bool) -> Option<IpAddr> {
         if !held(host) {
             return Some(host);
         }
-        let next = match host {
-            IpAddr::V4(a) => IpAddr::V4(u32::from(a).saturating_add(1).into()),
-            IpAddr::V6(a) => IpAddr::V6(u128::from(a).saturating_add(1).into()),
-        };
-        if !first.contains_address(next) {
-            break;
+        match crate::prefix::next_address(host) {
+            Some(next) if first.contains_address(next) => host = next,
+            _ => break,
         }
-        host = next;
     }
     Some(first.first_host())
 }

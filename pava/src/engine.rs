@@ -195,7 +195,7 @@ impl Engine {
                         // read back under its written name (`read_captures`); the flags go
                         // inline. The checker compiled the very same text.
                         let full = rule_regex::engine_pattern(pattern, flags);
-                        let regex = rule_regex::engine_regex(pattern, flags)
+                        let regex = rule_regex::compile(&full)
                             .map_err(|e| format!("rule `{}`: {e}", ir.name))?;
                         let captures = regex.capture_names().flatten().next().is_some();
                         if field == Field::Msg {

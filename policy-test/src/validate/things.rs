@@ -11,7 +11,7 @@ use std::net::IpAddr;
 
 use ward_compiler::emit::nft::Inventory;
 use ward_compiler::ir::PolicyIr;
-use ward_compiler::prefix::Prefix;
+use ward_compiler::prefix::{Prefix, next_address};
 use ward_compiler::space;
 
 /// How many addresses past the first are tried for a thing; a subnet whose first hosts are
@@ -36,13 +36,11 @@ pub fn one_of_each(ir: &PolicyIr) -> Inventory {
     for class in &ir.classes {
         let mut things = Vec::new();
         for v6 in [false, true] {
+            let subnets = ir.addresses_of(&class.name);
             let address = match space::example_address(ir, &class.name, v6) {
                 // Inside its subnet: not another class's thing, nor an endpoint's address.
                 Some(first) => free_from(first, &mut used, |a| {
-                    let subnet_of_class = ir
-                        .addresses_of(&class.name)
-                        .iter()
-                        .any(|p| p.contains_address(a));
+                    let subnet_of_class = subnets.iter().any(|p| p.contains_address(a));
                     let endpoint = ir
                         .endpoints
                         .iter()
@@ -50,7 +48,7 @@ pub fn one_of_each(ir: &PolicyIr) -> Inventory {
                         .any(|p| p.len > 0 && p.contains_address(a));
                     subnet_of_class && !endpoint
                 }),
-                None if ir.addresses_of(&class.name).is_empty() => {
+                None if subnets.is_empty() => {
                     let first = if v6 {
                         IpAddr::from([0xfd00, 0x7761, 0x7264, 0, 0, 0, 0, 1])
                     } else {
@@ -80,10 +78,7 @@ fn free_from(
         if fits(address) && used.insert(address) {
             return Some(address);
         }
-        address = match address {
-            IpAddr::V4(a) => IpAddr::V4(u32::from(a).checked_add(1)?.into()),
-            IpAddr::V6(a) => IpAddr::V6(u128::from(a).checked_add(1)?.into()),
-        };
+        address = next_address(address)?;
     }
     None
 }
